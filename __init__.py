@@ -1,0 +1,1 @@
+"""tdopt: an xDSL compiler from small neural networks to on-device training steps."""

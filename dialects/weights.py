@@ -1,0 +1,78 @@
+"""The weights file of a train module: `train.weights = "NAME.npz"` on the
+module names an .npz (relative to the .mlir file) whose keys are parameter
+names; every `train.param` without an inline value is loaded from it."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.ir import Operation
+
+from tdopt.dialects.train import ParamOp
+
+WEIGHTS_ATTR = "train.weights"
+
+
+class WeightsError(Exception):
+    def __init__(self, message: str, op: Operation | None = None):
+        super().__init__(message)
+        self.message = message
+        self.op = op
+
+
+def weights_path(module: ModuleOp, base_dir: str) -> str | None:
+    attr = module.attributes.get(WEIGHTS_ATTR)
+    if attr is None:
+        return None
+    if not isinstance(attr, StringAttr):
+        raise WeightsError(f"the module attribute {WEIGHTS_ATTR} must be a string path")
+    return os.path.join(base_dir, attr.data)
+
+
+def load_weights(module: ModuleOp, base_dir: str) -> dict[str, np.ndarray]:
+    """Every parameter value that the module takes from its weights file,
+    checked for presence, shape and dtype."""
+    params = [op for op in module.walk() if isinstance(op, ParamOp) and op.value is None]
+    path = weights_path(module, base_dir)
+    if path is None:
+        if params:
+            p = params[0]
+            raise WeightsError(
+                f"parameter @{p.param_name} has no inline value and the module names "
+                f"no weights file (add `{WEIGHTS_ATTR} = \"FILE.npz\"` to the module "
+                "attributes or give the value inline)",
+                p,
+            )
+        return {}
+    if not os.path.exists(path):
+        raise WeightsError(f"weights file not found: {path} (named by {WEIGHTS_ATTR})", module)
+    try:
+        with np.load(path) as data:
+            stored = {k: data[k] for k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as e:
+        raise WeightsError(f"cannot read weights file {path}: {e}", module) from None
+    out: dict[str, np.ndarray] = {}
+    for p in params:
+        name = p.param_name
+        if name not in stored:
+            raise WeightsError(f"parameter @{name} is not in the weights file {path}", p)
+        want = tuple(p.result.type.get_shape())
+        got = stored[name]
+        if got.shape != want:
+            raise WeightsError(
+                f"parameter @{name} has shape {want} but the weights file holds "
+                f"shape {got.shape}",
+                p,
+            )
+        out[name] = got
+    return out
+
+
+def check_weights(module: ModuleOp, base_dir: str) -> None:
+    """Check the weights file a module names against its parameters. A module
+    naming none may still be transformed; running it needs the values."""
+    if WEIGHTS_ATTR in module.attributes:
+        load_weights(module, base_dir)

@@ -1,0 +1,1 @@
+"""Reference (numpy) interpreter of the train dialect."""

@@ -1,0 +1,230 @@
+"""The reference interpreter: runs a `train` function on numpy arrays through
+xDSL's interpreter framework (one `@impl` per op, kernels in `kernels.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.interpreter import Interpreter, InterpreterFunctions, impl, register_impls
+from xdsl.interpreters.func import FuncFunctions
+
+from tdopt.dialects import train
+from tdopt.interpreter import kernels as K
+
+
+def _f(attr: Any, default: float) -> float:
+    return default if attr is None else float(attr.value.data)
+
+
+@register_impls
+class TrainFunctions(InterpreterFunctions):
+    """numpy implementations of the train dialect. Parameters without an inline
+    value are looked up by name in `weights`."""
+
+    def __init__(self, weights: Mapping[str, np.ndarray] | None = None):
+        self.weights = dict(weights or {})
+
+    @impl(train.ParamOp)
+    def run_param(self, interp: Interpreter, op: train.ParamOp, args: tuple[Any, ...]):
+        if op.value is not None:
+            return (train.numpy_from_dense(op.value),)
+        if op.param_name not in self.weights:
+            raise KeyError(f"no value for parameter @{op.param_name}")
+        dt = train.numpy_dtype(op.result.type.element_type)
+        return (np.asarray(self.weights[op.param_name], dtype=dt),)
+
+    @impl(train.ConstantOp)
+    def run_constant(self, interp: Interpreter, op: train.ConstantOp, args):
+        return (train.numpy_from_dense(op.value),)
+
+    @impl(train.AddOp)
+    def run_add(self, interp, op, args):
+        return (np.add(*args),)
+
+    @impl(train.SubOp)
+    def run_sub(self, interp, op, args):
+        return (np.subtract(*args),)
+
+    @impl(train.MulOp)
+    def run_mul(self, interp, op, args):
+        return (np.multiply(*args),)
+
+    @impl(train.DivOp)
+    def run_div(self, interp, op, args):
+        return (np.divide(*args),)
+
+    @impl(train.ReluOp)
+    def run_relu(self, interp, op, args):
+        return (K.relu(args[0]),)
+
+    @impl(train.SqrtOp)
+    def run_sqrt(self, interp, op, args):
+        return (np.sqrt(args[0]),)
+
+    @impl(train.PowOp)
+    def run_pow(self, interp, op: train.PowOp, args):
+        x = args[0]
+        return (np.power(x, np.asarray(op.exponent.value.data, dtype=x.dtype)),)
+
+    @impl(train.GeluOp)
+    def run_gelu(self, interp, op: train.GeluOp, args):
+        return (K.gelu(args[0], op.form),)
+
+    @impl(train.SoftmaxOp)
+    def run_softmax(self, interp, op: train.SoftmaxOp, args):
+        return (K.softmax(args[0], op.axis.value.data),)
+
+    @impl(train.LayerNormOp)
+    def run_layernorm(self, interp, op: train.LayerNormOp, args):
+        bias = args[2] if len(args) > 2 else None
+        return (
+            K.layernorm(args[0], args[1], bias, op.axis.value.data, op.epsilon.value.data),
+        )
+
+    @impl(train.MatMulOp)
+    def run_matmul(self, interp, op, args):
+        return (np.matmul(*args),)
+
+    @impl(train.GemmOp)
+    def run_gemm(self, interp, op: train.GemmOp, args):
+        c = args[2] if len(args) > 2 else None
+        return (
+            K.gemm(
+                args[0],
+                args[1],
+                c,
+                op.trans_a is not None,
+                op.trans_b is not None,
+                _f(op.alpha, 1.0),
+                _f(op.beta, 1.0),
+            ),
+        )
+
+    @impl(train.Conv2dOp)
+    def run_conv2d(self, interp, op: train.Conv2dOp, args):
+        strides, pads, dil, group = train.Conv2dOp.geometry(op.properties)
+        b = args[2] if len(args) > 2 else None
+        return (K.conv2d(args[0], args[1], b, strides, pads, dil, group),)
+
+    @impl(train.MaxPool2dOp)
+    def run_maxpool(self, interp, op: train.MaxPool2dOp, args):
+        kernel, strides, pads = train.MaxPool2dOp.geometry(op.properties)
+        return (K.maxpool2d(args[0], kernel, strides, pads),)
+
+    @impl(train.TransposeOp)
+    def run_transpose(self, interp, op: train.TransposeOp, args):
+        return (np.ascontiguousarray(np.transpose(args[0], train.ints(op.perm, ()))),)
+
+    @impl(train.ReshapeOp)
+    def run_reshape(self, interp, op: train.ReshapeOp, args):
+        return (args[0].reshape(op.result.type.get_shape()),)
+
+    @impl(train.SqueezeOp)
+    def run_squeeze(self, interp, op: train.SqueezeOp, args):
+        return (args[0].reshape(op.result.type.get_shape()),)
+
+    @impl(train.UnsqueezeOp)
+    def run_unsqueeze(self, interp, op: train.UnsqueezeOp, args):
+        return (args[0].reshape(op.result.type.get_shape()),)
+
+    @impl(train.ConcatOp)
+    def run_concat(self, interp, op: train.ConcatOp, args):
+        return (np.concatenate(args, axis=op.axis.value.data),)
+
+    @impl(train.ReduceMeanOp)
+    def run_reduce_mean(self, interp, op: train.ReduceMeanOp, args):
+        axes = train.ReduceMeanOp.reduced_axes(op.properties, args[0].ndim)
+        return (K.reduce(args[0], axes, op.keepdims is not None, "mean"),)
+
+    @impl(train.ReduceSumOp)
+    def run_reduce_sum(self, interp, op: train.ReduceSumOp, args):
+        axes = train.ReduceSumOp.reduced_axes(op.properties, args[0].ndim)
+        return (K.reduce(args[0], axes, op.keepdims is not None, "sum"),)
+
+    @impl(train.CrossEntropyOp)
+    def run_cross_entropy(self, interp, op, args):
+        return (K.cross_entropy(*args),)
+
+    @impl(train.MseOp)
+    def run_mse(self, interp, op, args):
+        return (K.mse(*args),)
+
+
+class InterpretationFailure(Exception):
+    """A run that cannot start or finish: missing input, wrong shape, ..."""
+
+
+def find_function(module: ModuleOp, name: str | None = None) -> func.FuncOp:
+    funcs = [op for op in module.ops if isinstance(op, func.FuncOp)]
+    if name is not None:
+        for f in funcs:
+            if f.sym_name.data == name:
+                return f
+        raise InterpretationFailure(f"no function @{name} in the module")
+    if len(funcs) != 1:
+        names = ", ".join("@" + f.sym_name.data for f in funcs) or "none"
+        raise InterpretationFailure(
+            f"expected exactly one function in the module, found {names}; "
+            "name one with --function"
+        )
+    return funcs[0]
+
+
+def argument_names(f: func.FuncOp) -> list[str]:
+    """Argument names: their SSA name hints (`%x` -> `x`), else `arg<i>`."""
+    return [a.name_hint or f"arg{i}" for i, a in enumerate(f.body.block.args)]
+
+
+def result_names(f: func.FuncOp) -> list[str]:
+    """Result names from the `train.result_names` function attribute (set by
+    importers and training passes), else `result<i>`; a scalar result produced
+    by a loss op is `loss`."""
+    names_attr = f.attributes.get("train.result_names")
+    n = len(f.function_type.outputs.data)
+    if names_attr is not None:
+        return [s.data for s in names_attr.data]  # type: ignore[attr-defined]
+    ret = f.body.block.last_op
+    names = []
+    for i in range(n):
+        v = ret.operands[i] if ret is not None and i < len(ret.operands) else None
+        if v is not None and isinstance(v.owner, train.LOSS_OPS):
+            names.append("loss")
+        else:
+            names.append(f"result{i}")
+    return names
+
+
+def run_function(
+    module: ModuleOp,
+    inputs: Mapping[str, np.ndarray],
+    weights: Mapping[str, np.ndarray] | None = None,
+    function: str | None = None,
+) -> dict[str, np.ndarray]:
+    """Run one function on named inputs; returns its results by name."""
+    f = find_function(module, function)
+    names = argument_names(f)
+    args = []
+    for name, arg in zip(names, f.body.block.args):
+        if name not in inputs:
+            raise InterpretationFailure(
+                f"missing input '{name}' (the function takes: {', '.join(names)}; "
+                f"given: {', '.join(inputs) or 'none'})"
+            )
+        t = arg.type
+        assert isinstance(t, TensorType)
+        value = np.asarray(inputs[name])
+        want = tuple(t.get_shape())
+        if value.shape != want:
+            raise InterpretationFailure(
+                f"input '{name}' has shape {value.shape}, the function expects {want}"
+            )
+        args.append(value.astype(train.numpy_dtype(t.element_type)))
+    interp = Interpreter(module)
+    interp.register_implementations(FuncFunctions())
+    interp.register_implementations(TrainFunctions(weights))
+    results = interp.call_op(f, tuple(args))
+    return dict(zip(result_names(f), (np.asarray(r) for r in results)))

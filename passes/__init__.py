@@ -1,0 +1,1 @@
+"""tdopt.passes"""

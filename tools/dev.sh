@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Set up tdopt on a fresh Debian 12 machine and run the demo or the tests.
+#   tools/dev.sh setup   # system packages (apt), .venv, pip install -e .[test]
+#   tools/dev.sh demo    # setup, then the README demo
+#   tools/dev.sh test    # setup, then the lit/FileCheck suite and pytest
+# Re-running is quick: each step is skipped when already done.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+APT_PACKAGES=(python3 python3-venv python3-dev gcc g++ make gcc-riscv64-unknown-elf)
+
+apt_setup() {
+    local missing=()
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    if ((${#missing[@]})); then
+        local sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        echo "tdopt setup: installing ${missing[*]}"
+        $sudo apt-get update -q
+        $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+    fi
+}
+
+venv_setup() {
+    local stamp="$VENV/.tdopt-installed"
+    if [ ! -x "$VENV/bin/python" ]; then
+        python3 -m venv "$VENV"
+    fi
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        "$VENV/bin/python" -m pip install -q --upgrade pip
+        "$VENV/bin/python" -m pip install -q -e ".[test]"
+        touch "$stamp"
+    fi
+}
+
+setup() {
+    apt_setup
+    venv_setup
+}
+
+run_tests() {
+    export PATH="$VENV/bin:$PATH"
+    echo "== lit / FileCheck suite"
+    lit -q test/filecheck
+    echo "== pytest"
+    python -m pytest test "$@"
+}
+
+run_demo() {
+    export PATH="$VENV/bin:$PATH"
+    bash examples/demo.sh
+}
+
+case "${1:-}" in
+    setup) setup ;;
+    demo) setup; run_demo ;;
+    test) shift; setup; run_tests "$@" ;;
+    *) echo "usage: tools/dev.sh setup|demo|test" >&2; exit 2 ;;
+esac

@@ -1,0 +1,167 @@
+"""`tdopt`: the xdsl-opt-style driver of tdopt.
+
+    tdopt input.mlir -p PIPELINE [-o OUT] [-t TARGET] [--split-input-file]
+          [--verify-diagnostics]
+
+Differences from stock `xdsl-opt`: every op keeps its `file:line:col`, so a
+verifier or pass error names the offending source line; failures are one
+diagnostic and a non-zero exit, never a traceback; parameters loaded from a
+weights file are checked against the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import IO
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass, PassPipeline
+from xdsl.printer import Printer
+from xdsl.utils.arg_spec import parse_spec
+from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException
+from xdsl.xdsl_opt_main import xDSLOptMain
+
+from tdopt.dialects.weights import WeightsError, check_weights
+from tdopt.tools.diagnostics import Diagnostic, located, parse_module, report, verify_module
+
+
+class PipelineError(Exception):
+    """A pass failed; carries the pass name."""
+
+    def __init__(self, pass_name: str, error: BaseException):
+        super().__init__(f"pass '{pass_name}' failed: {error}")
+        self.pass_name = pass_name
+        self.error = error
+
+
+class TdoptMain(xDSLOptMain):
+    version_format = "tdopt (xDSL {xdsl_version})"
+
+    def __init__(self, args: Sequence[str] | None = None):
+        self.sources: dict[str, str] = {}
+        super().__init__(description=__doc__.splitlines()[0], args=args)
+
+    def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
+        super().register_all_arguments(arg_parser)
+        arg_parser.epilog = "passes:\n" + "\n".join(
+            f"  {name}" for name in sorted(self.available_passes)
+            if _is_project_pass(self.available_passes[name])
+        )
+        arg_parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+    def setup_pipeline(self) -> None:
+        def verify(prev: ModulePass | None, module: ModuleOp, nxt: ModulePass | None):
+            if prev is not None and not self.args.disable_verify:
+                try:
+                    verify_module(module, self.sources)
+                except Diagnostic as d:
+                    d.message = f"after pass '{prev.name}': {d.message}"
+                    raise
+            if prev is not None and nxt is not None and self.args.print_between_passes:
+                print(f"// IR after {prev.name}:")
+                Printer(stream=sys.stdout).print_op(module)
+                print("\n")
+
+        self.pipeline = PassPipeline.parse_spec(
+            self.available_passes, self.args.passes, verify
+        )
+
+    def input_name(self) -> str:
+        return self.args.input_file or "<stdin>"
+
+    def parse_text(self, text: str) -> ModuleOp:
+        name = self.input_name()
+        module = parse_module(self.ctx, text, name)
+        if not self.args.disable_verify:
+            verify_module(module, self.sources)
+        base = os.path.dirname(os.path.abspath(self.args.input_file or "."))
+        try:
+            check_weights(module, base)
+        except WeightsError as e:
+            if e.op is not None:
+                raise located(e.op, e.message, self.sources) from None
+            raise Diagnostic(e.message, name) from None
+        return module
+
+    def apply_passes(self, prog: ModuleOp) -> None:
+        try:
+            self.pipeline.apply(self.ctx, prog)
+        except Diagnostic:
+            raise
+        except DiagnosticException as e:
+            raise Diagnostic(_first_line(e), self.input_name()) from None
+
+    def run(self) -> int:  # type: ignore[override]
+        if self.args.input_file is not None and not os.path.exists(self.args.input_file):
+            raise Diagnostic(f"no such file: {self.args.input_file}")
+        stream = (
+            open(self.args.input_file, "rb") if self.args.input_file else sys.stdin.buffer
+        )
+        with stream:
+            whole = stream.read().decode()
+        self.sources[self.input_name()] = whole
+        chunks: list[tuple[str, int]] = [(whole, 0)]
+        if self.args.split_input_file:
+            chunks, offset = [], 0
+            for piece in whole.split("// -----"):
+                chunks.append((piece, offset))
+                offset += piece.count("\n")
+        out: IO[str] = (
+            open(self.args.output_file, "w") if self.args.output_file else sys.stdout
+        )
+        try:
+            for i, (text, offset) in enumerate(chunks):
+                if i > 0:
+                    out.write("// -----\n")
+                try:
+                    module = self.parse_text(_pad(text, offset))
+                    self.apply_passes(module)
+                    out.write(self.output_resulting_program(module))
+                except Diagnostic as d:
+                    if self.args.verify_diagnostics:
+                        print(str(d), file=out)
+                    else:
+                        raise
+                out.flush()
+        finally:
+            if out is not sys.stdout:
+                out.close()
+        return 0
+
+
+def _pad(text: str, line_offset: int) -> str:
+    # keep line numbers of split chunks equal to the whole file's
+    return "\n" * line_offset + text
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _is_project_pass(factory: object) -> bool:
+    return getattr(factory, "__module__", "").startswith("tdopt")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        driver = TdoptMain(args=argv)
+        return driver.run()
+    except Diagnostic as d:
+        return report(d)
+    except ArgSpecParseError as e:
+        return report(Diagnostic("bad pass pipeline: " + str(e).split(":", 1)[-1].strip()))
+    except ValueError as e:  # unknown pass or option, from xDSL's spec parser
+        return report(Diagnostic(f"bad pass pipeline: {_first_line(e)}"))
+    except DiagnosticException as e:
+        return report(Diagnostic(_first_line(e)))
+    except OSError as e:
+        return report(Diagnostic(f"{e.strerror}: {e.filename}"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""`tdrun`: run a train module (reference interpreter) or a linked program
+(cluster RTL).
+
+    tdrun MODEL.mlir --inputs IN.npz --reference [-o OUT.npz] [--function F]
+    tdrun PROGRAM.elf [--cores N] [--l1 SIZE] [--max-cycles N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import zipfile
+from collections.abc import Sequence
+
+import numpy as np
+
+from tdopt.dialects.weights import WeightsError, load_weights
+from tdopt.interpreter.reference import InterpretationFailure, run_function
+from tdopt.tools.context import make_context
+from tdopt.tools.diagnostics import Diagnostic, located, parse_module, report, verify_module
+
+
+def _arg_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tdrun", description=__doc__.splitlines()[0])
+    p.add_argument("program", help="a train module (.mlir) or a linked program (.elf)")
+    p.add_argument("--inputs", help=".npz with one array per function argument (by name)")
+    p.add_argument(
+        "--reference",
+        action="store_true",
+        help="run with the numpy reference interpreter (the numeric oracle)",
+    )
+    p.add_argument("-o", "--output", help="write every result (and `loss`) to this .npz")
+    p.add_argument("--function", help="the function to run (default: the only one)")
+    return p
+
+
+def run_mlir(args: argparse.Namespace) -> int:
+    if not args.reference:
+        raise Diagnostic(
+            "choose how to run the module: --reference (numpy interpreter); "
+            "RTL execution of .mlir is not available yet"
+        )
+    path = args.program
+    if not os.path.exists(path):
+        raise Diagnostic(f"no such file: {path}")
+    text = open(path).read()
+    ctx = make_context()
+    module = parse_module(ctx, text, path)
+    verify_module(module, {path: text})
+    try:
+        weights = load_weights(module, os.path.dirname(os.path.abspath(path)))
+    except WeightsError as e:
+        if e.op is not None:
+            raise located(e.op, e.message, {path: text}) from None
+        raise Diagnostic(e.message, path) from None
+    inputs = read_npz(args.inputs) if args.inputs else {}
+    try:
+        results = run_function(module, inputs, weights, args.function)
+    except InterpretationFailure as e:
+        raise Diagnostic(str(e), path) from None
+    for name, value in results.items():
+        if value.ndim == 0:
+            print(f"{name} = {value.item():.8g}")
+        elif value.size <= 16:
+            flat = " ".join(f"{v:.6g}" for v in value.ravel())
+            print(f"{name}: {value.dtype}{list(value.shape)} = [{flat}]")
+        else:
+            print(f"{name}: {value.dtype}{list(value.shape)}")
+    if args.output:
+        np.savez(args.output, **results)
+    return 0
+
+
+def read_npz(path: str) -> dict[str, np.ndarray]:
+    if not os.path.exists(path):
+        raise Diagnostic(f"no such inputs file: {path}")
+    try:
+        with np.load(path) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as e:
+        raise Diagnostic(f"cannot read {path}: {e}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0].endswith(".elf"):
+        from tdopt.runtime.cli import main as run_elf_main
+
+        return run_elf_main(argv)
+    args = _arg_parser().parse_args(argv)
+    try:
+        return run_mlir(args)
+    except Diagnostic as d:
+        return report(d)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
