@@ -12,9 +12,19 @@ def _train():
     return Train
 
 
+def _grad():
+    from tdopt.dialects.grad import Grad
+
+    return Grad
+
+
+def _rvx():
+    from tdopt.dialects.rvx import Rvx
+
+    return Rvx
 
 
 TDOPT_UNIVERSE = Universe(
-    all_dialects={"train": _train},
+    all_dialects={"train": _train, "grad": _grad, "rvx": _rvx},
     all_passes=all_passes(),
 )

@@ -198,13 +198,16 @@ class ParamOp(IRDLOperation):
 
     traits = traits_def(Pure())
     irdl_options = (ParsePropInAttrDict(),)
-    # `train.param @name [trainable] : type` or, with an inline value whose
-    # type is the result type, `train.param @name [trainable] = dense<...> : type`
+    # `train.param @name [trainable] [{attrs}] : type` or, with an inline value
+    # whose type is the result type, `train.param @name ... = dense<...> : type`;
+    # the learning rate recorded by importers prints as `{lr = ...}`
 
     @classmethod
     def parse(cls, parser: Parser) -> "ParamOp":
         name = parser.parse_symbol_name().data
         trainable = parser.parse_optional_keyword("trainable") is not None
+        with_keyword = parser.parse_optional_attr_dict_with_keyword()
+        extra = with_keyword.data if with_keyword is not None else parser.parse_optional_attr_dict()
         value = None
         if parser.parse_optional_punctuation("=") is not None:
             pos = parser.pos
@@ -218,10 +221,13 @@ class ParamOp(IRDLOperation):
         else:
             parser.parse_punctuation(":")
             type = parser.parse_type()
-        extra = parser.parse_optional_attr_dict_with_keyword()
         op = cls(name, cast(TensorType, type), trainable, value)
-        if extra is not None:
-            op.attributes.update(extra.data)
+        for key, attr in extra.items():
+            # `lr` is a property; every other entry stays a discardable attribute
+            if key == "lr":
+                op.properties["lr"] = attr
+            else:
+                op.attributes[key] = attr
         return op
 
     def print(self, printer: Printer) -> None:
@@ -229,14 +235,17 @@ class ParamOp(IRDLOperation):
         printer.print_symbol_name(self.param_name)
         if self.is_trainable:
             printer.print_string(" trainable")
+        extra = dict(self.attributes)
+        if self.lr is not None:
+            extra["lr"] = self.lr
+        if extra:
+            printer.print_op_attributes(extra)
         if self.value is not None:
             printer.print_string(" = ")
             printer.print_attribute(self.value)
         else:
             printer.print_string(" : ")
             printer.print_attribute(self.result.type)
-        if self.attributes:
-            printer.print_op_attributes(self.attributes, print_keyword=True)
 
     def __init__(
         self,

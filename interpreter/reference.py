@@ -175,7 +175,12 @@ def find_function(module: ModuleOp, name: str | None = None) -> func.FuncOp:
 
 
 def argument_names(f: func.FuncOp) -> list[str]:
-    """Argument names: their SSA name hints (`%x` -> `x`), else `arg<i>`."""
+    """Argument names: the function attribute `train.arg_names` (importers
+    keep names there that SSA names cannot hold, e.g. `input_0`), else the
+    SSA name hints (`%x` -> `x`), else `arg<i>`."""
+    names_attr = f.attributes.get("train.arg_names")
+    if names_attr is not None:
+        return [s.data for s in names_attr.data]  # type: ignore[attr-defined]
     return [a.name_hint or f"arg{i}" for i, a in enumerate(f.body.block.args)]
 
 
@@ -226,5 +231,8 @@ def run_function(
     interp = Interpreter(module)
     interp.register_implementations(FuncFunctions())
     interp.register_implementations(TrainFunctions(weights))
+    from tdopt.interpreter.grad_reference import GradFunctions  # backward ops
+
+    interp.register_implementations(GradFunctions())
     results = interp.call_op(f, tuple(args))
     return dict(zip(result_names(f), (np.asarray(r) for r in results)))

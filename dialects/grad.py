@@ -1,0 +1,383 @@
+"""The `grad` dialect: backward-only ops emitted by `train-autodiff`.
+
+Vector-Jacobian products that are not a short composition of `train` ops
+(masks, window scatters, fused normalisation backward) get one op each, so
+the lowering sees one kernel per rule instead of a dozen elementwise ops.
+Like `train`, every op infers its result types from operands and properties
+(`GradOp.make`) and the verifier rejects a declared type that disagrees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from xdsl.dialects.builtin import (
+    I64,
+    DenseArrayBase,
+    FloatAttr,
+    IntegerAttr,
+    IntegerType,
+    StringAttr,
+    TensorType,
+)
+from xdsl.ir import Attribute, Dialect, Operation, SSAValue
+from xdsl.irdl import (
+    irdl_op_definition,
+    operand_def,
+    opt_prop_def,
+    prop_def,
+    result_def,
+)
+from xdsl.utils.exceptions import VerifyException
+
+from tdopt.dialects.train import (
+    GELU_FORMS,
+    Conv2dOp,
+    MaxPool2dOp,
+    TrainOp,
+    as_tensor,
+    expect_rank,
+    float_tensor,
+    ints,
+    normalize_axis,
+    same_element_type,
+    shape_str,
+    tensor,
+)
+
+Shape = tuple[int, ...]
+
+
+class GradOp(TrainOp):
+    """A single-result backward op (shape inference and `make` from TrainOp)."""
+
+
+def same_shape(op: str, what: str, t: TensorType, want: TensorType) -> None:
+    if tuple(t.get_shape()) != tuple(want.get_shape()):
+        raise VerifyException(
+            f"'{op}': {what} must have shape {shape_str(tuple(want.get_shape()))}, "
+            f"got {t}"
+        )
+
+
+class MaskedGradOp(GradOp):
+    """dx = dy * f'(x): an elementwise derivative applied to the incoming gradient."""
+
+    input = operand_def(TensorType)
+    grad_output = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = (
+        "$input `,` $grad_output attr-dict `:` functional-type(operands, results)"
+    )
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        x = float_tensor(cls.name, operands[0], "input")
+        dy = float_tensor(cls.name, operands[1], "grad_output")
+        same_element_type(cls.name, [x, dy])
+        same_shape(cls.name, "grad_output", dy, x)
+        return x
+
+
+@irdl_op_definition
+class ReluGradOp(MaskedGradOp):
+    """dy where x > 0, else 0."""
+
+    name = "grad.relu"
+
+
+@irdl_op_definition
+class GeluGradOp(MaskedGradOp):
+    """dy * gelu'(x), exact (erf) or tanh form like `train.gelu`."""
+
+    name = "grad.gelu"
+    approximate = opt_prop_def(StringAttr)
+
+    @property
+    def form(self) -> str:
+        return "none" if self.approximate is None else self.approximate.data
+
+    def verify_(self) -> None:
+        if self.form not in GELU_FORMS:
+            raise VerifyException(
+                f"'{self.name}': approximate must be one of "
+                f"{', '.join(repr(f) for f in GELU_FORMS)}, got {self.form!r}"
+            )
+        super().verify_()
+
+
+@irdl_op_definition
+class SoftmaxGradOp(GradOp):
+    """y * (dy - sum(dy * y, axis)), from the forward *output* y."""
+
+    name = "grad.softmax"
+    output = operand_def(TensorType)
+    grad_output = operand_def(TensorType)
+    result = result_def(TensorType)
+    axis = prop_def(IntegerAttr[I64])
+    assembly_format = (
+        "$output `,` $grad_output attr-dict `:` functional-type(operands, results)"
+    )
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        y = float_tensor(cls.name, operands[0], "output")
+        dy = float_tensor(cls.name, operands[1], "grad_output")
+        same_element_type(cls.name, [y, dy])
+        same_shape(cls.name, "grad_output", dy, y)
+        normalize_axis(cls.name, props["axis"].value.data, y.get_num_dims())
+        return y
+
+
+@irdl_op_definition
+class LayerNormGradOp(TrainOp):
+    """Gradients of `train.layernorm` w.r.t. input, scale and bias (three
+    results; the bias gradient is sum(dy) and is valid with or without a bias)."""
+
+    name = "grad.layernorm"
+    input = operand_def(TensorType)
+    scale = operand_def(TensorType)
+    grad_output = operand_def(TensorType)
+    grad_input = result_def(TensorType)
+    grad_scale = result_def(TensorType)
+    grad_bias = result_def(TensorType)
+    axis = prop_def(IntegerAttr[I64])
+    epsilon = prop_def(FloatAttr)
+    assembly_format = (
+        "$input `,` $scale `,` $grad_output attr-dict `:` "
+        "functional-type(operands, results)"
+    )
+
+    @classmethod
+    def infer_types(
+        cls, operands: Sequence[Attribute], props: Mapping[str, Attribute]
+    ) -> list[TensorType]:
+        x = float_tensor(cls.name, operands[0], "input")
+        s = float_tensor(cls.name, operands[1], "scale")
+        dy = float_tensor(cls.name, operands[2], "grad_output")
+        same_element_type(cls.name, [x, s, dy])
+        same_shape(cls.name, "grad_output", dy, x)
+        shape = tuple(x.get_shape())
+        axis = normalize_axis(cls.name, props["axis"].value.data, len(shape))
+        if tuple(s.get_shape()) != shape[axis:]:
+            raise VerifyException(
+                f"'{cls.name}': scale must have shape {shape_str(shape[axis:])} "
+                f"(input shape from axis {axis}), got {s}"
+            )
+        return [x, s, s]
+
+    @classmethod
+    def make(cls, operands: Sequence[SSAValue | Operation], **props: Attribute | None):
+        values = [SSAValue.get(o) for o in operands]
+        p = {k: v for k, v in props.items() if v is not None}
+        types = cls.infer_types([v.type for v in values], p)
+        return cls.create(operands=values, result_types=types, properties=p)
+
+    def verify_(self) -> None:
+        expected = self.infer_types([o.type for o in self.operands], self.properties)
+        actual = [r.type for r in self.results]
+        if actual != expected:
+            raise VerifyException(
+                f"'{self.name}': result types {', '.join(map(str, actual))} do not "
+                f"match the inferred types {', '.join(map(str, expected))}"
+            )
+
+
+@irdl_op_definition
+class Conv2dInputGradOp(GradOp):
+    """Gradient of `train.conv2d` w.r.t. its input (a transposed convolution).
+    The forward input shape is a property: it is not recoverable from dy
+    when the stride does not divide the padded extent."""
+
+    name = "grad.conv2d_input"
+    grad_output = operand_def(TensorType)
+    weight = operand_def(TensorType)
+    result = result_def(TensorType)
+    input_shape = prop_def(DenseArrayBase)
+    strides = opt_prop_def(DenseArrayBase)
+    pads = opt_prop_def(DenseArrayBase)
+    dilations = opt_prop_def(DenseArrayBase)
+    group = opt_prop_def(IntegerAttr[I64])
+    assembly_format = (
+        "$grad_output `,` $weight attr-dict `:` functional-type(operands, results)"
+    )
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        dy = float_tensor(cls.name, operands[0], "grad_output")
+        w = float_tensor(cls.name, operands[1], "weight")
+        et = same_element_type(cls.name, [dy, w])
+        shape = ints(props["input_shape"], ())
+        if len(shape) != 4 or min(shape) < 1:
+            raise VerifyException(
+                f"'{cls.name}': input_shape must be 4 positive integers (NCHW), "
+                f"got {list(shape)}"
+            )
+        # the forward convolution of that input must produce dy's shape
+        fwd = Conv2dOp.infer_type([tensor(shape, et), w], props)
+        same_shape(cls.name, "grad_output", dy, fwd)
+        return tensor(shape, et)
+
+
+@irdl_op_definition
+class Conv2dWeightGradOp(GradOp):
+    """Gradient of `train.conv2d` w.r.t. its weight; `kernel` = [kH, kW]."""
+
+    name = "grad.conv2d_weight"
+    input = operand_def(TensorType)
+    grad_output = operand_def(TensorType)
+    result = result_def(TensorType)
+    kernel = prop_def(DenseArrayBase)
+    strides = opt_prop_def(DenseArrayBase)
+    pads = opt_prop_def(DenseArrayBase)
+    dilations = opt_prop_def(DenseArrayBase)
+    group = opt_prop_def(IntegerAttr[I64])
+    assembly_format = (
+        "$input `,` $grad_output attr-dict `:` functional-type(operands, results)"
+    )
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        x = float_tensor(cls.name, operands[0], "input")
+        dy = float_tensor(cls.name, operands[1], "grad_output")
+        et = same_element_type(cls.name, [x, dy])
+        _, c, _, _ = expect_rank(cls.name, x, 4, "input", "N x C x H x W")
+        _, m, _, _ = expect_rank(cls.name, dy, 4, "grad_output", "N x M x OH x OW")
+        kernel = ints(props["kernel"], ())
+        if len(kernel) != 2 or min(kernel) < 1:
+            raise VerifyException(
+                f"'{cls.name}': kernel must be 2 positive integers, got {list(kernel)}"
+            )
+        group = props["group"].value.data if "group" in props else 1
+        if group < 1 or c % group:
+            raise VerifyException(
+                f"'{cls.name}': group {group} does not divide the {c} input channels"
+            )
+        w = tensor((m, c // group, *kernel), et)
+        fwd = Conv2dOp.infer_type([x, w], props)
+        same_shape(cls.name, "grad_output", dy, fwd)
+        return w
+
+
+@irdl_op_definition
+class MaxPool2dGradOp(GradOp):
+    """Routes dy to the first maximum of each window (PyTorch's choice),
+    accumulating where windows overlap."""
+
+    name = "grad.maxpool2d"
+    input = operand_def(TensorType)
+    grad_output = operand_def(TensorType)
+    result = result_def(TensorType)
+    kernel = prop_def(DenseArrayBase)
+    strides = opt_prop_def(DenseArrayBase)
+    pads = opt_prop_def(DenseArrayBase)
+    assembly_format = (
+        "$input `,` $grad_output attr-dict `:` functional-type(operands, results)"
+    )
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        x = float_tensor(cls.name, operands[0], "input")
+        dy = float_tensor(cls.name, operands[1], "grad_output")
+        same_element_type(cls.name, [x, dy])
+        same_shape(cls.name, "grad_output", dy, MaxPool2dOp.infer_type([x], props))
+        return x
+
+
+@irdl_op_definition
+class CrossEntropyGradOp(GradOp):
+    """(softmax(logits) - onehot(labels)) / N * dy, dy the scalar loss gradient."""
+
+    name = "grad.cross_entropy"
+    logits = operand_def(TensorType)
+    labels = operand_def(TensorType)
+    grad_output = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = (
+        "$logits `,` $labels `,` $grad_output attr-dict `:` "
+        "functional-type(operands, results)"
+    )
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        x = float_tensor(cls.name, operands[0], "logits")
+        n, _ = expect_rank(cls.name, x, 2, "logits", "N x C")
+        y = as_tensor(cls.name, operands[1], "labels")
+        if not isinstance(y.element_type, IntegerType) or tuple(y.get_shape()) != (n,):
+            raise VerifyException(
+                f"'{cls.name}': labels must be an integer tensor of shape {n}, got {y}"
+            )
+        dy = float_tensor(cls.name, operands[2], "grad_output")
+        same_element_type(cls.name, [x, dy])
+        if dy.get_num_dims() != 0:
+            raise VerifyException(f"'{cls.name}': grad_output must be a scalar, got {dy}")
+        return x
+
+
+@irdl_op_definition
+class SliceOp(GradOp):
+    """input[..., start : start + size, ...] along `axis` (the gradient of one
+    `train.concat` operand)."""
+
+    name = "grad.slice"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    axis = prop_def(IntegerAttr[I64])
+    start = prop_def(IntegerAttr[I64])
+    size = prop_def(IntegerAttr[I64])
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        x = as_tensor(cls.name, operands[0], "input")
+        shape = list(x.get_shape())
+        axis = normalize_axis(cls.name, props["axis"].value.data, len(shape))
+        start, size = props["start"].value.data, props["size"].value.data
+        if start < 0 or size < 1 or start + size > shape[axis]:
+            raise VerifyException(
+                f"'{cls.name}': slice [{start}, {start + size}) is out of range for "
+                f"dimension {axis} of {x}"
+            )
+        shape[axis] = size
+        return tensor(shape, x.element_type)
+
+
+@irdl_op_definition
+class BroadcastOp(GradOp):
+    """numpy.broadcast_to(input, shape) (the gradient of a reduction)."""
+
+    name = "grad.broadcast"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    shape = prop_def(DenseArrayBase)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        x = float_tensor(cls.name, operands[0], "input")
+        src: Shape = tuple(x.get_shape())
+        dst: Shape = ints(props["shape"], ())
+        ok = len(src) <= len(dst) and all(
+            s in (1, d) for s, d in zip(reversed(src), reversed(dst))
+        )
+        if not ok:
+            raise VerifyException(
+                f"'{cls.name}': cannot broadcast {x} to shape {shape_str(dst)}"
+            )
+        return tensor(dst, x.element_type)
+
+
+GRAD_OPS = (
+    ReluGradOp,
+    GeluGradOp,
+    SoftmaxGradOp,
+    LayerNormGradOp,
+    Conv2dInputGradOp,
+    Conv2dWeightGradOp,
+    MaxPool2dGradOp,
+    CrossEntropyGradOp,
+    SliceOp,
+    BroadcastOp,
+)
+
+Grad = Dialect("grad", list(GRAD_OPS), [])

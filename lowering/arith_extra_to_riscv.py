@@ -1,0 +1,162 @@
+"""`convert-arith-extra-to-riscv`: the scalar ops xDSL 0.74's
+`convert-arith-to-riscv` leaves out, for rv32imf.
+
+| op | rv32imf |
+|---|---|
+| `arith.bitcast` f32 <-> i32 | `fmv.x.w` / `fmv.w.x` |
+| `arith.select` (i32/index/i1 or f32 operands) | branch-free mask: `sub`, `xor`, `and`, `xor` (f32 through `fmv.x.w`/`fmv.w.x`) |
+| `arith.maxnumf` / `arith.minnumf` f32 | `fmax.s` / `fmin.s` (same NaN rule: the number wins) |
+| `math.sqrt` f32 | `fsqrt.s` |
+| `math.absf` f32 | `fsgnjx.s x, x` |
+| `math.copysign` f32 | `fsgnj.s` |
+| `math.fma` f32 | `fmadd.s` |
+
+Run it *before* `convert-arith-to-riscv`: that pass raises on `arith.select`.
+`arith.divf` needs nothing here (xDSL lowers it to `fdiv.s`).  Select is
+branch-free because xDSL's register allocator needs single-block functions;
+the condition is an i1 held as 0 or 1 in an integer register (what xDSL's
+`cmpf`/`cmpi` lowerings produce), negated into an all-zeros/all-ones mask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, math, riscv, rv32
+from xdsl.dialects.builtin import (
+    Float32Type,
+    IndexType,
+    IntegerType,
+    ModuleOp,
+    UnrealizedConversionCastOp,
+)
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+
+_INT = riscv.Registers.UNALLOCATED_INT
+_FLOAT = riscv.Registers.UNALLOCATED_FLOAT
+
+
+def _is_f32(attr: Attribute) -> bool:
+    return isinstance(attr, Float32Type)
+
+
+def _is_int32_like(attr: Attribute) -> bool:
+    return isinstance(attr, IndexType) or (
+        isinstance(attr, IntegerType) and attr.width.data <= 32
+    )
+
+
+def _to_reg(value: SSAValue, reg: Attribute) -> UnrealizedConversionCastOp:
+    return UnrealizedConversionCastOp.get((value,), (reg,))
+
+
+def _replace(
+    rewriter: PatternRewriter, op: Operation, new_ops: Sequence[Operation], reg: SSAValue
+) -> None:
+    """Replace `op` by `new_ops`, the last of which yields `reg`, cast back to the old type."""
+    back = _to_reg(reg, op.results[0].type)
+    rewriter.replace_op(op, [*new_ops, back], [back.results[0]])
+
+
+class LowerBitcast(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: arith.BitcastOp, rewriter: PatternRewriter) -> None:
+        src, dst = op.input.type, op.result.type
+        if _is_f32(src) and isinstance(dst, IntegerType) and dst.width.data == 32:
+            cast = _to_reg(op.input, _FLOAT)
+            move = riscv.FMvXWOp(cast.results[0], rd=_INT)
+        elif isinstance(src, IntegerType) and src.width.data == 32 and _is_f32(dst):
+            cast = _to_reg(op.input, _INT)
+            move = riscv.FMvWXOp(cast.results[0], rd=_FLOAT)
+        else:
+            return
+        _replace(rewriter, op, [cast, move], move.rd)
+
+
+def _select_bits(cond: SSAValue, a: SSAValue, b: SSAValue) -> list[Operation]:
+    """b ^ ((a ^ b) & -cond): a when cond == 1, b when cond == 0."""
+    zero = rv32.GetRegisterOp(riscv.Registers.ZERO)
+    mask = riscv.SubOp(zero, cond, rd=_INT)
+    diff = riscv.XorOp(a, b, rd=_INT)
+    keep = riscv.AndOp(diff, mask, rd=_INT)
+    return [zero, mask, diff, keep, riscv.XorOp(b, keep, rd=_INT)]
+
+
+class LowerSelect(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: arith.SelectOp, rewriter: PatternRewriter) -> None:
+        if not isinstance(op.cond.type, IntegerType):
+            return  # vector conditions are not scalar code
+        cond = _to_reg(op.cond, _INT)
+        result_type = op.result.type
+        if _is_int32_like(result_type):
+            lhs, rhs = _to_reg(op.lhs, _INT), _to_reg(op.rhs, _INT)
+            ops = _select_bits(cond.results[0], lhs.results[0], rhs.results[0])
+            _replace(rewriter, op, [cond, lhs, rhs, *ops], ops[-1].results[0])
+        elif _is_f32(result_type):
+            lhs, rhs = _to_reg(op.lhs, _FLOAT), _to_reg(op.rhs, _FLOAT)
+            lhs_bits = riscv.FMvXWOp(lhs.results[0], rd=_INT)
+            rhs_bits = riscv.FMvXWOp(rhs.results[0], rd=_INT)
+            ops = _select_bits(cond.results[0], lhs_bits.rd, rhs_bits.rd)
+            move = riscv.FMvWXOp(ops[-1].results[0], rd=_FLOAT)
+            _replace(rewriter, op, [cond, lhs, rhs, lhs_bits, rhs_bits, *ops, move], move.rd)
+
+
+@dataclass
+class LowerFloatOp(RewritePattern):
+    """An f32 op whose operands map one to one onto a single F instruction."""
+
+    source: type[Operation]
+    build: type[Operation]
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, self.source) or not _is_f32(op.results[0].type):
+            return
+        casts = [_to_reg(v, _FLOAT) for v in op.operands]
+        new = self.build(*(c.results[0] for c in casts), rd=_FLOAT)
+        _replace(rewriter, op, [*casts, new], new.results[0])
+
+
+class LowerAbsF(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: math.AbsFOp, rewriter: PatternRewriter) -> None:
+        if not _is_f32(op.result.type):
+            return
+        cast = _to_reg(op.operand, _FLOAT)
+        # |x|: x with the sign bit of x xor x (= 0)
+        new = riscv.FSgnJXSOp(cast.results[0], cast.results[0], rd=_FLOAT)
+        _replace(rewriter, op, [cast, new], new.rd)
+
+
+@dataclass(frozen=True)
+class ConvertArithExtraToRiscvPass(ModulePass):
+    """Lower f32 bitcast/select/maxnumf/minnumf/sqrt/absf/copysign/fma to rv32imf."""
+
+    name = "convert-arith-extra-to-riscv"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier(
+                [
+                    LowerBitcast(),
+                    LowerSelect(),
+                    LowerAbsF(),
+                    LowerFloatOp(arith.MaxnumfOp, riscv.FMaxSOp),
+                    LowerFloatOp(arith.MinnumfOp, riscv.FMinSOp),
+                    LowerFloatOp(math.SqrtOp, riscv.FSqrtSOp),
+                    LowerFloatOp(math.CopySignOp, riscv.FSgnJSOp),
+                    LowerFloatOp(math.FmaOp, riscv.FMAddSOp),
+                ]
+            ),
+            apply_recursively=False,
+        ).rewrite_module(op)

@@ -1,0 +1,224 @@
+"""Building blocks of kernels on memrefs: linalg.generic with affine maps,
+fills and scalar arithmetic, so that each train op's lowering reads as its
+mathematical definition."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from xdsl.builder import Builder
+from xdsl.rewriter import InsertPoint
+from xdsl.dialects import arith, func, linalg, math
+from xdsl.dialects.builtin import (
+    AffineMapAttr,
+    Float32Type,
+    FloatAttr,
+    IndexType,
+    MemRefType,
+    UnrealizedConversionCastOp,
+)
+from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.ir.affine import AffineExpr, AffineMap
+
+Expr = AffineExpr | int
+BodyFn = Callable[["Scalar", list[SSAValue]], Sequence[SSAValue]]
+
+PARALLEL = linalg.IteratorTypeAttr.parallel()
+REDUCTION = linalg.IteratorTypeAttr.reduction()
+
+# the lowest finite f32: the identity of max (an infinity constant would need
+# special handling in the assembler's float literal path)
+F32_LOWEST = -3.4028234663852886e38
+
+
+def d(i: int) -> AffineExpr:
+    return AffineExpr.dimension(i)
+
+
+def amap(num_dims: int, exprs: Sequence[Expr]) -> AffineMapAttr:
+    results = tuple(AffineExpr.constant(e) if isinstance(e, int) else e for e in exprs)
+    return AffineMapAttr(AffineMap(num_dims, 0, results))
+
+
+def identity(num_dims: int) -> AffineMapAttr:
+    return amap(num_dims, [d(i) for i in range(num_dims)])
+
+
+def broadcast_map(out_shape: Sequence[int], in_shape: Sequence[int]) -> AffineMapAttr:
+    """Map of an operand broadcast (numpy rules) to the iteration space of
+    `out_shape`: aligned from the right, size-1 dimensions pinned to 0."""
+    rank = len(out_shape)
+    off = rank - len(in_shape)
+    exprs: list[Expr] = []
+    for i, size in enumerate(in_shape):
+        exprs.append(0 if size == 1 and out_shape[off + i] != 1 else d(off + i))
+    return amap(rank, exprs)
+
+
+class Scalar:
+    """Inserts scalar arithmetic into a linalg body."""
+
+    def __init__(self, builder: Builder, element_type: Attribute):
+        self.b = builder
+        self.t = element_type
+
+    def const(self, value: float) -> SSAValue:
+        return self.b.insert(arith.ConstantOp(FloatAttr(value, self.t))).result
+
+    def add(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        return self.b.insert(arith.AddfOp(x, y)).result
+
+    def sub(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        return self.b.insert(arith.SubfOp(x, y)).result
+
+    def mul(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        return self.b.insert(arith.MulfOp(x, y)).result
+
+    def div(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        return self.b.insert(arith.DivfOp(x, y)).result
+
+    def max(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        return self.b.insert(arith.MaximumfOp(x, y)).result
+
+    def exp(self, x: SSAValue) -> SSAValue:
+        return self.b.insert(math.ExpOp(x)).result
+
+    def log(self, x: SSAValue) -> SSAValue:
+        return self.b.insert(math.LogOp(x)).result
+
+    def erf(self, x: SSAValue) -> SSAValue:
+        return self.b.insert(math.ErfOp(x)).result
+
+    def tanh(self, x: SSAValue) -> SSAValue:
+        return self.b.insert(math.TanhOp(x)).result
+
+    def sqrt(self, x: SSAValue) -> SSAValue:
+        return self.b.insert(math.SqrtOp(x)).result
+
+    def index(self, dim: int) -> SSAValue:
+        return self.b.insert(linalg.IndexOp(dim)).result
+
+    def select_eq_index(
+        self, i: SSAValue, label: SSAValue, yes: SSAValue, no: SSAValue
+    ) -> SSAValue:
+        """`yes` where the loop index equals the integer label, else `no`."""
+        li = self.b.insert(arith.IndexCastOp(label, IndexType())).result
+        eq = self.b.insert(arith.CmpiOp(i, li, "eq")).result
+        return self.b.insert(arith.SelectOp(eq, yes, no)).result
+
+
+class KernelBuilder:
+    """A kernel: `func.func @name(%out..., %in...)` on memrefs whose body is
+    a sequence of linalg ops."""
+
+    def __init__(self, name: str, arg_types: Sequence[MemRefType]):
+        self.block = Block(arg_types=list(arg_types))
+        self.name = name
+        self.args = list(self.block.args)
+        self.scratch_types: list[MemRefType] = []
+        self.builder = Builder(InsertPoint.at_end(self.block))
+
+    def scratch(self, shape: Sequence[int]) -> SSAValue:
+        """A temporary buffer: an extra kernel argument that the caller
+        allocates (kernels never allocate memory themselves)."""
+        t = memref(shape)
+        self.scratch_types.append(t)
+        return self.block.insert_arg(t, len(self.block.args))
+
+    def view(self, v: SSAValue, shape: Sequence[int]) -> SSAValue:
+        """The same buffer seen with another shape of the same or smaller
+        element count; also a shape-only operand that gives loop bounds (like
+        the window operand of linalg's pooling ops)."""
+        t = memref(shape, _element(v))
+        return self.builder.insert(UnrealizedConversionCastOp.get([v], [t])).results[0]
+
+    def finish(self) -> func.FuncOp:
+        self.builder.insert(func.ReturnOp())
+        types = [a.type for a in self.block.args]
+        return func.FuncOp(self.name, (types, []), Region(self.block))
+
+    def generic(
+        self,
+        ins: Sequence[SSAValue],
+        outs: Sequence[SSAValue],
+        maps: Sequence[AffineMapAttr],
+        iterators: Sequence[Attribute],
+        body: BodyFn,
+    ) -> None:
+        """A linalg.generic; `body(scalar, args)` gets one block argument per
+        operand (inputs, then outputs) and returns the values to yield."""
+        arg_types = [_element(v) for v in (*ins, *outs)]
+        block = Block(arg_types=arg_types)
+        scalar = Scalar(Builder(InsertPoint.at_end(block)), _element(outs[0]))
+        results = body(scalar, list(block.args))
+        scalar.b.insert(linalg.YieldOp(*results))
+        self.builder.insert(
+            linalg.GenericOp(list(ins), list(outs), Region(block), maps, iterators)
+        )
+
+    def fill(self, out: SSAValue, value: float) -> None:
+        shape = _shape(out)
+        self.generic(
+            [],
+            [out],
+            [identity(len(shape))],
+            [PARALLEL] * len(shape),
+            lambda s, a: [s.const(value)],
+        )
+
+    def map_elementwise(
+        self,
+        out: SSAValue,
+        ins: Sequence[SSAValue],
+        body: BodyFn,
+        out_reads: bool = False,
+    ) -> None:
+        """out[i] = body(ins broadcast to out's shape [, out[i]])."""
+        shape = _shape(out)
+        maps = [broadcast_map(shape, _shape(v)) for v in ins] + [identity(len(shape))]
+        self.generic(list(ins), [out], maps, [PARALLEL] * len(shape), body)
+
+    def reduce_into(
+        self,
+        out: SSAValue,
+        x: SSAValue,
+        axes: Sequence[int],
+        combine: Callable[[Scalar, SSAValue, SSAValue], SSAValue],
+        pre: Callable[[Scalar, SSAValue], SSAValue] | None = None,
+    ) -> None:
+        """out (x's shape with `axes` set to 1, or removed) accumulates
+        combine(acc, pre(x)) over `axes`; out must hold the identity first."""
+        xs = _shape(x)
+        rank = len(xs)
+        keep = len(_shape(out)) == rank
+        out_exprs: list[Expr] = []
+        for i in range(rank):
+            if i in axes:
+                if keep:
+                    out_exprs.append(0)
+            else:
+                out_exprs.append(d(i))
+        iters = [REDUCTION if i in axes else PARALLEL for i in range(rank)]
+
+        def body(s: Scalar, a: list[SSAValue]) -> list[SSAValue]:
+            v = pre(s, a[0]) if pre is not None else a[0]
+            return [combine(s, a[1], v)]
+
+        out_map = amap(rank, out_exprs) if out_exprs else amap(rank, [0])
+        self.generic([x], [out], [identity(rank), out_map], iters, body)
+
+
+def _element(v: SSAValue) -> Attribute:
+    t = v.type
+    assert isinstance(t, MemRefType)
+    return t.element_type
+
+
+def _shape(v: SSAValue) -> tuple[int, ...]:
+    t = v.type
+    assert isinstance(t, MemRefType)
+    return tuple(t.get_shape())
+
+
+def memref(shape: Sequence[int], element_type: Attribute | None = None) -> MemRefType:
+    return MemRefType(element_type or Float32Type(), list(shape) if shape else [1])

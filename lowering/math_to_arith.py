@@ -1,0 +1,349 @@
+"""`expand-math-rv32f`: f32 `math.exp/log/erf/tanh` as branch-free `arith` code.
+
+rv32imf has no transcendental instructions, and xDSL 0.74 lowers no `math`
+op to RISC-V, so each op becomes a straight-line sequence of `arith` ops
+(plus `math.absf` / `math.copysign`, one `fsgnj*.s` each).  Everything
+produced is lowered by xDSL's `convert-arith-to-riscv` together with
+`convert-arith-extra-to-riscv` (`lowering/arith_extra_to_riscv.py`: bitcast,
+select, absf, copysign, sqrt), which must run first.  `math.sqrt` is left
+alone: it maps to one `fsqrt.s`, and `arith.divf` to `fdiv.s`, both exact.
+Polynomials are in Horner form, so a product feeding an addition becomes an
+`fmadd.s` after `riscv-fuse-fmadd` and few floats are live at once (xDSL's
+register allocator cannot spill).  Only scalar f32 ops are rewritten.
+
+Designs
+- exp(x): x clamped to [-104, 89]; n = round(x / ln 2) via the 1.5 * 2^23
+  trick (its low mantissa bits are n: no fcvt, whose rounding mode xDSL does
+  not print); r = x - n*ln2_hi - n*ln2_lo (Cody-Waite, exact product);
+  e^r = 1 + r + r^2 P(r) with the Cephes `expf` polynomial; 2^n applied as
+  2^(n>>1) * 2^(n - n>>1) so that n = 128 (x up to 88.72) and gradual
+  underflow (x down to -103.97) need no special case.  x >= 88.73 gives +inf,
+  x <= -103.98 gives 0, results below 2^-126 are IEEE subnormals.
+- log(x): subnormals are scaled by 2^23 first; the bits are split as
+  x = 2^k * m with m in [sqrt(1/2), sqrt(2)) by integer arithmetic (musl's
+  trick, no compare); log(m) = f - f^2/2 + f^3 P(f), f = m - 1, with the
+  Cephes `logf` polynomial; + k*ln2 in hi/lo parts.  log(0) = -inf,
+  log(x < 0) = NaN, log(+inf) = +inf, log(NaN) = NaN by integer selects.
+- erf(x): |x| <= 0.9: x + x R(x^2), R of degree 5; else
+  sign(x) (1 - exp(Q(min(|x|, 4)))), Q of degree 6; both are near-minimax
+  fits (Lawson) against float64 erf/erfc, see
+  `test/lowering/fit_erf_coefficients.py`; a select picks the branch.
+- tanh(x) = sign(x) * em / (em + 2), em = expm1(min(2|x|, 40)), expm1 from
+  the exp reduction as 2^n expm1(r) + (2^n - 1) with expm1(r) = r + r^2 P(r):
+  no cancellation near 0, so the relative error stays small for tiny |x|.
+
+NaN inputs: log returns NaN; exp, erf and tanh clamp with `fmin.s`/`fmax.s`,
+which return the non-NaN operand on the target, so NaN is not propagated there.
+
+Measured error against numpy float64 (IR executed op by op in float32 by
+`test/lowering/f32_eval.py`; `ulp` = relative error / 2^-24).  "arith" is the
+expanded IR before lowering, "riscv" the lowered IR after `riscv-fuse-fmadd`
+(fused multiply-adds, `test/riscv/rv_eval.py`):
+
+| function | range (dense, ~2e5 points) | max abs (arith / riscv) | max rel (arith / riscv) |
+|---|---|---|---|
+| exp  | [-87.3, 88.7]         | (rel. metric)        | 1.3e-7 / 1.3e-7 |
+| log  | [1e-30, 1e30] log-spaced | 1.7e-7 / 1.3e-7 (for |log| < 1: 7e-8) | 1.1e-7 / 9e-8 |
+| erf  | [-6, 6]               | 8.0e-8 / 7.6e-8      | 1.5e-7 / 1.2e-7 (|x| > 1e-30) |
+| tanh | [-20, 20]             | 1.2e-7 / 1.2e-7      | 2.2e-7 / 2.0e-7 |
+
+The numbers are re-measured and bounded by `test/lowering/test_math_accuracy.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, math
+from xdsl.dialects.builtin import Float32Type, FloatAttr, IntegerAttr, ModuleOp, f32, i32
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+
+# Cody-Waite split of ln 2: ln2_hi has 9 significant bits, so n * ln2_hi is
+# exact for |n| < 2^15 and x - n * ln2_hi is exact (Sterbenz).
+_LN2_HI = 0.693359375
+_LN2_LO = -2.12194440e-4
+_LOG2E = 1.44269504088896341
+# Adding 1.5 * 2^23 rounds to an integer (ulp 1) and leaves it in the low
+# mantissa bits: bits(t) = 0x4B400000 + n for |n| < 2^22.
+_ROUND_MAGIC = 12582912.0
+_ROUND_MAGIC_BITS = 0x4B400000
+_EXPONENT_BIAS = 127
+_MANTISSA_BITS = 23
+
+# Cephes expf: e^r = 1 + r + r^2 * P(r), |r| <= ln2/2, coefficients low to high.
+_EXP_P = [
+    5.0000001201e-1,
+    1.6666665459e-1,
+    4.1665795894e-2,
+    8.3334519073e-3,
+    1.3981999507e-3,
+    1.9875691500e-4,
+]
+# Cephes logf: log(1+f) = f - f^2/2 + f^3 * P(f), f in [sqrt(1/2)-1, sqrt(2)-1].
+_LOG_P = [
+    3.3333331174e-1,
+    -2.4999993993e-1,
+    2.0000714765e-1,
+    -1.6668057665e-1,
+    1.4249322787e-1,
+    -1.2420140846e-1,
+    1.1676998740e-1,
+    -1.1514610310e-1,
+    7.0376836292e-2,
+]
+_SQRT_HALF_BITS = 0x3F3504F3  # bits of sqrt(1/2) rounded to f32
+_MIN_NORMAL = 2.0**-126
+
+# erf fits, see test/lowering/fit_erf_coefficients.py (low to high).
+_ERF_SPLIT = 0.9
+_ERF_TOP = 4.0  # erf(4) rounds to 1.0f
+_ERF_SMALL = [
+    0.12837915122509003,
+    -0.3761252462863922,
+    0.11282140761613846,
+    -0.02677891217172146,
+    0.0050119673833251,
+    -0.0006090379902161658,
+]
+_ERF_LARGE = [
+    -0.00017749449762050062,
+    -1.1277495622634888,
+    -0.63705974817276,
+    -0.10403735935688019,
+    0.022277086973190308,
+    -0.003055607434362173,
+    0.000197181710973382,
+]
+
+# Clamps: exp underflows to 0 below -103.98 and overflows above 88.73; the
+# bounds keep n in [-150, 129], where both half-scales are normal numbers.
+_EXP_MIN = -104.0
+_EXP_MAX = 89.0
+# tanh(x) rounds to 1.0f for x > 9.01; 2|x| <= 40 keeps 2^n below 2^58.
+_TANH_2X_MAX = 40.0
+
+_F32_POS_INF_BITS = 0x7F800000
+_F32_NEG_INF_BITS = -0x00800000  # 0xFF800000 as a signed 32-bit value
+_F32_NAN_BITS = 0x7FC00000
+
+
+class _Emitter:
+    """Inserts scalar f32 / i32 arith ops before the op being expanded."""
+
+    def __init__(self, rewriter: PatternRewriter):
+        self.rewriter = rewriter
+
+    def _emit(self, op: Operation) -> SSAValue:
+        self.rewriter.insert_op(op)
+        return op.results[0]
+
+    # constants
+    def f(self, value: float) -> SSAValue:
+        return self._emit(arith.ConstantOp(FloatAttr(value, f32)))
+
+    def i(self, value: int) -> SSAValue:
+        return self._emit(arith.ConstantOp(IntegerAttr(value, i32)))
+
+    # f32 arithmetic
+    def add(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self._emit(arith.AddfOp(a, b))
+
+    def sub(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self._emit(arith.SubfOp(a, b))
+
+    def mul(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self._emit(arith.MulfOp(a, b))
+
+    def div(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self._emit(arith.DivfOp(a, b))
+
+    def madd(self, a: SSAValue, b: SSAValue, c: SSAValue) -> SSAValue:
+        """a * b + c as two ops with a single-use product (an fmadd.s later)."""
+        return self.add(self.mul(a, b), c)
+
+    def min(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self._emit(arith.MinimumfOp(a, b))
+
+    def max(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self._emit(arith.MaximumfOp(a, b))
+
+    def abs(self, a: SSAValue) -> SSAValue:
+        return self._emit(math.AbsFOp(a))
+
+    def copysign(self, magnitude: SSAValue, sign: SSAValue) -> SSAValue:
+        return self._emit(math.CopySignOp(magnitude, sign))
+
+    def cmp(self, predicate: str, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self._emit(arith.CmpfOp(a, b, predicate))
+
+    def select(self, cond: SSAValue, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self._emit(arith.SelectOp(cond, a, b))
+
+    def horner(self, x: SSAValue, coefficients: Sequence[float]) -> SSAValue:
+        """c0 + x*(c1 + x*(...)), coefficients low to high."""
+        acc = self.f(coefficients[-1])
+        for c in reversed(coefficients[:-1]):
+            acc = self.madd(acc, x, self.f(c))
+        return acc
+
+    # i32 arithmetic and bit moves
+    def bits(self, a: SSAValue) -> SSAValue:
+        return self._emit(arith.BitcastOp(a, i32))
+
+    def from_bits(self, a: SSAValue) -> SSAValue:
+        return self._emit(arith.BitcastOp(a, f32))
+
+    def iadd(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self._emit(arith.AddiOp(a, b))
+
+    def isub(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self._emit(arith.SubiOp(a, b))
+
+    def iand(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self._emit(arith.AndIOp(a, b))
+
+    def shl(self, a: SSAValue, amount: int) -> SSAValue:
+        return self._emit(arith.ShLIOp(a, self.i(amount)))
+
+    def sra(self, a: SSAValue, amount: int) -> SSAValue:
+        return self._emit(arith.ShRSIOp(a, self.i(amount)))
+
+    def to_float(self, a: SSAValue) -> SSAValue:
+        return self._emit(arith.SIToFPOp(a, f32))
+
+
+def _round_to_int(e: _Emitter, x: SSAValue) -> tuple[SSAValue, SSAValue]:
+    """(n as f32, n as i32) for n = round(x * log2 e), |n| < 2^22."""
+    t = e.madd(x, e.f(_LOG2E), e.f(_ROUND_MAGIC))
+    n_float = e.sub(t, e.f(_ROUND_MAGIC))
+    n_int = e.isub(e.bits(t), e.i(_ROUND_MAGIC_BITS))
+    return n_float, n_int
+
+
+def _reduce(e: _Emitter, x: SSAValue, n_float: SSAValue) -> SSAValue:
+    """r = x - n ln 2 in two exact-product steps (Cody-Waite)."""
+    r = e.sub(x, e.mul(n_float, e.f(_LN2_HI)))
+    return e.sub(r, e.mul(n_float, e.f(_LN2_LO)))
+
+
+def _pow2(e: _Emitter, n: SSAValue) -> SSAValue:
+    """2^n as f32 for n in [-126, 127]."""
+    return e.from_bits(e.shl(e.iadd(n, e.i(_EXPONENT_BIAS)), _MANTISSA_BITS))
+
+
+def _expm1_reduced(e: _Emitter, r: SSAValue) -> SSAValue:
+    """e^r - 1 = r + r^2 P(r) for |r| <= ln2/2."""
+    q = e.horner(r, _EXP_P)
+    return e.madd(e.mul(q, r), r, r)
+
+
+def emit_exp(e: _Emitter, x: SSAValue, clamp: bool = True) -> SSAValue:
+    """exp(x); without `clamp` the caller guarantees x in [-87, 88]."""
+    if clamp:
+        x = e.min(e.max(x, e.f(_EXP_MIN)), e.f(_EXP_MAX))
+    n_float, n = _round_to_int(e, x)
+    r = _reduce(e, x, n_float)
+    p = e.add(_expm1_reduced(e, r), e.f(1.0))
+    if not clamp:
+        return e.mul(p, _pow2(e, n))
+    # two half-scales so that 2^128 and 2^-150 need no special case
+    half = e.sra(n, 1)
+    return e.mul(e.mul(p, _pow2(e, half)), _pow2(e, e.isub(n, half)))
+
+
+def emit_log(e: _Emitter, x: SSAValue) -> SSAValue:
+    tiny = e.cmp("olt", x, e.f(_MIN_NORMAL))
+    # subnormals: scale by 2^23 and take 23 off the exponent
+    scale = e.from_bits(
+        e.select(tiny, e.i((_EXPONENT_BIAS + 23) << 23), e.i(_EXPONENT_BIAS << 23))
+    )
+    xs = e.mul(x, scale)
+    # x = 2^k * m with m in [sqrt(1/2), sqrt(2)): offset the bits by sqrt(1/2)
+    ix = e.isub(e.bits(xs), e.i(_SQRT_HALF_BITS))
+    k = e.isub(e.sra(ix, _MANTISSA_BITS), e.select(tiny, e.i(23), e.i(0)))
+    m = e.from_bits(e.iadd(e.iand(ix, e.i((1 << _MANTISSA_BITS) - 1)), e.i(_SQRT_HALF_BITS)))
+    f = e.sub(m, e.f(1.0))
+    kf = e.to_float(k)
+    z = e.mul(f, f)
+    y = e.mul(e.mul(f, z), e.horner(f, _LOG_P))
+    y = e.madd(kf, e.f(_LN2_LO), y)
+    y = e.madd(z, e.f(-0.5), y)
+    result = e.madd(kf, e.f(_LN2_HI), e.add(f, y))
+    # special inputs, patched in the integer domain (a select there is 4 ops)
+    bits = e.bits(result)
+    bits = e.select(e.cmp("oeq", x, e.f(float("inf"))), e.i(_F32_POS_INF_BITS), bits)
+    bits = e.select(e.cmp("oeq", x, e.f(0.0)), e.i(_F32_NEG_INF_BITS), bits)
+    bits = e.select(e.cmp("ult", x, e.f(0.0)), e.i(_F32_NAN_BITS), bits)
+    return e.from_bits(bits)
+
+
+def emit_erf(e: _Emitter, x: SSAValue) -> SSAValue:
+    a = e.abs(x)
+    near_zero = e.madd(e.horner(e.mul(x, x), _ERF_SMALL), x, x)
+    q = e.horner(e.min(a, e.f(_ERF_TOP)), _ERF_LARGE)  # q in [-17.3, -1.9]
+    tail = e.copysign(e.sub(e.f(1.0), emit_exp(e, q, clamp=False)), x)
+    return e.select(e.cmp("ole", a, e.f(_ERF_SPLIT)), near_zero, tail)
+
+
+def emit_tanh(e: _Emitter, x: SSAValue) -> SSAValue:
+    a = e.abs(x)
+    y = e.min(e.add(a, a), e.f(_TANH_2X_MAX))
+    n_float, n = _round_to_int(e, y)
+    s = _pow2(e, n)
+    em = e.madd(s, _expm1_reduced(e, _reduce(e, y, n_float)), e.sub(s, e.f(1.0)))
+    return e.copysign(e.div(em, e.add(em, e.f(2.0))), x)
+
+
+def _is_scalar_f32(value: SSAValue) -> bool:
+    return isinstance(value.type, Float32Type)
+
+
+class ExpandExp(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: math.ExpOp, rewriter: PatternRewriter) -> None:
+        if _is_scalar_f32(op.operand):
+            rewriter.replace_op(op, [], [emit_exp(_Emitter(rewriter), op.operand)])
+
+
+class ExpandLog(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: math.LogOp, rewriter: PatternRewriter) -> None:
+        if _is_scalar_f32(op.operand):
+            rewriter.replace_op(op, [], [emit_log(_Emitter(rewriter), op.operand)])
+
+
+class ExpandErf(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: math.ErfOp, rewriter: PatternRewriter) -> None:
+        if _is_scalar_f32(op.operand):
+            rewriter.replace_op(op, [], [emit_erf(_Emitter(rewriter), op.operand)])
+
+
+class ExpandTanh(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: math.TanhOp, rewriter: PatternRewriter) -> None:
+        if _is_scalar_f32(op.operand):
+            rewriter.replace_op(op, [], [emit_tanh(_Emitter(rewriter), op.operand)])
+
+
+@dataclass(frozen=True)
+class ExpandMathRv32fPass(ModulePass):
+    """Expand scalar f32 math.exp/log/erf/tanh into arith for rv32imf."""
+
+    name = "expand-math-rv32f"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier([ExpandExp(), ExpandLog(), ExpandErf(), ExpandTanh()]),
+            apply_recursively=False,
+        ).rewrite_module(op)

@@ -1,0 +1,251 @@
+"""ONNX graph -> train module: the driver of the conversion.
+
+One function `@main`: its arguments are the graph inputs (ONNX names kept in
+`train.arg_names` when they are not valid SSA names), its results the graph
+outputs (`train.result_names`), or the loss alone for a training import.
+Initializers the model computes with become `train.param`s named after them;
+their values go to the weights file named by the module attribute
+`train.weights`, or inline when smaller than `inline_threshold` bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from onnx import ModelProto, NodeProto
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ArrayAttr, FloatAttr, ModuleOp, StringAttr, TensorType, f32, i64
+from xdsl.ir import Block, Region, SSAValue
+from xdsl.utils.exceptions import VerifyException
+
+from tdopt.dialects import train
+from tdopt.lowering.onnx import graph as G
+from tdopt.lowering.onnx import trainable as T
+from tdopt.lowering.onnx.context import Context, element_type
+from tdopt.lowering.onnx.errors import ImportFailure, Unsupported
+from tdopt.lowering.onnx.fold import fold
+from tdopt.lowering.onnx.names import ssa_name, unique_ssa_names
+from tdopt.lowering.onnx.ops import CONVERTERS
+
+LOSSES = ("cross-entropy", "mse")
+
+
+@dataclass
+class ImportOptions:
+    trainable: str | None = None  # a `--trainable` spec; overrides a training graph's SGD set
+    loss: str | None = None  # one of LOSSES
+    label: str | None = None  # name of the label input the loss adds
+    inline_threshold: int = 64  # parameters smaller than this many bytes go inline
+    weights_file: str = "weights.npz"  # the `train.weights` attribute's value
+
+
+@dataclass
+class ImportResult:
+    module: ModuleOp
+    weights: dict[str, np.ndarray]  # the parameters that are not inline
+    training: G.TrainingInfo | None = None  # set for ONNX Runtime training graphs
+    trainable: list[str] = field(default_factory=list)
+
+
+def import_onnx(model: ModelProto | str, options: ImportOptions | None = None) -> ImportResult:
+    """Convert an ONNX model (or the path of one) into a train module."""
+    opts = options or ImportOptions()
+    _check_options(opts)
+    if isinstance(model, str):
+        model = G.load_model(model)
+    opset = G.default_opset(model)
+    info = G.find_training(model.graph)
+    if info is not None:
+        if opts.loss:
+            raise ImportFailure(
+                "--loss: the model is a training graph and already has its loss "
+                f"('{info.loss_node.name}')"
+            )
+        model = G.forward_slice(model, info)
+    g = model.graph
+    inits = {i.name: i for i in g.initializer}
+    cx = Context(inits, opset)
+
+    inputs = [i for i in g.input if i.name not in inits]
+    block = Block(arg_types=[_input_type(i) for i in inputs])
+    onnx_names = [i.name for i in inputs]
+    for arg, name, hint in zip(block.args, onnx_names, unique_ssa_names(onnx_names)):
+        arg.name_hint = hint
+        cx.values[name] = arg
+
+    outputs = [o.name for o in g.output]
+    _convert(cx, G.ancestors(g, outputs), G.inferred_shapes(model), set(outputs))
+    try:
+        results = [cx.value(o) for o in outputs]
+    except Unsupported as e:
+        raise ImportFailure(f"graph output: {e}") from None
+    result_names = list(outputs)
+
+    if info is not None:
+        result_names = ["loss"]
+        chosen = set(info.learning_rates)
+    else:
+        chosen = set()
+        if opts.loss:
+            results = [_append_loss(cx, block, results, opts, onnx_names, inits)]
+            result_names = ["loss"]
+            onnx_names.append(opts.label)  # type: ignore[arg-type]
+    if opts.trainable:
+        chosen = T.select(opts.trainable, cx.params, inits)
+    _mark_trainable(cx, chosen, info)
+
+    weights = _place_values(cx, opts.inline_threshold)
+    block.add_ops([*cx.params.values(), *cx.ops, func.ReturnOp(*results)])
+    f = func.FuncOp(
+        "main", ([a.type for a in block.args], [r.type for r in results]), Region(block)
+    )
+    f.attributes["train.result_names"] = ArrayAttr([StringAttr(n) for n in result_names])
+    if [a.name_hint for a in block.args] != onnx_names:
+        f.attributes["train.arg_names"] = ArrayAttr([StringAttr(n) for n in onnx_names])
+    module = ModuleOp([f])
+    if weights:
+        module.attributes["train.weights"] = StringAttr(opts.weights_file)
+    try:
+        module.verify()
+    except VerifyException as e:
+        first = str(e).strip().splitlines()[0]
+        raise ImportFailure(f"internal error: the imported module does not verify: {first}")
+    return ImportResult(module, weights, info, sorted(chosen))
+
+
+def _check_options(opts: ImportOptions) -> None:
+    if opts.loss is not None and opts.loss not in LOSSES:
+        raise ImportFailure(f"--loss: unknown loss '{opts.loss}' (expected: {', '.join(LOSSES)})")
+    if opts.loss and not opts.label:
+        raise ImportFailure("--loss needs --label NAME (the input the loss compares with)")
+    if opts.label and not opts.loss:
+        raise ImportFailure("--label needs --loss")
+    if opts.inline_threshold < 0:
+        raise ImportFailure(f"--inline-threshold must be >= 0, got {opts.inline_threshold}")
+
+
+def _input_type(value_info) -> TensorType:
+    t = value_info.type.tensor_type
+    if not value_info.type.HasField("tensor_type") or not t.HasField("shape"):
+        raise ImportFailure(f"input '{value_info.name}' is not a tensor of known rank")
+    dims = []
+    for d in t.shape.dim:
+        if not d.HasField("dim_value"):
+            what = f"'{d.dim_param}'" if d.dim_param else "unknown"
+            raise ImportFailure(
+                f"input '{value_info.name}' has a dynamic dimension ({what}); "
+                "tdimport needs static shapes (export with fixed input sizes)"
+            )
+        dims.append(int(d.dim_value))
+    try:
+        return train.tensor(dims, element_type(t.elem_type, f"input '{value_info.name}'"))
+    except Unsupported as e:
+        raise ImportFailure(str(e)) from None
+
+
+def _convert(
+    cx: Context, nodes: list[NodeProto], shapes: dict[str, tuple[int, ...]], outputs: set[str]
+) -> None:
+    """Convert the nodes in order; every node that cannot be imported is
+    collected, and all of them are reported together."""
+    needed = outputs | {x for n in nodes for x in n.input}
+    failures: list[str] = []
+    failed: set[str] = set()
+    for index, node in enumerate(nodes):
+        key = (G.domain_of(node), node.op_type)
+        where = f"'{G.node_label(node, index)}' ({node.op_type}, domain {G.shown_domain(node)}"
+        ins = [x for x in node.input if x]
+        if any(x in failed for x in ins):  # downstream of a failure
+            if key not in CONVERTERS:
+                failures.append(where + ")")
+            failed.update(node.output)
+            continue
+        try:
+            results = None
+            if ins and all(cx.is_static(x) for x in ins):
+                results = fold(cx, node)  # compile-time arithmetic, e.g. on shapes
+            if results is None:
+                if key not in CONVERTERS:
+                    raise Unsupported("")
+                results = CONVERTERS[key](cx, node)
+            _bind(cx, node, results, needed, shapes)
+        except (Unsupported, VerifyException) as e:
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            failures.append(where + (f": {reason})" if reason else ")"))
+            failed.update(node.output)
+    if failures:
+        raise ImportFailure(
+            f"cannot import {len(failures)} ONNX node(s): " + "; ".join(failures)
+        )
+
+
+def _bind(cx: Context, node: NodeProto, results, needed: set[str], shapes) -> None:
+    for j, name in enumerate(node.output):
+        if not name:
+            continue
+        if j >= len(results):
+            if name in needed:
+                raise Unsupported(f"its output #{j} ('{name}') is used")
+            continue
+        r = results[j]
+        if isinstance(r, np.ndarray):
+            cx.static[name] = r
+            continue
+        if r.name_hint is None:
+            r.name_hint = ssa_name(name)
+        got = tuple(r.type.get_shape())  # type: ignore[attr-defined]
+        if name in shapes and shapes[name] != got:
+            raise Unsupported(
+                f"ONNX infers shape {list(shapes[name])} for '{name}', tdimport {list(got)}"
+            )
+        cx.values[name] = r
+
+
+def _append_loss(cx: Context, block: Block, results: list[SSAValue], opts: ImportOptions,
+                 inputs: list[str], inits) -> SSAValue:
+    if len(results) != 1:
+        raise ImportFailure(f"--loss needs a graph with one output; this one has {len(results)}")
+    label = opts.label
+    assert label is not None
+    if label in inputs or label in inits:
+        raise ImportFailure(f"--label: the model already has a tensor named '{label}'")
+    pred = results[0]
+    ptype = pred.type
+    assert isinstance(ptype, TensorType)
+    if opts.loss == "cross-entropy":
+        if ptype.get_num_dims() != 2:
+            raise ImportFailure(
+                f"--loss cross-entropy needs N x C logits; the graph output is {ptype}"
+            )
+        ltype = train.tensor([ptype.get_shape()[0]], i64)
+    else:
+        ltype = ptype
+    arg = block.insert_arg(ltype, len(block.args))
+    arg.name_hint = ssa_name(label)
+    loss_cls = train.CrossEntropyOp if opts.loss == "cross-entropy" else train.MseOp
+    return cx.emit(loss_cls.make([pred, arg]))
+
+
+def _mark_trainable(cx: Context, chosen: set[str], info: G.TrainingInfo | None) -> None:
+    for name in sorted(chosen):
+        if name not in cx.params:
+            raise ImportFailure(
+                f"'{name}' is trained by the graph but the forward pass does not use it"
+            )
+        op = cx.params[name]
+        op.properties["trainable"] = train.UnitAttr()
+        lr = info.learning_rates.get(name) if info is not None else None
+        if lr is not None:
+            op.properties["lr"] = FloatAttr(lr, f32)
+
+
+def _place_values(cx: Context, threshold: int) -> dict[str, np.ndarray]:
+    weights: dict[str, np.ndarray] = {}
+    for name, op in cx.params.items():
+        arr = cx.param_values[name]
+        if arr.nbytes < threshold:
+            op.properties["value"] = train.dense_from_numpy(np.require(arr, requirements="C"))
+        else:
+            weights[name] = arr
+    return weights

@@ -1,0 +1,64 @@
+"""Group and instance normalisation, expressed with train.layernorm: the
+input viewed as [N, groups, rest] is normalised over its last dimension
+(a unit scale), then viewed back and scaled and shifted per channel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from onnx import NodeProto
+from xdsl.dialects.builtin import FloatAttr, f32
+from xdsl.ir import SSAValue
+
+from tdopt.dialects import train
+from tdopt.lowering.onnx.context import Context, attributes
+from tdopt.lowering.onnx.errors import Unsupported
+from tdopt.lowering.onnx.ops import Result, converts, i64_attr, reshape
+
+
+def _affine(cx: Context, y: SSAValue, name: str, groups_view: bool, dims, groups: int,
+            add: bool) -> SSAValue:
+    """y * scale or y + bias, the vector broadcast per channel (or per group
+    in the [N, G, rest] view)."""
+    v = cx.value(name)
+    size = int(np.prod(cx.shape(name)))
+    rank = len(dims) if not groups_view else 3
+    lead = groups if groups_view else dims[1]
+    if size != lead:
+        raise Unsupported(f"'{name}' has {size} elements, expected {lead}")
+    v = reshape(cx, v, [lead] + [1] * (rank - 2))
+    cls = train.AddOp if add else train.MulOp
+    return cx.emit(cls.make([y, v]))
+
+
+def group_norm(cx: Context, node: NodeProto, groups: int) -> SSAValue:
+    dims = cx.shape(node.input[0])
+    if len(dims) < 3 or dims[1] % groups:
+        raise Unsupported(f"input of shape {list(dims)} with {groups} groups")
+    rest = int(np.prod(dims[1:])) // groups
+    x = reshape(cx, cx.value(node.input[0]), [dims[0], groups, rest])
+    et = train.numpy_dtype(cx.tensor_type(node.input[0]).element_type)
+    ones = cx.emit(train.ConstantOp(train.dense_from_numpy(np.ones(rest, dtype=et))))
+    eps = float(attributes(node).get("epsilon", 1e-5))  # type: ignore[arg-type]
+    y = cx.emit(train.LayerNormOp.make([x, ones], axis=i64_attr(2), epsilon=FloatAttr(eps, f32)))
+    # scale and bias per group (GroupNormalization before opset 21) apply
+    # in the grouped view, per channel after it
+    per_group = int(np.prod(cx.shape(node.input[1]))) == groups != dims[1]
+    if per_group:
+        y = _affine(cx, y, node.input[1], True, dims, groups, add=False)
+        y = _affine(cx, y, node.input[2], True, dims, groups, add=True)
+        return reshape(cx, y, dims)
+    y = reshape(cx, y, dims)
+    y = _affine(cx, y, node.input[1], False, dims, groups, add=False)
+    return _affine(cx, y, node.input[2], False, dims, groups, add=True)
+
+
+@converts("GroupNormalization")
+def group_normalization(cx: Context, node: NodeProto) -> Sequence[Result]:
+    return [group_norm(cx, node, int(attributes(node)["num_groups"]))]  # type: ignore[arg-type]
+
+
+@converts("InstanceNormalization")
+def instance_normalization(cx: Context, node: NodeProto) -> Sequence[Result]:
+    return [group_norm(cx, node, cx.shape(node.input[0])[1])]

@@ -1,0 +1,158 @@
+"""The program level (globals, planned buffers, kernel calls) to RISC-V:
+
+* `convert-globals-to-sections`: every `memref.global` becomes labelled data
+  in the section of its tier (`.l1`, `.l2`, `.l3`): its initial value as
+  `.word`s, or zeros;
+* `convert-entry-to-riscv`: each entry function (the sequence of kernel
+  calls) becomes a `riscv_func.func` with fixed registers: buffer addresses
+  in a0..a7 (`la` of the global, arena base + planned offset), `jal` to the
+  kernel, `ra` saved on the stack. A `main` that calls the entry and returns
+  0 is added for the runtime's crt0.
+
+Kernels are leaf functions and go through xDSL's own riscv lowering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import func, memref, riscv, riscv_func
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    IntegerAttr,
+    MemRefType,
+    ModuleOp,
+    StringAttr,
+    UnrealizedConversionCastOp,
+)
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import DiagnosticException
+
+from tdopt.dialects.rvx import AsmOp
+from tdopt.dialects.train import numpy_from_dense
+from tdopt.passes.plan_memory import ARENA, OFFSET, byte_size
+
+SECTIONS = {"L1": ".l1", "L2": ".l2", "L3": ".l3"}
+ARG_REGS = 8  # a0..a7
+
+
+def global_words(g: memref.GlobalOp) -> np.ndarray | None:
+    """The initial value as little-endian 32-bit words (None: zeros)."""
+    init = g.initial_value
+    if not isinstance(init, DenseIntOrFPElementsAttr):
+        return None
+    t = g.type
+    assert isinstance(t, MemRefType)
+    values = numpy_from_dense(init).reshape(-1)
+    n = int(np.prod(t.get_shape()))
+    if values.size == 1 and n > 1:
+        values = np.full(n, values[0], dtype=values.dtype)
+    if values.dtype == np.int64:
+        values = values.astype(np.int32)
+    return np.ascontiguousarray(values).view("<u4")
+
+
+@dataclass(frozen=True)
+class ConvertGlobalsToSectionsPass(ModulePass):
+    """memref.global -> labelled, aligned data in its tier's section."""
+
+    name = "convert-globals-to-sections"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for g in [o for o in op.ops if isinstance(o, memref.GlobalOp)]:
+            t = g.type
+            assert isinstance(t, MemRefType)
+            tier_attr = g.attributes.get("tdopt.tier")
+            tier = tier_attr.data if isinstance(tier_attr, StringAttr) else "L2"
+            section = riscv.AssemblySectionOp(f'.section {SECTIONS[tier]},"aw",@progbits')
+            size = byte_size(t)
+            block = section.data.block
+            block.add_op(riscv.DirectiveOp(".globl", g.sym_name.data))
+            block.add_op(riscv.DirectiveOp(".p2align", "3"))
+            block.add_op(riscv.LabelOp(g.sym_name.data))
+            words = global_words(g)
+            if words is None:
+                block.add_op(riscv.DirectiveOp(".zero", str(-(-size // 4) * 4)))
+            else:
+                for i in range(0, len(words), 16):
+                    text = ",".join(f"0x{w:08x}" for w in words[i : i + 16])
+                    block.add_op(riscv.DirectiveOp(".word", text))
+            block.add_op(riscv.DirectiveOp(".size", f"{g.sym_name.data}, {size}"))
+            op.body.block.insert_op_before(section, g)
+            g.detach()
+            g.erase()
+
+
+def _asm(line: str) -> Operation:
+    # The entry function works on fixed registers (sp, ra, a0-a7) across
+    # calls; as opaque instructions, SSA-level folding cannot reorder or
+    # drop them.
+    return AsmOp(line)
+
+
+def _entry_body(f: func.FuncOp) -> list[Operation]:
+    """The entry function's calls as assembly with fixed registers."""
+    out: list[Operation] = [_asm("addi sp, sp, -16"), _asm("sw ra, 12(sp)")]
+    # where each buffer value lives: (symbol, byte offset)
+    location: dict[SSAValue, tuple[str, int]] = {}
+    for op in f.body.block.ops:
+        if isinstance(op, memref.GetGlobalOp):
+            location[op.memref] = (op.name_.string_value(), 0)
+        elif isinstance(op, memref.AllocOp):
+            off = op.attributes.get(OFFSET)
+            if not isinstance(off, IntegerAttr):
+                raise DiagnosticException(
+                    "convert-entry-to-riscv needs planned buffers: run plan-memory first"
+                )
+            location[op.memref] = (ARENA, off.value.data)
+        elif isinstance(op, UnrealizedConversionCastOp):
+            location[op.results[0]] = location[op.inputs[0]]
+        elif isinstance(op, func.CallOp):
+            if len(op.arguments) > ARG_REGS:
+                raise DiagnosticException(
+                    f"kernel @{op.callee.string_value()} takes {len(op.arguments)} "
+                    f"buffers; at most {ARG_REGS} are passed in registers"
+                )
+            for i, arg in enumerate(op.arguments):
+                sym, off = location[arg]
+                out.append(_asm(f"la a{i}, {sym}" + (f"+{off}" if off else "")))
+            out.append(_asm(f"call {op.callee.string_value()}"))
+        elif isinstance(op, func.ReturnOp):
+            break
+        else:
+            raise DiagnosticException(f"unexpected op in an entry function: {op.name}")
+    out += [_asm("lw ra, 12(sp)"), _asm("addi sp, sp, 16"), _asm("li a0, 0"), riscv_func.ReturnOp()]
+    return out
+
+
+@dataclass(frozen=True)
+class ConvertEntryToRiscvPass(ModulePass):
+    """Entry functions (kernel-call sequences) -> riscv_func with fixed
+    registers, plus `main` for the runtime."""
+
+    name = "convert-entry-to-riscv"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        entries = [
+            f for f in op.ops if isinstance(f, func.FuncOp) and "tdopt.entry" in f.attributes
+        ]
+        for f in entries:
+            name = "tdopt_" + f.sym_name.data
+            body = _entry_body(f)
+            rf = riscv_func.FuncOp(name, Region(Block(body)), ((), ()), "public", 2)
+            rf.attributes["tdopt.entry"] = f.attributes["tdopt.entry"]
+            op.body.block.insert_op_before(rf, f)
+            f.detach()
+            f.erase()
+        if len(entries) == 1:
+            # `main` for crt0: the single entry under the runtime's name
+            op.body.block.add_op(
+                riscv.AssemblySectionOp(".text")
+            )
+            text = op.body.block.last_op
+            assert isinstance(text, riscv.AssemblySectionOp)
+            text.data.block.add_op(riscv.DirectiveOp(".globl", "main"))
+            text.data.block.add_op(riscv.DirectiveOp(".set", f"main, tdopt_{entries[0].sym_name.data}"))

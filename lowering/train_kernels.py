@@ -1,0 +1,415 @@
+"""The kernel of each train op as linalg on memrefs: `lower(kb, op)` fills
+a KernelBuilder whose arguments are (out, *inputs) in the op's operand
+order. Rank-0 tensors are 1-element memrefs."""
+
+from __future__ import annotations
+
+import math as pymath
+from collections.abc import Callable
+
+from xdsl.dialects.builtin import MemRefType
+from xdsl.ir import Operation, SSAValue
+
+from tdopt.dialects import train
+from tdopt.lowering.kernel_builder import (
+    F32_LOWEST,
+    PARALLEL,
+    REDUCTION,
+    KernelBuilder,
+    Scalar,
+    amap,
+    broadcast_map,
+    d,
+    identity,
+    memref,
+)
+
+Lower = Callable[[KernelBuilder, Operation | None], None]
+
+
+def shape(v: SSAValue) -> tuple[int, ...]:
+    t = v.type
+    assert isinstance(t, MemRefType)
+    return tuple(t.get_shape())
+
+
+def _binary(fn: Callable[[Scalar, SSAValue, SSAValue], SSAValue]) -> Lower:
+    def lower(kb: KernelBuilder, op: Operation | None) -> None:
+        out, a, b = kb.args
+        kb.map_elementwise(out, [a, b], lambda s, x: [fn(s, x[0], x[1])])
+
+    return lower
+
+
+def _unary(fn: Callable[[Scalar, SSAValue], SSAValue]) -> Lower:
+    def lower(kb: KernelBuilder, op: Operation | None) -> None:
+        out, x = kb.args
+        kb.map_elementwise(out, [x], lambda s, a: [fn(s, a[0])])
+
+    return lower
+
+
+def copy_kernel(kb: KernelBuilder, op: Operation | None) -> None:
+    out, x = kb.args
+    kb.map_elementwise(out, [x], lambda s, a: [a[0]])
+
+
+def relu(s: Scalar, x: SSAValue) -> SSAValue:
+    return s.max(x, s.const(0.0))
+
+
+def gelu(form: str) -> Callable[[Scalar, SSAValue], SSAValue]:
+    def erf_form(s: Scalar, x: SSAValue) -> SSAValue:
+        e = s.erf(s.mul(x, s.const(1.0 / pymath.sqrt(2.0))))
+        return s.mul(s.mul(x, s.const(0.5)), s.add(e, s.const(1.0)))
+
+    def tanh_form(s: Scalar, x: SSAValue) -> SSAValue:
+        x3 = s.mul(s.mul(x, x), x)
+        inner = s.mul(s.add(x, s.mul(x3, s.const(0.044715))), s.const(pymath.sqrt(2.0 / pymath.pi)))
+        return s.mul(s.mul(x, s.const(0.5)), s.add(s.tanh(inner), s.const(1.0)))
+
+    return tanh_form if form == "tanh" else erf_form
+
+
+def lower_gelu(kb: KernelBuilder, op: Operation | None) -> None:
+    assert isinstance(op, train.GeluOp)
+    _unary(gelu(op.form))(kb, op)
+
+
+def lower_pow(kb: KernelBuilder, op: Operation | None) -> None:
+    assert isinstance(op, train.PowOp)
+    e = float(op.exponent.value.data)
+
+    def fn(s: Scalar, x: SSAValue) -> SSAValue:
+        if e == int(e) and 0 <= e <= 4:
+            acc = s.const(1.0)
+            for _ in range(int(e)):
+                acc = s.mul(acc, x)
+            return acc
+        if e == 0.5:
+            return s.sqrt(x)
+        return s.exp(s.mul(s.log(x), s.const(e)))
+
+    _unary(fn)(kb, op)
+
+
+def lower_matmul(kb: KernelBuilder, op: Operation | None) -> None:
+    """numpy matmul: loops (batch..., m, n, k); 1-D operands promoted."""
+    out, a, b = kb.args
+    sa, sb, so = shape(a), shape(b), shape(out)
+    assert op is not None
+    ra = len(op.operands[0].type.get_shape())
+    rb = len(op.operands[1].type.get_shape())
+    # iteration space: output dims then k
+    n_out = len(so) if (ra > 0 and rb > 0) else 1
+    k = n_out
+    dims = n_out + 1
+    out_map = amap(dims, [d(i) for i in range(n_out)])
+    nb = n_out - (1 if ra > 1 else 0) - (1 if rb > 1 else 0)  # batch dims
+    m_dim = nb if ra > 1 else None
+    n_dim = (nb + (1 if ra > 1 else 0)) if rb > 1 else None
+    batch_out = so[:nb]
+    if ra == 1:
+        a_map = amap(dims, [d(k)])
+    else:
+        a_batch = broadcast_map(batch_out, sa[:-2]).data.results if sa[:-2] else ()
+        a_map = amap(dims, [*a_batch, d(m_dim), d(k)])  # type: ignore[arg-type]
+    if rb == 1:
+        b_map = amap(dims, [d(k)])
+    else:
+        b_batch = broadcast_map(batch_out, sb[:-2]).data.results if sb[:-2] else ()
+        b_map = amap(dims, [*b_batch, d(k), d(n_dim)])  # type: ignore[arg-type]
+    kb.fill(out, 0.0)
+    iters = [PARALLEL] * n_out + [REDUCTION]
+    kb.generic(
+        [a, b],
+        [out],
+        [a_map, b_map, out_map],
+        iters,
+        lambda s, x: [s.add(x[2], s.mul(x[0], x[1]))],
+    )
+
+
+def lower_gemm(kb: KernelBuilder, op: Operation | None) -> None:
+    assert isinstance(op, train.GemmOp)
+    out, a, b, *rest = kb.args
+    alpha = 1.0 if op.alpha is None else float(op.alpha.value.data)
+    beta = 1.0 if op.beta is None else float(op.beta.value.data)
+    a_map = amap(3, [d(2), d(0)] if op.trans_a else [d(0), d(2)])
+    b_map = amap(3, [d(1), d(2)] if op.trans_b else [d(2), d(1)])
+    kb.fill(out, 0.0)
+    kb.generic(
+        [a, b],
+        [out],
+        [a_map, b_map, amap(3, [d(0), d(1)])],
+        [PARALLEL, PARALLEL, REDUCTION],
+        lambda s, x: [s.add(x[2], s.mul(x[0], x[1]))],
+    )
+    if rest or alpha != 1.0:
+        c = rest[0] if rest else None
+
+        def epilogue(s: Scalar, x: list[SSAValue]) -> list[SSAValue]:
+            acc = x[-1]
+            y = s.mul(acc, s.const(alpha)) if alpha != 1.0 else acc
+            if c is not None:
+                cv = s.mul(x[0], s.const(beta)) if beta != 1.0 else x[0]
+                y = s.add(y, cv)
+            return [y]
+
+        kb.map_elementwise(out, [c] if c is not None else [], epilogue)
+
+
+def _pad_copy(kb: KernelBuilder, x: SSAValue, pads, fill: float) -> SSAValue:
+    """x copied into a `fill`-padded scratch buffer (x itself without pads)."""
+    n, c, h, w = shape(x)
+    top, left, bottom, right = pads
+    if not any(pads):
+        return x
+    buf = kb.scratch((n, c, h + top + bottom, w + left + right))
+    kb.fill(buf, fill)
+    kb.generic(
+        [x],
+        [buf],
+        [identity(4), amap(4, [d(0), d(1), d(2) + top, d(3) + left])],
+        [PARALLEL] * 4,
+        lambda s, a: [a[0]],
+    )
+    return buf
+
+
+def lower_conv2d(kb: KernelBuilder, op: Operation | None) -> None:
+    assert isinstance(op, train.Conv2dOp)
+    out, x, w, *rest = kb.args
+    strides, pads, dil, group = train.Conv2dOp.geometry(op.properties)
+    m, cg, kh, kw = shape(w)
+    mg = m // group
+    xp = _pad_copy(kb, x, pads, 0.0)
+    if rest:
+        kb.generic(
+            [rest[0]], [out], [amap(4, [d(1)]), identity(4)], [PARALLEL] * 4, lambda s, a: [a[0]]
+        )
+    else:
+        kb.fill(out, 0.0)
+    # loops n, g, mo, oh, ow, c, i, j over views that split the channels into
+    # (group, channel in group), so every loop is a plain dimension somewhere
+    n_, _, oh, ow = shape(out)
+    w5 = kb.view(w, (group, mg, cg, kh, kw))
+    o5 = kb.view(out, (n_, group, mg, oh, ow))
+    dims = 8
+    x_map = amap(
+        dims,
+        [d(0), d(1) * cg + d(5), d(3) * strides[0] + d(6) * dil[0], d(4) * strides[1] + d(7) * dil[1]],
+    )
+    kb.generic(
+        [xp, w5],
+        [o5],
+        [x_map, amap(dims, [d(1), d(2), d(5), d(6), d(7)]), amap(dims, [d(0), d(1), d(2), d(3), d(4)])],
+        [PARALLEL] * 5 + [REDUCTION] * 3,
+        lambda s, a: [s.add(a[2], s.mul(a[0], a[1]))],
+    )
+
+
+def lower_maxpool(kb: KernelBuilder, op: Operation | None) -> None:
+    assert isinstance(op, train.MaxPool2dOp)
+    out, x = kb.args
+    kernel, strides, pads = train.MaxPool2dOp.geometry(op.properties)
+    xp = _pad_copy(kb, x, pads, F32_LOWEST)
+    kb.fill(out, F32_LOWEST)
+    window = kb.view(out, kernel)  # only its shape is used
+    dims = 6
+    kb.generic(
+        [xp, window],
+        [out],
+        [
+            amap(dims, [d(0), d(1), d(2) * strides[0] + d(4), d(3) * strides[1] + d(5)]),
+            amap(dims, [d(4), d(5)]),
+            amap(dims, [d(0), d(1), d(2), d(3)]),
+        ],
+        [PARALLEL] * 4 + [REDUCTION] * 2,
+        lambda s, a: [s.max(a[2], a[0])],
+    )
+
+
+def _keep_shape(x_shape, axes) -> tuple[int, ...]:
+    return tuple(1 if i in axes else n for i, n in enumerate(x_shape))
+
+
+def _local(kb: KernelBuilder, shp) -> SSAValue:
+    return kb.scratch(shp)
+
+
+def lower_softmax(kb: KernelBuilder, op: Operation | None) -> None:
+    assert isinstance(op, train.SoftmaxOp)
+    out, x = kb.args
+    xs = shape(x)
+    axis = op.axis.value.data % len(xs)
+    red = _local(kb, _keep_shape(xs, [axis]))
+    kb.fill(red, F32_LOWEST)
+    kb.reduce_into(red, x, [axis], lambda s, acc, v: s.max(acc, v))
+    kb.map_elementwise(out, [x, red], lambda s, a: [s.exp(s.sub(a[0], a[1]))])
+    kb.fill(red, 0.0)
+    kb.reduce_into(red, out, [axis], lambda s, acc, v: s.add(acc, v))
+    kb.map_elementwise(out, [red], lambda s, a: [s.div(a[1], a[0])])
+
+
+def lower_layernorm(kb: KernelBuilder, op: Operation | None) -> None:
+    assert isinstance(op, train.LayerNormOp)
+    out, x, scale, *rest = kb.args
+    xs = shape(x)
+    axis = op.axis.value.data % len(xs)
+    axes = list(range(axis, len(xs)))
+    count = 1
+    for i in axes:
+        count *= xs[i]
+    eps = float(op.epsilon.value.data)
+    mean = _local(kb, _keep_shape(xs, axes))
+    rstd = _local(kb, _keep_shape(xs, axes))
+    kb.fill(mean, 0.0)
+    kb.reduce_into(mean, x, axes, lambda s, acc, v: s.add(acc, v))
+    kb.map_elementwise(mean, [], lambda s, a: [s.mul(a[0], s.const(1.0 / count))])
+    # out temporarily holds the centred values
+    kb.map_elementwise(out, [x, mean], lambda s, a: [s.sub(a[0], a[1])])
+    kb.fill(rstd, 0.0)
+    kb.reduce_into(rstd, out, axes, lambda s, acc, v: s.add(acc, s.mul(v, v)))
+    kb.map_elementwise(
+        rstd,
+        [],
+        lambda s, a: [s.div(s.const(1.0), s.sqrt(s.add(s.mul(a[0], s.const(1.0 / count)), s.const(eps))))],
+    )
+    ins = [rstd, scale, *rest]
+
+    def norm(s: Scalar, a: list[SSAValue]) -> list[SSAValue]:
+        y = s.mul(s.mul(a[-1], a[0]), a[1])
+        if rest:
+            y = s.add(y, a[2])
+        return [y]
+
+    kb.map_elementwise(out, ins, norm)
+
+
+def lower_transpose(kb: KernelBuilder, op: Operation | None) -> None:
+    assert isinstance(op, train.TransposeOp)
+    out, x = kb.args
+    perm = train.ints(op.perm, ())
+    rank = len(perm)
+    # out[i0..] = x[j] where j[perm[k]] = i_k
+    x_exprs = [d(0)] * rank
+    for k, p in enumerate(perm):
+        x_exprs[p] = d(k)
+    kb.generic([x], [out], [amap(rank, x_exprs), identity(rank)], [PARALLEL] * rank, lambda s, a: [a[0]])
+
+
+def lower_concat(kb: KernelBuilder, op: Operation | None) -> None:
+    assert isinstance(op, train.ConcatOp)
+    out, *xs = kb.args
+    rank = len(shape(out))
+    axis = op.axis.value.data % rank
+    offset = 0
+    for x in xs:
+        exprs = [d(i) + offset if i == axis else d(i) for i in range(rank)]
+        kb.generic([x], [out], [identity(rank), amap(rank, exprs)], [PARALLEL] * rank, lambda s, a: [a[0]])
+        offset += shape(x)[axis]
+
+
+def _reduce(kind: str) -> Lower:
+    def lower(kb: KernelBuilder, op: Operation | None) -> None:
+        assert isinstance(op, train.ReduceOp)
+        out, x = kb.args
+        xs = shape(x)
+        rank0 = len(op.operands[0].type.get_shape())
+        axes = train.ReduceOp.reduced_axes.__func__(type(op), op.properties, rank0)  # type: ignore[attr-defined]
+        kb.fill(out, 0.0)
+        kb.reduce_into(out, x, list(axes), lambda s, acc, v: s.add(acc, v))
+        if kind == "mean":
+            count = 1
+            for i in axes:
+                count *= xs[i]
+            kb.map_elementwise(out, [], lambda s, a: [s.mul(a[0], s.const(1.0 / count))])
+
+    return lower
+
+
+def lower_cross_entropy(kb: KernelBuilder, op: Operation | None) -> None:
+    """mean over rows of logsumexp(x) - x[label]."""
+    out, x, labels = kb.args
+    n, c = shape(x)
+    mx = _local(kb, (n, 1))
+    tot = _local(kb, (n, 1))
+    kb.fill(mx, F32_LOWEST)
+    kb.reduce_into(mx, x, [1], lambda s, acc, v: s.max(acc, v))
+    kb.fill(tot, 0.0)
+    kb.generic(
+        [x, mx],
+        [tot],
+        [identity(2), amap(2, [d(0), 0]), amap(2, [d(0), 0])],
+        [PARALLEL, REDUCTION],
+        lambda s, a: [s.add(a[2], s.exp(s.sub(a[0], a[1])))],
+    )
+    # tot <- log(tot) + max  (per row)
+    kb.generic(
+        [mx],
+        [tot],
+        [identity(2), identity(2)],
+        [PARALLEL, PARALLEL],
+        lambda s, a: [s.add(s.log(a[1]), a[0])],
+    )
+    kb.fill(out, 0.0)
+    # out += (tot[n] - x[n, label[n]]) / N, the picked logit found by index
+    inv_n = 1.0 / n
+
+    def body(s: Scalar, a: list[SSAValue]) -> list[SSAValue]:
+        xv, lab, tv, acc = a
+        j = s.index(1)
+        zero = s.const(0.0)
+        picked = s.select_eq_index(j, lab, s.sub(tv, xv), zero)
+        return [s.add(acc, s.mul(picked, s.const(inv_n)))]
+
+    kb.generic(
+        [x, labels, tot],
+        [out],
+        [identity(2), amap(2, [d(0)]), amap(2, [d(0), 0]), amap(2, [0])],
+        [REDUCTION, REDUCTION],
+        body,
+    )
+
+
+def lower_mse(kb: KernelBuilder, op: Operation | None) -> None:
+    out, p, t = kb.args
+    ps = shape(p)
+    count = 1
+    for v in ps:
+        count *= v
+    kb.fill(out, 0.0)
+    rank = len(ps)
+    inv = 1.0 / count
+    kb.generic(
+        [p, t],
+        [out],
+        [identity(rank), identity(rank), amap(rank, [0])],
+        [REDUCTION] * rank,
+        lambda s, a: [s.add(a[2], s.mul(s.mul(s.sub(a[0], a[1]), s.sub(a[0], a[1])), s.const(inv)))],
+    )
+
+
+KERNELS: dict[type[Operation], Lower] = {
+    train.AddOp: _binary(lambda s, a, b: s.add(a, b)),
+    train.SubOp: _binary(lambda s, a, b: s.sub(a, b)),
+    train.MulOp: _binary(lambda s, a, b: s.mul(a, b)),
+    train.DivOp: _binary(lambda s, a, b: s.div(a, b)),
+    train.ReluOp: _unary(relu),
+    train.SqrtOp: _unary(lambda s, x: s.sqrt(x)),
+    train.GeluOp: lower_gelu,
+    train.PowOp: lower_pow,
+    train.MatMulOp: lower_matmul,
+    train.GemmOp: lower_gemm,
+    train.Conv2dOp: lower_conv2d,
+    train.MaxPool2dOp: lower_maxpool,
+    train.SoftmaxOp: lower_softmax,
+    train.LayerNormOp: lower_layernorm,
+    train.TransposeOp: lower_transpose,
+    train.ConcatOp: lower_concat,
+    train.ReduceMeanOp: _reduce("mean"),
+    train.ReduceSumOp: _reduce("sum"),
+    train.CrossEntropyOp: lower_cross_entropy,
+    train.MseOp: lower_mse,
+}

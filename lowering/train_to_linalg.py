@@ -1,0 +1,241 @@
+"""`convert-train-to-linalg`: a train function becomes a program on memrefs.
+
+* every function argument, parameter, constant and result becomes a
+  `memref.global` named after the tensor (`tdopt.role` = input / param /
+  const / output, `tdopt.tensor` = the original name), so a loader can fill
+  inputs and read results by name;
+* every other tensor becomes a `memref.alloc` (placed later by the memory
+  plan); reshape-like ops alias their operand's buffer;
+* every op becomes a call of a kernel `func.func @k_<op>_<n>(%out, %ins...)`
+  whose body is linalg on memrefs; kernels with the same op, types and
+  attributes are shared.
+
+The entry function keeps its name, takes no arguments and returns nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import (
+    Float32Type,
+    IntegerType,
+    MemRefType,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+    UnitAttr,
+    UnrealizedConversionCastOp,
+    i32,
+)
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import DiagnosticException
+
+from tdopt.dialects import train
+from tdopt.interpreter.reference import argument_names, result_names
+from tdopt.lowering import train_kernels
+from tdopt.lowering.kernel_builder import KernelBuilder, memref as memref_type
+
+ROLE = "tdopt.role"
+TENSOR = "tdopt.tensor"
+ALIAS_OPS = (train.ReshapeOp, train.SqueezeOp, train.UnsqueezeOp)
+
+
+class LoweringError(DiagnosticException):
+    """An op or type the lowering cannot express, with the op for location."""
+
+    def __init__(self, message: str, op: Operation | None = None):
+        super().__init__(message)
+        self.op = op
+
+
+def symbol_for(name: str, taken: set[str]) -> str:
+    """An assembler-safe symbol for a tensor name, unique in the module."""
+    base = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    if not base or base[0].isdigit():
+        base = "t_" + base
+    sym, n = base, 1
+    while sym in taken:
+        n += 1
+        sym = f"{base}_{n}"
+    taken.add(sym)
+    return sym
+
+
+def device_type(t: Attribute, op: Operation | None = None) -> MemRefType:
+    """The memref a tensor lives in on the device (rank 0 -> 1 element;
+    integer labels -> i32, since rv32 loads words)."""
+    if not isinstance(t, TensorType):
+        raise LoweringError(f"expected a tensor, got {t}", op)
+    et = t.element_type
+    if isinstance(et, IntegerType):
+        et = i32
+    elif not isinstance(et, Float32Type):
+        raise LoweringError(
+            f"{et} tensors cannot be lowered to rv32imf (only f32 and integer labels)", op
+        )
+    return memref_type(tuple(t.get_shape()), et)
+
+
+class FunctionLowering:
+    def __init__(self, module: ModuleOp, f: func.FuncOp, kernels: dict[str, func.FuncOp]):
+        self.module = module
+        self.f = f
+        self.kernels = kernels
+        self.taken: set[str] = {
+            op.sym_name.data for op in module.ops if hasattr(op, "sym_name")
+        } | set(kernels)
+        self.globals: list[memref.GlobalOp] = []
+        self.step: list[Operation] = []
+        self.buffers: dict[SSAValue, SSAValue] = {}
+
+    def add_global(self, name: str, t: MemRefType, role: str, init: Attribute) -> str:
+        sym = symbol_for(name, self.taken)
+        g = memref.GlobalOp.get(StringAttr(sym), t, init, StringAttr("public"))
+        g.attributes[ROLE] = StringAttr(role)
+        g.attributes[TENSOR] = StringAttr(name)
+        self.globals.append(g)
+        return sym
+
+    def get_global(self, sym: str, t: MemRefType) -> SSAValue:
+        op = memref.GetGlobalOp(sym, t)
+        self.step.append(op)
+        return op.memref
+
+    def run(self) -> None:
+        f = self.f
+        block = f.body.block
+        for name, arg in zip(argument_names(f), block.args):
+            t = device_type(arg.type, f)
+            sym = self.add_global(name, t, "input", UnitAttr())
+            self.buffers[arg] = self.get_global(sym, t)
+        ret = block.last_op
+        assert isinstance(ret, func.ReturnOp)
+        outputs: dict[SSAValue, tuple[str, MemRefType]] = {}
+        copies: list[tuple[SSAValue, str, MemRefType]] = []
+        for name, v in zip(result_names(f), ret.operands):
+            t = device_type(v.type, ret)
+            sym = self.add_global(name, t, "output", UnitAttr())
+            direct = isinstance(v.owner, Operation) and not isinstance(
+                v.owner, (train.ParamOp, train.ConstantOp, *ALIAS_OPS)
+            ) and v.owner.parent is block
+            if direct and v not in outputs:
+                outputs[v] = (sym, t)
+            else:
+                copies.append((v, sym, t))
+        for op in block.ops:
+            if op is ret:
+                break
+            self.lower_op(op, outputs)
+        for v, sym, t in copies:
+            dst = self.get_global(sym, t)
+            self.call_kernel(train_kernels.copy_kernel, "copy", [dst, self.buffers[v]], {}, None)
+        # the entry function: no arguments, no results
+        body = list(self.step)
+        for op in list(block.ops):
+            op.detach()
+        for op in reversed(list(block.ops)):
+            op.erase()
+        new_f = func.FuncOp(f.sym_name.data, ([], []))
+        new_f.attributes.update(
+            {k: v for k, v in f.attributes.items() if k.startswith("train.")}
+        )
+        new_f.attributes["tdopt.entry"] = UnitAttr()
+        for op in body:
+            new_f.body.block.add_op(op)
+        new_f.body.block.add_op(func.ReturnOp())
+        self.module.body.block.insert_op_before(new_f, f)
+        for g in self.globals:
+            self.module.body.block.insert_op_before(g, new_f)
+        f.detach()
+        f.erase(safe_erase=False)
+
+    def lower_op(self, op: Operation, outputs: dict[SSAValue, tuple[str, MemRefType]]) -> None:
+        if isinstance(op, train.ParamOp):
+            t = device_type(op.result.type, op)
+            init: Attribute = op.value if op.value is not None else UnitAttr()
+            sym = self.add_global(op.param_name, t, "param", init)
+            self.buffers[op.result] = self.get_global(sym, t)
+            return
+        if isinstance(op, train.ConstantOp):
+            t = device_type(op.result.type, op)
+            sym = self.add_global(f"const_{len(self.globals)}", t, "const", op.value)
+            self.buffers[op.result] = self.get_global(sym, t)
+            return
+        if isinstance(op, ALIAS_OPS):
+            src = self.buffers[op.operands[0]]
+            cast = UnrealizedConversionCastOp.get([src], [device_type(op.results[0].type, op)])
+            self.step.append(cast)
+            self.buffers[op.results[0]] = cast.results[0]
+            return
+        lower = train_kernels.KERNELS.get(type(op))
+        if lower is None:
+            raise LoweringError(
+                f"'{op.name}' has no lowering to linalg (supported: "
+                + ", ".join(sorted(c.name for c in train_kernels.KERNELS))
+                + ")",
+                op,
+            )
+        result = op.results[0]
+        t = device_type(result.type, op)
+        if result in outputs:
+            out = self.get_global(outputs[result][0], t)
+        else:
+            alloc = memref.AllocOp.get(t.element_type, shape=t.get_shape())
+            self.step.append(alloc)
+            out = alloc.memref
+        self.buffers[result] = out
+        ins = [self.buffers[v] for v in op.operands]
+        self.call_kernel(lower, op.name.split(".")[-1], [out, *ins], dict(op.properties), op)
+
+    def call_kernel(
+        self,
+        lower: Callable[[KernelBuilder, Operation | None], None],
+        short: str,
+        args: list[SSAValue],
+        props: dict[str, Attribute],
+        op: Operation | None,
+    ) -> None:
+        types = [a.type for a in args]
+        key = short + "|" + "|".join(str(t) for t in types) + "|" + "|".join(
+            f"{k}={v}" for k, v in sorted(props.items())
+        )
+        known = self.kernels.get(key)
+        if known is None:
+            name = symbol_for(f"k_{short}_{len(self.kernels)}", self.taken)
+            kb = KernelBuilder(name, types)  # type: ignore[arg-type]
+            lower(kb, op)
+            known = kb.finish()
+            known.attributes["tdopt.kernel"] = StringAttr(short)
+            self.module.body.block.add_op(known)
+            self.kernels[key] = known
+        # scratch buffers: allocated by the caller, live only for the call
+        for t in known.function_type.inputs.data[len(args) :]:
+            alloc = memref.AllocOp.get(t.element_type, shape=t.get_shape())  # type: ignore[attr-defined]
+            alloc.attributes["tdopt.scratch"] = UnitAttr()
+            self.step.append(alloc)
+            args.append(alloc.memref)
+        self.step.append(func.CallOp(known.sym_name.data, args, []))
+
+
+@dataclass(frozen=True)
+class ConvertTrainToLinalgPass(ModulePass):
+    """Bufferize a train function into globals, buffers and linalg kernels."""
+
+    name = "convert-train-to-linalg"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        kernels: dict[str, func.FuncOp] = {}
+        for f in [o for o in op.ops if isinstance(o, func.FuncOp)]:
+            if any(o.dialect_name() == "train" for o in f.body.walk()) or any(
+                isinstance(a.type, TensorType) for a in f.body.block.args
+            ):
+                try:
+                    FunctionLowering(op, f, kernels).run()
+                except LoweringError:
+                    raise

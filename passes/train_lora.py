@@ -1,0 +1,270 @@
+"""`train-lora{rank alpha targets seed}` and `train-lora-merge`.
+
+LoRA (Hu et al. 2021) on linear layers: for a `train.matmul` whose right
+operand is a parameter W [.., in, out] (leading dimensions of size 1), or a
+`train.gemm` whose B operand is a parameter (W [in, out], or [out, in] with
+`trans_b`), the pass adds two trainable parameters
+
+    NAME_lora_A : rank x in   uniform(+-1/sqrt(in)) from `seed` (inline value)
+    NAME_lora_B : out x rank  zeros (inline splat)
+
+and rewrites y = x W into y = x W + (alpha / rank) (x A^T) B^T; W is frozen.
+Other parameters keep their trainable flag, so `train-finetune` before
+`train-lora` can keep e.g. the classifier head trainable.
+
+`targets` are names or globs of the weight parameters (quote globs:
+`targets="*attn*"`); each must match at least one eligible weight. By
+default every eligible linear layer gets an adapter except the last one in
+program order (the classifier head) and those where a rank-`rank` adapter
+would not be low-rank (rank >= min(in, out), e.g. a 128 -> 1 pooling
+projection).
+
+The adapter's `add` carries `train.lora = {base = "NAME", scale = s}` so
+that `train-lora-merge` can fold trained adapters back: W' = W + s (B A)
+in W's layout, computed from the parameters in front of the layer, and the
+adapter branch is removed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.builder import Builder
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import (
+    DictionaryAttr,
+    FloatAttr,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+    UnitAttr,
+    f64,
+)
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.rewriter import InsertPoint
+from xdsl.transforms.dead_code_elimination import region_dce
+
+from tdopt.dialects import train
+from tdopt.passes.autodiff.emitter import Emitter, shape_of, splat_zeros
+from tdopt.passes.autodiff.signature import (
+    TrainPassError,
+    params_by_name,
+    the_function,
+)
+
+NAME = "train-lora"
+TAG = "train.lora"
+
+
+@dataclass
+class Linear:
+    """An eligible linear layer: `op` multiplies its input by parameter `weight`."""
+
+    op: train.GemmOp | train.MatMulOp
+    weight: train.ParamOp
+    fan_in: int
+    fan_out: int
+
+
+def linear(op: Operation) -> Linear | None:
+    if isinstance(op, train.GemmOp):
+        w = op.b.owner
+        if isinstance(w, train.ParamOp):
+            k, n = shape_of(op.b)
+            fan_in, fan_out = (n, k) if op.trans_b is not None else (k, n)
+            return Linear(op, w, fan_in, fan_out)
+    if isinstance(op, train.MatMulOp):
+        w = op.rhs.owner
+        shape = shape_of(op.rhs)
+        if isinstance(w, train.ParamOp) and len(shape) >= 2 and all(d == 1 for d in shape[:-2]):
+            return Linear(op, w, shape[-2], shape[-1])
+    return None
+
+
+def linears(f: func.FuncOp) -> list[Linear]:
+    return [lin for op in f.walk() if (lin := linear(op)) is not None]
+
+
+def choose(f: func.FuncOp, targets: tuple[str, ...], rank: int) -> list[Linear]:
+    eligible = linears(f)
+    if not targets:
+        candidates = eligible[:-1]  # the last linear layer is the classifier head
+        once = [lin for lin in candidates if sum(o.weight is lin.weight for o in eligible) == 1]
+        return [lin for lin in once if rank < min(lin.fan_in, lin.fan_out)]
+    chosen: list[Linear] = []
+    names = [lin.weight.param_name for lin in eligible]
+    for pattern in targets:
+        hits = [lin for lin in eligible if fnmatch.fnmatchcase(lin.weight.param_name, pattern)]
+        if not hits:
+            listing = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+            raise TrainPassError(
+                f"{NAME}: unknown target '{pattern}': it matches no weight of a "
+                f"gemm/matmul with a parameter operand (eligible: {listing or 'none'})",
+                f,
+            )
+        chosen.extend(lin for lin in hits if lin not in chosen)
+    shared = {lin.weight.param_name for lin in eligible if
+              sum(other.weight is lin.weight for other in eligible) > 1}
+    for lin in chosen:
+        if lin.weight.param_name in shared:
+            raise TrainPassError(
+                f"{NAME}: @{lin.weight.param_name} is the weight of several layers; "
+                "adapting a shared weight is not supported",
+                lin.op,
+            )
+        if rank >= min(lin.fan_in, lin.fan_out):
+            raise TrainPassError(
+                f"{NAME}: rank {rank} is not below min(in, out) = "
+                f"{min(lin.fan_in, lin.fan_out)} for @{lin.weight.param_name} "
+                f"({lin.fan_in} -> {lin.fan_out}); a low-rank adapter would not help",
+                lin.op,
+            )
+    return chosen
+
+
+def adapter_params(
+    lin: Linear, rank: int, rng: np.random.Generator
+) -> tuple[train.ParamOp, train.ParamOp]:
+    """NAME_lora_A and NAME_lora_B, right after the weight."""
+    t = lin.weight.result.type
+    assert isinstance(t, TensorType)
+    et = t.element_type
+    bound = 1.0 / math.sqrt(lin.fan_in)  # PyTorch's kaiming_uniform(a=sqrt(5)) bound
+    a_value = rng.uniform(-bound, bound, (rank, lin.fan_in)).astype(train.numpy_dtype(et))
+    name = lin.weight.param_name
+    a = train.ParamOp(f"{name}_lora_A", train.tensor((rank, lin.fan_in), et), True,
+                      train.dense_from_numpy(a_value))
+    b = train.ParamOp(f"{name}_lora_B", train.tensor((lin.fan_out, rank), et), True,
+                      splat_zeros((lin.fan_out, rank), et))
+    for p in (a, b):
+        p.result.name_hint = p.param_name
+    Builder(InsertPoint.after(lin.weight)).insert([a, b])
+    return a, b
+
+
+def inject(lin: Linear, a: SSAValue, b: SSAValue, scale: float) -> None:
+    op = lin.op
+    y = op.results[0]
+    users = list(y.uses)  # taken before the adapter adds its own use
+    e = Emitter(InsertPoint.after(op))
+    if isinstance(op, train.GemmOp):
+        # gemm keeps the transposes in its flags and the scale in alpha
+        alpha = scale * (1.0 if op.alpha is None else op.alpha.value.data)
+        low = e.emit(train.GemmOp.make([op.a, a], trans_a=op.trans_a, trans_b=UnitAttr()))
+        delta = e.emit(
+            train.GemmOp.make([low, b], trans_b=UnitAttr(), alpha=FloatAttr(alpha, f64))
+        )
+    else:
+        low = e.emit(train.MatMulOp.make([op.lhs, e.swap_last(a)]))
+        delta = e.scale(e.emit(train.MatMulOp.make([low, e.swap_last(b)])), scale)
+    out = train.AddOp.make([y, delta])
+    out.attributes[TAG] = DictionaryAttr(
+        {"base": StringAttr(lin.weight.param_name), "scale": FloatAttr(scale, f64)}
+    )
+    e.op(out)
+    for use in users:
+        use.operation.operands[use.index] = out.results[0]
+    lin.weight.properties.pop("trainable", None)
+
+
+@dataclass(frozen=True)
+class TrainLoraPass(ModulePass):
+    """Inject trainable low-rank adapters on linear layers; freeze their weights."""
+
+    name = "train-lora"
+
+    rank: int = 4
+    alpha: float | int | None = None
+    """Scale numerator: the adapter output is scaled by alpha / rank (default: rank, scale 1)."""
+
+    targets: tuple[str, ...] = ()
+    """Weight parameter names or globs (default: see the module doc)."""
+
+    seed: int = 0
+    function: str | None = None
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.rank < 1:
+            raise TrainPassError(f"{NAME}: rank must be a positive integer, got {self.rank}")
+        if self.alpha is not None and not self.alpha > 0:
+            raise TrainPassError(f"{NAME}: alpha must be positive, got {self.alpha}")
+        f = the_function(NAME, op, self.function)
+        chosen = choose(f, self.targets, self.rank)
+        if not chosen:
+            raise TrainPassError(f"{NAME}: @{f.sym_name.data} has no linear layer to adapt", f)
+        scale = (self.rank if self.alpha is None else self.alpha) / self.rank
+        rng = np.random.default_rng(self.seed)
+        for lin in chosen:
+            a, b = adapter_params(lin, self.rank, rng)
+            inject(lin, a.result, b.result, scale)
+
+
+@dataclass
+class MergeAdapter(RewritePattern):
+    """Fold one adapter: the layer uses W + s (B A) and the branch goes away."""
+
+    by_name: dict[str, train.ParamOp]
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, add: train.AddOp, rewriter: PatternRewriter) -> None:
+        tag = add.attributes.get(TAG)
+        if not isinstance(tag, DictionaryAttr):
+            return
+        base, scale = tag.data["base"], tag.data["scale"]
+        assert isinstance(base, StringAttr) and isinstance(scale, FloatAttr)
+        name = base.data
+        w, a, b = (self.by_name.get(n) for n in (name, f"{name}_lora_A", f"{name}_lora_B"))
+        layer = add.lhs.owner
+        lin = linear(layer) if isinstance(layer, Operation) else None
+        if w is None or a is None or b is None or lin is None or lin.weight is not w:
+            raise TrainPassError(
+                f"train-lora-merge: the adapter of @{name} is not in the form train-lora "
+                "produces (its weight, @..._lora_A/B or the layer are missing)",
+                add,
+            )
+        e = Emitter(InsertPoint.before(lin.op), rewriter)
+        s = FloatAttr(scale.value.data, f64)
+        if isinstance(lin.op, train.GemmOp) and lin.op.trans_b is not None:
+            delta = e.emit(train.GemmOp.make([b.result, a.result], alpha=s))  # [out, in]
+        else:
+            delta = e.emit(  # A^T B^T: [in, out]
+                train.GemmOp.make(
+                    [a.result, b.result], trans_a=UnitAttr(), trans_b=UnitAttr(), alpha=s
+                )
+            )
+        merged = e.add(w.result, e.reshape(delta, shape_of(w.result)))
+        rewriter.replace_uses_with_if(w.result, merged, lambda use: use.operation is lin.op)
+        for p in (a, b):  # the merged weight is for inference
+            p.properties.pop("trainable", None)
+        rewriter.replace(add, [], [add.lhs])
+
+
+@dataclass(frozen=True)
+class TrainLoraMergePass(ModulePass):
+    """Fold the adapters of `train-lora` into their base weights (for inference)."""
+
+    name = "train-lora-merge"
+
+    function: str | None = None
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        f = the_function("train-lora-merge", op, self.function)
+        if not any(isinstance(o, train.AddOp) and TAG in o.attributes for o in f.walk()):
+            raise TrainPassError(
+                f"train-lora-merge: @{f.sym_name.data} has no LoRA adapter (run train-lora first)",
+                f,
+            )
+        walker = PatternRewriteWalker(MergeAdapter(params_by_name(f)), apply_recursively=False)
+        walker.rewrite_region(f.body)
+        region_dce(f.body)  # the adapter branches and their parameters

@@ -1,0 +1,160 @@
+"""Host-side API of the simulated cluster: run an ELF on the Verilator model.
+
+    elf = assemble_and_link(["prog.c"])
+    result = run_elf(elf, cores=8, read_symbols=["out"], write_symbols={"inp": array})
+    result.exit_code, result.output, result.counters["cycles"], result.symbols["out"]
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tdopt.runtime.elf_image import ElfImage, read_elf
+from tdopt.runtime.model import Model, build_model
+from tdopt.runtime.toolchain import assemble_and_link
+
+__all__ = [
+    "ClusterError", "RunResult", "assemble_and_link", "build_model", "parse_size", "run_elf",
+]
+
+L1_BASE = 0x1000_0000
+L1_SIZES = (64 * 1024, 128 * 1024, 256 * 1024)
+DEFAULT_MAX_CYCLES = 20_000_000
+
+
+@dataclass
+class RunResult:
+    """Outcome of a run that reached end-of-computation."""
+
+    exit_code: int
+    output: str  # bytes written to the putchar register
+    counters: dict[str, int]  # see docs/cluster.md for the names
+    symbols: dict[str, bytes] = field(default_factory=dict)
+    sim_seconds: float = 0.0
+
+    @property
+    def cycles(self) -> int:
+        return self.counters["cycles"]
+
+
+class ClusterError(RuntimeError):
+    """The run stopped on an error (bus error, trap, DMA hazard, timeout).
+
+    `kind` is one of "bus", "trap", "hazard", "dma", "timeout"; `core`, `pc`,
+    `addr` and `cycle` are set when known. `output` and `counters` hold what the
+    run produced up to the error.
+    """
+
+    def __init__(self, message: str, *, kind: str, cycle: int | None = None,
+                 core: int | None = None, pc: int | None = None, addr: int | None = None,
+                 output: str = "", counters: dict[str, int] | None = None) -> None:
+        super().__init__(message)
+        self.kind, self.cycle, self.core, self.pc, self.addr = kind, cycle, core, pc, addr
+        self.output = output
+        self.counters = counters or {}
+
+
+def parse_size(text: str | int) -> int:
+    """'64k' / '128K' / '256kib' / '131072' -> bytes."""
+    if isinstance(text, int):
+        return text
+    t = text.strip().lower().removesuffix("ib").removesuffix("b")
+    scale = 1
+    if t.endswith("k"):
+        scale, t = 1024, t[:-1]
+    elif t.endswith("m"):
+        scale, t = 1024 * 1024, t[:-1]
+    try:
+        return int(t, 0) * scale
+    except ValueError:
+        raise ValueError(f"not a size: {text!r}") from None
+
+
+def _as_bytes(value: bytes | bytearray | np.ndarray) -> bytes:
+    if isinstance(value, np.ndarray):
+        return np.ascontiguousarray(value).tobytes()
+    return bytes(value)
+
+
+def run_elf(
+    elf_path: str | Path,
+    cores: int = 8,
+    l1_size: int | str = 128 * 1024,
+    max_cycles: int = DEFAULT_MAX_CYCLES,
+    read_symbols: Sequence[str] = (),
+    write_symbols: Mapping[str, bytes | bytearray | np.ndarray] | None = None,
+    model: Model | None = None,
+) -> RunResult:
+    """Run a program on the cluster until end-of-computation.
+
+    `write_symbols` data is written over the named symbols after the ELF is
+    loaded (at most the symbol's size); `read_symbols` come back as bytes in
+    `RunResult.symbols`. Raises ClusterError on a bus error, trap, DMA hazard
+    or when `max_cycles` is reached.
+    """
+    l1 = parse_size(l1_size)
+    if l1 not in L1_SIZES:
+        raise ValueError(f"L1 size must be 64k, 128k or 256k, not {l1_size!r}")
+    if not 1 <= cores <= 8:
+        raise ValueError(f"the cluster has 1 to 8 cores, not {cores}")
+    image = read_elf(elf_path)
+    _check_l1_fits(image, l1, cores)
+    model = model or build_model()
+
+    with tempfile.TemporaryDirectory(prefix="tdrun-") as tmp:
+        work = Path(tmp)
+        cmd = [str(model.binary), "--entry", hex(image.entry), "--cores", str(cores),
+               "--l1", str(l1), "--max-cycles", str(max_cycles),
+               "--result", str(work / "result.json")]
+        for i, (addr, data) in enumerate(image.segments):
+            (work / f"seg{i}.bin").write_bytes(data)
+            cmd += ["--load", hex(addr), str(work / f"seg{i}.bin")]
+        for name, value in (write_symbols or {}).items():
+            sym = image.symbol(name)
+            data = _as_bytes(value)
+            if len(data) > sym.size:
+                raise ValueError(f"{len(data)} bytes do not fit in symbol {name!r} ({sym.size} bytes)")
+            (work / f"in-{name}.bin").write_bytes(data)
+            cmd += ["--load", hex(sym.addr), str(work / f"in-{name}.bin")]
+        for name in read_symbols:
+            sym = image.symbol(name)
+            cmd += ["--dump", hex(sym.addr), str(sym.size), str(work / f"out-{name}.bin")]
+
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise ClusterError(f"simulator failed: {proc.stderr.strip()}", kind="simulator")
+        result = json.loads((work / "result.json").read_text())
+        counters = {k: v for k, v in result["counters"].items() if k != "sim.seconds"}
+        seconds = float(result["counters"]["sim.seconds"])
+        if result["status"] == "error":
+            err = result["error"]
+            raise ClusterError(err["message"], kind=err["kind"], cycle=err["cycle"],
+                               core=err["core"], pc=err.get("pc"), addr=err.get("addr"),
+                               output=result["output"], counters=counters)
+        if result["status"] == "timeout":
+            raise ClusterError(f"no end of computation after {max_cycles} cycles",
+                               kind="timeout", cycle=counters["cycles"],
+                               output=result["output"], counters=counters)
+        symbols = {name: (work / f"out-{name}.bin").read_bytes() for name in read_symbols}
+    return RunResult(result["exit_code"], result["output"], counters, symbols, seconds)
+
+
+def _check_l1_fits(image: ElfImage, l1: int, cores: int) -> None:
+    """The .l1 data and the per-core stacks (top of L1) must fit in the active L1."""
+    end = image.symbols.get("__l1_end")
+    stack = image.symbols.get("__tdrt_stack_size")
+    if end is None or stack is None:
+        return
+    used = end.addr - L1_BASE
+    if used + cores * stack.addr > l1:
+        raise ValueError(
+            f"program needs {used} bytes of L1 data + {cores} x {stack.addr} bytes of stack,"
+            f" more than the {l1 // 1024} KiB L1"
+        )

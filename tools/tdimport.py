@@ -1,0 +1,102 @@
+"""`tdimport`: an ONNX model (for example a PyTorch export) into a train module.
+
+    tdimport MODEL.onnx -o MODEL.mlir [--trainable NAMES|@FILE|GLOB]
+             [--loss cross-entropy|mse --label NAME] [--inline-threshold BYTES]
+
+Writes MODEL.mlir and, beside it, MODEL.npz with the parameters' values
+(the module attribute `train.weights` names it). ONNX Runtime training
+graphs (forward + loss + gradient ops + SGD nodes) import as forward + loss,
+with the tensors the SGD nodes update marked trainable. Every failure is a
+single `error: ...` line and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+import numpy as np
+
+from tdopt.lowering.onnx import LOSSES, ImportFailure, ImportOptions, import_onnx
+from tdopt.tools.diagnostics import Diagnostic, report
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse would print the usage and exit 2; a bad command line is a
+    # diagnostic like any other
+    def error(self, message: str):  # type: ignore[override]
+        raise Diagnostic(f"{message} (see tdimport --help)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="tdimport",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[2:]),
+    )
+    p.add_argument("model", help="the ONNX model (.onnx)")
+    p.add_argument("-o", "--output", help="the .mlir to write (default: stdout, "
+                   "possible only when every parameter is inline)")
+    p.add_argument("--trainable", metavar="NAMES|@FILE|GLOB",
+                   help="parameters to train: comma-separated names or globs, "
+                   "@FILE reads them from a file; the others are frozen (for a "
+                   "training graph this replaces the tensors its SGD nodes update)")
+    p.add_argument("--loss", choices=LOSSES, help="append this loss on the graph output")
+    p.add_argument("--label", metavar="NAME", help="name of the label input the loss adds")
+    p.add_argument("--inline-threshold", metavar="BYTES", type=int, default=64,
+                   help="parameters smaller than this are inline in the .mlir (default 64)")
+    return p
+
+
+def weights_path(mlir_path: str) -> str:
+    """MODEL.mlir -> MODEL.npz, beside it."""
+    root, _ = os.path.splitext(mlir_path)
+    return root + ".npz"
+
+
+def run(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(list(argv))
+    npz = weights_path(args.output) if args.output else None
+    opts = ImportOptions(
+        trainable=args.trainable,
+        loss=args.loss,
+        label=args.label,
+        inline_threshold=args.inline_threshold,
+        weights_file=os.path.basename(npz) if npz else "weights.npz",
+    )
+    result = import_onnx(args.model, opts)
+    text = str(result.module) + "\n"
+    if args.output is None:
+        if result.weights:
+            raise Diagnostic(
+                f"-o is needed: {len(result.weights)} parameter(s) go to a .npz "
+                "beside the .mlir (or raise --inline-threshold to inline them)"
+            )
+        sys.stdout.write(text)
+        return 0
+    assert npz is not None
+    if result.weights:
+        np.savez(npz, **result.weights)  # type: ignore[arg-type]
+    with open(args.output, "w") as f:
+        f.write(text)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except Diagnostic as d:
+        return report(d)
+    except ImportFailure as e:
+        return report(Diagnostic(str(e)))
+    except OSError as e:
+        return report(Diagnostic(f"{e.strerror}: {e.filename}"))
+    except Exception as e:  # a bug: still one line, with what to report
+        return report(Diagnostic(f"internal error in tdimport: {type(e).__name__}: {e}"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
