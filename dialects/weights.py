@@ -76,3 +76,28 @@ def check_weights(module: ModuleOp, base_dir: str) -> None:
     naming none may still be transformed; running it needs the values."""
     if WEIGHTS_ATTR in module.attributes:
         load_weights(module, base_dir)
+
+
+def absolutize_weights(module: ModuleOp, base_dir: str) -> None:
+    """Make the weights path absolute, so passes can read it wherever the
+    process runs (the driver relativizes it again when writing a file)."""
+    attr = module.attributes.get(WEIGHTS_ATTR)
+    if isinstance(attr, StringAttr) and not os.path.isabs(attr.data):
+        module.attributes[WEIGHTS_ATTR] = StringAttr(
+            os.path.normpath(os.path.join(base_dir, attr.data))
+        )
+
+
+def relativize_weights(module: ModuleOp, out_dir: str) -> None:
+    attr = module.attributes.get(WEIGHTS_ATTR)
+    if isinstance(attr, StringAttr) and os.path.isabs(attr.data):
+        module.attributes[WEIGHTS_ATTR] = StringAttr(os.path.relpath(attr.data, out_dir))
+
+
+def module_weights(module: ModuleOp) -> dict[str, np.ndarray]:
+    """The weights a module names (absolute path), or none."""
+    path = weights_path(module, "")
+    if path is None or not os.path.exists(path):
+        return {}
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}

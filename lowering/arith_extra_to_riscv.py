@@ -4,18 +4,25 @@
 | op | rv32imf |
 |---|---|
 | `arith.bitcast` f32 <-> i32 | `fmv.x.w` / `fmv.w.x` |
-| `arith.select` (i32/index/i1 or f32 operands) | branch-free mask: `sub`, `xor`, `and`, `xor` (f32 through `fmv.x.w`/`fmv.w.x`) |
+| `arith.select` (i32/index/i1 or f32 operands) | branch-free mask: `andi`, `sub`, `xor`, `and`, `xor` (f32 through `fmv.x.w`/`fmv.w.x`) |
 | `arith.maxnumf` / `arith.minnumf` f32 | `fmax.s` / `fmin.s` (same NaN rule: the number wins) |
 | `math.sqrt` f32 | `fsqrt.s` |
 | `math.absf` f32 | `fsgnjx.s x, x` |
 | `math.copysign` f32 | `fsgnj.s` |
 | `math.fma` f32 | `fmadd.s` |
+| `arith.fptosi` f32 -> i32 | `fcvt.w.s rd, rs, rtz` (as `.insn`, see below) |
 
-Run it *before* `convert-arith-to-riscv`: that pass raises on `arith.select`.
+Run it *before* `convert-arith-to-riscv`: that pass raises on `arith.select`
+and lowers `arith.fptosi` to `fcvt.w.s` without a rounding mode, which the
+assembler encodes as `dyn` (the `frm` CSR, round-to-nearest after reset), so
+2.7 would become 3 instead of 2.  xDSL's riscv dialect has no rounding-mode
+operand, so the truncating conversion is emitted as its `.insn r` encoding
+(OP-FP 0x53, funct3 = rm = 1 RTZ, funct7 = 0x60, rs2 = 0 for signed word),
+which the GNU assembler turns into exactly `fcvt.w.s rd, rs, rtz`.
 `arith.divf` needs nothing here (xDSL lowers it to `fdiv.s`).  Select is
 branch-free because xDSL's register allocator needs single-block functions;
-the condition is an i1 held as 0 or 1 in an integer register (what xDSL's
-`cmpf`/`cmpi` lowerings produce), negated into an all-zeros/all-ones mask.
+the condition's low bit (an i1 in an integer register) is negated into an
+all-zeros/all-ones mask.
 """
 
 from __future__ import annotations
@@ -65,7 +72,7 @@ def _replace(
 ) -> None:
     """Replace `op` by `new_ops`, the last of which yields `reg`, cast back to the old type."""
     back = _to_reg(reg, op.results[0].type)
-    rewriter.replace_op(op, [*new_ops, back], [back.results[0]])
+    rewriter.replace(op, [*new_ops, back], [back.results[0]])
 
 
 class LowerBitcast(RewritePattern):
@@ -84,12 +91,16 @@ class LowerBitcast(RewritePattern):
 
 
 def _select_bits(cond: SSAValue, a: SSAValue, b: SSAValue) -> list[Operation]:
-    """b ^ ((a ^ b) & -cond): a when cond == 1, b when cond == 0."""
+    """b ^ ((a ^ b) & -(cond & 1)): a when cond is true, b when false.
+
+    `& 1` because a true i1 is 1 from `cmpf`/`cmpi` but -1 from xDSL's
+    lowering of `arith.constant true`."""
+    bit = riscv.AndiOp(cond, 1, rd=_INT)
     zero = rv32.GetRegisterOp(riscv.Registers.ZERO)
-    mask = riscv.SubOp(zero, cond, rd=_INT)
+    mask = riscv.SubOp(zero, bit, rd=_INT)
     diff = riscv.XorOp(a, b, rd=_INT)
     keep = riscv.AndOp(diff, mask, rd=_INT)
-    return [zero, mask, diff, keep, riscv.XorOp(b, keep, rd=_INT)]
+    return [bit, zero, mask, diff, keep, riscv.XorOp(b, keep, rd=_INT)]
 
 
 class LowerSelect(RewritePattern):
@@ -138,9 +149,26 @@ class LowerAbsF(RewritePattern):
         _replace(rewriter, op, [cast, new], new.rd)
 
 
+# `.insn r opcode, funct3, funct7, rd, rs1, rs2` of fcvt.w.s with rm = RTZ
+FCVT_W_S_RTZ = ".insn r 0x53, 1, 0x60,"
+
+
+class LowerFPToSI(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: arith.FPToSIOp, rewriter: PatternRewriter) -> None:
+        if not _is_f32(op.input.type) or not _is_int32_like(op.result.type):
+            return
+        cast = _to_reg(op.input, _FLOAT)
+        zero = rv32.GetRegisterOp(riscv.Registers.ZERO)  # rs2 = 0: signed word
+        convert = riscv.CustomAssemblyInstructionOp(
+            FCVT_W_S_RTZ, (cast.results[0], zero.res), (_INT,), comment="fcvt.w.s rtz"
+        )
+        _replace(rewriter, op, [cast, zero, convert], convert.results[0])
+
+
 @dataclass(frozen=True)
 class ConvertArithExtraToRiscvPass(ModulePass):
-    """Lower f32 bitcast/select/maxnumf/minnumf/sqrt/absf/copysign/fma to rv32imf."""
+    """Lower f32 bitcast/select/fptosi/maxnumf/minnumf/sqrt/absf/copysign/fma to rv32imf."""
 
     name = "convert-arith-extra-to-riscv"
 
@@ -151,6 +179,7 @@ class ConvertArithExtraToRiscvPass(ModulePass):
                     LowerBitcast(),
                     LowerSelect(),
                     LowerAbsF(),
+                    LowerFPToSI(),
                     LowerFloatOp(arith.MaxnumfOp, riscv.FMaxSOp),
                     LowerFloatOp(arith.MinnumfOp, riscv.FMinSOp),
                     LowerFloatOp(math.SqrtOp, riscv.FSqrtSOp),

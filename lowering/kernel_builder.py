@@ -8,7 +8,9 @@ from collections.abc import Callable, Sequence
 
 from xdsl.builder import Builder
 from xdsl.rewriter import InsertPoint
-from xdsl.dialects import arith, func, linalg, math
+from xdsl.dialects import arith, func, math
+from xdsl.dialects.linalg import ops as linalg_ops
+from xdsl.dialects import linalg
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     Float32Type,
@@ -17,7 +19,7 @@ from xdsl.dialects.builtin import (
     MemRefType,
     UnrealizedConversionCastOp,
 )
-from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Region, SSAValue
 from xdsl.ir.affine import AffineExpr, AffineMap
 
 Expr = AffineExpr | int
@@ -96,7 +98,7 @@ class Scalar:
         return self.b.insert(math.SqrtOp(x)).result
 
     def index(self, dim: int) -> SSAValue:
-        return self.b.insert(linalg.IndexOp(dim)).result
+        return self.b.insert(linalg_ops.IndexOp(dim)).result
 
     def select_eq_index(
         self, i: SSAValue, label: SSAValue, yes: SSAValue, no: SSAValue
@@ -132,10 +134,35 @@ class KernelBuilder:
         t = memref(shape, _element(v))
         return self.builder.insert(UnrealizedConversionCastOp.get([v], [t])).results[0]
 
-    def finish(self) -> func.FuncOp:
-        self.builder.insert(func.ReturnOp())
-        types = [a.type for a in self.block.args]
-        return func.FuncOp(self.name, (types, []), Region(self.block))
+    def finish(self) -> list[tuple[func.FuncOp, list[int]]]:
+        """One function per linalg op (each a single loop nest, so register
+        pressure stays that of one nest), with the indices of the kernel
+        arguments it takes, in call order."""
+        parts: list[tuple[func.FuncOp, list[int]]] = []
+        for n, op in enumerate(
+            [o for o in self.block.ops if isinstance(o, linalg_ops.GenericOp)]
+        ):
+            roots: list[int] = []
+            for v in op.operands:
+                root = _root_arg(v)
+                if root.index not in roots:
+                    roots.append(root.index)
+            block = Block(arg_types=[self.block.args[i].type for i in roots])
+            mapping: dict[SSAValue, SSAValue] = {
+                self.block.args[i]: block.args[k] for k, i in enumerate(roots)
+            }
+            for v in op.operands:
+                if v not in mapping:  # a view: recreate it inside
+                    cast = v.owner
+                    assert isinstance(cast, UnrealizedConversionCastOp)
+                    clone = cast.clone(value_mapper=mapping)
+                    block.add_op(clone)
+                    mapping[v] = clone.results[0]
+            block.add_op(op.clone(value_mapper=mapping))
+            block.add_op(func.ReturnOp())
+            types = [a.type for a in block.args]
+            parts.append((func.FuncOp(f"{self.name}_{n}", (types, []), Region(block)), roots))
+        return parts
 
     def generic(
         self,
@@ -151,9 +178,9 @@ class KernelBuilder:
         block = Block(arg_types=arg_types)
         scalar = Scalar(Builder(InsertPoint.at_end(block)), _element(outs[0]))
         results = body(scalar, list(block.args))
-        scalar.b.insert(linalg.YieldOp(*results))
+        scalar.b.insert(linalg_ops.YieldOp(*results))
         self.builder.insert(
-            linalg.GenericOp(list(ins), list(outs), Region(block), maps, iterators)
+            linalg_ops.GenericOp(list(ins), list(outs), Region(block), maps, iterators)
         )
 
     def fill(self, out: SSAValue, value: float) -> None:
@@ -206,6 +233,14 @@ class KernelBuilder:
 
         out_map = amap(rank, out_exprs) if out_exprs else amap(rank, [0])
         self.generic([x], [out], [identity(rank), out_map], iters, body)
+
+
+def _root_arg(v: SSAValue) -> BlockArgument:
+    while not isinstance(v, BlockArgument):
+        owner = v.owner
+        assert isinstance(owner, UnrealizedConversionCastOp)
+        v = owner.inputs[0]
+    return v
 
 
 def _element(v: SSAValue) -> Attribute:

@@ -36,7 +36,10 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
+import numpy as np
+
 from tdopt.dialects import train
+from tdopt.dialects.weights import module_weights
 from tdopt.interpreter.reference import argument_names, result_names
 from tdopt.lowering import train_kernels
 from tdopt.lowering.kernel_builder import KernelBuilder, memref as memref_type
@@ -83,7 +86,7 @@ def device_type(t: Attribute, op: Operation | None = None) -> MemRefType:
 
 
 class FunctionLowering:
-    def __init__(self, module: ModuleOp, f: func.FuncOp, kernels: dict[str, func.FuncOp]):
+    def __init__(self, module: ModuleOp, f: func.FuncOp, kernels: dict[str, tuple]):
         self.module = module
         self.f = f
         self.kernels = kernels
@@ -93,6 +96,7 @@ class FunctionLowering:
         self.globals: list[memref.GlobalOp] = []
         self.step: list[Operation] = []
         self.buffers: dict[SSAValue, SSAValue] = {}
+        self.weights = module_weights(module)
 
     def add_global(self, name: str, t: MemRefType, role: str, init: Attribute) -> str:
         sym = symbol_for(name, self.taken)
@@ -159,6 +163,11 @@ class FunctionLowering:
         if isinstance(op, train.ParamOp):
             t = device_type(op.result.type, op)
             init: Attribute = op.value if op.value is not None else UnitAttr()
+            if op.value is None and op.param_name in self.weights:
+                # the program carries its parameters' values
+                init = train.dense_from_numpy(
+                    self.weights[op.param_name].astype(np.float32)
+                )
             sym = self.add_global(op.param_name, t, "param", init)
             self.buffers[op.result] = self.get_global(sym, t)
             return
@@ -210,17 +219,22 @@ class FunctionLowering:
             name = symbol_for(f"k_{short}_{len(self.kernels)}", self.taken)
             kb = KernelBuilder(name, types)  # type: ignore[arg-type]
             lower(kb, op)
-            known = kb.finish()
-            known.attributes["tdopt.kernel"] = StringAttr(short)
-            self.module.body.block.add_op(known)
+            parts = kb.finish()
+            for part, _ in parts:
+                part.attributes["tdopt.kernel"] = StringAttr(short)
+                self.taken.add(part.sym_name.data)
+                self.module.body.block.add_op(part)
+            known = (parts, kb.scratch_types)
             self.kernels[key] = known
-        # scratch buffers: allocated by the caller, live only for the call
-        for t in known.function_type.inputs.data[len(args) :]:
-            alloc = memref.AllocOp.get(t.element_type, shape=t.get_shape())  # type: ignore[attr-defined]
+        parts, scratch_types = known
+        # scratch buffers: allocated by the caller, live only for the calls
+        for t in scratch_types:
+            alloc = memref.AllocOp.get(t.element_type, shape=t.get_shape())
             alloc.attributes["tdopt.scratch"] = UnitAttr()
             self.step.append(alloc)
             args.append(alloc.memref)
-        self.step.append(func.CallOp(known.sym_name.data, args, []))
+        for part, roots in parts:
+            self.step.append(func.CallOp(part.sym_name.data, [args[i] for i in roots], []))
 
 
 @dataclass(frozen=True)
@@ -230,7 +244,7 @@ class ConvertTrainToLinalgPass(ModulePass):
     name = "convert-train-to-linalg"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        kernels: dict[str, func.FuncOp] = {}
+        kernels: dict[str, tuple] = {}
         for f in [o for o in op.ops if isinstance(o, func.FuncOp)]:
             if any(o.dialect_name() == "train" for o in f.body.walk()) or any(
                 isinstance(a.type, TensorType) for a in f.body.block.args

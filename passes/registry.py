@@ -33,7 +33,19 @@ def lowering_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ConvertEntryToRiscvPass
 
+    def allocate_full():
+        from tdopt.passes.riscv_registers import RiscvAllocateRegistersFullPass
+
+        return RiscvAllocateRegistersFullPass
+
+    def save_callee_saved():
+        from tdopt.passes.riscv_registers import RiscvSaveCalleeSavedPass
+
+        return RiscvSaveCalleeSavedPass
+
     return {
+        "riscv-allocate-registers-full": allocate_full,
+        "riscv-save-callee-saved": save_callee_saved,
         "convert-train-to-linalg": train_to_linalg,
         "plan-memory": plan_memory,
         "convert-globals-to-sections": globals_to_sections,

@@ -76,11 +76,11 @@ class FuseFAddS(RewritePattern):
             addend = op.rs2
         else:
             return
-        rewriter.replace_op(
+        rewriter.replace(
             op,
             riscv.FMAddSOp(mul.rs1, mul.rs2, addend, rd=op.rd.type, comment=op.comment),
         )
-        rewriter.erase_op(mul)  # its only use is gone
+        rewriter.erase(mul)  # its only use is gone
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,8 @@ class FuseFSubS(RewritePattern):
             )
         else:
             return
-        rewriter.replace_op(op, fused)
-        rewriter.erase_op(mul)  # its only use is gone
+        rewriter.replace(op, fused)
+        rewriter.erase(mul)  # its only use is gone
 
 
 @dataclass(frozen=True)
@@ -118,15 +118,15 @@ class FuseNegatedFMAddS(RewritePattern):
         if (
             op.rs1 != op.rs2
             or not isinstance(fma, riscv.FMAddSOp)
-            or len(fma.rd.uses) != 2  # both operands of this fsgnjn.s
+            or any(use.operation is not op for use in fma.rd.uses)
             or self.require_contract  # fsgnjn.s carries no fastmath flags
         ):
             return
-        rewriter.replace_op(
+        rewriter.replace(
             op,
             riscv.FNMAddSOp(fma.rs1, fma.rs2, fma.rs3, rd=op.rd.type, comment=op.comment),
         )
-        rewriter.erase_op(fma)
+        rewriter.erase(fma)
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, KeyError, RuntimeError) as e:
         print(f"tdrun: error: {e}", file=sys.stderr)
         return 1
+    except Exception as e:  # never a traceback: a one-line diagnostic, even for bugs
+        print(f"tdrun: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
     sys.stdout.write(result.output)
     sys.stdout.flush()
     _report(result, args.per_core)

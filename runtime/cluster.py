@@ -77,10 +77,12 @@ def parse_size(text: str | int) -> int:
         raise ValueError(f"not a size: {text!r}") from None
 
 
-def _as_bytes(value: bytes | bytearray | np.ndarray) -> bytes:
-    if isinstance(value, np.ndarray):
+def _as_bytes(value: bytes | bytearray | np.ndarray | np.generic) -> bytes:
+    if isinstance(value, (np.ndarray, np.generic)):  # arrays and numpy scalars: raw data
         return np.ascontiguousarray(value).tobytes()
-    return bytes(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"symbol data must be bytes or a numpy array/scalar, not {type(value).__name__}")
 
 
 def run_elf(
@@ -89,7 +91,7 @@ def run_elf(
     l1_size: int | str = 128 * 1024,
     max_cycles: int = DEFAULT_MAX_CYCLES,
     read_symbols: Sequence[str] = (),
-    write_symbols: Mapping[str, bytes | bytearray | np.ndarray] | None = None,
+    write_symbols: Mapping[str, bytes | bytearray | np.ndarray | np.generic] | None = None,
     model: Model | None = None,
 ) -> RunResult:
     """Run a program on the cluster until end-of-computation.
@@ -107,6 +109,8 @@ def run_elf(
     image = read_elf(elf_path)
     _check_l1_fits(image, l1, cores)
     model = model or build_model()
+    if cores > model.num_cores:
+        raise ValueError(f"the model was built with {model.num_cores} cores, not {cores}")
 
     with tempfile.TemporaryDirectory(prefix="tdrun-") as tmp:
         work = Path(tmp)

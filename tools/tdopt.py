@@ -24,7 +24,12 @@ from xdsl.utils.arg_spec import parse_spec
 from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException
 from xdsl.xdsl_opt_main import xDSLOptMain
 
-from tdopt.dialects.weights import WeightsError, check_weights
+from tdopt.dialects.weights import (
+    WeightsError,
+    absolutize_weights,
+    check_weights,
+    relativize_weights,
+)
 from tdopt.tools.diagnostics import Diagnostic, located, parse_module, report, verify_module
 
 
@@ -78,6 +83,7 @@ class TdoptMain(xDSLOptMain):
         if not self.args.disable_verify:
             verify_module(module, self.sources)
         base = os.path.dirname(os.path.abspath(self.args.input_file or "."))
+        absolutize_weights(module, base)
         try:
             check_weights(module, base)
         except WeightsError as e:
@@ -119,6 +125,12 @@ class TdoptMain(xDSLOptMain):
                 try:
                     module = self.parse_text(_pad(text, offset))
                     self.apply_passes(module)
+                    if self.args.output_file:
+                        relativize_weights(
+                            module, os.path.dirname(os.path.abspath(self.args.output_file))
+                        )
+                    else:
+                        relativize_weights(module, os.getcwd())
                     out.write(self.output_resulting_program(module))
                 except Diagnostic as d:
                     if self.args.verify_diagnostics:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tdopt.dialects.weights import WeightsError, load_weights
+from tdopt.dialects.weights import WeightsError, absolutize_weights, load_weights
 from tdopt.interpreter.reference import InterpretationFailure, run_function
 from tdopt.tools.context import make_context
 from tdopt.tools.diagnostics import Diagnostic, located, parse_module, report, verify_module
@@ -30,16 +30,25 @@ def _arg_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run with the numpy reference interpreter (the numeric oracle)",
     )
+    p.add_argument(
+        "--rtl",
+        action="store_true",
+        help="compile to RISC-V and run on the cluster RTL (Verilator)",
+    )
+    p.add_argument("--cores", type=int, default=1, help="cluster cores for --rtl (1..8)")
+    p.add_argument("--l1", default="128k", help="L1 size for --rtl: 64k, 128k or 256k")
+    p.add_argument("--max-cycles", type=int, help="stop --rtl runs after this many cycles")
+    p.add_argument("--keep", help="with --rtl: keep the assembly and ELF in this folder")
     p.add_argument("-o", "--output", help="write every result (and `loss`) to this .npz")
     p.add_argument("--function", help="the function to run (default: the only one)")
     return p
 
 
 def run_mlir(args: argparse.Namespace) -> int:
-    if not args.reference:
+    if args.reference == args.rtl:
         raise Diagnostic(
-            "choose how to run the module: --reference (numpy interpreter); "
-            "RTL execution of .mlir is not available yet"
+            "choose how to run the module: --reference (numpy interpreter) or "
+            "--rtl (compiled, on the cluster RTL)"
         )
     path = args.program
     if not os.path.exists(path):
@@ -50,13 +59,18 @@ def run_mlir(args: argparse.Namespace) -> int:
     verify_module(module, {path: text})
     try:
         weights = load_weights(module, os.path.dirname(os.path.abspath(path)))
+        absolutize_weights(module, os.path.dirname(os.path.abspath(path)))
     except WeightsError as e:
         if e.op is not None:
             raise located(e.op, e.message, {path: text}) from None
         raise Diagnostic(e.message, path) from None
     inputs = read_npz(args.inputs) if args.inputs else {}
+    counters: dict[str, int] = {}
     try:
-        results = run_function(module, inputs, weights, args.function)
+        if args.rtl:
+            results, counters = _run_rtl(ctx, module, inputs, args)
+        else:
+            results = run_function(module, inputs, weights, args.function)
     except InterpretationFailure as e:
         raise Diagnostic(str(e), path) from None
     for name, value in results.items():
@@ -67,9 +81,37 @@ def run_mlir(args: argparse.Namespace) -> int:
             print(f"{name}: {value.dtype}{list(value.shape)} = [{flat}]")
         else:
             print(f"{name}: {value.dtype}{list(value.shape)}")
+    for name in ("cycles", "instructions", "fp_ops"):
+        if name in counters:
+            print(f"{name}: {counters[name]}")
     if args.output:
-        np.savez(args.output, **results)
+        extra = {f"rtl.{k}": np.asarray(v) for k, v in counters.items()}
+        np.savez(args.output, **results, **extra)
     return 0
+
+
+def _run_rtl(ctx, module, inputs, args) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    from tdopt.lowering.train_to_linalg import LoweringError
+    from tdopt.runtime.cluster import ClusterError
+    from tdopt.runtime.toolchain import ToolchainError
+    from tdopt.tools.rtl_run import run_on_rtl
+
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
+    try:
+        run = run_on_rtl(
+            ctx, module, inputs, cores=args.cores, l1=args.l1,
+            max_cycles=args.max_cycles, workdir=args.keep,
+        )
+    except LoweringError as e:
+        if e.op is not None:
+            raise located(e.op, str(e), {}) from None
+        raise Diagnostic(str(e)) from None
+    except (ClusterError, ToolchainError, ValueError) as e:
+        raise Diagnostic(str(e).splitlines()[0]) from None
+    if run.output:
+        print(run.output, end="" if run.output.endswith("\n") else "\n")
+    return run.results, run.counters
 
 
 def read_npz(path: str) -> dict[str, np.ndarray]:

@@ -105,8 +105,10 @@ def differentiate(f: func.FuncOp) -> None:
     if len(f.body.blocks) != 1:
         raise TrainPassError(f"{NAME}: @{f.sym_name.data} must have a single block", f)
     p = plan(f, loss)
+    forward = set(f.body.block.ops)
     e = Emitter(return_op(f))
-    grads: dict[SSAValue, SSAValue] = {loss: e.scalar(1.0, loss)}
+    e.one = e.scalar(1.0, loss)
+    grads: dict[SSAValue, SSAValue] = {loss: e.one}
     for op in reversed(p.ops):
         gy = grads.get(op.results[0])
         if gy is None:
@@ -125,14 +127,15 @@ def differentiate(f: func.FuncOp) -> None:
         # a trainable parameter the loss does not depend on has a zero gradient
         outputs.append(g if g is not None else e.zeros(tuple(param.result.type.get_shape()), loss))
     set_results(f, outputs, ["loss", *(f"{q.param_name}_grad" for q in trainable)])
+    region_dce(f.body)
+    backward = sum(op not in forward for op in f.body.block.ops)
     f.attributes[STATS] = DictionaryAttr(
         {
             "differentiated": IntegerAttr(len(p.ops), i64),
             "skipped": IntegerAttr(p.skipped, i64),
-            "backward_ops": IntegerAttr(e.count, i64),
+            "backward_ops": IntegerAttr(backward, i64),
         }
     )
-    region_dce(f.body)
 
 
 @dataclass(frozen=True)

@@ -52,11 +52,10 @@ class Emitter:
         # inside a rewrite pattern, insert through its rewriter (a Builder) so
         # the pattern driver is notified
         self.builder: Builder = rewriter if rewriter is not None else Builder(self.point)
-        self.count = 0
+        self.one: SSAValue | None = None  # the seed dL/dL, when known
 
     def op(self, op: Operation) -> Operation:
         self.builder.insert(op, self.point)
-        self.count += 1
         return op
 
     def emit(self, op: Operation) -> SSAValue:
@@ -90,6 +89,10 @@ class Emitter:
         if factor == 1.0:
             return a
         return self.mul(a, self.scalar(factor, a))
+
+    def times(self, a: SSAValue, gy: SSAValue) -> SSAValue:
+        """a * gy, skipping the product with the seed gradient 1."""
+        return a if gy is self.one else self.mul(a, gy)
 
     def neg(self, a: SSAValue) -> SSAValue:
         return self.scale(a, -1.0)

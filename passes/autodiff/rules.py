@@ -273,5 +273,5 @@ def mse_vjp(e: Emitter, op: train.MseOp, gy, need) -> Grads:
     count = 1
     for d in shape_of(op.prediction):
         count *= d
-    diff = e.mul(e.scale(e.sub(op.prediction, op.target), 2.0 / count), gy)
+    diff = e.times(e.scale(e.sub(op.prediction, op.target), 2.0 / count), gy)
     return [diff if need[0] else None, e.neg(diff) if need[1] else None]

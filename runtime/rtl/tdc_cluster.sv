@@ -15,7 +15,8 @@
 module tdc_cluster #(
     parameter int NUM_CORES  = 8,
     parameter int L2_LATENCY = 5,  // cycles from grant to rvalid for a core access to L2
-    parameter int FPU_LAT    = 1   // pipeline registers in the FPU add/mul and other lanes
+    parameter int FPU_LAT    = 1,  // pipeline registers in the FPU add/mul and other lanes
+    parameter int COREV_PULP = 1   // CORE-V extensions: hardware loops, post-increment loads/stores
 ) (
     input logic        clk_i,
     input logic        rst_ni,
@@ -52,7 +53,7 @@ module tdc_cluster #(
     logic [31:0] instr_addr, instr_rdata_q;
 
     cv32e40p_top #(
-        .COREV_PULP    (0),
+        .COREV_PULP    (COREV_PULP),
         .FPU           (1),
         .FPU_ADDMUL_LAT(FPU_LAT),
         .FPU_OTHERS_LAT(FPU_LAT)

@@ -95,7 +95,14 @@ static uint64_t periph_access(int core, uint32_t off, bool we, uint32_t wdata, u
         if (sim.dma.full()) return STALL;
         return sim.dma.push(cfg, core, pc);
       case TDRT_REG_DMA_DONE: return sim.dma.done;
-      case TDRT_REG_DMA_WAIT: return sim.dma.is_done(cfg.wait_id) ? 0 : STALL;
+      case TDRT_REG_DMA_WAIT:
+        if (int32_t(cfg.wait_id - sim.dma.next_id) >= 0) {  // would block forever
+          sim.fail("dma", core, true, pc, false, 0,
+                   "waits for DMA transfer " + std::to_string(cfg.wait_id) +
+                       ", which was never started");
+          return 0;
+        }
+        return sim.dma.is_done(cfg.wait_id) ? 0 : STALL;
       case TDRT_REG_DMA_WAIT_ALL: return sim.dma.queue.empty() ? 0 : STALL;
       case TDRT_REG_CYCLES_LO: return uint32_t(sim.cycle);
       case TDRT_REG_CYCLES_HI: return uint32_t(sim.cycle >> 32);

@@ -87,12 +87,16 @@ def test_dma_1d_and_2d_between_every_pair_of_tiers(model, program):
 
 
 def test_dma_l2_to_l1_throughput_64k(model, program):
-    r = run_elf(program("dma_throughput.c"), cores=1, model=model, read_symbols=["cycles"])
+    r = run_elf(program("dma_throughput.c"), cores=1, model=model,
+                read_symbols=["cycles", "dma_bytes_seen", "instret_seen"])
     cycles = int(np.frombuffer(r.symbols["cycles"], u32)[0])
     bytes_per_cycle = 65536 / cycles
     print(f"L2->L1 64 KiB: {cycles} cycles, {bytes_per_cycle:.2f} B/cycle")
     assert bytes_per_cycle >= 7.5
     assert r.counters["dma.l2_to_l1.bytes"] == 65536
+    # The program sees the same counters through the peripheral registers.
+    assert np.frombuffer(r.symbols["dma_bytes_seen"], u32)[0] == 65536
+    assert 0 < np.frombuffer(r.symbols["instret_seen"], u32)[0] < r.counters["instret"]
 
 
 def test_dma_queue_holds_outstanding_transfers_and_blocks_when_full(model, program):
@@ -112,6 +116,26 @@ def test_dma_takes_l1_banks_from_cores(model, program):
     # cycles: the core's 2048 loads of one word lose about 1/8 of the time (256).
     assert 200 <= r.counters["stall_bank"] <= 320
     assert r.counters["dma.l2_to_l1.bytes"] == 16384
+
+
+@pytest.mark.parametrize("cores", [1, 5, 8])
+def test_assembly_macros(model, program, cores):
+    matrix = np.arange(64, dtype=np.uint8)
+    r = run_elf(program("macros.S"), cores=cores, model=model, write_symbols={"matrix": matrix},
+                read_symbols=["ids", "gathered", "dma_id", "cycles_seen"])
+    assert r.exit_code == cores and r.output == "ok"
+    assert np.frombuffer(r.symbols["ids"], np.int32).tolist() == list(range(cores)) + [-1] * (8 - cores)
+    assert np.array_equal(np.frombuffer(r.symbols["gathered"], np.uint8),
+                          matrix.reshape(4, 16)[:, :8].reshape(-1))
+    assert np.frombuffer(r.symbols["dma_id"], u32)[0] == 0
+    assert 0 < np.frombuffer(r.symbols["cycles_seen"], u32)[0] < r.cycles
+
+
+def test_nested_hardware_loops(model, program):
+    r = run_elf(program("hwloop.S"), cores=1, model=model, read_symbols=["sum"],
+                write_symbols={"inner": np.uint32(7), "outer": np.uint32(9)})
+    assert r.exit_code == 7 * 9
+    assert np.frombuffer(r.symbols["sum"], u32)[0] == 9
 
 
 # --- barrier and parallel speed-up --------------------------------------------
@@ -195,6 +219,11 @@ def test_core_access_to_l3_is_an_error(model, program):
     assert "only by DMA" in str(e)
 
 
+def test_waiting_for_a_dma_transfer_never_started_is_an_error(model, program):
+    e = run_error_case(model, program("errors.S"), 9, cores=1)
+    assert e.kind == "dma" and "transfer 5, which was never started" in str(e)
+
+
 def test_illegal_instruction_reports_core_and_pc(model, program):
     elf = program("errors.S")
     e = run_error_case(model, elf, 2, cores=8)
@@ -246,7 +275,8 @@ def test_tdrun_errors_are_one_line(model, program, capsys, tmp_path):
     assert cli.main([str(tmp_path / "missing.elf")]) == 1
     assert cli.main([str(elf), "--cores", "9"]) == 1
     assert cli.main([str(elf), "--bogus"]) == 2
+    assert cli.main([__file__]) == 1  # not an ELF
     _, err = capsys.readouterr()
     lines = err.strip().splitlines()
-    assert len(lines) == 3 and all(line.startswith("tdrun: ") for line in lines)
+    assert len(lines) == 4 and all(line.startswith("tdrun: ") for line in lines)
     assert "Traceback" not in err

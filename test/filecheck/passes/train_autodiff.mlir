@@ -55,9 +55,10 @@ func.func @full_backprop(%x: tensor<1x1x6x6xf32>, %labels: tensor<1xi64>) -> ten
 
 // Fan-out: a parameter used twice gets the sum of both gradients.
 // CHECK-LABEL: func.func @fan_out
-// CHECK: train.constant dense<1.000000e+00> : tensor<f64>
-// CHECK: %[[G1:[0-9]+]] = train.mul %{{[0-9]+}}, %w
-// CHECK: %[[G2:[0-9]+]] = train.mul %{{[0-9]+}}, %w
+// CHECK: %[[D:[0-9]+]] = train.sub %sq, %t
+// CHECK: %[[G:[0-9]+]] = train.mul %[[D]], %{{[0-9]+}} : (tensor<3xf64>, tensor<f64>) -> tensor<3xf64>
+// CHECK: %[[G1:[0-9]+]] = train.mul %[[G]], %w
+// CHECK: %[[G2:[0-9]+]] = train.mul %[[G]], %w
 // CHECK: %[[SUM:.*]] = train.add %[[G1]], %[[G2]] : (tensor<3xf64>, tensor<3xf64>) -> tensor<3xf64>
 // CHECK: func.return %{{.*}}, %[[SUM]] : tensor<f64>, tensor<3xf64>
 func.func @fan_out(%t: tensor<3xf64>) -> tensor<f64> {

@@ -6,7 +6,8 @@
  *   5: core writes L1 bytes an in-flight DMA reads (race)
  *   6: no error: same DMA, but the core waits before reading
  *   7: store just past 64 KiB of L1 (an error only when the run uses a 64 KiB L1)
- *   8: load from L3, which only the DMA may access */
+ *   8: load from L3, which only the DMA may access
+ *   9: wait for a DMA transfer id that was never started */
 #include "tdrt.inc"
 
     .text
@@ -30,6 +31,8 @@ main:
     beq     t0, t1, past_64k
     li      t1, 8
     beq     t0, t1, load_l3
+    li      t1, 9
+    beq     t0, t1, wait_unstarted
     j       dma_then_read
 
     .globl bad_store
@@ -96,6 +99,11 @@ load_l3:
     .globl bad_load_l3
 bad_load_l3:
     lw      t3, 0(t2)
+    j       done
+
+wait_unstarted:
+    li      a3, 5
+    TDRT_DMA_WAIT a3, t0
     j       done
 
 dma_then_read:

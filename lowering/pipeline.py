@@ -1,0 +1,99 @@
+"""The standard pass pipelines from a training step in the train dialect down
+to RISC-V assembly, as `-p` strings (so every stage stays inspectable with
+`tdopt -p`), and the in-process compile used by `tdrun --rtl`."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import PassPipeline
+
+# train (tensors) -> globals, planned buffers and linalg kernels on memrefs
+TO_LINALG = "convert-train-to-linalg,plan-memory"
+
+# program level -> riscv: data sections, the entry's call sequence, kernels
+# through loops and xDSL's riscv backend (with tdopt's math expansion, extra
+# arith lowerings and fmadd.s fusion)
+TO_RISCV = ",".join(
+    [
+        "convert-globals-to-sections",
+        "convert-entry-to-riscv",
+        "convert-linalg-to-loops",
+        "lower-affine",
+        "expand-math-rv32f",
+        "convert-func-to-riscv-func",
+        "convert-memref-to-riscv",
+        "convert-arith-extra-to-riscv",
+        "convert-arith-to-riscv",
+        "convert-scf-to-riscv-scf",
+        "reconcile-unrealized-casts",
+        "canonicalize",
+        "cse",
+        "licm",
+        "riscv-scf-loop-range-folding",
+        "canonicalize",
+        "cse",
+        "riscv-fuse-fmadd",
+        "riscv-allocate-registers-full",
+        "canonicalize",
+        "riscv-save-callee-saved",
+        "convert-riscv-scf-to-riscv-cf",
+        "riscv-lower-parallel-mov",
+        "canonicalize",
+    ]
+)
+
+TO_ASM = f"{TO_LINALG},{TO_RISCV}"
+
+
+@dataclass
+class SymbolInfo:
+    """A tensor of the compiled program: its assembler symbol and role."""
+
+    symbol: str
+    tensor: str
+    role: str
+    shape: tuple[int, ...]
+    dtype: str
+
+
+def program_symbols(module: ModuleOp) -> list[SymbolInfo]:
+    """The inputs, parameters and outputs of a module at the linalg level."""
+    from xdsl.dialects import memref
+    from xdsl.dialects.builtin import MemRefType, StringAttr
+
+    out = []
+    for op in module.ops:
+        if isinstance(op, memref.GlobalOp):
+            role = op.attributes.get("tdopt.role")
+            tensor = op.attributes.get("tdopt.tensor")
+            t = op.type
+            if isinstance(role, StringAttr) and isinstance(tensor, StringAttr):
+                assert isinstance(t, MemRefType)
+                dtype = "int32" if "i32" in str(t.element_type) else "float32"
+                out.append(
+                    SymbolInfo(op.sym_name.data, tensor.data, role.data, tuple(t.get_shape()), dtype)
+                )
+    return out
+
+
+def run_pipeline(ctx, module: ModuleOp, spec: str) -> None:
+    from xdsl.universe import Universe
+
+    passes = Universe.get_multiverse().all_passes
+    PassPipeline.parse_spec(passes, spec).apply(ctx, module)
+
+
+def compile_to_asm(ctx, module: ModuleOp) -> tuple[str, list[SymbolInfo]]:
+    """Compile a train module (in place) to assembly text; returns it with the
+    program's tensor symbols."""
+    from xdsl.dialects.riscv import print_assembly
+
+    run_pipeline(ctx, module, TO_LINALG)
+    symbols = program_symbols(module)
+    run_pipeline(ctx, module, TO_RISCV)
+    stream = io.StringIO()
+    print_assembly(module, stream)
+    return stream.getvalue(), symbols

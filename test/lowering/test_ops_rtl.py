@@ -1,0 +1,83 @@
+"""Every train op, compiled to RISC-V and run on the cluster RTL (one core,
+data in L2), equals the reference interpreter (rtol 1e-4, atol 1e-5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import make_module
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr, StringAttr, UnitAttr, f32, i64
+
+from tdopt.dialects import train
+from tdopt.interpreter.reference import run_function
+from tdopt.tools.context import make_context
+from tdopt.tools.rtl_run import run_on_rtl
+
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def rand(rng, *shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def check_rtl(inputs, body):
+    expected = run_function(make_module(inputs, body), inputs)
+    run = run_on_rtl(make_context(), make_module(inputs, body), inputs, cores=1, max_cycles=5_000_000)
+    assert run.results.keys() == expected.keys()
+    for name, want in expected.items():
+        np.testing.assert_allclose(run.results[name], want, rtol=RTOL, atol=ATOL, err_msg=name)
+
+
+R = np.random.default_rng(42)
+
+CASES = {
+    "add_broadcast": ({"a": rand(R, 3, 4), "b": rand(R, 4)}, lambda v: [train.AddOp.make(v)]),
+    "sub_scalar": ({"a": rand(R, 5), "b": rand(R, 1)}, lambda v: [train.SubOp.make(v)]),
+    "mul_outer": ({"a": rand(R, 3, 1), "b": rand(R, 1, 4)}, lambda v: [train.MulOp.make(v)]),
+    "div": ({"a": rand(R, 2, 3), "b": np.abs(rand(R, 2, 3)) + 0.5}, lambda v: [train.DivOp.make(v)]),
+    "relu": ({"x": rand(R, 2, 3, 4)}, lambda v: [train.ReluOp.make(v)]),
+    "sqrt": ({"x": np.abs(rand(R, 7)) + 0.1}, lambda v: [train.SqrtOp.make(v)]),
+    "pow2": ({"x": rand(R, 6)}, lambda v: [train.PowOp.make(v, exponent=FloatAttr(2.0, f32))]),
+    "gelu_erf": ({"x": rand(R, 3, 5) * 2}, lambda v: [train.GeluOp.make(v)]),
+    "gelu_tanh": ({"x": rand(R, 3, 5) * 2}, lambda v: [train.GeluOp.make(v, approximate=StringAttr("tanh"))]),
+    "softmax": ({"x": rand(R, 3, 6) * 3}, lambda v: [train.SoftmaxOp.make(v, axis=IntegerAttr(-1, i64))]),
+    "softmax_axis0": ({"x": rand(R, 4, 3)}, lambda v: [train.SoftmaxOp.make(v, axis=IntegerAttr(0, i64))]),
+    "layernorm": (
+        {"x": rand(R, 2, 3, 8), "s": rand(R, 8), "b": rand(R, 8)},
+        lambda v: [train.LayerNormOp.make(v, axis=IntegerAttr(-1, i64), epsilon=FloatAttr(1e-5, f32))],
+    ),
+    "matmul": ({"a": rand(R, 3, 5), "b": rand(R, 5, 4)}, lambda v: [train.MatMulOp.make(v)]),
+    "matmul_batched": ({"a": rand(R, 2, 3, 4), "b": rand(R, 4, 5)}, lambda v: [train.MatMulOp.make(v)]),
+    "gemm_tb_bias": (
+        {"a": rand(R, 2, 6), "b": rand(R, 3, 6), "c": rand(R, 3)},
+        lambda v: [train.GemmOp.make(v, trans_b=UnitAttr(), alpha=FloatAttr(0.5, f32))],
+    ),
+    "conv": (
+        {"x": rand(R, 1, 2, 6, 6), "w": rand(R, 3, 2, 3, 3), "b": rand(R, 3)},
+        lambda v: [train.Conv2dOp.make(v, pads=train.i64_array([1, 1, 1, 1]))],
+    ),
+    "conv_stride_group": (
+        {"x": rand(R, 1, 4, 7, 7), "w": rand(R, 4, 2, 3, 3)},
+        lambda v: [train.Conv2dOp.make(v, strides=train.i64_array([2, 2]), group=IntegerAttr(2, i64))],
+    ),
+    "maxpool": (
+        {"x": rand(R, 1, 2, 6, 6)},
+        lambda v: [train.MaxPool2dOp.make(v, kernel=train.i64_array([3, 3]), strides=train.i64_array([2, 2]), pads=train.i64_array([1, 1, 1, 1]))],
+    ),
+    "transpose": ({"x": rand(R, 2, 3, 4)}, lambda v: [train.TransposeOp.make(v, perm=train.i64_array([2, 0, 1]))]),
+    "reshape_relu": ({"x": rand(R, 2, 6)}, lambda v: [train.ReluOp.make([train.ReshapeOp.make_to(v[0], (3, 4))])]),
+    "concat": ({"a": rand(R, 2, 3), "b": rand(R, 2, 2)}, lambda v: [train.ConcatOp.make(v, axis=IntegerAttr(1, i64))]),
+    "reduce_mean": ({"x": rand(R, 2, 3, 4)}, lambda v: [train.ReduceMeanOp.make(v, axes=train.i64_array([1]))]),
+    "reduce_sum_all": ({"x": rand(R, 2, 3)}, lambda v: [train.ReduceSumOp.make(v, axes=train.i64_array([]))]),
+    "cross_entropy": (
+        {"x": rand(R, 3, 5) * 2, "y": np.array([4, 0, 2], dtype=np.int64)},
+        lambda v: [train.CrossEntropyOp.make(v)],
+    ),
+    "mse": ({"p": rand(R, 2, 4), "t": rand(R, 2, 4)}, lambda v: [train.MseOp.make(v)]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_op_on_rtl(case):
+    inputs, body = CASES[case]
+    check_rtl(inputs, body)

@@ -1,0 +1,94 @@
+"""Compile a train module and run it on the cluster RTL: the `tdrun --rtl`
+path. Inputs are written into the program's input symbols, results read back
+from its output symbols, named and shaped like the reference interpreter's."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp, TensorType
+
+from tdopt.interpreter.reference import (
+    InterpretationFailure,
+    argument_names,
+    find_function,
+    result_names,
+)
+from tdopt.lowering.pipeline import compile_to_asm
+
+
+@dataclass
+class RtlResult:
+    results: dict[str, np.ndarray]
+    counters: dict[str, int]
+    output: str
+    asm_path: str
+    elf_path: str
+
+
+def run_on_rtl(
+    ctx: Context,
+    module: ModuleOp,
+    inputs: Mapping[str, np.ndarray],
+    cores: int = 1,
+    l1: int | str = "128k",
+    max_cycles: int | None = None,
+    workdir: str | None = None,
+) -> RtlResult:
+    from tdopt.runtime.cluster import run_elf
+    from tdopt.runtime.toolchain import assemble_and_link
+
+    f = find_function(module)
+    arg_names = argument_names(f)
+    shapes: dict[str, tuple[int, ...]] = {}
+    for name, arg in zip(arg_names, f.body.block.args):
+        t = arg.type
+        assert isinstance(t, TensorType)
+        if name not in inputs:
+            raise InterpretationFailure(
+                f"missing input '{name}' (the function takes: {', '.join(arg_names)}; "
+                f"given: {', '.join(inputs) or 'none'})"
+            )
+        want = tuple(t.get_shape())
+        if np.asarray(inputs[name]).shape != want:
+            raise InterpretationFailure(
+                f"input '{name}' has shape {np.asarray(inputs[name]).shape}, "
+                f"the function expects {want}"
+            )
+    for name, t in zip(result_names(f), f.function_type.outputs.data):
+        assert isinstance(t, TensorType)
+        shapes[name] = tuple(t.get_shape())
+
+    asm, symbols = compile_to_asm(ctx, module)
+    work = workdir or tempfile.mkdtemp(prefix="tdrun-rtl-")
+    asm_path = os.path.join(work, "step.s")
+    with open(asm_path, "w") as fh:
+        fh.write(asm)
+    elf = assemble_and_link([asm_path], os.path.join(work, "step.elf"))
+
+    writes: dict[str, np.ndarray] = {}
+    reads: list[tuple[str, str]] = []
+    for s in symbols:
+        if s.role == "input":
+            writes[s.symbol] = np.ascontiguousarray(np.asarray(inputs[s.tensor]).astype(s.dtype))
+        elif s.role == "output":
+            reads.append((s.symbol, s.tensor))
+    kwargs = {} if max_cycles is None else {"max_cycles": max_cycles}
+    run = run_elf(
+        elf,
+        cores=cores,
+        l1_size=l1,
+        read_symbols=[sym for sym, _ in reads],
+        write_symbols=writes,
+        **kwargs,
+    )
+    results = {}
+    for sym, tensor in reads:
+        values = np.frombuffer(run.symbols[sym], dtype=np.float32)
+        results[tensor] = values.reshape(shapes.get(tensor, values.shape)).copy()
+    return RtlResult(results, run.counters, run.output, asm_path, str(elf))
