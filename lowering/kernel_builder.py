@@ -10,7 +10,7 @@ from xdsl.builder import Builder
 from xdsl.rewriter import InsertPoint
 from xdsl.dialects import arith, func, math
 from xdsl.dialects.linalg import ops as linalg_ops
-from xdsl.dialects import linalg
+from xdsl.dialects.linalg.attrs import IteratorTypeAttr
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     Float32Type,
@@ -25,8 +25,8 @@ from xdsl.ir.affine import AffineExpr, AffineMap
 Expr = AffineExpr | int
 BodyFn = Callable[["Scalar", list[SSAValue]], Sequence[SSAValue]]
 
-PARALLEL = linalg.IteratorTypeAttr.parallel()
-REDUCTION = linalg.IteratorTypeAttr.reduction()
+PARALLEL = IteratorTypeAttr.parallel()
+REDUCTION = IteratorTypeAttr.reduction()
 
 # the lowest finite f32: the identity of max (an infinity constant would need
 # special handling in the assembler's float literal path)
@@ -96,6 +96,13 @@ class Scalar:
 
     def sqrt(self, x: SSAValue) -> SSAValue:
         return self.b.insert(math.SqrtOp(x)).result
+
+    def cmp(self, predicate: str, x: SSAValue, y: SSAValue) -> SSAValue:
+        """An i1 float comparison (`arith.cmpf`, e.g. "ogt", "oeq")."""
+        return self.b.insert(arith.CmpfOp(x, y, predicate)).result
+
+    def select(self, cond: SSAValue, yes: SSAValue, no: SSAValue) -> SSAValue:
+        return self.b.insert(arith.SelectOp(cond, yes, no)).result
 
     def index(self, dim: int) -> SSAValue:
         return self.b.insert(linalg_ops.IndexOp(dim)).result

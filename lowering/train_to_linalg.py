@@ -6,9 +6,9 @@
   inputs and read results by name;
 * every other tensor becomes a `memref.alloc` (placed later by the memory
   plan); reshape-like ops alias their operand's buffer;
-* every op becomes a call of a kernel `func.func @k_<op>_<n>(%out, %ins...)`
-  whose body is linalg on memrefs; kernels with the same op, types and
-  attributes are shared.
+* every op becomes a call of a kernel `func.func @k_<op>_<n>(%outs..., %ins...)`
+  whose body is linalg on memrefs (`<op>` is `grad_<name>` for grad ops);
+  kernels with the same op, types and attributes are shared.
 
 The entry function keeps its name, takes no arguments and returns nothing.
 """
@@ -42,6 +42,7 @@ from tdopt.dialects import train
 from tdopt.dialects.weights import module_weights
 from tdopt.interpreter.reference import argument_names, result_names
 from tdopt.lowering import train_kernels
+from tdopt.lowering.grad_kernels import GRAD_KERNELS
 from tdopt.lowering.kernel_builder import KernelBuilder, memref as memref_type
 
 ROLE = "tdopt.role"
@@ -182,25 +183,32 @@ class FunctionLowering:
             self.step.append(cast)
             self.buffers[op.results[0]] = cast.results[0]
             return
-        lower = train_kernels.KERNELS.get(type(op))
+        kernels = {**train_kernels.KERNELS, **GRAD_KERNELS}
+        lower = kernels.get(type(op))
         if lower is None:
             raise LoweringError(
                 f"'{op.name}' has no lowering to linalg (supported: "
-                + ", ".join(sorted(c.name for c in train_kernels.KERNELS))
+                + ", ".join(sorted(c.name for c in kernels))
                 + ")",
                 op,
             )
-        result = op.results[0]
-        t = device_type(result.type, op)
-        if result in outputs:
-            out = self.get_global(outputs[result][0], t)
-        else:
-            alloc = memref.AllocOp.get(t.element_type, shape=t.get_shape())
-            self.step.append(alloc)
-            out = alloc.memref
-        self.buffers[result] = out
+        # one buffer per result (grad.layernorm has three); kernels take all
+        # outputs first, then the inputs
+        outs: list[SSAValue] = []
+        for result in op.results:
+            t = device_type(result.type, op)
+            if result in outputs:
+                out = self.get_global(outputs[result][0], t)
+            else:
+                alloc = memref.AllocOp.get(t.element_type, shape=t.get_shape())
+                self.step.append(alloc)
+                out = alloc.memref
+            self.buffers[result] = out
+            outs.append(out)
         ins = [self.buffers[v] for v in op.operands]
-        self.call_kernel(lower, op.name.split(".")[-1], [out, *ins], dict(op.properties), op)
+        # "relu" for train.relu, "grad_relu" for grad.relu: distinct kernel names
+        short = op.name.removeprefix("train.").replace(".", "_")
+        self.call_kernel(lower, short, [*outs, *ins], dict(op.properties), op)
 
     def call_kernel(
         self,

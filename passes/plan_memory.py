@@ -26,6 +26,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import PassFailedException
 
 ARENA = "__tdopt_arena"
 OFFSET = "tdopt.offset"
@@ -102,6 +103,9 @@ class PlanMemoryPass(ModulePass):
     name = "plan-memory"
 
     tier: str = "L2"
+    # bytes of the tier available to data (L2: 2 MiB, of which code and the
+    # runtime take a share; the default leaves 256 KiB for them)
+    capacity: int = 2 * 1024 * 1024 - 256 * 1024
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         peak = 0
@@ -112,6 +116,20 @@ class PlanMemoryPass(ModulePass):
                     iv.alloc.attributes[OFFSET] = IntegerAttr(iv.offset, i64)
                 f.attributes["tdopt.arena_bytes"] = IntegerAttr(plan.peak, i64)
                 peak = max(peak, plan.peak)
+        data = sum(
+            byte_size(g.type)  # type: ignore[arg-type]
+            for g in op.ops
+            if isinstance(g, memref.GlobalOp) and isinstance(g.type, MemRefType)
+        )
+        op.attributes["tdopt.data_bytes"] = IntegerAttr(data, i64)
+        op.attributes["tdopt.arena_bytes"] = IntegerAttr(peak, i64)
+        if data + peak > self.capacity:
+            raise PassFailedException(
+                f"plan-memory: the program needs {data + peak} bytes of {self.tier} "
+                f"({data} for parameters, inputs and outputs, {peak} for the "
+                f"activation arena) but {self.capacity} are available; "
+                "spilling to L3 is not implemented yet"
+            )
         if peak == 0:
             return
         arena = memref.GlobalOp.get(

@@ -33,15 +33,6 @@ from tdopt.dialects.weights import (
 from tdopt.tools.diagnostics import Diagnostic, located, parse_module, report, verify_module
 
 
-class PipelineError(Exception):
-    """A pass failed; carries the pass name."""
-
-    def __init__(self, pass_name: str, error: BaseException):
-        super().__init__(f"pass '{pass_name}' failed: {error}")
-        self.pass_name = pass_name
-        self.error = error
-
-
 class TdoptMain(xDSLOptMain):
     version_format = "tdopt (xDSL {xdsl_version})"
 
@@ -51,6 +42,40 @@ class TdoptMain(xDSLOptMain):
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
         super().register_all_arguments(arg_parser)
+        presets = arg_parser.add_argument_group(
+            "presets (expand to a pass pipeline; not combinable with -p)"
+        )
+        presets.add_argument(
+            "--lora",
+            nargs="?",
+            const=4,
+            type=int,
+            metavar="RANK",
+            help="LoRA fine-tuning step: train-lora{rank=RANK (default 4)}, "
+            "train-autodiff, train-sgd",
+        )
+        presets.add_argument(
+            "--finetune",
+            metavar="N|PATTERNS",
+            help="selective fine-tuning step: train-finetune{last=N} for a number, "
+            "else train-finetune{trainable=PATTERNS}, then train-autodiff, train-sgd",
+        )
+        presets.add_argument(
+            "--lr", type=float, default=0.01, help="SGD learning rate of the presets "
+            "(default 0.01, the TrainDeeploy setting)"
+        )
+        arg_parser.add_argument(
+            "--stats",
+            action="store_true",
+            help="print statistics of the result (parameters, memory plan) on stderr",
+        )
+        presets.add_argument(
+            "--emit",
+            choices=["train", "linalg", "asm"],
+            default="train",
+            help="how far to lower: the training step in the train dialect (default), "
+            "linalg kernels on memrefs with the memory plan, or RISC-V assembly",
+        )
         arg_parser.epilog = "passes:\n" + "\n".join(
             f"  {name}" for name in sorted(self.available_passes)
             if _is_project_pass(self.available_passes[name])
@@ -71,8 +96,44 @@ class TdoptMain(xDSLOptMain):
                 print("\n")
 
         self.pipeline = PassPipeline.parse_spec(
-            self.available_passes, self.args.passes, verify
+            self.available_passes, self.preset_pipeline(), verify
         )
+
+    def preset_pipeline(self) -> str:
+        """The -p pipeline, or the one the preset flags expand to."""
+        a = self.args
+        uses_presets = a.lora is not None or a.finetune is not None or a.emit != "train"
+        if not uses_presets:
+            return a.passes
+        if a.passes:
+            raise Diagnostic(
+                "-p cannot be combined with --lora, --finetune or --emit; "
+                "write the whole pipeline with -p instead"
+            )
+        if a.lora is not None and a.finetune is not None:
+            raise Diagnostic("choose one of --lora and --finetune")
+        steps: list[str] = []
+        if a.lora is not None:
+            if a.lora < 1:
+                raise Diagnostic(f"--lora rank must be >= 1, got {a.lora}")
+            steps.append(f"train-lora{{rank={a.lora}}}")
+        elif a.finetune is not None:
+            if a.finetune.isdigit():
+                steps.append(f"train-finetune{{last={a.finetune}}}")
+            else:
+                steps.append(f'train-finetune{{trainable="{a.finetune}"}}')
+        if steps:
+            steps.append("train-autodiff")
+            steps.append(f"train-sgd{{lr={a.lr}}}")
+        if a.emit in ("linalg", "asm"):
+            from tdopt.lowering.pipeline import TO_LINALG, TO_RISCV
+
+            steps.append(TO_LINALG)
+            if a.emit == "asm":
+                steps.append(TO_RISCV)
+                if a.target == "mlir":
+                    a.target = "riscv-asm"
+        return ",".join(steps)
 
     def input_name(self) -> str:
         return self.args.input_file or "<stdin>"
@@ -98,6 +159,9 @@ class TdoptMain(xDSLOptMain):
         except Diagnostic:
             raise
         except DiagnosticException as e:
+            op = getattr(e, "op", None)
+            if op is not None:
+                raise located(op, _first_line(e), self.sources) from None
             raise Diagnostic(_first_line(e), self.input_name()) from None
 
     def run(self) -> int:  # type: ignore[override]
@@ -125,6 +189,11 @@ class TdoptMain(xDSLOptMain):
                 try:
                     module = self.parse_text(_pad(text, offset))
                     self.apply_passes(module)
+                    if self.args.stats:
+                        from tdopt.tools.stats import module_stats
+
+                        for line in module_stats(module):
+                            print(line, file=sys.stderr)
                     if self.args.output_file:
                         relativize_weights(
                             module, os.path.dirname(os.path.abspath(self.args.output_file))

@@ -125,7 +125,16 @@ int main(int argc, char** argv) {
   top->active_cores_i = uint8_t(sim.active_cores);
   top->dma_l1_banks_i = 0;
   top->clk_i = 0;
+  // Reset starts with a falling edge of rst_ni. The asynchronous reset of a
+  // flop acts on that edge or on its clock edge, and the FPU's clock is gated
+  // off while the core is in reset (cv32e40p_top enables it only for APU
+  // requests), so without the edge the FPU never resets. Its flops would keep
+  // their zero initial values, and the T-Head divide/sqrt unit, whose
+  // "ready" flop resets to 1, would never take an fdiv.s / fsqrt.s.
+  top->rst_ni = 1;
+  top->eval();
   top->rst_ni = 0;
+  top->eval();
   for (int i = 0; i < 4; i++) {  // a few cycles of reset
     top->clk_i = 1; top->eval();
     top->clk_i = 0; top->eval();

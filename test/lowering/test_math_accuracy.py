@@ -120,3 +120,62 @@ def test_other_types_are_left_alone():
     }"""
     names = [op.name for op in run(text, "expand-math-rv32f").walk()]
     assert "math.exp" in names and "math.tanh" in names
+
+
+SOFT = """func.func @div(%a: f32, %d: f32) -> f32 {
+  %q = arith.divf %a, %d : f32
+  func.return %q : f32
+}
+func.func @sqrt(%x: f32) -> f32 {
+  %s = math.sqrt %x : f32
+  func.return %s : f32
+}
+func.func @tanh(%x: f32) -> f32 {
+  %t = math.tanh %x : f32
+  func.return %t : f32
+}"""
+
+
+@pytest.fixture(scope="module")
+def soft():
+    return functions(run(SOFT, "expand-math-rv32f{soft-div-sqrt=true}"))
+
+
+def random_operands(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Numerators, divisors of either sign (1/d normal) and sqrt arguments."""
+    rng = np.random.default_rng(5)
+    a = np.exp(rng.uniform(-8, 8, n)).astype(F32)
+    d = (np.exp(rng.uniform(-80, 80, n)) * rng.choice([-1, 1], n)).astype(F32)
+    x = np.exp(rng.uniform(-87, 88, n)).astype(F32)
+    return a, d, x
+
+
+def test_soft_div_sqrt_leave_no_divf_or_sqrt(soft):
+    names = {op.name for fn in soft.values() for op in fn.body.walk()}
+    assert "arith.divf" not in names and "math.sqrt" not in names
+
+
+def test_soft_div_sqrt_accuracy_unfused(soft):
+    # without fused multiply-adds the residual correction is not exact: 2 ulp
+    a, d, x = random_operands(N)
+    with np.errstate(all="ignore"):
+        (q,) = evaluate(soft["div"], a, d)
+        (s,) = evaluate(soft["sqrt"], x)
+    exact_q = a.astype(np.float64) / d
+    normal = np.abs(exact_q) >= 2.0**-126
+    assert (np.abs(q - exact_q)[normal] / np.abs(exact_q[normal])).max() <= 2.0**-23
+    exact_s = np.sqrt(x.astype(np.float64))
+    assert (np.abs(s - exact_s) / exact_s).max() <= 2.0**-23
+    _, abs_err, rel_err = errors(soft["tanh"], "tanh", np.linspace(-20, 20, N))
+    assert abs_err.max() <= 1.2e-7 and rel_err.max() <= 2.5e-7
+
+
+def test_soft_div_sqrt_special_values(soft):
+    (q,) = evaluate(
+        soft["div"], np.array([1, -1, 0, 3, 2], F32), np.array([0, 0, 0, np.inf, -np.inf], F32)
+    )
+    assert q[0] == np.inf and q[1] == -np.inf and np.isnan(q[2])
+    assert q[3] == 0 and not np.signbit(q[3]) and q[4] == 0 and np.signbit(q[4])
+    (s,) = evaluate(soft["sqrt"], np.array([0.0, -0.0, np.inf, -1.0, np.nan, 4.0], F32))
+    assert s[0] == 0 and np.signbit(s[1]) and s[2] == np.inf
+    assert np.isnan(s[3]) and np.isnan(s[4]) and s[5] == 2

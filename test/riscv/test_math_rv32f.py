@@ -112,3 +112,41 @@ def test_allocates_and_assembles(tmp_path):
         [assembler, "-march=rv32imf_zicsr", "-mabi=ilp32f", str(source), "-o", str(tmp_path / "math.o")],
         check=True,
     )
+
+
+SOFT_PIPELINE = TO_RISCV.replace("expand-math-rv32f", "expand-math-rv32f{soft-div-sqrt=true}")
+
+
+def test_soft_div_sqrt_fused_rounding():
+    """With fmadd.s/fnmsub.s, the Newton quotient is correctly rounded and
+    the square root within one ulp (almost always correctly rounded)."""
+    fns = functions(run(MODULE, f"{SOFT_PIPELINE},{FUSE}"))
+    names = {op.name for fn in fns.values() for op in fn.walk()}
+    assert "riscv.fdiv.s" not in names and "riscv.fsqrt.s" not in names
+    rng = np.random.default_rng(6)
+    a = np.exp(rng.uniform(-8, 8, N)).astype(F32)
+    d = (np.exp(rng.uniform(-80, 80, N)) * rng.choice([-1, 1], N)).astype(F32)
+    x = np.exp(rng.uniform(-87, 88, N)).astype(F32)
+    with np.errstate(all="ignore"):
+        (q,) = evaluate(fns["div"], a, d)
+        assert np.array_equal(q, a / d)
+        (s,) = evaluate(fns["sqrt"], x)
+    exact = np.sqrt(x.astype(np.float64))
+    assert (np.abs(s - exact) / exact).max() <= 2.0**-23
+    assert np.mean(s == np.sqrt(x)) > 0.99
+
+
+def test_soft_div_sqrt_allocates_and_assembles(tmp_path):
+    module = run(MODULE, f"{SOFT_PIPELINE},{FUSE},{ALLOCATE}")
+    out = io.StringIO()
+    print_assembly(module, out)
+    asm = out.getvalue()
+    assert "fdiv.s" not in asm and "fsqrt.s" not in asm
+    assembler = shutil.which("riscv64-unknown-elf-as")
+    if assembler is None:
+        pytest.skip("riscv64-unknown-elf-as not installed")
+    (tmp_path / "soft.s").write_text(asm)
+    subprocess.run(
+        [assembler, "-march=rv32imf_zicsr", "-mabi=ilp32f", str(tmp_path / "soft.s"), "-o", str(tmp_path / "soft.o")],
+        check=True,
+    )

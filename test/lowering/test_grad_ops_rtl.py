@@ -1,0 +1,268 @@
+"""Every grad op, and two small training steps (train-autodiff + train-sgd),
+compiled to RISC-V and run on the cluster RTL (one core, data in L2), equal
+the reference interpreter (rtol 1e-4, atol 1e-5)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pytest
+from helpers import make_module
+from xdsl.context import Context
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr, ModuleOp, StringAttr, UnitAttr, f32, i64
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import PassPipeline
+
+from tdopt.dialects import grad, train
+from tdopt.interpreter.kernels import maxpool2d, softmax
+from tdopt.interpreter.reference import run_function
+from tdopt.passes.registry import all_passes
+from tdopt.tools.context import make_context
+from tdopt.tools.rtl_run import run_on_rtl
+
+RTOL, ATOL = 1e-4, 1e-5
+
+Body = Callable[[list[SSAValue]], Sequence[SSAValue | Operation]]
+
+
+def rand(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def check_rtl(inputs: dict[str, np.ndarray], body: Body | ModuleOp) -> None:
+    def module() -> ModuleOp:
+        return body.clone() if isinstance(body, ModuleOp) else make_module(inputs, body)
+
+    expected = run_function(module(), inputs)
+    run = run_on_rtl(make_context(), module(), inputs, cores=1, max_cycles=5_000_000)
+    assert run.results.keys() == expected.keys()
+    for name, want in expected.items():
+        np.testing.assert_allclose(run.results[name], want, rtol=RTOL, atol=ATOL, err_msg=name)
+
+
+def ints(*values: int):
+    return train.i64_array(list(values))
+
+
+def conv_input(input_shape: Sequence[int], **props) -> Body:
+    return lambda v: [grad.Conv2dInputGradOp.make(v, input_shape=ints(*input_shape), **props)]
+
+
+def conv_weight(kernel: Sequence[int], **props) -> Body:
+    return lambda v: [grad.Conv2dWeightGradOp.make(v, kernel=ints(*kernel), **props)]
+
+
+def conv_out_shape(x: Sequence[int], w: Sequence[int], strides=(1, 1), pads=(0, 0, 0, 0), dil=(1, 1)):
+    n, _, h, wd = x
+    m, _, kh, kw = w
+    oh = (h + pads[0] + pads[2] - dil[0] * (kh - 1) - 1) // strides[0] + 1
+    ow = (wd + pads[1] + pads[3] - dil[1] * (kw - 1) - 1) // strides[1] + 1
+    return (n, m, oh, ow)
+
+
+def pool(x: np.ndarray, kernel, strides, pads) -> dict[str, np.ndarray]:
+    """Inputs of grad.maxpool2d: x and a dy of the pooled shape."""
+    dy_shape = maxpool2d(x, kernel, strides, pads).shape
+    return {"x": x, "dy": rand(R, *dy_shape)}
+
+
+R = np.random.default_rng(7)
+# small integers: many ties inside a window, so "first maximum" matters
+TIES = R.integers(-2, 3, size=(1, 2, 5, 5)).astype(np.float32)
+
+CASES: dict[str, tuple[dict[str, np.ndarray], Body]] = {
+    "relu": ({"x": rand(R, 2, 3, 4), "dy": rand(R, 2, 3, 4)}, lambda v: [grad.ReluGradOp.make(v)]),
+    "relu_1d": ({"x": rand(R, 7), "dy": rand(R, 7)}, lambda v: [grad.ReluGradOp.make(v)]),
+    "gelu_erf": ({"x": rand(R, 3, 5) * 2, "dy": rand(R, 3, 5)}, lambda v: [grad.GeluGradOp.make(v)]),
+    "gelu_erf_3d": ({"x": rand(R, 2, 2, 3) * 3, "dy": rand(R, 2, 2, 3)}, lambda v: [grad.GeluGradOp.make(v)]),
+    "gelu_tanh": (
+        {"x": rand(R, 3, 5) * 2, "dy": rand(R, 3, 5)},
+        lambda v: [grad.GeluGradOp.make(v, approximate=StringAttr("tanh"))],
+    ),
+    "gelu_tanh_1d": (
+        {"x": rand(R, 9) * 3, "dy": rand(R, 9)},
+        lambda v: [grad.GeluGradOp.make(v, approximate=StringAttr("tanh"))],
+    ),
+    "softmax": (
+        {"y": softmax(rand(R, 3, 6) * 3, axis=-1), "dy": rand(R, 3, 6)},
+        lambda v: [grad.SoftmaxGradOp.make(v, axis=IntegerAttr(-1, i64))],
+    ),
+    "softmax_axis0": (
+        {"y": softmax(rand(R, 4, 3), axis=0), "dy": rand(R, 4, 3)},
+        lambda v: [grad.SoftmaxGradOp.make(v, axis=IntegerAttr(0, i64))],
+    ),
+    "layernorm_last": (
+        {"x": rand(R, 2, 3, 8), "s": rand(R, 8), "dy": rand(R, 2, 3, 8)},
+        lambda v: list(
+            grad.LayerNormGradOp.make(v, axis=IntegerAttr(-1, i64), epsilon=FloatAttr(1e-5, f32)).results
+        ),
+    ),
+    "layernorm_axis1": (
+        {"x": rand(R, 2, 4, 3) * 2 + 1, "s": rand(R, 4, 3), "dy": rand(R, 2, 4, 3)},
+        lambda v: list(
+            grad.LayerNormGradOp.make(v, axis=IntegerAttr(1, i64), epsilon=FloatAttr(1e-3, f32)).results
+        ),
+    ),
+    "conv_input_pad": (
+        {"dy": rand(R, 1, 3, 6, 6), "w": rand(R, 3, 2, 3, 3)},
+        conv_input((1, 2, 6, 6), pads=ints(1, 1, 1, 1)),
+    ),
+    "conv_input_stride_group": (
+        {"dy": rand(R, 2, 4, 3, 3), "w": rand(R, 4, 2, 3, 3)},
+        conv_input((2, 4, 7, 7), strides=ints(2, 2), group=IntegerAttr(2, i64)),
+    ),
+    # stride 2 does not divide the extent (the last input row gets no
+    # gradient), asymmetric pads and a dilation
+    "conv_input_uneven_dilated": (
+        {"dy": rand(R, *conv_out_shape((1, 3, 6, 6), (2, 3, 2, 2), (2, 2), (0, 1, 1, 0), (2, 1))), "w": rand(R, 2, 3, 2, 2)},
+        conv_input((1, 3, 6, 6), strides=ints(2, 2), pads=ints(0, 1, 1, 0), dilations=ints(2, 1)),
+    ),
+    "conv_weight_pad": (
+        {"x": rand(R, 1, 2, 6, 6), "dy": rand(R, 1, 3, 6, 6)},
+        conv_weight((3, 3), pads=ints(1, 1, 1, 1)),
+    ),
+    "conv_weight_stride_group": (
+        {"x": rand(R, 2, 4, 7, 7), "dy": rand(R, 2, 4, 3, 3)},
+        conv_weight((3, 3), strides=ints(2, 2), group=IntegerAttr(2, i64)),
+    ),
+    "conv_weight_uneven_dilated": (
+        {"x": rand(R, 1, 3, 6, 6), "dy": rand(R, *conv_out_shape((1, 3, 6, 6), (2, 3, 2, 2), (2, 2), (0, 1, 1, 0), (2, 1)))},
+        conv_weight((2, 2), strides=ints(2, 2), pads=ints(0, 1, 1, 0), dilations=ints(2, 1)),
+    ),
+    # overlapping 3x3 windows with stride 2 and padding
+    "maxpool_overlap_pad": (
+        pool(rand(R, 1, 2, 6, 6), (3, 3), (2, 2), (1, 1, 1, 1)),
+        lambda v: [grad.MaxPool2dGradOp.make(v, kernel=ints(3, 3), strides=ints(2, 2), pads=ints(1, 1, 1, 1))],
+    ),
+    "maxpool_2x2": (
+        pool(rand(R, 2, 3, 4, 6), (2, 2), (2, 2), (0, 0, 0, 0)),
+        lambda v: [grad.MaxPool2dGradOp.make(v, kernel=ints(2, 2), strides=ints(2, 2))],
+    ),
+    # ties everywhere, stride 1 (heavy overlap), asymmetric pads
+    "maxpool_ties": (
+        pool(TIES, (3, 2), (1, 1), (1, 0, 0, 1)),
+        lambda v: [grad.MaxPool2dGradOp.make(v, kernel=ints(3, 2), strides=ints(1, 1), pads=ints(1, 0, 0, 1))],
+    ),
+    "cross_entropy": (
+        {"x": rand(R, 3, 5) * 2, "y": np.array([4, 0, 2], dtype=np.int64), "dy": np.array(1.0, np.float32)},
+        lambda v: [grad.CrossEntropyGradOp.make(v)],
+    ),
+    "cross_entropy_scaled": (
+        {"x": rand(R, 4, 2) * 3, "y": np.array([1, 1, 0, 1], dtype=np.int64), "dy": np.array(-0.7, np.float32)},
+        lambda v: [grad.CrossEntropyGradOp.make(v)],
+    ),
+    "slice_inner": (
+        {"x": rand(R, 2, 5)},
+        lambda v: [grad.SliceOp.make(v, axis=IntegerAttr(1, i64), start=IntegerAttr(1, i64), size=IntegerAttr(3, i64))],
+    ),
+    "slice_1d_start0": (
+        {"x": rand(R, 6)},
+        lambda v: [grad.SliceOp.make(v, axis=IntegerAttr(0, i64), start=IntegerAttr(0, i64), size=IntegerAttr(4, i64))],
+    ),
+    "slice_outer": (
+        {"x": rand(R, 3, 2, 4)},
+        lambda v: [grad.SliceOp.make(v, axis=IntegerAttr(-3, i64), start=IntegerAttr(2, i64), size=IntegerAttr(1, i64))],
+    ),
+    "broadcast_rows": ({"x": rand(R, 3)}, lambda v: [grad.BroadcastOp.make(v, shape=ints(2, 3))]),
+    "broadcast_keepdims": ({"x": rand(R, 2, 1)}, lambda v: [grad.BroadcastOp.make(v, shape=ints(2, 4))]),
+    "broadcast_scalar": ({"x": np.array(1.5, np.float32)}, lambda v: [grad.BroadcastOp.make(v, shape=ints(3, 2))]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_grad_op_on_rtl(case: str) -> None:
+    inputs, body = CASES[case]
+    check_rtl(inputs, body)
+
+
+# -- training steps: forward, loss, backward and the SGD update ---------------
+
+
+def param(name: str, value: np.ndarray) -> SSAValue:
+    """A trainable parameter with its initial value inline, so the compiled
+    program carries it (no weights file)."""
+    t = train.tensor(value.shape, f32)
+    return train.ParamOp(name, t, trainable=True, value=train.dense_from_numpy(value)).result
+
+
+def training_step(inputs: dict[str, np.ndarray], forward: Body) -> ModuleOp:
+    module = make_module(inputs, forward)
+    PassPipeline.parse_spec(all_passes(), "train-autodiff,train-sgd{lr=0.1}").apply(Context(), module)
+    module.verify()
+    return module
+
+
+def conv_net(v: list[SSAValue]) -> list[Operation]:
+    """conv 3x3 (pad 1) + bias, relu, 2x2 max pool, conv 2x2, flatten,
+    linear, cross-entropy (the second conv needs its input gradient)."""
+    x, labels = v
+    rng = np.random.default_rng(1)
+    w1, b1 = param("w1", rand(rng, 3, 1, 3, 3) * 0.5), param("b1", rand(rng, 3) * 0.1)
+    w2 = param("w2", rand(rng, 4, 3, 2, 2) * 0.5)
+    w3, b3 = param("w3", rand(rng, 4, 16) * 0.3), param("b3", rand(rng, 4) * 0.1)
+    h = train.Conv2dOp.make([x, w1, b1], pads=ints(1, 1, 1, 1))
+    r = train.ReluOp.make([h])
+    p = train.MaxPool2dOp.make([r], kernel=ints(2, 2), strides=ints(2, 2))
+    h2 = train.Conv2dOp.make([p, w2])
+    flat = train.ReshapeOp.make_to(h2, (2, 16))
+    o = train.GemmOp.make([flat, w3, b3], trans_b=UnitAttr())
+    return [train.CrossEntropyOp.make([o, labels])]
+
+
+def mlp(v: list[SSAValue]) -> list[Operation]:
+    """linear, gelu, per-feature mean subtracted (reduce_mean + broadcast),
+    concat with the input (slice in the backward pass), matmul, mse."""
+    x, target = v
+    rng = np.random.default_rng(2)
+    w1, b1 = param("w1", rand(rng, 5, 3) * 0.5), param("b1", rand(rng, 5) * 0.1)
+    w2 = param("w2", rand(rng, 8, 2) * 0.4)
+    h = train.GeluOp.make([train.GemmOp.make([x, w1, b1], trans_b=UnitAttr())])
+    mean = train.ReduceMeanOp.make([h], axes=ints(0), keepdims=UnitAttr())
+    c = train.SubOp.make([h, mean])
+    cat = train.ConcatOp.make([c, x], axis=IntegerAttr(1, i64))
+    o = train.MatMulOp.make([cat, w2])
+    return [train.MseOp.make([o, target])]
+
+
+def attention(v: list[SSAValue]) -> list[Operation]:
+    """layernorm (trainable scale and bias), single-head self-attention
+    without value projection, linear classifier, cross-entropy."""
+    x, labels = v
+    rng = np.random.default_rng(5)
+    scale, bias = param("ln_scale", 1 + rand(rng, 6) * 0.1), param("ln_bias", rand(rng, 6) * 0.1)
+    wq = param("wq", rand(rng, 6, 4) * 0.5)
+    wo = param("wo", rand(rng, 3, 6) * 0.5)
+    ln = train.LayerNormOp.make([x, scale, bias], axis=IntegerAttr(-1, i64), epsilon=FloatAttr(1e-5, f32))
+    q = train.MatMulOp.make([ln, wq])
+    scores = train.MatMulOp.make([q, train.TransposeOp.make([q], perm=ints(1, 0))])
+    a = train.SoftmaxOp.make([scores], axis=IntegerAttr(-1, i64))
+    o = train.GemmOp.make([train.MatMulOp.make([a, ln]), wo], trans_b=UnitAttr())
+    return [train.CrossEntropyOp.make([o, labels])]
+
+
+def test_conv_net_training_step_on_rtl() -> None:
+    rng = np.random.default_rng(3)
+    inputs = {"x": rand(rng, 2, 1, 6, 6), "labels": np.array([3, 0], dtype=np.int64)}
+    step = training_step(inputs, conv_net)
+    names = set(run_function(step.clone(), inputs))
+    assert names == {"loss", "w1_updated", "b1_updated", "w2_updated", "w3_updated", "b3_updated"}
+    check_rtl(inputs, step)
+
+
+def test_mlp_training_step_on_rtl() -> None:
+    rng = np.random.default_rng(4)
+    inputs = {"x": rand(rng, 4, 3), "target": rand(rng, 4, 2)}
+    step = training_step(inputs, mlp)
+    names = set(run_function(step.clone(), inputs))
+    assert names == {"loss", "w1_updated", "b1_updated", "w2_updated"}
+    check_rtl(inputs, step)
+
+
+def test_attention_training_step_on_rtl() -> None:
+    rng = np.random.default_rng(6)
+    inputs = {"x": rand(rng, 4, 6), "labels": np.array([2, 0, 1, 2], dtype=np.int64)}
+    step = training_step(inputs, attention)
+    names = set(run_function(step.clone(), inputs))
+    assert names == {"loss", "ln_scale_updated", "ln_bias_updated", "wq_updated", "wo_updated"}
+    check_rtl(inputs, step)

@@ -1,0 +1,35 @@
+"""`tdopt --stats`: a summary of what the pipeline produced, on stderr."""
+
+from __future__ import annotations
+
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, StringAttr
+
+from tdopt.passes.plan_memory import byte_size
+
+
+def module_stats(module: ModuleOp) -> list[str]:
+    lines: list[str] = []
+    for f in module.ops:
+        if isinstance(f, func.FuncOp) and "train.stats" in f.attributes:
+            lines.append(f"@{f.sym_name.data}: {f.attributes['train.stats']}")
+    by_role: dict[str, tuple[int, int]] = {}
+    for g in module.ops:
+        if isinstance(g, memref.GlobalOp) and isinstance(g.type, MemRefType):
+            role = g.attributes.get("tdopt.role")
+            key = role.data if isinstance(role, StringAttr) else "other"
+            n, b = by_role.get(key, (0, 0))
+            by_role[key] = (n + 1, b + byte_size(g.type))
+    for role in ("input", "param", "const", "output", "arena"):
+        if role in by_role:
+            n, b = by_role[role]
+            lines.append(f"L2 {role + 's' if role != 'arena' else 'arena':<8} {n:>5} tensors {b:>10} bytes")
+    for key in ("tdopt.data_bytes", "tdopt.arena_bytes"):
+        attr = module.attributes.get(key)
+        if isinstance(attr, IntegerAttr):
+            label = "data" if key.endswith("data_bytes") else "activation arena (peak)"
+            lines.append(f"L2 {label}: {attr.value.data} bytes")
+    kernels = [f for f in module.walk() if "tdopt.kernel" in getattr(f, "attributes", {})]
+    if kernels:
+        lines.append(f"kernels: {len(kernels)}")
+    return lines
