@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import PassPipeline
 
+from tdopt.lowering import xdsl_fixes
+
+xdsl_fixes.apply()
+
 # train (tensors) -> globals, planned buffers and linalg kernels on memrefs
 TO_LINALG = "convert-train-to-linalg,plan-memory"
 

@@ -29,6 +29,11 @@ class RtlResult:
     output: str
     asm_path: str
     elf_path: str
+    flops: int  # 2 x MACs of every conv / matmul / gemm (forward and backward)
+
+    @property
+    def flop_per_cycle(self) -> float:
+        return self.flops / max(1, self.counters.get("cycles", 0))
 
 
 def run_on_rtl(
@@ -64,6 +69,9 @@ def run_on_rtl(
         assert isinstance(t, TensorType)
         shapes[name] = tuple(t.get_shape())
 
+    from tdopt.passes.train_stats import flops as op_flops
+
+    total_flops = sum(op_flops(op) for op in f.walk())
     asm, symbols = compile_to_asm(ctx, module)
     work = workdir or tempfile.mkdtemp(prefix="tdrun-rtl-")
     asm_path = os.path.join(work, "step.s")
@@ -91,4 +99,4 @@ def run_on_rtl(
     for sym, tensor in reads:
         values = np.frombuffer(run.symbols[sym], dtype=np.float32)
         results[tensor] = values.reshape(shapes.get(tensor, values.shape)).copy()
-    return RtlResult(results, run.counters, run.output, asm_path, str(elf))
+    return RtlResult(results, run.counters, run.output, asm_path, str(elf), total_flops)

@@ -11,8 +11,10 @@ from tdopt.passes.plan_memory import byte_size
 def module_stats(module: ModuleOp) -> list[str]:
     lines: list[str] = []
     for f in module.ops:
-        if isinstance(f, func.FuncOp) and "train.stats" in f.attributes:
-            lines.append(f"@{f.sym_name.data}: {f.attributes['train.stats']}")
+        if isinstance(f, func.FuncOp) and _has_loss(f):
+            from tdopt.passes.train_stats import measure
+
+            lines.append(measure(f).table(f.sym_name.data))
     by_role: dict[str, tuple[int, int]] = {}
     for g in module.ops:
         if isinstance(g, memref.GlobalOp) and isinstance(g.type, MemRefType):
@@ -33,3 +35,9 @@ def module_stats(module: ModuleOp) -> list[str]:
     if kernels:
         lines.append(f"kernels: {len(kernels)}")
     return lines
+
+
+def _has_loss(f: func.FuncOp) -> bool:
+    from tdopt.interpreter.reference import result_names
+
+    return "tdopt.entry" not in f.attributes and "loss" in result_names(f)

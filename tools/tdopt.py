@@ -37,6 +37,9 @@ class TdoptMain(xDSLOptMain):
     version_format = "tdopt (xDSL {xdsl_version})"
 
     def __init__(self, args: Sequence[str] | None = None):
+        from tdopt.lowering import xdsl_fixes
+
+        xdsl_fixes.apply()
         self.sources: dict[str, str] = {}
         super().__init__(description=__doc__.splitlines()[0], args=args)
 

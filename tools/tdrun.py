@@ -81,9 +81,13 @@ def run_mlir(args: argparse.Namespace) -> int:
             print(f"{name}: {value.dtype}{list(value.shape)} = [{flat}]")
         else:
             print(f"{name}: {value.dtype}{list(value.shape)}")
-    for name in ("cycles", "instructions", "fp_ops"):
-        if name in counters:
-            print(f"{name}: {counters[name]}")
+    if counters:
+        print(f"cycles: {counters['cycles']}  (ideal single-cycle instruction fetch)")
+        flops = counters.get("flops", 0)
+        print(
+            f"FLOPs: {flops}  FLOP/cycle: {flops / max(1, counters['cycles']):.3f}  "
+            f"(utilisation {flops / max(1, counters['cycles']) / 16:.1%} of the 8-core peak)"
+        )
     if args.output:
         extra = {f"rtl.{k}": np.asarray(v) for k, v in counters.items()}
         np.savez(args.output, **results, **extra)
@@ -111,7 +115,7 @@ def _run_rtl(ctx, module, inputs, args) -> tuple[dict[str, np.ndarray], dict[str
         raise Diagnostic(str(e).splitlines()[0]) from None
     if run.output:
         print(run.output, end="" if run.output.endswith("\n") else "\n")
-    return run.results, run.counters
+    return run.results, {**run.counters, "flops": run.flops}
 
 
 def read_npz(path: str) -> dict[str, np.ndarray]:
