@@ -24,6 +24,13 @@ TO_RISCV = ",".join(
     [
         "convert-globals-to-sections",
         "convert-entry-to-riscv",
+        # reductions accumulate in registers (iter_args) through xDSL's
+        # memref_stream level; what it does not take goes the plain way
+        "convert-reductions-to-memref-stream",
+        "memref-stream-infer-fill",
+        "memref-stream-unnest-out-parameters",
+        "memref-stream-fold-fill",
+        "convert-memref-stream-to-loops",
         "convert-linalg-to-loops",
         "lower-affine",
         "expand-math-rv32f",

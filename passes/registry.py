@@ -43,7 +43,15 @@ def lowering_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return RiscvSaveCalleeSavedPass
 
+    def reductions_to_stream():
+        from tdopt.lowering.linalg_to_memref_stream import (
+            ConvertReductionsToMemRefStreamPass,
+        )
+
+        return ConvertReductionsToMemRefStreamPass
+
     return {
+        "convert-reductions-to-memref-stream": reductions_to_stream,
         "riscv-allocate-registers-full": allocate_full,
         "riscv-save-callee-saved": save_callee_saved,
         "convert-train-to-linalg": train_to_linalg,
