@@ -2,6 +2,8 @@
 // (printing the printed form again gives the same text).
 // RUN: tdopt %s | filecheck %s
 // RUN: tdopt %s | tdopt | filecheck %s
+// Stock xdsl-opt sees the dialect through the xdsl.universe entry point:
+// RUN: xdsl-opt %s | filecheck %s
 
 // CHECK-LABEL: func.func @params
 func.func @params() -> (tensor<2x2xf32>, tensor<3xf32>, tensor<2xi64>) {
