@@ -31,18 +31,19 @@ from xdsl.irdl import (
 from xdsl.utils.exceptions import VerifyException
 
 from tdopt.dialects.train import (
-    GELU_FORMS,
     Conv2dOp,
     MaxPool2dOp,
     TrainOp,
     as_tensor,
     expect_rank,
     float_tensor,
+    gelu_form,
     ints,
     normalize_axis,
     same_element_type,
     shape_str,
     tensor,
+    verify_gelu_form,
 )
 
 Shape = tuple[int, ...]
@@ -95,14 +96,10 @@ class GeluGradOp(MaskedGradOp):
 
     @property
     def form(self) -> str:
-        return "none" if self.approximate is None else self.approximate.data
+        return gelu_form(self)
 
     def verify_(self) -> None:
-        if self.form not in GELU_FORMS:
-            raise VerifyException(
-                f"'{self.name}': approximate must be one of "
-                f"{', '.join(repr(f) for f in GELU_FORMS)}, got {self.form!r}"
-            )
+        verify_gelu_form(self)
         super().verify_()
 
 

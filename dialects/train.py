@@ -452,6 +452,20 @@ class PowOp(UnaryOp):
 GELU_FORMS = ("none", "tanh")
 
 
+def gelu_form(op: IRDLOperation) -> str:
+    """The `approximate` property of a GELU op (or its gradient)."""
+    attr = op.properties.get("approximate")
+    return "none" if attr is None else cast(StringAttr, attr).data
+
+
+def verify_gelu_form(op: IRDLOperation) -> None:
+    if gelu_form(op) not in GELU_FORMS:
+        raise VerifyException(
+            f"'{op.name}': approximate must be one of "
+            f"{', '.join(repr(f) for f in GELU_FORMS)}, got {gelu_form(op)!r}"
+        )
+
+
 @irdl_op_definition
 class GeluOp(UnaryOp):
     """GELU, exact (erf, `approximate = "none"`, the default) or tanh form."""
@@ -461,14 +475,10 @@ class GeluOp(UnaryOp):
 
     @property
     def form(self) -> str:
-        return "none" if self.approximate is None else self.approximate.data
+        return gelu_form(self)
 
     def verify_(self) -> None:
-        if self.form not in GELU_FORMS:
-            raise VerifyException(
-                f"'{self.name}': approximate must be one of "
-                f"{', '.join(repr(f) for f in GELU_FORMS)}, got {self.form!r}"
-            )
+        verify_gelu_form(self)
         super().verify_()
 
 

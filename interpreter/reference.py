@@ -12,7 +12,12 @@ from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.interpreter import Interpreter, InterpreterFunctions, impl, register_impls
 from xdsl.interpreters.func import FuncFunctions
 
-from tdopt.dialects import train
+from tdopt.dialects import train, train_module
+from tdopt.dialects.train_module import (  # noqa: F401  (re-exported)
+    FunctionChoiceError,
+    argument_names,
+    result_names,
+)
 from tdopt.interpreter import kernels as K
 
 
@@ -159,48 +164,10 @@ class InterpretationFailure(Exception):
 
 
 def find_function(module: ModuleOp, name: str | None = None) -> func.FuncOp:
-    funcs = [op for op in module.ops if isinstance(op, func.FuncOp)]
-    if name is not None:
-        for f in funcs:
-            if f.sym_name.data == name:
-                return f
-        raise InterpretationFailure(f"no function @{name} in the module")
-    if len(funcs) != 1:
-        names = ", ".join("@" + f.sym_name.data for f in funcs) or "none"
-        raise InterpretationFailure(
-            f"expected exactly one function in the module, found {names}; "
-            "name one with --function"
-        )
-    return funcs[0]
-
-
-def argument_names(f: func.FuncOp) -> list[str]:
-    """Argument names: the function attribute `train.arg_names` (importers
-    keep names there that SSA names cannot hold, e.g. `input_0`), else the
-    SSA name hints (`%x` -> `x`), else `arg<i>`."""
-    names_attr = f.attributes.get("train.arg_names")
-    if names_attr is not None:
-        return [s.data for s in names_attr.data]  # type: ignore[attr-defined]
-    return [a.name_hint or f"arg{i}" for i, a in enumerate(f.body.block.args)]
-
-
-def result_names(f: func.FuncOp) -> list[str]:
-    """Result names from the `train.result_names` function attribute (set by
-    importers and training passes), else `result<i>`; a scalar result produced
-    by a loss op is `loss`."""
-    names_attr = f.attributes.get("train.result_names")
-    n = len(f.function_type.outputs.data)
-    if names_attr is not None:
-        return [s.data for s in names_attr.data]  # type: ignore[attr-defined]
-    ret = f.body.block.last_op
-    names = []
-    for i in range(n):
-        v = ret.operands[i] if ret is not None and i < len(ret.operands) else None
-        if v is not None and isinstance(v.owner, train.LOSS_OPS):
-            names.append("loss")
-        else:
-            names.append(f"result{i}")
-    return names
+    try:
+        return train_module.find_function(module, name)
+    except FunctionChoiceError as e:
+        raise InterpretationFailure(str(e)) from None
 
 
 def run_function(

@@ -12,16 +12,18 @@ from xdsl.ir import Operation, SSAValue
 
 from tdopt.dialects import grad, train
 from tdopt.lowering.kernel_builder import (
+    Expr,
     F32_LOWEST,
+    KernelBuilder,
     PARALLEL,
     REDUCTION,
-    Expr,
-    KernelBuilder,
     Scalar,
     amap,
     broadcast_map,
     d,
     identity,
+    offset_copy,
+    pad_nchw,
 )
 from tdopt.lowering.train_kernels import Lower, _keep_shape, shape
 
@@ -59,51 +61,6 @@ def _accumulate(
         return [s.add(acc, term(s, a[:n])) for acc, term in zip(a[n:], terms)]
 
     kb.generic(list(ins), list(outs), maps, iters, body)
-
-
-def _linear(shape_: Sequence[int], offsets: Sequence[int], first_dim: int) -> Expr:
-    """Row-major flat index of [d(first_dim + k) + offsets[k]] in `shape_`."""
-    expr: Expr = 0
-    stride = 1
-    for k in reversed(range(len(shape_))):
-        expr = (d(first_dim + k) + offsets[k]) * stride + expr
-        stride *= shape_[k]
-    return expr
-
-
-def _offset_copy(
-    kb: KernelBuilder, src: SSAValue, dst: SSAValue, offsets: Sequence[int], into_larger: bool
-) -> None:
-    """dst[i + offsets] = src[i] over src's shape (into_larger, e.g. into a
-    padded buffer) or dst[i] = src[i + offsets] over dst's shape (a window
-    of src). The larger buffer is read or written through a flat view with a
-    linearised index: the linalg verifier requires a plain `d(i)` result to
-    span the whole dimension, and `d(i) + 0` folds to plain `d(i)`. A leading
-    one-trip loop keeps the index a sum even for rank-1 copies."""
-    small, large = (src, dst) if into_larger else (dst, src)
-    ss, ls = shape(small), shape(large)
-    rank = len(ss) + 1
-    size = 1
-    for n in ls:
-        size *= n
-    flat = kb.view(large, (size,))
-    lead = kb.view(small, (1, *ss))
-    flat_map = amap(rank, [d(0) * size + _linear(ls, offsets, 1)])
-    ins, outs = ([lead], [flat]) if into_larger else ([flat], [lead])
-    maps = [identity(rank), flat_map] if into_larger else [flat_map, identity(rank)]
-    kb.generic(ins, outs, maps, [PARALLEL] * rank, lambda s, a: [a[0]])
-
-
-def _pad(kb: KernelBuilder, x: SSAValue, pads: Sequence[int], fill: float) -> SSAValue:
-    """x copied into a `fill`-padded NCHW scratch buffer (x itself without pads)."""
-    if not any(pads):
-        return x
-    n, c, h, w = shape(x)
-    top, left, bottom, right = pads
-    buf = kb.scratch((n, c, h + top + bottom, w + left + right))
-    kb.fill(buf, fill)
-    _offset_copy(kb, x, buf, (0, 0, top, left), into_larger=True)
-    return buf
 
 
 def lower_relu_grad(kb: KernelBuilder, op: Operation | None) -> None:
@@ -254,7 +211,7 @@ def lower_conv2d_input_grad(kb: KernelBuilder, op: Operation | None) -> None:
         lambda s, a: [s.add(a[2], s.mul(a[0], a[1]))],
     )
     if padded:
-        _offset_copy(kb, dxp, out, (0, 0, top, left), into_larger=False)
+        offset_copy(kb, dxp, out, (0, 0, top, left), into_larger=False)
 
 
 def lower_conv2d_weight_grad(kb: KernelBuilder, op: Operation | None) -> None:
@@ -265,7 +222,7 @@ def lower_conv2d_weight_grad(kb: KernelBuilder, op: Operation | None) -> None:
     m, cg, kh, kw = shape(out)
     n, _, oh, ow = shape(dy)
     mg = m // group
-    xp = _pad(kb, x, pads, 0.0)
+    xp = pad_nchw(kb, x, pads, 0.0)
     kb.fill(out, 0.0)
     # loops g, mo, c, i, j (the weight), then n, oh, ow (reduced)
     dw5 = kb.view(out, (group, mg, cg, kh, kw))
@@ -295,7 +252,7 @@ def lower_maxpool_grad(kb: KernelBuilder, op: Operation | None) -> None:
     n, c, h, w = shape(x)
     _, _, oh, ow = shape(dy)
     top, left, bottom, right = pads
-    xp = _pad(kb, x, pads, F32_LOWEST)
+    xp = pad_nchw(kb, x, pads, F32_LOWEST)
     mx = kb.scratch((n, c, oh, ow))
     routed = kb.scratch((n, c, oh, ow))
     padded = any(pads)
@@ -333,7 +290,7 @@ def lower_maxpool_grad(kb: KernelBuilder, op: Operation | None) -> None:
         route,
     )
     if padded:
-        _offset_copy(kb, dxp, out, (0, 0, top, left), into_larger=False)
+        offset_copy(kb, dxp, out, (0, 0, top, left), into_larger=False)
 
 
 def lower_cross_entropy_grad(kb: KernelBuilder, op: Operation | None) -> None:
@@ -371,7 +328,7 @@ def lower_slice(kb: KernelBuilder, op: Operation | None) -> None:
     rank = len(shape(x))
     axis = op.axis.value.data % rank
     offsets = [op.start.value.data if i == axis else 0 for i in range(rank)]
-    _offset_copy(kb, x, out, offsets, into_larger=False)
+    offset_copy(kb, x, out, offsets, into_larger=False)
 
 
 def lower_broadcast(kb: KernelBuilder, op: Operation | None) -> None:

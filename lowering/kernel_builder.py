@@ -20,7 +20,7 @@ from xdsl.dialects.builtin import (
     UnrealizedConversionCastOp,
 )
 from xdsl.ir import Attribute, Block, BlockArgument, Region, SSAValue
-from xdsl.ir.affine import AffineExpr, AffineMap
+from xdsl.ir.affine import AffineDimExpr, AffineExpr, AffineMap
 
 Expr = AffineExpr | int
 BodyFn = Callable[["Scalar", list[SSAValue]], Sequence[SSAValue]]
@@ -178,14 +178,18 @@ class KernelBuilder:
         maps: Sequence[AffineMapAttr],
         iterators: Sequence[Attribute],
         body: BodyFn,
+        keep_unit_loops: bool = False,
     ) -> None:
         """A linalg.generic; `body(scalar, args)` gets one block argument per
-        operand (inputs, then outputs) and returns the values to yield."""
+        operand (inputs, then outputs) and returns the values to yield.
+        One-trip loops are pinned to 0 unless `keep_unit_loops`."""
         arg_types = [_element(v) for v in (*ins, *outs)]
         block = Block(arg_types=arg_types)
         scalar = Scalar(Builder(InsertPoint.at_end(block)), _element(outs[0]))
         results = body(scalar, list(block.args))
         scalar.b.insert(linalg_ops.YieldOp(*results))
+        if not keep_unit_loops and not any(isinstance(o, linalg_ops.IndexOp) for o in block.ops):
+            maps, iterators = _drop_unit_loops([*ins, *outs], maps, iterators)
         self.builder.insert(
             linalg_ops.GenericOp(list(ins), list(outs), Region(block), maps, iterators)
         )
@@ -242,6 +246,39 @@ class KernelBuilder:
         self.generic([x], [out], [identity(rank), out_map], iters, body)
 
 
+def _loop_ranges(operands: Sequence[SSAValue], maps: Sequence[AffineMapAttr]) -> list[int]:
+    n = maps[0].data.num_dims
+    ranges = [0] * n
+    for v, m in zip(operands, maps):
+        for size, e in zip(_shape(v), m.data.results):
+            if isinstance(e, AffineDimExpr) and ranges[e.position] == 0:
+                ranges[e.position] = size
+    return ranges
+
+
+def _drop_unit_loops(
+    operands: Sequence[SSAValue],
+    maps: Sequence[AffineMapAttr],
+    iterators: Sequence[Attribute],
+) -> tuple[list[AffineMapAttr], list[Attribute]]:
+    """Loops of one trip (batch 1, group 1, ...) only cost registers: pin
+    them to 0 (not done for bodies that read loop indices)."""
+    ranges = _loop_ranges(operands, maps)
+    keep = [i for i, r in enumerate(ranges) if r != 1]
+    if not keep:
+        keep = [len(ranges) - 1]
+    if len(keep) == len(ranges):
+        return list(maps), list(iterators)
+    new_dims: list[AffineExpr] = []
+    for i in range(len(ranges)):
+        new_dims.append(d(keep.index(i)) if i in keep else AffineExpr.constant(0))
+    new_maps = [
+        AffineMapAttr(m.data.replace_dims_and_symbols(new_dims, [], len(keep), 0))
+        for m in maps
+    ]
+    return new_maps, [iterators[i] for i in keep]
+
+
 def _root_arg(v: SSAValue) -> BlockArgument:
     while not isinstance(v, BlockArgument):
         owner = v.owner
@@ -264,3 +301,48 @@ def _shape(v: SSAValue) -> tuple[int, ...]:
 
 def memref(shape: Sequence[int], element_type: Attribute | None = None) -> MemRefType:
     return MemRefType(element_type or Float32Type(), list(shape) if shape else [1])
+
+
+def linear_index(shape_: Sequence[int], offsets: Sequence[int], first_dim: int) -> Expr:
+    """Row-major flat index of [d(first_dim + k) + offsets[k]] in `shape_`."""
+    expr: Expr = 0
+    stride = 1
+    for k in reversed(range(len(shape_))):
+        expr = (d(first_dim + k) + offsets[k]) * stride + expr
+        stride *= shape_[k]
+    return expr
+
+
+def offset_copy(
+    kb: KernelBuilder, src: SSAValue, dst: SSAValue, offsets: Sequence[int], into_larger: bool
+) -> None:
+    """dst[i + offsets] = src[i] over src's shape (into_larger, e.g. into a
+    padded buffer) or dst[i] = src[i + offsets] over dst's shape (a window
+    of src). The larger buffer is read or written through a flat view with a
+    linearised index: the linalg verifier requires a plain `d(i)` result to
+    span the whole dimension, and `d(i) + 0` folds to plain `d(i)`. A leading
+    one-trip loop keeps the index a sum even for rank-1 copies."""
+    small, large = (src, dst) if into_larger else (dst, src)
+    ss, ls = _shape(small), _shape(large)
+    rank = len(ss) + 1
+    size = 1
+    for n in ls:
+        size *= n
+    flat = kb.view(large, (size,))
+    lead = kb.view(small, (1, *ss))
+    flat_map = amap(rank, [d(0) * size + linear_index(ls, offsets, 1)])
+    ins, outs = ([lead], [flat]) if into_larger else ([flat], [lead])
+    maps = [identity(rank), flat_map] if into_larger else [flat_map, identity(rank)]
+    kb.generic(ins, outs, maps, [PARALLEL] * rank, lambda s, a: [a[0]], keep_unit_loops=True)
+
+
+def pad_nchw(kb: KernelBuilder, x: SSAValue, pads: Sequence[int], fill: float) -> SSAValue:
+    """x copied into a `fill`-padded NCHW scratch buffer (x itself without pads)."""
+    if not any(pads):
+        return x
+    n, c, h, w = _shape(x)
+    top, left, bottom, right = pads
+    buf = kb.scratch((n, c, h + top + bottom, w + left + right))
+    kb.fill(buf, fill)
+    offset_copy(kb, x, buf, (0, 0, top, left), into_larger=True)
+    return buf

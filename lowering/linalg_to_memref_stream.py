@@ -17,6 +17,7 @@ from xdsl.dialects import memref_stream
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType
+from xdsl.ir.affine import AffineDimExpr
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -38,10 +39,29 @@ def worth_streaming(op: linalg_ops.GenericOp) -> bool:
     first = kinds.index(IteratorType.REDUCTION) if has_reduction else len(kinds)
     trailing = all(k == IteratorType.REDUCTION for k in kinds[first:])
     uses_index = any(isinstance(o, linalg_ops.IndexOp) for o in op.body.walk())
+    # outputs must be indexed by parallel loops only (an accumulator per
+    # output element); scatters through reduction loops are not reductions
+    n_in = len(op.inputs)
+    out_maps = [m.data for m in op.indexing_maps.data[n_in:]]
+    reduction_dims = {i for i, k in enumerate(kinds) if k == IteratorType.REDUCTION}
+    scatters = any(
+        pos in reduction_dims for m in out_maps for pos in _dims_used(m.results)
+    )
     # deep nests (convolutions: 8 loops) already use most registers; keeping
     # their accumulators loop-carried as well would not allocate
     shallow = len(kinds) <= MAX_LOOPS
-    return has_reduction and trailing and shallow and not uses_index and not op.res
+    return (
+        has_reduction and trailing and shallow and not scatters and not uses_index and not op.res
+    )
+
+
+def _dims_used(exprs) -> set[int]:
+    used: set[int] = set()
+    for e in exprs:
+        for sub in e.dfs():
+            if isinstance(sub, AffineDimExpr):
+                used.add(sub.position)
+    return used
 
 
 class ConvertReductionPattern(ConvertGenericOpPattern):

@@ -43,6 +43,8 @@ TO_RISCV = ",".join(
         "canonicalize",
         "cse",
         "licm",
+        # addresses as loop-carried pointers advanced by constant strides
+        "riscv-scf-strength-reduce",
         "riscv-scf-loop-range-folding",
         "canonicalize",
         "cse",

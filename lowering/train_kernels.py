@@ -22,6 +22,7 @@ from tdopt.lowering.kernel_builder import (
     d,
     identity,
     memref,
+    pad_nchw,
 )
 
 Lower = Callable[[KernelBuilder, Operation | None], None]
@@ -159,31 +160,13 @@ def lower_gemm(kb: KernelBuilder, op: Operation | None) -> None:
         kb.map_elementwise(out, [c] if c is not None else [], epilogue)
 
 
-def _pad_copy(kb: KernelBuilder, x: SSAValue, pads, fill: float) -> SSAValue:
-    """x copied into a `fill`-padded scratch buffer (x itself without pads)."""
-    n, c, h, w = shape(x)
-    top, left, bottom, right = pads
-    if not any(pads):
-        return x
-    buf = kb.scratch((n, c, h + top + bottom, w + left + right))
-    kb.fill(buf, fill)
-    kb.generic(
-        [x],
-        [buf],
-        [identity(4), amap(4, [d(0), d(1), d(2) + top, d(3) + left])],
-        [PARALLEL] * 4,
-        lambda s, a: [a[0]],
-    )
-    return buf
-
-
 def lower_conv2d(kb: KernelBuilder, op: Operation | None) -> None:
     assert isinstance(op, train.Conv2dOp)
     out, x, w, *rest = kb.args
     strides, pads, dil, group = train.Conv2dOp.geometry(op.properties)
     m, cg, kh, kw = shape(w)
     mg = m // group
-    xp = _pad_copy(kb, x, pads, 0.0)
+    xp = pad_nchw(kb, x, pads, 0.0)
     if rest:
         kb.generic(
             [rest[0]], [out], [amap(4, [d(1)]), identity(4)], [PARALLEL] * 4, lambda s, a: [a[0]]
@@ -213,7 +196,7 @@ def lower_maxpool(kb: KernelBuilder, op: Operation | None) -> None:
     assert isinstance(op, train.MaxPool2dOp)
     out, x = kb.args
     kernel, strides, pads = train.MaxPool2dOp.geometry(op.properties)
-    xp = _pad_copy(kb, x, pads, F32_LOWEST)
+    xp = pad_nchw(kb, x, pads, F32_LOWEST)
     kb.fill(out, F32_LOWEST)
     window = kb.view(out, kernel)  # only its shape is used
     dims = 6

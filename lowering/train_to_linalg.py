@@ -40,7 +40,7 @@ import numpy as np
 
 from tdopt.dialects import train
 from tdopt.dialects.weights import module_weights
-from tdopt.interpreter.reference import argument_names, result_names
+from tdopt.dialects.train_module import argument_names, result_names
 from tdopt.lowering import train_kernels
 from tdopt.lowering.grad_kernels import GRAD_KERNELS
 from tdopt.lowering.kernel_builder import KernelBuilder, memref as memref_type

@@ -105,7 +105,8 @@ def training_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
 
 def rv32f_passes() -> dict[str, Callable[[], type[ModulePass]]]:
-    """Scalar f32 code for rv32imf: math expansion, extra lowerings, fmadd.s fusion."""
+    """Scalar f32 code for rv32imf: math expansion, extra lowerings, fmadd.s
+    fusion, address strength reduction."""
 
     def expand_math():
         from tdopt.lowering.math_to_arith import ExpandMathRv32fPass
@@ -122,7 +123,13 @@ def rv32f_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return RiscvFuseFmaddPass
 
+    def strength_reduce():
+        from tdopt.passes.riscv_strength_reduce import RiscvScfStrengthReducePass
+
+        return RiscvScfStrengthReducePass
+
     return {
+        "riscv-scf-strength-reduce": strength_reduce,
         "expand-math-rv32f": expand_math,
         "convert-arith-extra-to-riscv": arith_extra,
         "riscv-fuse-fmadd": fuse_fmadd,

@@ -38,6 +38,6 @@ def module_stats(module: ModuleOp) -> list[str]:
 
 
 def _has_loss(f: func.FuncOp) -> bool:
-    from tdopt.interpreter.reference import result_names
+    from tdopt.dialects.train_module import result_names
 
     return "tdopt.entry" not in f.attributes and "loss" in result_names(f)

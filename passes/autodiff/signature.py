@@ -11,6 +11,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.utils.exceptions import PassFailedException
 
 from tdopt.dialects import train
+from tdopt.dialects.train_module import FunctionChoiceError, find_function
 
 RESULT_NAMES = "train.result_names"
 
@@ -26,21 +27,10 @@ class TrainPassError(PassFailedException):
 
 def the_function(pass_name: str, module: ModuleOp, name: str | None) -> func.FuncOp:
     """The function a training pass transforms: `name`, or the only one."""
-    funcs = [
-        op for op in module.ops if isinstance(op, func.FuncOp) and not op.is_declaration
-    ]
-    if name is not None:
-        for f in funcs:
-            if f.sym_name.data == name:
-                return f
-        raise PassFailedException(f"{pass_name}: no function @{name} in the module")
-    if len(funcs) != 1:
-        found = ", ".join("@" + f.sym_name.data for f in funcs) or "none"
-        raise PassFailedException(
-            f"{pass_name}: expected exactly one function, found {found}; "
-            "choose one with the `function` option"
-        )
-    return funcs[0]
+    try:
+        return find_function(module, name, how_to_choose="the `function` option")
+    except FunctionChoiceError as e:
+        raise PassFailedException(f"{pass_name}: {e}") from None
 
 
 def return_op(f: func.FuncOp) -> func.ReturnOp:
@@ -53,7 +43,7 @@ def return_op(f: func.FuncOp) -> func.ReturnOp:
 def result_names(f: func.FuncOp) -> list[str]:
     """Names of the function results (attribute, else `loss` for a loss op's
     result and `result<i>` otherwise, like the reference interpreter)."""
-    from tdopt.interpreter.reference import result_names as names
+    from tdopt.dialects.train_module import result_names as names
 
     return names(f)
 

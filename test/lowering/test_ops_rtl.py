@@ -60,6 +60,14 @@ CASES = {
         {"x": rand(R, 1, 4, 7, 7), "w": rand(R, 4, 2, 3, 3)},
         lambda v: [train.Conv2dOp.make(v, strides=train.i64_array([2, 2]), group=IntegerAttr(2, i64))],
     ),
+    "conv_pads_bottom_right_only": (
+        {"x": rand(R, 1, 2, 5, 5), "w": rand(R, 2, 2, 2, 2)},
+        lambda v: [train.Conv2dOp.make(v, pads=train.i64_array([0, 0, 1, 1]))],
+    ),
+    "maxpool_pads_bottom_right_only": (
+        {"x": rand(R, 1, 2, 5, 5)},
+        lambda v: [train.MaxPool2dOp.make(v, kernel=train.i64_array([2, 2]), strides=train.i64_array([2, 2]), pads=train.i64_array([0, 0, 1, 1]))],
+    ),
     "maxpool": (
         {"x": rand(R, 1, 2, 6, 6)},
         lambda v: [train.MaxPool2dOp.make(v, kernel=train.i64_array([3, 3]), strides=train.i64_array([2, 2]), pads=train.i64_array([1, 1, 1, 1]))],

@@ -15,18 +15,19 @@
 // CHECK-LABEL: func.func @k_grad_maxpool2d_0_0(
 // CHECK:      arith.constant -3.40282347e+38 : f32
 
+// The batch and channel loops have one trip here and are pinned to 0.
 // CHECK-LABEL: func.func @k_grad_maxpool2d_0_3(
-// CHECK:      iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK:      iterator_types = ["parallel", "parallel", "reduction", "reduction"]
 // CHECK:      arith.maximumf
 
 // CHECK-LABEL: func.func @k_grad_maxpool2d_0_6(
 // CHECK-SAME: attributes {tdopt.kernel = "grad_maxpool2d"}
 // CHECK-NEXT: unrealized_conversion_cast %{{.*}} : memref<1x1x2x2xf32> to memref<3x3xf32>
 // CHECK-NEXT: linalg.generic {indexing_maps = [
-// CHECK-SAME: affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, ((d2 * 2) + d4), ((d3 * 2) + d5))>,
-// CHECK-SAME: affine_map<(d0, d1, d2, d3, d4, d5) -> (d4, d5)>,
-// CHECK-SAME: affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, ((d2 * 2) + d4), ((d3 * 2) + d5))>,
-// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction", "reduction"]
+// CHECK-SAME: affine_map<(d0, d1, d2, d3) -> (0, 0, ((d0 * 2) + d2), ((d1 * 2) + d3))>,
+// CHECK-SAME: affine_map<(d0, d1, d2, d3) -> (d2, d3)>,
+// CHECK-SAME: affine_map<(d0, d1, d2, d3) -> (0, 0, ((d0 * 2) + d2), ((d1 * 2) + d3))>,
+// CHECK-SAME: iterator_types = ["reduction", "reduction", "reduction", "reduction"]
 // CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[M:.*]]: f32, %[[DY:.*]]: f32, %{{.*}}: f32, %[[ACC:.*]]: f32, %[[F:.*]]: f32):
 // CHECK-NEXT:   %[[EQ:.*]] = arith.cmpf oeq, %[[X]], %[[M]] : f32
 // CHECK-NEXT:   %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
@@ -62,10 +63,11 @@ func.func @pool_back(%x: tensor<1x1x4x4xf32>, %dy: tensor<1x1x2x2xf32>) -> tenso
 // CHECK-NEXT: unrealized_conversion_cast %{{.*}} : memref<1x4x2x2xf32> to memref<1x2x2x2x2xf32>
 // CHECK-NEXT: unrealized_conversion_cast %{{.*}} : memref<4x1x3x3xf32> to memref<2x2x1x3x3xf32>
 // CHECK-NEXT: linalg.generic {indexing_maps = [
-// CHECK-SAME: affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d2, d3, d4)>,
-// CHECK-SAME: affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d1, d2, d5, d6, d7)>,
-// CHECK-SAME: affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, (d1 + d5), ((d3 * 2) + d6), ((d4 * 2) + d7))>],
-// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction", "parallel", "reduction", "reduction"]
+// (the batch loop and the one-channel-per-group loop have one trip: pinned to 0)
+// CHECK-SAME: affine_map<(d0, d1, d2, d3, d4, d5) -> (0, d0, d1, d2, d3)>,
+// CHECK-SAME: affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, 0, d4, d5)>,
+// CHECK-SAME: affine_map<(d0, d1, d2, d3, d4, d5) -> (0, d0, ((d2 * 2) + d4), ((d3 * 2) + d5))>],
+// CHECK-SAME: iterator_types = ["parallel", "reduction", "reduction", "reduction", "reduction", "reduction"]
 // CHECK-SAME: outs(%{{.*}} : memref<1x2x6x6xf32>)
 // CHECK:        %[[P:.*]] = arith.mulf
 // CHECK-NEXT:   %[[S:.*]] = arith.addf %{{.*}}, %[[P]] : f32

@@ -28,7 +28,7 @@ func.func @two(%x: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf32>) {
 
 // -----
 
-// CHECK: error: train-autodiff: expected exactly one function, found @a, @b; choose one with the `function` option
+// CHECK: error: train-autodiff: expected exactly one function in the module, found @a, @b; choose one with the `function` option
 func.func @a() {
   func.return
 }
