@@ -392,20 +392,27 @@ def reduce_function(func: riscv_func.FuncOp, levels: int) -> None:
 _BEFORE_ALLOCATION = "canonicalize,cse,riscv-scf-loop-range-folding,canonicalize,cse,riscv-fuse-fmadd"
 
 
-def _allocates(ctx: Context, func: riscv_func.FuncOp, levels: int) -> bool:
+def _allocates(ctx: Context, func: riscv_func.FuncOp, levels: int, remat: bool) -> bool:
     """Whether `func`, reduced at `levels`, still fits the register file: a
-    trial on a copy, through the rest of the pipeline's allocation path."""
+    trial on a copy, through the rest of the pipeline's allocation path
+    (with tdopt's rematerialisation of constants only if `remat`)."""
     from xdsl.backend.register_stack import OutOfRegisters
+    from xdsl.backend.riscv.register_allocation import RegisterAllocatorLivenessBlockNaive
+    from xdsl.backend.riscv.register_stack import RiscvRegisterStack
     from xdsl.universe import Universe
 
-    from tdopt.passes.riscv_registers import allocate_with_remat
+    from tdopt.passes.riscv_registers import ALLOCATABLE, allocate_with_remat
 
     trial = func.clone()
     reduce_function(trial, levels)
     module = ModuleOp([trial])
     PassPipeline.parse_spec(Universe.get_multiverse().all_passes, _BEFORE_ALLOCATION).apply(ctx, module)
     try:
-        allocate_with_remat(trial)
+        if remat:
+            allocate_with_remat(trial)
+        else:
+            stack = RiscvRegisterStack.get(allocatable_registers=ALLOCATABLE)
+            RegisterAllocatorLivenessBlockNaive(stack).allocate_func(trial)
     except OutOfRegisters:
         return False
     return True
@@ -420,13 +427,26 @@ class RiscvScfStrengthReducePass(ModulePass):
 
     name = "riscv-scf-strength-reduce"
 
-    levels: int = 2
+    levels: int = 3
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for func in [o for o in op.walk() if isinstance(o, riscv_func.FuncOp)]:
             if not func.body.blocks or not any(isinstance(o, riscv_scf.ForOp) for o in func.walk()):
                 continue
-            for levels in range(self.levels, 0, -1):
-                if _allocates(ctx, func, levels):
-                    reduce_function(func, levels)
-                    break
+            levels = self._levels_that_fit(ctx, func)
+            if levels:
+                reduce_function(func, levels)
+
+    def _levels_that_fit(self, ctx: Context, func: riscv_func.FuncOp) -> int:
+        """The most levels whose result allocates; rematerialised constants
+        (an `li` per use, possibly in the innermost loop) only count when the
+        function needs them anyway."""
+        for levels in range(self.levels, 0, -1):
+            if _allocates(ctx, func, levels, remat=False):
+                return levels
+        if _allocates(ctx, func, 0, remat=False):
+            return 0
+        for levels in range(self.levels, 0, -1):
+            if _allocates(ctx, func, levels, remat=True):
+                return levels
+        return 0

@@ -40,6 +40,14 @@ def _arg_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-cycles", type=int, help="stop --rtl runs after this many cycles")
     p.add_argument("--keep", help="with --rtl: keep the assembly and ELF in this folder")
     p.add_argument("-o", "--output", help="write every result (and `loss`) to this .npz")
+    p.add_argument(
+        "--expect",
+        metavar="REF.npz",
+        help="compare the results with the arrays of the same name in REF.npz "
+        "(e.g. a --reference run or Deeploy's outputs.npz); exit 1 on a mismatch",
+    )
+    p.add_argument("--atol", type=float, default=1e-4, help="absolute tolerance of --expect")
+    p.add_argument("--rtol", type=float, default=1e-4, help="relative tolerance of --expect")
     p.add_argument("--function", help="the function to run (default: the only one)")
     return p
 
@@ -73,6 +81,9 @@ def run_mlir(args: argparse.Namespace) -> int:
             results = run_function(module, inputs, weights, args.function)
     except InterpretationFailure as e:
         raise Diagnostic(str(e), path) from None
+    if args.output:
+        extra = {f"rtl.{k}": np.asarray(v) for k, v in counters.items()}
+        np.savez(args.output, **results, **extra)
     for name, value in results.items():
         if value.ndim == 0:
             print(f"{name} = {value.item():.8g}")
@@ -88,9 +99,30 @@ def run_mlir(args: argparse.Namespace) -> int:
             f"FLOPs: {flops}  FLOP/cycle: {flops / max(1, counters['cycles']):.3f}  "
             f"(utilisation {flops / max(1, counters['cycles']) / 16:.1%} of the 8-core peak)"
         )
-    if args.output:
-        extra = {f"rtl.{k}": np.asarray(v) for k, v in counters.items()}
-        np.savez(args.output, **results, **extra)
+    if args.expect:
+        return compare(results, read_npz(args.expect), args)
+    return 0
+
+
+def compare(results: dict[str, np.ndarray], expected: dict[str, np.ndarray], args) -> int:
+    common = [k for k in expected if k in results]
+    if not common:
+        raise Diagnostic(
+            f"{args.expect} shares no array name with the results "
+            f"({', '.join(results)})"
+        )
+    worst, bad = 0.0, []
+    for k in common:
+        want = expected[k].astype(np.float64)
+        got = results[k].astype(np.float64).reshape(want.shape)
+        diff = float(np.abs(got - want).max()) if want.size else 0.0
+        worst = max(worst, diff)
+        if not np.allclose(got, want, rtol=args.rtol, atol=args.atol):
+            bad.append(f"{k} (max |diff| {diff:.3g})")
+    if bad:
+        print(f"MISMATCH against {args.expect}: " + ", ".join(bad))
+        return 1
+    print(f"matches {args.expect}: {len(common)} arrays, max |diff| {worst:.3g}")
     return 0
 
 
@@ -139,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_mlir(args)
     except Diagnostic as d:
         return report(d)
+    except BrokenPipeError:  # e.g. `tdrun ... | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
