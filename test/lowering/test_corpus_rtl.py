@@ -1,0 +1,36 @@
+"""A Deeploy training step compiled and run on the cluster RTL (one core,
+data in L2) reproduces the corpus `outputs.npz`: the one-block CCT of
+models/Transformer_Train, imported from its ONNX Runtime training graph."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+CORPUS = os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "shared", "corpus", "deeploy", "models"
+)
+FOLDER = os.path.normpath(os.path.join(CORPUS, "Transformer_Train"))
+
+
+@pytest.mark.skipif(not os.path.isdir(FOLDER), reason="the Deeploy corpus is not beside the checkout")
+def test_transformer_train_step_on_rtl(tmp_path):
+    model = tmp_path / "m.mlir"
+    step = tmp_path / "step.mlir"
+    out = tmp_path / "rtl.npz"
+    subprocess.run(["tdimport", os.path.join(FOLDER, "network.onnx"), "-o", str(model)], check=True)
+    subprocess.run(["tdopt", str(model), "-p", "train-autodiff,train-sgd", "-o", str(step)], check=True)
+    run = subprocess.run(
+        ["tdrun", str(step), "--inputs", os.path.join(FOLDER, "inputs.npz"), "--rtl",
+         "--max-cycles", "50000000", "-o", str(out)],
+        check=True, capture_output=True, text=True,
+    )
+    expected = np.load(os.path.join(FOLDER, "outputs.npz"))
+    got = np.load(out)
+    assert set(expected.files) <= set(got.files)
+    for name in expected.files:
+        np.testing.assert_allclose(got[name], expected[name], atol=1e-4, rtol=0, err_msg=name)
+    assert got["rtl.cycles"] > 0 and "FLOP/cycle" in run.stdout
