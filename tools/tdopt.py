@@ -12,6 +12,7 @@ weights file are checked against the file.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -182,37 +183,35 @@ class TdoptMain(xDSLOptMain):
             for piece in whole.split("// -----"):
                 chunks.append((piece, offset))
                 offset += piece.count("\n")
-        out: IO[str] = (
-            open(self.args.output_file, "w") if self.args.output_file else sys.stdout
-        )
-        try:
-            for i, (text, offset) in enumerate(chunks):
-                if i > 0:
-                    out.write("// -----\n")
-                try:
-                    module = self.parse_text(_pad(text, offset))
-                    self.apply_passes(module)
-                    if self.args.stats:
-                        from tdopt.tools.stats import module_stats
+        # the output file is written only when everything succeeded
+        out: IO[str] = io.StringIO() if self.args.output_file else sys.stdout
+        for i, (text, offset) in enumerate(chunks):
+            if i > 0:
+                out.write("// -----\n")
+            try:
+                module = self.parse_text(_pad(text, offset))
+                self.apply_passes(module)
+                if self.args.stats:
+                    from tdopt.tools.stats import module_stats
 
-                        for line in module_stats(module):
-                            print(line, file=sys.stderr)
-                    if self.args.output_file:
-                        relativize_weights(
-                            module, os.path.dirname(os.path.abspath(self.args.output_file))
-                        )
-                    else:
-                        relativize_weights(module, os.getcwd())
-                    out.write(self.output_resulting_program(module))
-                except Diagnostic as d:
-                    if self.args.verify_diagnostics:
-                        print(str(d), file=out)
-                    else:
-                        raise
-                out.flush()
-        finally:
-            if out is not sys.stdout:
-                out.close()
+                    for line in module_stats(module):
+                        print(line, file=sys.stderr)
+                if self.args.output_file:
+                    relativize_weights(
+                        module, os.path.dirname(os.path.abspath(self.args.output_file))
+                    )
+                else:
+                    relativize_weights(module, os.getcwd())
+                out.write(self.output_resulting_program(module))
+            except Diagnostic as d:
+                if self.args.verify_diagnostics:
+                    print(str(d), file=out)
+                else:
+                    raise
+            out.flush()
+        if self.args.output_file:
+            with open(self.args.output_file, "w") as fh:
+                fh.write(out.getvalue())  # type: ignore[attr-defined]
         return 0
 
 
