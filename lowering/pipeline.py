@@ -15,7 +15,7 @@ from tdopt.lowering import xdsl_fixes
 xdsl_fixes.apply()
 
 # train (tensors) -> globals, planned buffers and linalg kernels on memrefs
-TO_LINALG = "convert-train-to-linalg,plan-memory"
+TO_LINALG = "train-schedule-updates,convert-train-to-linalg,plan-memory"
 
 # program level -> riscv: data sections, the entry's call sequence, kernels
 # through loops and xDSL's riscv backend (with tdopt's math expansion, extra

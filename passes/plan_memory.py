@@ -119,7 +119,9 @@ class PlanMemoryPass(ModulePass):
         data = sum(
             byte_size(g.type)  # type: ignore[arg-type]
             for g in op.ops
-            if isinstance(g, memref.GlobalOp) and isinstance(g.type, MemRefType)
+            if isinstance(g, memref.GlobalOp)
+            and isinstance(g.type, MemRefType)
+            and "tdopt.alias_of" not in g.attributes
         )
         op.attributes["tdopt.data_bytes"] = IntegerAttr(data, i64)
         op.attributes["tdopt.arena_bytes"] = IntegerAttr(peak, i64)

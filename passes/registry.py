@@ -94,7 +94,13 @@ def training_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return TrainStatsPass
 
+    def schedule_updates():
+        from tdopt.passes.train_schedule_updates import TrainScheduleUpdatesPass
+
+        return TrainScheduleUpdatesPass
+
     return {
+        "train-schedule-updates": schedule_updates,
         "train-autodiff": autodiff,
         "train-sgd": sgd,
         "train-finetune": finetune,

@@ -45,6 +45,15 @@ class Diagnostic(Exception):
         return text
 
 
+def internal_error(e: BaseException) -> Diagnostic:
+    """An unexpected exception: a bug in tdopt, reported in one line."""
+    first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    return Diagnostic(
+        f"internal compiler error: {type(e).__name__}: {first} "
+        "(please report it; TDOPT_TRACEBACK=1 shows the traceback)"
+    )
+
+
 def report(diag: BaseException, stream: IO[str] | None = None) -> int:
     """Print a diagnostic; returns the exit code to use."""
     print(str(diag), file=stream or sys.stderr)

@@ -31,7 +31,14 @@ from tdopt.dialects.weights import (
     check_weights,
     relativize_weights,
 )
-from tdopt.tools.diagnostics import Diagnostic, located, parse_module, report, verify_module
+from tdopt.tools.diagnostics import (
+    Diagnostic,
+    internal_error,
+    located,
+    parse_module,
+    report,
+    verify_module,
+)
 
 
 class TdoptMain(xDSLOptMain):
@@ -244,6 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report(Diagnostic(_first_line(e)))
     except OSError as e:
         return report(Diagnostic(f"{e.strerror}: {e.filename}"))
+    except Exception as e:  # a compiler bug: say so, briefly
+        if os.environ.get("TDOPT_TRACEBACK"):
+            raise
+        return report(internal_error(e))
 
 
 if __name__ == "__main__":

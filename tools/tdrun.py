@@ -18,7 +18,7 @@ import numpy as np
 from tdopt.dialects.weights import WeightsError, absolutize_weights, load_weights
 from tdopt.interpreter.reference import InterpretationFailure, run_function
 from tdopt.tools.context import make_context
-from tdopt.tools.diagnostics import Diagnostic, located, parse_module, report, verify_module
+from tdopt.tools.diagnostics import Diagnostic, internal_error, located, parse_module, report, verify_module
 
 
 def _arg_parser() -> argparse.ArgumentParser:
@@ -174,6 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `tdrun ... | head`
         sys.stderr.close()
         return 0
+    except Exception as e:  # a compiler or simulator bug: say so, briefly
+        if os.environ.get("TDOPT_TRACEBACK"):
+            raise
+        return report(internal_error(e))
 
 
 if __name__ == "__main__":
