@@ -209,10 +209,17 @@ class KernelBuilder:
         out: SSAValue,
         ins: Sequence[SSAValue],
         body: BodyFn,
-        out_reads: bool = False,
     ) -> None:
         """out[i] = body(ins broadcast to out's shape [, out[i]])."""
         shape = _shape(out)
+        if len(shape) > 1 and all(_shape(v) == shape for v in ins):
+            # no broadcasting: one flat loop over contiguous buffers
+            size = 1
+            for n in shape:
+                size *= n
+            out = self.view(out, (size,))
+            ins = [self.view(v, (size,)) for v in ins]
+            shape = (size,)
         maps = [broadcast_map(shape, _shape(v)) for v in ins] + [identity(len(shape))]
         self.generic(list(ins), [out], maps, [PARALLEL] * len(shape), body)
 

@@ -104,13 +104,22 @@ class RiscvSaveCalleeSavedPass(ModulePass):
 
 def _insert_saves(f: riscv_func.FuncOp) -> None:
     used: list[IntRegisterType | FloatRegisterType] = []
+
+    def note(t) -> None:
+        if (t in Registers.S or t in Registers.FS) and t not in used:
+            used.append(t)
+
     for inner in f.walk():
+        # loop-carried values (block arguments of loop bodies) are written too
+        for region in inner.regions:
+            for block in region.blocks:
+                if inner is not f:
+                    for arg in block.args:
+                        note(arg.type)
         if isinstance(inner, rv32.GetRegisterOp | riscv.GetFloatRegisterOp):
             continue
         for res in inner.results:
-            t = res.type
-            if (t in Registers.S or t in Registers.FS) and t not in used:
-                used.append(t)  # type: ignore[arg-type]
+            note(res.type)
     if not used:
         return
     size = -(-4 * len(used) // 16) * 16  # the ABI keeps sp 16-byte aligned

@@ -15,15 +15,27 @@ pass (`riscv-scf-strength-reduce`) rewrites, per loop and innermost first:
 * when the induction variable is then used by nothing but the loop itself,
   the loop iterates over its first pointer directly (no separate counter).
 
-Besides load/store addresses, the bounds of nested loops and the integer
+Besides load/store addresses, the bounds of nested loops, the integer
 initial values of their iter_args (the pointers of an inner loop already
-reduced) are reduced the same way, so the pointers of a nest are stepped
-rather than recomputed.
+reduced) and integers a nested loop uses are reduced the same way, so the
+pointers of a nest are stepped rather than recomputed.
+
+It works on riscv + riscv_scf, right after `convert-memref-to-riscv`,
+`convert-scf-to-riscv-scf` and cse (placed before
+`riscv-scf-loop-range-folding` in TO_RISCV): only there can a load take a
+plain pointer; at the memref level every access would still be lowered to
+`base + index * 4`.
 
 Every new pointer occupies a register for the whole loop, and tdopt's
-allocator never spills, so only the innermost `levels` loops of a nest are
-transformed (a convolution has eight); outer loops keep their plain
-arithmetic, which runs rarely.
+allocator never spills, so each function is first reduced on a copy and
+allocated through the rest of the pipeline's path: the innermost `levels`
+loops of every nest if that fits, else fewer (a convolution has eight
+loops), else none. Constants rematerialised next to their uses (tdopt's
+fallback when registers run out) only count as fitting when the untouched
+function needs them as well.
+
+Pointers compare with the signed `blt` of riscv_scf.for when a loop is
+folded onto one: fine for the cluster's L1/L2 addresses (below 2^31).
 """
 
 from __future__ import annotations
@@ -209,8 +221,16 @@ def _roots(loop: riscv_scf.ForOp, memo: dict[SSAValue, Affine | None]) -> list[_
         elif isinstance(op, riscv_scf.ForOp):
             uses.extend(((op, 0, op), (op, 1, op)))
             for inner in op.body.walk():
+                # an iter_arg's initial value shares the loop-carried
+                # register, so it must stay a value of its own
+                carried = inner.iter_args if isinstance(inner, riscv_scf.ForOp) else ()
                 for i, v in enumerate(inner.operands):
-                    if isinstance(v, OpResult) and v.op.parent is body and isinstance(v.type, riscv.IntRegisterType):
+                    if (
+                        isinstance(v, OpResult)
+                        and v.op.parent is body
+                        and isinstance(v.type, riscv.IntRegisterType)
+                        and v not in carried
+                    ):
                         uses.append((inner, i, op))
     roots: list[_Root] = []
     for op, index, anchor in uses:
@@ -239,7 +259,21 @@ def _group(roots: list[_Root]) -> list[_Group]:
                 break
         else:
             groups.append(_Group(root.form, [root]))
+    for group in groups:
+        _rebase(group)
     return groups
+
+
+def _rebase(group: _Group) -> None:
+    """Pick the group's constant so that its value needs the fewest fix-ups:
+    the constant of a root that cannot take an immediate if there is one,
+    else 0 (plain base + immediate offsets) when every offset fits."""
+    consts = [r.form.const for r in group.roots]
+    plain = [r.form.const for r in group.roots if not r.absorbs_offset]
+    for candidate in (*plain[:1], 0):
+        if all(_fits_si12(c - candidate) for c in consts):
+            group.base = Affine(group.base.terms, candidate)
+            return
 
 
 def _rewrite_uses(group: _Group, value: SSAValue, hoist_before: Operation | None) -> None:

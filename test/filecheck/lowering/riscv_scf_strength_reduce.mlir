@@ -48,6 +48,7 @@
 // ONE-NEXT:      %{{.*}}, %{{.*}} = riscv_scf.for %[[PA:.*]] : !riscv.reg = %[[ROW]] : !riscv.reg to %[[AEND]] : !riscv.reg step 4 : si12 iter_args(%{{.*}} = %{{.*}}, %[[PB:.*]] = %[[PB0]]) -> (!riscv.freg, !riscv.reg) {
 // ONE-NEXT:        riscv.flw %[[PA]], 0
 // ONE-NEXT:        riscv.flw %[[PB]], 0
+
 riscv_func.func @matmul(%a: !riscv.reg, %b: !riscv.reg, %c: !riscv.reg) {
   %c16 = rv32.li 16 : !riscv.reg
   %c32 = rv32.li 32 : !riscv.reg
@@ -83,7 +84,6 @@ riscv_func.func @matmul(%a: !riscv.reg, %b: !riscv.reg, %c: !riscv.reg) {
   }
   riscv_func.return
 }
-
 
 // A stencil: x[i] and x[i+1] share one pointer (the +1 becomes the load's
 // immediate), y[i] has its own; the counter stays because it is also
