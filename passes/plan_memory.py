@@ -102,10 +102,12 @@ class PlanMemoryPass(ModulePass):
 
     name = "plan-memory"
 
-    tier: str = "L2"
-    # bytes of the tier available to data (L2: 2 MiB, of which code and the
-    # runtime take a share; the default leaves 256 KiB for them)
+    # bytes of L2 available to data (2 MiB, of which code and the runtime
+    # take a share; the default leaves 256 KiB for them)
     capacity: int = 2 * 1024 * 1024 - 256 * 1024
+    # bytes of L1 the data may use directly (the rest of a 128 KiB L1 holds
+    # the eight 1 KiB core stacks, with room to spare); 0 keeps all in L2
+    l1_budget: int = 96 * 1024
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         peak = 0
@@ -116,35 +118,49 @@ class PlanMemoryPass(ModulePass):
                     iv.alloc.attributes[OFFSET] = IntegerAttr(iv.offset, i64)
                 f.attributes["tdopt.arena_bytes"] = IntegerAttr(plan.peak, i64)
                 peak = max(peak, plan.peak)
-        data = sum(
-            byte_size(g.type)  # type: ignore[arg-type]
+        globals_ = [
+            g
             for g in op.ops
             if isinstance(g, memref.GlobalOp)
             and isinstance(g.type, MemRefType)
             and "tdopt.alias_of" not in g.attributes
-        )
+        ]
+        if peak:
+            arena = memref.GlobalOp.get(
+                StringAttr(ARENA),
+                MemRefType(i8, [peak]),
+                UnitAttr(),
+                StringAttr("public"),
+                alignment=ALIGN,
+            )
+            arena.attributes["tdopt.role"] = StringAttr("arena")
+            first = op.body.block.first_op
+            assert first is not None
+            op.body.block.insert_op_before(arena, first)
+            globals_.insert(0, arena)
+        # tiers: the arena (every kernel's temporaries) first, then the smaller
+        # tensors, into L1 while the budget lasts; the rest stays in L2
+        used = {"L1": 0, "L2": 0}
+        for g in sorted(globals_, key=lambda g: (g.sym_name.data != ARENA, _padded(g))):
+            size = _padded(g)
+            tier = "L1" if used["L1"] + size <= self.l1_budget else "L2"
+            g.attributes["tdopt.tier"] = StringAttr(tier)
+            used[tier] += size
+        data = sum(_padded(g) for g in globals_ if g.sym_name.data != ARENA)
         op.attributes["tdopt.data_bytes"] = IntegerAttr(data, i64)
         op.attributes["tdopt.arena_bytes"] = IntegerAttr(peak, i64)
-        if data + peak > self.capacity:
+        op.attributes["tdopt.l1_bytes"] = IntegerAttr(used["L1"], i64)
+        op.attributes["tdopt.l2_bytes"] = IntegerAttr(used["L2"], i64)
+        if used["L2"] > self.capacity:
             raise PassFailedException(
-                f"plan-memory: the program needs {data + peak} bytes of {self.tier} "
-                f"({data} for parameters, inputs and outputs, {peak} for the "
-                f"activation arena) but {self.capacity} are available; "
-                "spilling to L3 is not implemented yet"
+                f"plan-memory: the program needs {used['L2']} bytes of L2 (after "
+                f"{used['L1']} bytes placed in L1; {data} bytes of parameters, inputs "
+                f"and outputs and a {peak}-byte activation arena in all) but "
+                f"{self.capacity} are available; spilling to L3 is not implemented yet"
             )
-        if peak == 0:
-            return
-        arena = memref.GlobalOp.get(
-            StringAttr(ARENA),
-            MemRefType(i8, [peak]),
-            UnitAttr(),
-            StringAttr("public"),
-            alignment=ALIGN,
-        )
-        arena.attributes["tdopt.role"] = StringAttr("arena")
-        arena.attributes["tdopt.tier"] = StringAttr(self.tier)
-        first = op.body.block.first_op
-        if first is None:
-            op.body.block.add_op(arena)
-        else:
-            op.body.block.insert_op_before(arena, first)
+
+
+def _padded(g: memref.GlobalOp) -> int:
+    t = g.type
+    assert isinstance(t, MemRefType)
+    return -(-byte_size(t) // ALIGN) * ALIGN
