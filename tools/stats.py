@@ -25,12 +25,17 @@ def module_stats(module: ModuleOp) -> list[str]:
     for role in ("input", "param", "const", "output", "arena"):
         if role in by_role:
             n, b = by_role[role]
-            lines.append(f"L2 {role + 's' if role != 'arena' else 'arena':<8} {n:>5} tensors {b:>10} bytes")
-    for key in ("tdopt.data_bytes", "tdopt.arena_bytes"):
+            lines.append(f"{role + 's' if role != 'arena' else 'arena':<8} {n:>5} tensors {b:>10} bytes")
+    labels = {
+        "tdopt.data_bytes": "parameters, inputs and outputs",
+        "tdopt.arena_bytes": "activation arena (peak)",
+        "tdopt.l1_bytes": "placed in L1",
+        "tdopt.l2_bytes": "placed in L2",
+    }
+    for key, label in labels.items():
         attr = module.attributes.get(key)
         if isinstance(attr, IntegerAttr):
-            label = "data" if key.endswith("data_bytes") else "activation arena (peak)"
-            lines.append(f"L2 {label}: {attr.value.data} bytes")
+            lines.append(f"{label}: {attr.value.data} bytes")
     kernels = [f for f in module.walk() if "tdopt.kernel" in getattr(f, "attributes", {})]
     if kernels:
         lines.append(f"kernels: {len(kernels)}")

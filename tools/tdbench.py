@@ -120,7 +120,11 @@ def run_row(row: Row, work: str, cores: int) -> dict[str, object]:
     cycles = run.counters["cycles"]
     dma = sum(v for k, v in run.counters.items() if k.startswith("dma.") and k.endswith(".bytes"))
     attrs = module.attributes
-    l2 = sum(attrs[k].value.data for k in ("tdopt.data_bytes", "tdopt.arena_bytes") if k in attrs)  # type: ignore[attr-defined]
+
+    def tier_bytes(key: str) -> int:
+        attr = attrs.get(key)
+        return attr.value.data if attr is not None else 0  # type: ignore[attr-defined]
+
     return {
         "row": row.name,
         "FLOPs": run.flops,
@@ -128,8 +132,8 @@ def run_row(row: Row, work: str, cores: int) -> dict[str, object]:
         "FLOP/cycle": round(run.flops / cycles, 4),
         "utilisation": f"{run.flops / cycles / 16:.2%}",
         "cycles/image": cycles // max(1, batch) if row.strategy else "-",
-        "L1 bytes": 0,
-        "L2 bytes": l2,
+        "L1 bytes": tier_bytes("tdopt.l1_bytes"),
+        "L2 bytes": tier_bytes("tdopt.l2_bytes"),
         "L3 bytes": 0,
         "DMA bytes": dma,
         "trainable": stats.trainable if stats else 0,
@@ -157,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         rows = [r for r in ROWS if r.name in wanted]
     print("tdbench: cycles assume ideal single-cycle instruction fetch; "
-          f"{args.cores} core(s), all data in L2 (no L1 tiling yet)")
+          f"{args.cores} core(s), data placed statically in L1/L2 (no tiling or DMA yet)")
     print("  ".join(f"{c:>13}" if i else f"{c:<22}" for i, c in enumerate(COLUMNS)))
     results, failed = [], 0
     with tempfile.TemporaryDirectory(prefix="tdbench-") as work:
