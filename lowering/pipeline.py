@@ -23,6 +23,8 @@ TO_LINALG = "train-schedule-updates,convert-train-to-linalg,plan-memory"
 TO_RISCV = ",".join(
     [
         "convert-globals-to-sections",
+        # kernels with a parallel loop run sliced on every core (fork/join)
+        "cluster-mark-parallel",
         "convert-entry-to-riscv",
         # reductions accumulate in registers (iter_args) through xDSL's
         # memref_stream level; what it does not take goes the plain way
@@ -33,6 +35,7 @@ TO_RISCV = ",".join(
         "convert-memref-stream-to-loops",
         "convert-linalg-to-loops",
         "lower-affine",
+        "cluster-parallelize",
         "expand-math-rv32f",
         "convert-func-to-riscv-func",
         "convert-memref-to-riscv",
@@ -59,6 +62,15 @@ TO_RISCV = ",".join(
 )
 
 TO_ASM = f"{TO_LINALG},{TO_RISCV}"
+
+CLUSTER_PASSES = ("cluster-mark-parallel", "cluster-parallelize")
+
+
+def to_riscv(parallel: bool = True) -> str:
+    """TO_RISCV, or without the cluster passes: every kernel on core 0."""
+    if parallel:
+        return TO_RISCV
+    return ",".join(p for p in TO_RISCV.split(",") if p not in CLUSTER_PASSES)
 
 
 @dataclass
@@ -99,14 +111,17 @@ def run_pipeline(ctx, module: ModuleOp, spec: str) -> None:
     PassPipeline.parse_spec(passes, spec).apply(ctx, module)
 
 
-def compile_to_asm(ctx, module: ModuleOp) -> tuple[str, list[SymbolInfo]]:
+def compile_to_asm(
+    ctx, module: ModuleOp, parallel: bool = True
+) -> tuple[str, list[SymbolInfo]]:
     """Compile a train module (in place) to assembly text; returns it with the
-    program's tensor symbols."""
+    program's tensor symbols. `parallel`: kernels split over the active
+    cores (read at run time), else all on core 0."""
     from xdsl.dialects.riscv import print_assembly
 
     run_pipeline(ctx, module, TO_LINALG)
     symbols = program_symbols(module)
-    run_pipeline(ctx, module, TO_RISCV)
+    run_pipeline(ctx, module, to_riscv(parallel))
     stream = io.StringIO()
     print_assembly(module, stream)
     return stream.getvalue(), symbols

@@ -7,7 +7,13 @@
   calls) becomes a `riscv_func.func` with fixed registers: buffer addresses
   in a0..a7 (`la` of the global, arena base + planned offset), `jal` to the
   kernel, `ra` saved on the stack. A `main` that calls the entry and returns
-  0 is added for the runtime's crt0.
+  0 is added for the runtime's crt0. Kernels marked `tdopt.parallel` (by
+  `cluster-mark-parallel`) run on every active core instead: the entry
+  forks them with the runtime's `tdrt_parallel(__tdopt_fork, args)`, where
+  `args` is a per-call block in `.rodata` (kernel address, then its buffer
+  addresses) and `__tdopt_fork` loads a0..a7 from it and jumps to the
+  kernel; the join of each fork is the barrier between kernels. Unmarked
+  kernels are called on core 0 alone, as before.
 
 Kernels are leaf functions and go through xDSL's own riscv lowering.
 """
@@ -33,6 +39,7 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from tdopt.dialects.rvx import AsmOp
 from tdopt.dialects.train import numpy_from_dense
+from tdopt.passes.parallelize_kernels import PARALLEL
 from tdopt.passes.plan_memory import ARENA, OFFSET, byte_size
 
 SECTIONS = {"L1": ".l1", "L2": ".l2", "L3": ".l3"}
@@ -93,8 +100,15 @@ def _asm(line: str) -> Operation:
     return AsmOp(line)
 
 
-def _entry_body(f: func.FuncOp) -> list[Operation]:
-    """The entry function's calls as assembly with fixed registers."""
+FORK_TRAMPOLINE = "__tdopt_fork"
+
+
+def _entry_body(
+    f: func.FuncOp, parallel: set[str], fork_blocks: list[tuple[str, list[str]]]
+) -> list[Operation]:
+    """The entry function's calls as assembly with fixed registers; calls of
+    kernels in `parallel` as forks, their argument blocks appended to
+    `fork_blocks` as (label, words)."""
     out: list[Operation] = [_asm("addi sp, sp, -16"), _asm("sw ra, 12(sp)")]
     # where each buffer value lives: (symbol, byte offset)
     location: dict[SSAValue, tuple[str, int]] = {}
@@ -116,10 +130,21 @@ def _entry_body(f: func.FuncOp) -> list[Operation]:
                     f"kernel @{op.callee.string_value()} takes {len(op.arguments)} "
                     f"buffers; at most {ARG_REGS} are passed in registers"
                 )
-            for i, arg in enumerate(op.arguments):
+            callee = op.callee.string_value()
+            addrs = []
+            for arg in op.arguments:
                 sym, off = location[arg]
-                out.append(_asm(f"la a{i}, {sym}" + (f"+{off}" if off else "")))
-            out.append(_asm(f"call {op.callee.string_value()}"))
+                addrs.append(sym + (f"+{off}" if off else ""))
+            if callee in parallel:
+                label = f"__tdopt_fork_args_{len(fork_blocks)}"
+                fork_blocks.append((label, [callee, *addrs, *["0"] * (ARG_REGS - len(addrs))]))
+                out.append(_asm(f"la a0, {FORK_TRAMPOLINE}"))
+                out.append(_asm(f"la a1, {label}"))
+                out.append(_asm("call tdrt_parallel"))
+            else:
+                for i, addr in enumerate(addrs):
+                    out.append(_asm(f"la a{i}, {addr}"))
+                out.append(_asm(f"call {callee}"))
         elif isinstance(op, func.ReturnOp):
             break
         else:
@@ -139,14 +164,22 @@ class ConvertEntryToRiscvPass(ModulePass):
         entries = [
             f for f in op.ops if isinstance(f, func.FuncOp) and "tdopt.entry" in f.attributes
         ]
+        parallel = {
+            k.sym_name.data
+            for k in op.ops
+            if isinstance(k, func.FuncOp) and PARALLEL in k.attributes
+        }
+        fork_blocks: list[tuple[str, list[str]]] = []
         for f in entries:
             name = "tdopt_" + f.sym_name.data
-            body = _entry_body(f)
+            body = _entry_body(f, parallel, fork_blocks)
             rf = riscv_func.FuncOp(name, Region(Block(body)), ((), ()), "public", 2)
             rf.attributes["tdopt.entry"] = f.attributes["tdopt.entry"]
             op.body.block.insert_op_before(rf, f)
             f.detach()
             f.erase()
+        if fork_blocks:
+            _add_fork_support(op, fork_blocks)
         if len(entries) == 1:
             # `main` for crt0: the single entry under the runtime's name
             op.body.block.add_op(
@@ -156,3 +189,24 @@ class ConvertEntryToRiscvPass(ModulePass):
             assert isinstance(text, riscv.AssemblySectionOp)
             text.data.block.add_op(riscv.DirectiveOp(".globl", "main"))
             text.data.block.add_op(riscv.DirectiveOp(".set", f"main, tdopt_{entries[0].sym_name.data}"))
+
+
+def _add_fork_support(module: ModuleOp, fork_blocks: list[tuple[str, list[str]]]) -> None:
+    """The fork trampoline (every core: a0..a7 from the block at a0, then a
+    tail jump to the kernel, which returns to the runtime) and the blocks."""
+    data = riscv.AssemblySectionOp('.section .rodata,"a",@progbits')
+    for label, words in fork_blocks:
+        data.data.block.add_op(riscv.DirectiveOp(".p2align", "2"))
+        data.data.block.add_op(riscv.LabelOp(label))
+        data.data.block.add_op(riscv.DirectiveOp(".word", ", ".join(words)))
+    module.body.block.add_op(data)
+    text = riscv.AssemblySectionOp(".text")
+    block = text.data.block
+    block.add_op(riscv.DirectiveOp(".p2align", "2"))
+    block.add_op(riscv.LabelOp(FORK_TRAMPOLINE))
+    block.add_op(_asm("mv t0, a0"))
+    block.add_op(_asm("lw t1, 0(t0)"))
+    for i in range(ARG_REGS):
+        block.add_op(_asm(f"lw a{i}, {4 * (i + 1)}(t0)"))
+    block.add_op(_asm("jr t1"))
+    module.body.block.add_op(text)

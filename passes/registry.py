@@ -50,7 +50,19 @@ def lowering_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ConvertReductionsToMemRefStreamPass
 
+    def cluster_mark():
+        from tdopt.passes.parallelize_kernels import ClusterMarkParallelPass
+
+        return ClusterMarkParallelPass
+
+    def cluster_parallelize():
+        from tdopt.passes.parallelize_kernels import ClusterParallelizePass
+
+        return ClusterParallelizePass
+
     return {
+        "cluster-mark-parallel": cluster_mark,
+        "cluster-parallelize": cluster_parallelize,
         "convert-reductions-to-memref-stream": reductions_to_stream,
         "riscv-allocate-registers-full": allocate_full,
         "riscv-save-callee-saved": save_callee_saved,

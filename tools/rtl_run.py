@@ -44,6 +44,7 @@ def run_on_rtl(
     l1: int | str = "128k",
     max_cycles: int | None = None,
     workdir: str | None = None,
+    parallel: bool | None = None,
 ) -> RtlResult:
     from tdopt.runtime.cluster import run_elf
     from tdopt.runtime.toolchain import assemble_and_link
@@ -72,7 +73,10 @@ def run_on_rtl(
     from tdopt.passes.train_stats import flops as op_flops
 
     total_flops = sum(op_flops(op) for op in f.walk())
-    asm, symbols = compile_to_asm(ctx, module)
+    # with more than one core, kernels with a parallel loop are split over
+    # the active cores; one core keeps the plain single-core program
+    parallel = cores > 1 if parallel is None else parallel
+    asm, symbols = compile_to_asm(ctx, module, parallel=parallel)
     work = workdir or tempfile.mkdtemp(prefix="tdrun-rtl-")
     asm_path = os.path.join(work, "step.s")
     with open(asm_path, "w") as fh:

@@ -1,0 +1,322 @@
+"""Cluster parallelism of kernels: every core runs a slice of a kernel's loop
+nest. Two passes, one decision each:
+
+* `cluster-mark-parallel` (linalg level, before `convert-entry-to-riscv`):
+  a kernel (`func.func` with `tdopt.kernel`, one `linalg.generic`) whose
+  loop nest starts with parallel iterators can be split over the cores along
+  one of them, `d`, when every output's indexing map has a result that
+  separates the values of `d` (`d` itself, or a linear index in which `d`'s
+  coefficient exceeds what the other loops can add, like a flat index into a
+  padded buffer): different values of `d` write disjoint elements. No input
+  the body reads may view an output's buffer through another map. The kernel gets
+  `tdopt.parallel = [d, trip count of d]`. The chosen loop is the first
+  leading parallel one with at least `min-trips` (default 8) iterations, else
+  the longest leading parallel loop (at least 2 iterations). Kernels
+  without such a loop (e.g. a full reduction to a scalar) are not marked: the
+  entry calls them on core 0 alone, as before.
+* `cluster-parallelize` (scf level, after `lower-affine`): in each marked
+  kernel, the loop of depth `d` of its (single) top-level loop nest (bounds
+  0..trip, step 1) runs [core * n / N, (core + 1) * n / N) on core `core` of
+  `N` active cores (core id from `mhartid`, `N` from the cluster's
+  `NUM_CORES` register), so the slices differ by at most one iteration and
+  cover 0..n exactly. Anything else than the expected loop nest is an error
+  (a marked kernel is forked onto every core by the entry; running it whole
+  on each core would race).
+
+`convert-entry-to-riscv` runs marked kernels through the runtime's fork/join
+(`tdrt_parallel`), which also provides the barrier between kernels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, func, memref, riscv, rv32, scf
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    IndexType,
+    IntegerAttr,
+    ModuleOp,
+    UnrealizedConversionCastOp,
+    i32,
+    i64,
+)
+from xdsl.dialects.linalg import ops as linalg_ops
+from xdsl.dialects.linalg.attrs import IteratorType
+from xdsl.ir import BlockArgument, Operation, SSAValue
+from xdsl.ir.affine import (
+    AffineBinaryOpExpr,
+    AffineBinaryOpKind,
+    AffineConstantExpr,
+    AffineDimExpr,
+    AffineExpr,
+)
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint
+from xdsl.builder import Builder
+from xdsl.utils.exceptions import PassFailedException
+
+from tdopt.passes.plan_memory import ARENA, OFFSET, byte_size
+
+KERNEL = "tdopt.kernel"
+PARALLEL = "tdopt.parallel"
+
+# runtime/include/tdrt_regs.h
+PERIPH_BASE = 0x1020_0000
+REG_NUM_CORES = 0x008
+CSR_MHARTID = 0xF14
+
+
+def _root(v: SSAValue) -> SSAValue:
+    while not isinstance(v, BlockArgument):
+        owner = v.owner
+        if not isinstance(owner, UnrealizedConversionCastOp):
+            return v
+        v = owner.inputs[0]
+    return v
+
+
+def linear_coefficients(expr: AffineExpr) -> dict[int, int] | None:
+    """{dim: coefficient} of an expression `sum c_k * d_k + constant`, or
+    None for anything else (mod, div, products of dims, symbols)."""
+    if isinstance(expr, AffineDimExpr):
+        return {expr.position: 1}
+    if isinstance(expr, AffineConstantExpr):
+        return {}
+    if isinstance(expr, AffineBinaryOpExpr):
+        lhs, rhs = linear_coefficients(expr.lhs), linear_coefficients(expr.rhs)
+        if lhs is None or rhs is None:
+            return None
+        if expr.kind == AffineBinaryOpKind.Add:
+            out = dict(lhs)
+            for k, c in rhs.items():
+                out[k] = out.get(k, 0) + c
+            return out
+        if expr.kind == AffineBinaryOpKind.Mul:
+            for const, other, e in ((lhs, rhs, expr.lhs), (rhs, lhs, expr.rhs)):
+                if not const and isinstance(e, AffineConstantExpr):
+                    return {k: c * e.value for k, c in other.items()}
+    return None
+
+
+def separates(expr: AffineExpr, d: int, ranges: list[int]) -> bool:
+    """Iterations with different values of loop `d` give different values
+    of `expr`, whatever the other loops: `expr` is linear and |c_d| exceeds
+    the most the other loops can add, sum |c_k| * (range_k - 1). (A plain
+    `d` is the common case; a row-major flat index of a padded buffer is
+    the other.)"""
+    coeffs = linear_coefficients(expr)
+    if coeffs is None or coeffs.get(d, 0) == 0:
+        return False
+    rest = sum(abs(c) * (ranges[k] - 1) for k, c in coeffs.items() if k != d)
+    return abs(coeffs[d]) > rest
+
+
+SAME, PARTIAL = "same", "partial"
+
+
+def parallel_loop(
+    g: linalg_ops.GenericOp,
+    min_trips: int = 8,
+    overlaps: dict[frozenset[int], str] | None = None,
+) -> tuple[int, int] | None:
+    """(loop index, trip count) of the loop to split over the cores, or None.
+    `overlaps`: pairs of kernel argument indices that some call passes
+    overlapping buffers for, SAME (the same bytes) or PARTIAL."""
+    overlaps = overlaps or {}
+
+    def relation(a: SSAValue, b: SSAValue) -> str | None:
+        if a is b:
+            return SAME
+        if isinstance(a, BlockArgument) and isinstance(b, BlockArgument):
+            return overlaps.get(frozenset((a.index, b.index)))
+        return None
+
+    if g.res:
+        return None
+    kinds = [t.data for t in g.iterator_types]
+    leading = 0
+    while leading < len(kinds) and kinds[leading] == IteratorType.PARALLEL:
+        leading += 1
+    if leading == 0:
+        return None
+    ranges = g.get_static_loop_ranges()
+    n_in = len(g.inputs)
+    maps = [m.data for m in g.indexing_maps.data]
+    in_maps, out_maps = maps[:n_in], maps[n_in:]
+    if not all(isinstance(r, int) and r >= 1 for r in ranges):
+        return None
+    # an output buffer read or written through another map couples the
+    # iterations: not split (inputs the body never reads, like the window
+    # shape operand of a pooling, do not count)
+    out_roots = [_root(v) for v in g.outputs]
+    for i, a in enumerate(out_roots):
+        if any(relation(a, b) is not None for b in out_roots[i + 1 :]):
+            return None
+    body_args = g.body.block.args
+    for i, (v, m) in enumerate(zip(g.inputs, in_maps)):
+        if not body_args[i].uses:
+            continue
+        r = _root(v)
+        for k, o in enumerate(out_roots):
+            rel = relation(r, o)
+            if rel == PARTIAL:
+                return None
+            # the same bytes: only an elementwise in-place update (same
+            # element read and written by one iteration) splits
+            if rel == SAME and (m != out_maps[k] or v.type != g.outputs[k].type):
+                return None
+    candidates: list[tuple[int, int]] = []
+    for d in range(leading):
+        trips = ranges[d]
+        if trips < 2:
+            continue
+        # iterations with different d write different elements of every
+        # output: some index of it separates them
+        if all(any(separates(e, d, ranges) for e in m.results) for m in out_maps):
+            candidates.append((d, trips))
+    if not candidates:
+        return None
+    for d, trips in candidates:
+        if trips >= min_trips:
+            return d, trips
+    return max(candidates, key=lambda c: c[1])
+
+
+def call_overlaps(module: ModuleOp) -> dict[str, dict[frozenset[int], str]]:
+    """Per kernel, the pairs of its arguments that a call of an entry
+    function passes overlapping buffers for (an in-place update writes over
+    its input; reshapes alias): SAME when every such call passes exactly the
+    same bytes, else PARTIAL. Buffers are globals or planned arena slices;
+    an unplanned alloc is only itself."""
+    out: dict[str, dict[frozenset[int], str]] = {}
+    for f in module.ops:
+        if not isinstance(f, func.FuncOp) or "tdopt.entry" not in f.attributes:
+            continue
+        where: dict[SSAValue, tuple[object, int, int]] = {}
+        for o in f.body.block.ops:
+            if isinstance(o, memref.GetGlobalOp):
+                where[o.memref] = (o.name_.string_value(), 0, byte_size(o.memref.type))
+            elif isinstance(o, memref.AllocOp):
+                off = o.attributes.get(OFFSET)
+                size = byte_size(o.memref.type)
+                if isinstance(off, IntegerAttr):
+                    where[o.memref] = (ARENA, off.value.data, size)
+                else:
+                    where[o.memref] = (o, 0, size)
+            elif isinstance(o, UnrealizedConversionCastOp) and o.inputs[0] in where:
+                where[o.results[0]] = where[o.inputs[0]]
+            elif isinstance(o, func.CallOp):
+                pairs = out.setdefault(o.callee.string_value(), {})
+                locs = [where.get(a, (a, 0, 1)) for a in o.arguments]
+                for i in range(len(locs)):
+                    for j in range(i + 1, len(locs)):
+                        (si, oi, ni), (sj, oj, nj) = locs[i], locs[j]
+                        if si != sj or oi + ni <= oj or oj + nj <= oi:
+                            continue
+                        rel = SAME if (oi, ni) == (oj, nj) else PARTIAL
+                        key = frozenset((i, j))
+                        if pairs.get(key) != PARTIAL:
+                            pairs[key] = rel
+    return out
+
+
+def _kernels(module: ModuleOp) -> list[func.FuncOp]:
+    return [o for o in module.ops if isinstance(o, func.FuncOp) and KERNEL in o.attributes]
+
+
+@dataclass(frozen=True)
+class ClusterMarkParallelPass(ModulePass):
+    """Mark the kernels whose loop nest can be split over the cores."""
+
+    name = "cluster-mark-parallel"
+
+    min_trips: int = 8
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        overlaps = call_overlaps(op)
+        for f in _kernels(op):
+            generics = [o for o in f.walk() if isinstance(o, linalg_ops.GenericOp)]
+            if len(generics) != 1:
+                continue
+            found = parallel_loop(
+                generics[0], self.min_trips, overlaps.get(f.sym_name.data, {})
+            )
+            if found is not None:
+                d, trips = found
+                f.attributes[PARALLEL] = ArrayAttr(
+                    [IntegerAttr(d, i64), IntegerAttr(trips, i64)]
+                )
+
+
+def _const_index(v: SSAValue) -> int | None:
+    owner = v.owner
+    if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr):
+        return owner.value.value.data
+    return None
+
+
+def _loop_at_depth(f: func.FuncOp, depth: int) -> scf.ForOp | None:
+    loops = [o for o in f.body.block.ops if isinstance(o, scf.ForOp)]
+    if len(loops) != 1 or any(
+        isinstance(o, (scf.ForOp, scf.ParallelOp)) for o in f.body.block.ops if o is not loops[0]
+    ):
+        return None
+    loop = loops[0]
+    for _ in range(depth):
+        inner = [o for o in loop.body.block.ops if isinstance(o, scf.ForOp)]
+        if len(inner) != 1:
+            return None
+        loop = inner[0]
+    return loop
+
+
+def split_loop(f: func.FuncOp, depth: int, trips: int) -> None:
+    loop = _loop_at_depth(f, depth)
+    if loop is None:
+        raise PassFailedException(
+            f"cluster-parallelize: kernel @{f.sym_name.data} has no single loop nest "
+            f"with a loop at depth {depth}"
+        )
+    lb, ub, step = loop.lb, loop.ub, loop.step
+    if _const_index(lb) != 0 or _const_index(step) != 1 or _const_index(ub) != trips:
+        raise PassFailedException(
+            f"cluster-parallelize: in kernel @{f.sym_name.data} the loop at depth {depth} "
+            f"is not 0..{trips} step 1"
+        )
+    # the slice bounds, computed once before the nest
+    outer = f.body.block
+    top = loop
+    while top.parent is not outer:
+        top = top.parent_op()
+    b = Builder(InsertPoint.before(top))
+    zero = b.insert(rv32.GetRegisterOp(riscv.Registers.ZERO)).res
+    core_reg = b.insert(riscv.CsrrsOp(zero, IntegerAttr(CSR_MHARTID, i32), readonly=True)).rd
+    base = b.insert(rv32.LiOp(PERIPH_BASE)).rd
+    ncores_reg = b.insert(riscv.LwOp(base, REG_NUM_CORES)).rd
+    core = b.insert(UnrealizedConversionCastOp.get([core_reg], [IndexType()])).results[0]
+    ncores = b.insert(UnrealizedConversionCastOp.get([ncores_reg], [IndexType()])).results[0]
+    n = b.insert(arith.ConstantOp(IntegerAttr(trips, IndexType()))).result
+    one = b.insert(arith.ConstantOp(IntegerAttr(1, IndexType()))).result
+    next_core = b.insert(arith.AddiOp(core, one)).result
+    lo = b.insert(arith.DivUIOp(b.insert(arith.MuliOp(core, n)).result, ncores)).result
+    hi = b.insert(arith.DivUIOp(b.insert(arith.MuliOp(next_core, n)).result, ncores)).result
+    loop.operands[0] = lo
+    loop.operands[1] = hi
+
+
+@dataclass(frozen=True)
+class ClusterParallelizePass(ModulePass):
+    """Each core runs its slice of the marked loop of every marked kernel."""
+
+    name = "cluster-parallelize"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for f in _kernels(op):
+            attr = f.attributes.get(PARALLEL)
+            if attr is None:
+                continue
+            assert isinstance(attr, ArrayAttr)
+            depth, trips = (a.value.data for a in attr.data)  # type: ignore[attr-defined]
+            split_loop(f, depth, trips)

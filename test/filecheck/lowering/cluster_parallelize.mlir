@@ -1,0 +1,69 @@
+// RUN: tdopt %s -p convert-train-to-linalg,plan-memory,cluster-mark-parallel | filecheck %s --check-prefix=MARK
+// RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv | filecheck %s --check-prefix=ENTRY
+// RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv,convert-linalg-to-loops,lower-affine,cluster-parallelize | filecheck %s --check-prefix=SPLIT
+
+// A broadcasting add (parallel loops, 16 rows of 4) and a full reduction to
+// a scalar (reduction loops only).
+func.func @main(%x : tensor<16x4xf32>, %y : tensor<4xf32>) -> (tensor<16x4xf32>, tensor<f32>) {
+  %s = train.add %x, %y : (tensor<16x4xf32>, tensor<4xf32>) -> tensor<16x4xf32>
+  %r = train.reduce_sum %s {axes = array<i64>} : (tensor<16x4xf32>) -> tensor<f32>
+  func.return %s, %r : tensor<16x4xf32>, tensor<f32>
+}
+
+// The add splits along its first loop (16 trips); the one-element fill and
+// the reduction are not marked.
+// MARK-LABEL: func.func @k_add_0_0(
+// MARK-SAME:  attributes {tdopt.kernel = "add", tdopt.parallel = [0 : i64, 16 : i64]}
+// MARK-LABEL: func.func @k_reduce_sum_1_0(
+// MARK-SAME:  attributes {tdopt.kernel = "reduce_sum"} {
+// MARK-LABEL: func.func @k_reduce_sum_1_1(
+// MARK-SAME:  attributes {tdopt.kernel = "reduce_sum"} {
+
+// The entry forks the add onto every core through the trampoline and a
+// block of its arguments; the reduction is a plain call on core 0.
+// ENTRY-LABEL: riscv_func.func public @tdopt_main()
+// ENTRY-NEXT:    rvx.asm "addi sp, sp, -16"
+// ENTRY-NEXT:    rvx.asm "sw ra, 12(sp)"
+// ENTRY-NEXT:    rvx.asm "la a0, __tdopt_fork"
+// ENTRY-NEXT:    rvx.asm "la a1, __tdopt_fork_args_0"
+// ENTRY-NEXT:    rvx.asm "call tdrt_parallel"
+// ENTRY-NEXT:    rvx.asm "la a0, result1"
+// ENTRY-NEXT:    rvx.asm "call k_reduce_sum_1_0"
+// ENTRY-NEXT:    rvx.asm "la a0, result0"
+// ENTRY-NEXT:    rvx.asm "la a1, result1"
+// ENTRY-NEXT:    rvx.asm "call k_reduce_sum_1_1"
+// ENTRY:       riscv.assembly_section ".section .rodata,\22a\22,@progbits" {
+// ENTRY-NEXT:    riscv.directive ".p2align" "2"
+// ENTRY-NEXT:    riscv.label "__tdopt_fork_args_0"
+// ENTRY-NEXT:    riscv.directive ".word" "k_add_0_0, x, y, result0, 0, 0, 0, 0, 0"
+// ENTRY-NEXT:  }
+// ENTRY-NEXT:  riscv.assembly_section ".text" {
+// ENTRY-NEXT:    riscv.directive ".p2align" "2"
+// ENTRY-NEXT:    riscv.label "__tdopt_fork"
+// ENTRY-NEXT:    rvx.asm "mv t0, a0"
+// ENTRY-NEXT:    rvx.asm "lw t1, 0(t0)"
+// ENTRY-NEXT:    rvx.asm "lw a0, 4(t0)"
+// ENTRY:         rvx.asm "lw a7, 32(t0)"
+// ENTRY-NEXT:    rvx.asm "jr t1"
+
+// Core `id` of `n` (mhartid, NUM_CORES at 0x10200008) runs rows
+// [id * 16 / n, (id + 1) * 16 / n).
+// SPLIT-LABEL: func.func @k_add_0_0(
+// SPLIT:         %[[ZERO:.*]] = rv32.get_register : !riscv.reg<zero>
+// SPLIT-NEXT:    %[[ID:.*]] = riscv.csrrs %[[ZERO]], 3860, "r"
+// SPLIT-NEXT:    %[[BASE:.*]] = rv32.li 270532608
+// SPLIT-NEXT:    %[[N:.*]] = riscv.lw %[[BASE]], 8
+// SPLIT-NEXT:    %[[IDX:.*]] = builtin.unrealized_conversion_cast %[[ID]] : !riscv.reg to index
+// SPLIT-NEXT:    %[[NX:.*]] = builtin.unrealized_conversion_cast %[[N]] : !riscv.reg to index
+// SPLIT-NEXT:    %[[TRIPS:.*]] = arith.constant 16 : index
+// SPLIT-NEXT:    %[[ONE:.*]] = arith.constant 1 : index
+// SPLIT-NEXT:    %[[NEXT:.*]] = arith.addi %[[IDX]], %[[ONE]] : index
+// SPLIT-NEXT:    %[[A:.*]] = arith.muli %[[IDX]], %[[TRIPS]] : index
+// SPLIT-NEXT:    %[[LO:.*]] = arith.divui %[[A]], %[[NX]] : index
+// SPLIT-NEXT:    %[[B:.*]] = arith.muli %[[NEXT]], %[[TRIPS]] : index
+// SPLIT-NEXT:    %[[HI:.*]] = arith.divui %[[B]], %[[NX]] : index
+// SPLIT-NEXT:    scf.for %{{.*}} = %[[LO]] to %[[HI]] step %{{.*}} {
+// SPLIT-NEXT:      scf.for
+// SPLIT-LABEL: func.func @k_reduce_sum_1_1(
+// SPLIT-NOT:     riscv.csrrs
+// SPLIT:         func.return

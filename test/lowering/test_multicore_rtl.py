@@ -1,0 +1,192 @@
+"""Kernels split over the cluster's cores (`cluster-mark-parallel`,
+`cluster-parallelize`, forks in the entry) give the reference interpreter's
+results on 8 cores and on 3 (an uneven split), for train ops, grad ops and
+training steps; the work is really spread (every core executes FP
+operations, fewer cycles than on one core). A run that trips the hazard
+checker, a bus error or a trap raises, so passing runs also mean the checker
+reported nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import numpy as np
+import pytest
+from helpers import make_module
+from test_grad_ops_rtl import CASES as GRAD_CASES
+from test_grad_ops_rtl import attention, conv_net, mlp, training_step
+from test_ops_rtl import CASES as OP_CASES
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
+
+from tdopt.interpreter.reference import run_function
+from tdopt.lowering.pipeline import TO_LINALG, run_pipeline
+from tdopt.passes.parallelize_kernels import PARALLEL
+from tdopt.tools.context import make_context
+from tdopt.tools.rtl_run import RtlResult, run_on_rtl
+
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def run_and_compare(module: ModuleOp, inputs, cores: int) -> RtlResult:
+    expected = run_function(module.clone(), inputs)
+    run = run_on_rtl(make_context(), module.clone(), inputs, cores=cores, max_cycles=5_000_000)
+    assert run.results.keys() == expected.keys()
+    for name, want in expected.items():
+        np.testing.assert_allclose(run.results[name], want, rtol=RTOL, atol=ATOL, err_msg=name)
+    return run
+
+
+@pytest.mark.parametrize("cores", [8, 3])
+@pytest.mark.parametrize("case", sorted(OP_CASES))
+def test_op_on_cores(case: str, cores: int) -> None:
+    inputs, body = OP_CASES[case]
+    run_and_compare(make_module(inputs, body), inputs, cores)
+
+
+@pytest.mark.parametrize("cores", [8, 3])
+@pytest.mark.parametrize("case", sorted(GRAD_CASES))
+def test_grad_op_on_cores(case: str, cores: int) -> None:
+    inputs, body = GRAD_CASES[case]
+    run_and_compare(make_module(inputs, body), inputs, cores)
+
+
+STEPS = {
+    "conv_net": ({"x": (2, 1, 6, 6), "labels": [3, 0]}, conv_net, 3),
+    "mlp": ({"x": (4, 3), "target": (4, 2)}, mlp, 4),
+    "attention": ({"x": (4, 6), "labels": [2, 0, 1, 2]}, attention, 6),
+}
+
+
+def step_inputs(spec: dict, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        k: np.array(v, dtype=np.int64) if isinstance(v, list)
+        else rng.standard_normal(v).astype(np.float32)
+        for k, v in spec.items()
+    }
+
+
+@pytest.mark.parametrize("cores", [8, 3])
+@pytest.mark.parametrize("name", sorted(STEPS))
+def test_training_step_on_cores(name: str, cores: int) -> None:
+    spec, forward, seed = STEPS[name]
+    inputs = step_inputs(spec, seed)
+    run_and_compare(training_step(inputs, forward), inputs, cores)
+
+
+def test_work_is_split_over_the_cores() -> None:
+    inputs, body = OP_CASES["conv"]
+    one = run_and_compare(make_module(inputs, body), inputs, 1)
+    eight = run_and_compare(make_module(inputs, body), inputs, 8)
+    # the conv's 3 output channels x 6 rows x 6 columns: every core computes
+    assert all(eight.counters[f"core{c}.fp_ops"] > 0 for c in range(8))
+    assert one.counters["core0.fp_ops"] == eight.counters["fp_ops"]
+    assert eight.counters["cycles"] * 3 < one.counters["cycles"]
+
+
+def test_parallel_program_on_one_core() -> None:
+    """The split program reads the core count at run time: on one core it
+    runs every slice itself."""
+    inputs, body = OP_CASES["matmul_batched"]
+    module = make_module(inputs, body)
+    expected = run_function(module.clone(), inputs)
+    run = run_on_rtl(make_context(), module, inputs, cores=1, parallel=True)
+    for name, want in expected.items():
+        np.testing.assert_allclose(run.results[name], want, rtol=RTOL, atol=ATOL, err_msg=name)
+    assert "call tdrt_parallel" in open(run.asm_path).read()
+
+
+def marked(case: str) -> dict[str, list[int]]:
+    inputs, body = OP_CASES[case]
+    module = make_module(inputs, body)
+    ctx = make_context()
+    run_pipeline(ctx, module, f"{TO_LINALG},cluster-mark-parallel")
+    return {
+        f.sym_name.data: [a.value.data for a in f.attributes[PARALLEL].data]  # type: ignore[attr-defined]
+        for f in module.ops
+        if isinstance(f, func.FuncOp) and PARALLEL in f.attributes
+    }
+
+
+def test_which_kernels_are_split() -> None:
+    # a full reduction to a scalar stays on core 0
+    assert marked("reduce_sum_all") == {}
+    # matmul 2x3x4 @ 4x5: no loop has 8 trips, the longest leading parallel
+    # one is split (the 5 columns), for the fill and the product
+    assert marked("matmul_batched") == {"k_matmul_0_0": [2, 5], "k_matmul_0_1": [2, 5]}
+    # softmax of 3x6 over the last axis: the row maximum splits the rows (its
+    # reduction stays inside a core), the elementwise parts the 6 columns
+    split = marked("softmax")
+    assert split["k_softmax_0_1"] == [0, 3] and split["k_softmax_0_2"] == [1, 6]
+
+
+CORPUS = os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "shared", "corpus", "deeploy", "models"
+)
+FOLDER = os.path.normpath(os.path.join(CORPUS, "Transformer_Train"))
+
+
+@pytest.mark.skipif(not os.path.isdir(FOLDER), reason="the Deeploy corpus is not beside the checkout")
+def test_transformer_train_step_on_8_cores(tmp_path):
+    model = tmp_path / "m.mlir"
+    step = tmp_path / "step.mlir"
+    out = tmp_path / "rtl.npz"
+    subprocess.run(["tdimport", os.path.join(FOLDER, "network.onnx"), "-o", str(model)], check=True)
+    subprocess.run(["tdopt", str(model), "-p", "train-autodiff,train-sgd", "-o", str(step)], check=True)
+    subprocess.run(
+        ["tdrun", str(step), "--inputs", os.path.join(FOLDER, "inputs.npz"), "--rtl",
+         "--cores", "8", "--max-cycles", "50000000", "-o", str(out)],
+        check=True, capture_output=True, text=True,
+    )
+    expected = np.load(os.path.join(FOLDER, "outputs.npz"))
+    got = np.load(out)
+    for name in expected.files:
+        np.testing.assert_allclose(got[name], expected[name], atol=1e-4, rtol=0, err_msg=name)
+    # single core: about 5.1 M cycles
+    assert 0 < got["rtl.cycles"] < 2_000_000
+
+
+ALIASED = """
+builtin.module {
+  "memref.global"() <{sym_name = "w", sym_visibility = "public", type = memref<4x4xf32>, initial_value}> : () -> ()
+  "memref.global"() <{sym_name = "g", sym_visibility = "public", type = memref<4x4xf32>, initial_value}> : () -> ()
+  func.func @step() attributes {tdopt.entry} {
+    %w = memref.get_global @w : memref<4x4xf32>
+    %g = memref.get_global @g : memref<4x4xf32>
+    func.call @k_update(%w, %g, %w) : (memref<4x4xf32>, memref<4x4xf32>, memref<4x4xf32>) -> ()
+    func.call @k_transpose(%w, %w) : (memref<4x4xf32>, memref<4x4xf32>) -> ()
+    func.return
+  }
+  func.func @k_update(%w: memref<4x4xf32>, %g: memref<4x4xf32>, %o: memref<4x4xf32>) attributes {tdopt.kernel = "sub"} {
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%w, %g : memref<4x4xf32>, memref<4x4xf32>) outs(%o : memref<4x4xf32>) {
+    ^bb0(%a: f32, %b: f32, %c: f32):
+      %d = arith.subf %a, %b : f32
+      linalg.yield %d : f32
+    }
+    func.return
+  }
+  func.func @k_transpose(%x: memref<4x4xf32>, %o: memref<4x4xf32>) attributes {tdopt.kernel = "transpose"} {
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<4x4xf32>) outs(%o : memref<4x4xf32>) {
+    ^bb0(%a: f32, %c: f32):
+      linalg.yield %a : f32
+    }
+    func.return
+  }
+}
+"""
+
+
+def test_buffers_passed_twice() -> None:
+    """A call that passes the same buffer as input and output: an
+    elementwise update in place still splits, a transpose in place (another
+    element read than written) does not."""
+    from xdsl.parser import Parser
+
+    ctx = make_context()
+    module = Parser(ctx, ALIASED).parse_module()
+    run_pipeline(ctx, module, "cluster-mark-parallel")
+    kernels = {f.sym_name.data: f for f in module.ops if isinstance(f, func.FuncOp)}
+    assert PARALLEL in kernels["k_update"].attributes
+    assert PARALLEL not in kernels["k_transpose"].attributes
