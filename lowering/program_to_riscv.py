@@ -77,6 +77,16 @@ class ConvertGlobalsToSectionsPass(ModulePass):
             section = riscv.AssemblySectionOp(f'.section {SECTIONS[tier]},"aw",@progbits')
             size = byte_size(t)
             block = section.data.block
+            alias = g.attributes.get("tdopt.alias_of")
+            if isinstance(alias, StringAttr):
+                # same bytes as another global (an in-place update)
+                block.add_op(riscv.DirectiveOp(".globl", g.sym_name.data))
+                block.add_op(riscv.DirectiveOp(".set", f"{g.sym_name.data}, {alias.data}"))
+                block.add_op(riscv.DirectiveOp(".size", f"{g.sym_name.data}, {size}"))
+                op.body.block.insert_op_before(section, g)
+                g.detach()
+                g.erase()
+                continue
             block.add_op(riscv.DirectiveOp(".globl", g.sym_name.data))
             block.add_op(riscv.DirectiveOp(".p2align", "3"))
             block.add_op(riscv.LabelOp(g.sym_name.data))

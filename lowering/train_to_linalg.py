@@ -48,6 +48,41 @@ from tdopt.lowering.kernel_builder import KernelBuilder, memref as memref_type
 ROLE = "tdopt.role"
 TENSOR = "tdopt.tensor"
 ALIAS_OPS = (train.ReshapeOp, train.SqueezeOp, train.UnsqueezeOp)
+# an output global stored in another global's bytes (in-place updates)
+ALIAS_OF = "tdopt.alias_of"
+
+
+def in_place_updates(block, ret: func.ReturnOp) -> dict[SSAValue, train.ParamOp]:
+    """Returned `param - update` values (SGD) that may overwrite the
+    parameter: elementwise with the parameter's own shape, and no op after
+    the update reads the parameter."""
+    position = {op: i for i, op in enumerate(block.ops)}
+    found: dict[SSAValue, train.ParamOp] = {}
+    for v in ret.operands:
+        sub = v.owner
+        if not isinstance(sub, train.SubOp) or not isinstance(sub.lhs.owner, train.ParamOp):
+            continue
+        param = sub.lhs.owner
+        if sub.lhs.type != sub.result.type or param in found.values():
+            continue
+        if param.result in ret.operands or list(ret.operands).count(v) > 1:
+            continue
+        if all(
+            use.operation is not ret and position.get(use.operation, -1) <= position[sub]
+            for use in _readers(param.result)
+        ):
+            found[v] = param
+    return found
+
+
+def _readers(value: SSAValue) -> list:
+    """Uses of a buffer, through the reshape-like ops that alias it."""
+    uses = []
+    for use in value.uses:
+        uses.append(use)
+        if isinstance(use.operation, ALIAS_OPS):
+            uses.extend(_readers(use.operation.results[0]))
+    return uses
 
 
 class LoweringError(DiagnosticException):
@@ -97,6 +132,7 @@ class FunctionLowering:
         self.globals: list[memref.GlobalOp] = []
         self.step: list[Operation] = []
         self.buffers: dict[SSAValue, SSAValue] = {}
+        self.inplace: dict[SSAValue, train.ParamOp] = {}
         self.weights = module_weights(module)
 
     def add_global(self, name: str, t: MemRefType, role: str, init: Attribute) -> str:
@@ -123,9 +159,16 @@ class FunctionLowering:
         assert isinstance(ret, func.ReturnOp)
         outputs: dict[SSAValue, tuple[str, MemRefType]] = {}
         copies: list[tuple[SSAValue, str, MemRefType]] = []
+        self.inplace = in_place_updates(block, ret)
+        aliases: list[tuple[memref.GlobalOp, train.ParamOp]] = []
         for name, v in zip(result_names(f), ret.operands):
             t = device_type(v.type, ret)
             sym = self.add_global(name, t, "output", UnitAttr())
+            if v in self.inplace:
+                # the update is written over the parameter; the output name is
+                # an alias of the parameter's bytes
+                aliases.append((self.globals[-1], self.inplace[v]))
+                continue
             direct = isinstance(v.owner, Operation) and not isinstance(
                 v.owner, (train.ParamOp, train.ConstantOp, *ALIAS_OPS)
             ) and v.owner.parent is block
@@ -137,6 +180,10 @@ class FunctionLowering:
             if op is ret:
                 break
             self.lower_op(op, outputs)
+        for g, param in aliases:
+            src = self.buffers[param.result].owner
+            assert isinstance(src, memref.GetGlobalOp)
+            g.attributes[ALIAS_OF] = StringAttr(src.name_.string_value())
         for v, sym, t in copies:
             dst = self.get_global(sym, t)
             self.call_kernel(train_kernels.copy_kernel, "copy", [dst, self.buffers[v]], {}, None)
@@ -197,7 +244,9 @@ class FunctionLowering:
         outs: list[SSAValue] = []
         for result in op.results:
             t = device_type(result.type, op)
-            if result in outputs:
+            if result in self.inplace:
+                out = self.buffers[self.inplace[result].result]
+            elif result in outputs:
                 out = self.get_global(outputs[result][0], t)
             else:
                 alloc = memref.AllocOp.get(t.element_type, shape=t.get_shape())
