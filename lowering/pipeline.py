@@ -32,6 +32,9 @@ TO_RISCV = ",".join(
         "memref-stream-infer-fill",
         "memref-stream-unnest-out-parameters",
         "memref-stream-fold-fill",
+        # register blocking: several independent accumulators per contraction
+        # (hides the FPU latency on the accumulator chain)
+        "interleave-contractions",
         "convert-memref-stream-to-loops",
         "convert-linalg-to-loops",
         "lower-affine",

@@ -280,11 +280,21 @@ def split_loop(f: func.FuncOp, depth: int, trips: int) -> None:
             f"with a loop at depth {depth}"
         )
     lb, ub, step = loop.lb, loop.ub, loop.step
-    if _const_index(lb) != 0 or _const_index(step) != 1 or _const_index(ub) != trips:
+    # register blocking (interleave-contractions) may have unrolled this loop
+    # by a factor: its outer part still writes disjoint elements per iteration
+    outer_trips = _const_index(ub)
+    if (
+        _const_index(lb) != 0
+        or _const_index(step) != 1
+        or outer_trips is None
+        or outer_trips < 1
+        or trips % outer_trips
+    ):
         raise PassFailedException(
             f"cluster-parallelize: in kernel @{f.sym_name.data} the loop at depth {depth} "
-            f"is not 0..{trips} step 1"
+            f"is not 0..{trips} step 1 (or an unrolled 0..{trips}/k)"
         )
+    trips = outer_trips
     # the slice bounds, computed once before the nest
     outer = f.body.block
     top = loop

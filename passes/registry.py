@@ -60,7 +60,13 @@ def lowering_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
         return ClusterParallelizePass
 
+    def interleave():
+        from tdopt.lowering.linalg_to_memref_stream import InterleaveContractionsPass
+
+        return InterleaveContractionsPass
+
     return {
+        "interleave-contractions": interleave,
         "cluster-mark-parallel": cluster_mark,
         "cluster-parallelize": cluster_parallelize,
         "convert-reductions-to-memref-stream": reductions_to_stream,

@@ -1,20 +1,26 @@
 // RUN: tdopt %s --emit=asm | filecheck %s
 
 // The full pipeline on a 16x32 @ 32x16 matmul: the multiply-accumulate loop
-// is two loads, fmadd.s, two pointer increments and the branch (the k loop
-// iterates over the pointer into the row of %a), and no address is
-// recomputed with `mul` inside the loops (the prologue may split the rows
-// between the cores).
+// is register-blocked by 4 (interleave-contractions: one load of %a feeds
+// four fmadd.s into four accumulators), every address is a pointer advanced
+// by a constant (riscv-scf-strength-reduce), and no address is recomputed with
+// `mul` inside the loops (the prologue may split the rows between the cores).
 // CHECK-LABEL: k_matmul_0_1:
 // CHECK:       {{^}}scf_body_{{[0-9]+}}_for:
 // CHECK-NOT:   {{^ *mul }}
-// CHECK:       flw {{ft[0-9]+}}, 0(
+// the four accumulators are loaded once per output block, at offsets 0..12
+// CHECK:       flw {{ft[0-9]+}}, 12(
 // CHECK:       [[LOOP:scf_body_[0-9]+_for]]:
 // CHECK-NEXT:  flw [[A:ft[0-9]+]], 0([[PA:[a-z0-9]+]])
-// CHECK-NEXT:  flw [[B:ft[0-9]+]], 0([[PB:[a-z0-9]+]])
-// CHECK-NEXT:  fmadd.s [[ACC:ft[0-9]+]], [[A]], [[B]], [[ACC]]
-// CHECK-NEXT:  addi [[PB]], [[PB]], 64
-// CHECK-NEXT:  addi [[PA]], [[PA]], 4
+// CHECK-NEXT:  flw [[B0:ft[0-9]+]], 0(
+// CHECK-NEXT:  flw [[B1:ft[0-9]+]], 0(
+// CHECK-NEXT:  flw [[B2:ft[0-9]+]], 0(
+// CHECK-NEXT:  flw [[B3:ft[0-9]+]], 0(
+// CHECK-NEXT:  fmadd.s [[C0:ft[0-9]+]], [[A]], [[B0]], [[C0]]
+// CHECK-NEXT:  fmadd.s [[C1:ft[0-9]+]], [[A]], [[B1]], [[C1]]
+// CHECK-NEXT:  fmadd.s [[C2:ft[0-9]+]], [[A]], [[B2]], [[C2]]
+// CHECK-NEXT:  fmadd.s [[C3:ft[0-9]+]], [[A]], [[B3]], [[C3]]
+// CHECK:       addi [[PA]], [[PA]], 4
 // CHECK-NEXT:  blt [[PA]], {{[a-z0-9]+}}, [[LOOP]]
 // CHECK-NOT:   {{^ *mul }}
 // CHECK:       ret
