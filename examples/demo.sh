@@ -12,6 +12,6 @@ echo "== tdopt --lora=2: one LoRA fine-tuning step (train-lora, train-autodiff, 
 tdopt encoder_block.mlir --lora=2 --stats -o "$STEP"
 tdrun "$STEP" --inputs inputs.npz --reference -o reference.npz | head -4
 echo "   ..."
-echo "== tdrun --rtl: the LoRA step compiled to RISC-V and run on the cluster RTL (1 core,"
-echo "   data in L2; the first run builds the Verilator model, 1-3 minutes)"
-tdrun "$STEP" --inputs inputs.npz --rtl --expect reference.npz -o rtl.npz | grep -v "_updated"
+echo "== tdrun --rtl --cores 8: the LoRA step compiled to RISC-V and run on the 8-core cluster RTL"
+echo "   (the first run builds the Verilator model, 1-3 minutes)"
+tdrun "$STEP" --inputs inputs.npz --rtl --cores 8 --expect reference.npz -o rtl.npz | grep -v "_updated"
