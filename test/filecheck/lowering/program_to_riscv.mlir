@@ -1,0 +1,37 @@
+// RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,convert-entry-to-riscv | filecheck %s
+
+// Globals become labelled data in their tier's section (zeros, or the
+// initial value as words); an in-place output is an alias symbol with the
+// size of the tensor; the entry passes buffer addresses in a0..a7 (arena
+// base + planned offset) and calls the kernels, saving ra.
+// CHECK: riscv.assembly_section ".section .l1,\22aw\22,@progbits" {
+// CHECK-NEXT: riscv.directive ".globl" "__tdopt_arena"
+// CHECK-NEXT: riscv.directive ".p2align" "3"
+// CHECK-NEXT: riscv.label "__tdopt_arena"
+// CHECK-NEXT: riscv.directive ".zero" "48"
+// CHECK:      riscv.directive ".globl" "w_updated"
+// CHECK-NEXT: riscv.directive ".set" "w_updated, w"
+// CHECK-NEXT: riscv.directive ".size" "w_updated, 48"
+// CHECK:      riscv.label "const_5"
+// CHECK-NEXT: riscv.directive ".word" "0x3c23d70a"
+// CHECK-LABEL: riscv_func.func public @tdopt_step()
+// CHECK-NEXT: rvx.asm "addi sp, sp, -16"
+// CHECK-NEXT: rvx.asm "sw ra, 12(sp)"
+// CHECK:      rvx.asm "la a0, w"
+// CHECK-NEXT: rvx.asm "la a1, __tdopt_arena"
+// CHECK-NEXT: rvx.asm "la a2, w"
+// CHECK-NEXT: rvx.asm "call k_sub_3_0"
+// CHECK-NEXT: rvx.asm "lw ra, 12(sp)"
+// CHECK-NEXT: rvx.asm "addi sp, sp, 16"
+// CHECK-NEXT: rvx.asm "li a0, 0"
+// CHECK-NEXT: riscv_func.return
+// CHECK:      riscv.directive ".set" "main, tdopt_step"
+func.func @step(%x: tensor<2x4xf32>, %g: tensor<4x3xf32>) -> (tensor<2x3xf32>, tensor<4x3xf32>) attributes {train.result_names = ["y", "w_updated"]} {
+  %w = train.param @w trainable : tensor<4x3xf32>
+  %y = train.matmul %x, %w : (tensor<2x4xf32>, tensor<4x3xf32>) -> tensor<2x3xf32>
+  %r = train.relu %y : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %lr = train.constant dense<0.01> : tensor<f32>
+  %s = train.mul %g, %lr : (tensor<4x3xf32>, tensor<f32>) -> tensor<4x3xf32>
+  %wu = train.sub %w, %s : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
+  func.return %r, %wu : tensor<2x3xf32>, tensor<4x3xf32>
+}

@@ -1,0 +1,32 @@
+// RUN: tdopt %s -p convert-train-to-linalg,plan-memory | filecheck %s
+
+// A forward op and an SGD update: every tensor that crosses the function
+// boundary is a global named after it; the matmul result lives in the arena
+// and its bytes are reused by the step `lr * g` once relu has read it; the
+// update is written over @w, and `w_updated` aliases @w's bytes.
+// CHECK-LABEL: builtin.module attributes {tdopt.data_bytes = 160 : i64, tdopt.arena_bytes = 48 : i64
+// CHECK: sym_name = "__tdopt_arena", type = memref<48xi8>{{.*}}tdopt.role = "arena", tdopt.tier = "L1"
+// CHECK: sym_name = "x", type = memref<2x4xf32>{{.*}}tdopt.role = "input", tdopt.tensor = "x", tdopt.tier = "L1"
+// CHECK: sym_name = "w_updated", type = memref<4x3xf32>{{.*}}tdopt.role = "output", tdopt.tensor = "w_updated", tdopt.alias_of = "w"
+// CHECK: sym_name = "w", type = memref<4x3xf32>{{.*}}tdopt.role = "param", tdopt.tensor = "w"
+// CHECK: sym_name = "const_5", type = memref<1xf32>, initial_value = dense<1.000000e-02> : tensor<f32>
+// CHECK-LABEL: func.func @step()
+// CHECK:      %[[W:.*]] = memref.get_global @w : memref<4x3xf32>
+// CHECK-NEXT: %[[Y:.*]] = memref.alloc() {tdopt.offset = 0 : i64} : memref<2x3xf32>
+// CHECK:      %[[S:.*]] = memref.alloc() {tdopt.offset = 0 : i64} : memref<4x3xf32>
+// CHECK-NEXT: func.call @k_mul_2_0(%{{.*}}, %{{.*}}, %[[S]])
+// CHECK-NEXT: func.call @k_sub_3_0(%[[W]], %[[S]], %[[W]])
+// CHECK-NEXT: func.return
+// The relu is one flat loop over the six elements.
+// CHECK-LABEL: func.func @k_relu_1_0(
+// CHECK: builtin.unrealized_conversion_cast %{{.*}} : memref<2x3xf32> to memref<6xf32>
+// CHECK: iterator_types = ["parallel"]
+func.func @step(%x: tensor<2x4xf32>, %g: tensor<4x3xf32>) -> (tensor<2x3xf32>, tensor<4x3xf32>) attributes {train.result_names = ["y", "w_updated"]} {
+  %w = train.param @w trainable : tensor<4x3xf32>
+  %y = train.matmul %x, %w : (tensor<2x4xf32>, tensor<4x3xf32>) -> tensor<2x3xf32>
+  %r = train.relu %y : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  %lr = train.constant dense<0.01> : tensor<f32>
+  %s = train.mul %g, %lr : (tensor<4x3xf32>, tensor<f32>) -> tensor<4x3xf32>
+  %wu = train.sub %w, %s : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
+  func.return %r, %wu : tensor<2x3xf32>, tensor<4x3xf32>
+}
