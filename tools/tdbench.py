@@ -31,6 +31,7 @@ class Row:
     model: str  # key of MODELS
     strategy: str  # the training passes ("" = forward only)
     description: str
+    long: bool = False  # tens of minutes of simulation; skipped by --quick
 
 
 def _cct_block(work: str) -> tuple[str, str]:
@@ -68,7 +69,36 @@ def _gemm(work: str, m: int = 64, k: int = 64, n: int = 64) -> tuple[str, str]:
     return path, inputs
 
 
+CORPUS = os.environ.get(
+    "TDOPT_DEEPLOY_CORPUS", os.path.join(ROOT, "..", "shared", "corpus", "deeploy")
+)
+
+
+def _cct2(folder: str) -> Callable[[str], tuple[str, str]]:
+    """A corpus CCT2 training folder: network_infer.onnx imported with the
+    trainables its outputs.npz names and the cross-entropy loss."""
+
+    def make(work: str) -> tuple[str, str]:
+        import subprocess
+
+        src = os.path.join(CORPUS, "models", "CCT_Train", folder)
+        with np.load(os.path.join(src, "outputs.npz")) as out:
+            names = [k[: -len("_updated")] for k in out.files if k.endswith("_updated")]
+        path = os.path.join(work, folder, "model.mlir")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        subprocess.run(
+            ["tdimport", os.path.join(src, "network_infer.onnx"), "--trainable", ",".join(names),
+             "--loss", "cross-entropy", "--label", "labels", "-o", path],
+            check=True,
+        )
+        return path, os.path.join(src, "inputs.npz")
+
+    return make
+
+
 MODELS: dict[str, Callable[[str], tuple[str, str]]] = {
+    "cct2-lp": _cct2("CCT2_LP"),
+    "cct2-lora1": _cct2("CCT2_LoRA1"),
     "cct-block": _cct_block,
     "deep-ae": _deep_ae,
     "gemm64": _gemm,
@@ -82,6 +112,8 @@ ROWS = [
     Row("deep-ae/full", "deep-ae", SGD, "Deep-AE, every layer"),
     Row("deep-ae/last-2", "deep-ae", "train-finetune{last=2}," + SGD, "Deep-AE, last two layers"),
     Row("gemm64", "gemm64", "", "fp32 GEMM 64x64x64, forward"),
+    Row("cct2/classifier", "cct2-lp", SGD, "corpus CCT2, classifier only (CCT2_LP)", long=True),
+    Row("cct2/lora-last", "cct2-lora1", SGD, "corpus CCT2, LoRA rank 4 on the last block (CCT2_LoRA1)", long=True),
 ]
 
 COLUMNS = [
@@ -147,12 +179,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--cores", type=int, default=1, help="cluster cores (1..8, default 1)")
     p.add_argument("--csv", help="also write the table to this CSV file")
     p.add_argument("--list", action="store_true", help="list the rows and exit")
+    p.add_argument("--quick", action="store_true", help="skip the long rows (corpus CCT2)")
     args = p.parse_args(argv)
     if args.list:
         for r in ROWS:
-            print(f"{r.name:<24} {r.description}")
+            print(f"{r.name:<24} {r.description}{'  [long]' if r.long else ''}")
         return 0
-    rows = ROWS
+    rows = [r for r in ROWS if not (args.quick and r.long)]
     if args.rows:
         wanted = args.rows.split(",")
         unknown = [w for w in wanted if w not in {r.name for r in ROWS}]
