@@ -17,7 +17,8 @@ FOLDER = os.path.normpath(os.path.join(CORPUS, "Transformer_Train"))
 
 
 @pytest.mark.skipif(not os.path.isdir(FOLDER), reason="the Deeploy corpus is not beside the checkout")
-def test_transformer_train_step_on_rtl(tmp_path):
+@pytest.mark.parametrize("cores", [1, 8])
+def test_transformer_train_step_on_rtl(tmp_path, cores):
     model = tmp_path / "m.mlir"
     step = tmp_path / "step.mlir"
     out = tmp_path / "rtl.npz"
@@ -25,7 +26,7 @@ def test_transformer_train_step_on_rtl(tmp_path):
     subprocess.run(["tdopt", str(model), "-p", "train-autodiff,train-sgd", "-o", str(step)], check=True)
     run = subprocess.run(
         ["tdrun", str(step), "--inputs", os.path.join(FOLDER, "inputs.npz"), "--rtl",
-         "--max-cycles", "50000000", "-o", str(out)],
+         "--cores", str(cores), "--max-cycles", "50000000", "-o", str(out)],
         check=True, capture_output=True, text=True,
     )
     expected = np.load(os.path.join(FOLDER, "outputs.npz"))
@@ -34,3 +35,5 @@ def test_transformer_train_step_on_rtl(tmp_path):
     for name in expected.files:
         np.testing.assert_allclose(got[name], expected[name], atol=1e-4, rtol=0, err_msg=name)
     assert got["rtl.cycles"] > 0 and "FLOP/cycle" in run.stdout
+    if cores == 8:  # one core takes about 3 M cycles; the split must pay off
+        assert got["rtl.cycles"] < 1_000_000

@@ -122,32 +122,6 @@ def test_which_kernels_are_split() -> None:
     assert split["k_softmax_0_1"] == [0, 3] and split["k_softmax_0_2"] == [1, 6]
 
 
-CORPUS = os.path.join(
-    os.path.dirname(__file__), "..", "..", "..", "shared", "corpus", "deeploy", "models"
-)
-FOLDER = os.path.normpath(os.path.join(CORPUS, "Transformer_Train"))
-
-
-@pytest.mark.skipif(not os.path.isdir(FOLDER), reason="the Deeploy corpus is not beside the checkout")
-def test_transformer_train_step_on_8_cores(tmp_path):
-    model = tmp_path / "m.mlir"
-    step = tmp_path / "step.mlir"
-    out = tmp_path / "rtl.npz"
-    subprocess.run(["tdimport", os.path.join(FOLDER, "network.onnx"), "-o", str(model)], check=True)
-    subprocess.run(["tdopt", str(model), "-p", "train-autodiff,train-sgd", "-o", str(step)], check=True)
-    subprocess.run(
-        ["tdrun", str(step), "--inputs", os.path.join(FOLDER, "inputs.npz"), "--rtl",
-         "--cores", "8", "--max-cycles", "50000000", "-o", str(out)],
-        check=True, capture_output=True, text=True,
-    )
-    expected = np.load(os.path.join(FOLDER, "outputs.npz"))
-    got = np.load(out)
-    for name in expected.files:
-        np.testing.assert_allclose(got[name], expected[name], atol=1e-4, rtol=0, err_msg=name)
-    # single core: about 5.1 M cycles
-    assert 0 < got["rtl.cycles"] < 2_000_000
-
-
 ALIASED = """
 builtin.module {
   "memref.global"() <{sym_name = "w", sym_visibility = "public", type = memref<4x4xf32>, initial_value}> : () -> ()
