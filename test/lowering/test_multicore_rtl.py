@@ -8,7 +8,6 @@ reported nothing."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 
 import numpy as np
