@@ -47,9 +47,9 @@ def worth_streaming(op: linalg_ops.GenericOp) -> bool:
     scatters = any(
         pos in reduction_dims for m in out_maps for pos in _dims_used(m.results)
     )
-    # deep nests (a grouped, batched convolution: 8 loops) already use most
-    # registers; a 6-loop convolution (batch and group pinned) still fits;
-    # their accumulators loop-carried as well would not allocate
+    # deeper nests (a grouped, batched convolution: 8 loops) already use most
+    # registers and would not allocate with loop-carried accumulators; a
+    # 6-loop convolution (batch and group pinned to 0) still does
     shallow = len(kinds) <= MAX_LOOPS
     return (
         has_reduction and trailing and shallow and not scatters and not uses_index and not op.res
