@@ -170,14 +170,9 @@ def find_function(module: ModuleOp, name: str | None = None) -> func.FuncOp:
         raise InterpretationFailure(str(e)) from None
 
 
-def run_function(
-    module: ModuleOp,
-    inputs: Mapping[str, np.ndarray],
-    weights: Mapping[str, np.ndarray] | None = None,
-    function: str | None = None,
-) -> dict[str, np.ndarray]:
-    """Run one function on named inputs; returns its results by name."""
-    f = find_function(module, function)
+def function_inputs(f: func.FuncOp, inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+    """The function's arguments from named inputs, in order and in the
+    argument's dtype; a missing input or a wrong shape is a failure."""
     names = argument_names(f)
     args = []
     for name, arg in zip(names, f.body.block.args):
@@ -195,6 +190,18 @@ def run_function(
                 f"input '{name}' has shape {value.shape}, the function expects {want}"
             )
         args.append(value.astype(train.numpy_dtype(t.element_type)))
+    return args
+
+
+def run_function(
+    module: ModuleOp,
+    inputs: Mapping[str, np.ndarray],
+    weights: Mapping[str, np.ndarray] | None = None,
+    function: str | None = None,
+) -> dict[str, np.ndarray]:
+    """Run one function on named inputs; returns its results by name."""
+    f = find_function(module, function)
+    args = function_inputs(f, inputs)
     interp = Interpreter(module)
     interp.register_implementations(FuncFunctions())
     interp.register_implementations(TrainFunctions(weights))

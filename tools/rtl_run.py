@@ -13,12 +13,7 @@ import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp, TensorType
 
-from tdopt.interpreter.reference import (
-    InterpretationFailure,
-    argument_names,
-    find_function,
-    result_names,
-)
+from tdopt.interpreter.reference import find_function, function_inputs, result_names
 from tdopt.lowering.pipeline import compile_to_asm
 
 
@@ -50,22 +45,8 @@ def run_on_rtl(
     from tdopt.runtime.toolchain import assemble_and_link
 
     f = find_function(module)
-    arg_names = argument_names(f)
+    function_inputs(f, inputs)  # missing inputs and wrong shapes fail here
     shapes: dict[str, tuple[int, ...]] = {}
-    for name, arg in zip(arg_names, f.body.block.args):
-        t = arg.type
-        assert isinstance(t, TensorType)
-        if name not in inputs:
-            raise InterpretationFailure(
-                f"missing input '{name}' (the function takes: {', '.join(arg_names)}; "
-                f"given: {', '.join(inputs) or 'none'})"
-            )
-        want = tuple(t.get_shape())
-        if np.asarray(inputs[name]).shape != want:
-            raise InterpretationFailure(
-                f"input '{name}' has shape {np.asarray(inputs[name]).shape}, "
-                f"the function expects {want}"
-            )
     for name, t in zip(result_names(f), f.function_type.outputs.data):
         assert isinstance(t, TensorType)
         shapes[name] = tuple(t.get_shape())
