@@ -24,7 +24,13 @@ def _rvx():
     return Rvx
 
 
+def _tier():
+    from tdopt.dialects.tier import Tier
+
+    return Tier
+
+
 TDOPT_UNIVERSE = Universe(
-    all_dialects={"train": _train, "grad": _grad, "rvx": _rvx},
+    all_dialects={"train": _train, "grad": _grad, "rvx": _rvx, "tier": _tier},
     all_passes=all_passes(),
 )

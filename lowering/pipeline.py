@@ -66,6 +66,27 @@ TO_RISCV = ",".join(
 
 TO_ASM = f"{TO_LINALG},{TO_RISCV}"
 
+# per-core stacks at the top of L1 (runtime/link.ld: __tdrt_stack_size = 1 KiB)
+STACK_BYTES = 1024
+MAX_CORES = 8
+
+
+def tile_budget(l1_size: int) -> int:
+    """Bytes of an L1 of `l1_size` the tiles may use: all but the stacks of
+    every core the cluster can run."""
+    return l1_size - MAX_CORES * STACK_BYTES
+
+
+def to_linalg(tile_l1: int | None = None, cores: int = MAX_CORES) -> str:
+    """TO_LINALG; with `tile_l1` (the L1 size in bytes), every tensor stays
+    in L2 and every kernel runs tile by tile through L1 (`tier-tile-l1`)."""
+    if tile_l1 is None:
+        return TO_LINALG
+    return (
+        "train-schedule-updates,convert-train-to-linalg,plan-memory{l1_budget=0},"
+        f"tier-tile-l1{{budget={tile_budget(tile_l1)} cores={cores}}}"
+    )
+
 CLUSTER_PASSES = ("cluster-mark-parallel", "cluster-parallelize")
 
 
@@ -115,14 +136,15 @@ def run_pipeline(ctx, module: ModuleOp, spec: str) -> None:
 
 
 def compile_to_asm(
-    ctx, module: ModuleOp, parallel: bool = True
+    ctx, module: ModuleOp, parallel: bool = True, tile_l1: int | None = None
 ) -> tuple[str, list[SymbolInfo]]:
     """Compile a train module (in place) to assembly text; returns it with the
     program's tensor symbols. `parallel`: kernels split over the active
-    cores (read at run time), else all on core 0."""
+    cores (read at run time), else all on core 0. `tile_l1`: tile every
+    kernel through an L1 of that many bytes (see `to_linalg`)."""
     from xdsl.dialects.riscv import print_assembly
 
-    run_pipeline(ctx, module, TO_LINALG)
+    run_pipeline(ctx, module, to_linalg(tile_l1))
     symbols = program_symbols(module)
     run_pipeline(ctx, module, to_riscv(parallel))
     stream = io.StringIO()

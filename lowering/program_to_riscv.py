@@ -38,9 +38,11 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
 from tdopt.dialects.rvx import AsmOp
+from tdopt.dialects.tier import TiledCallOp
 from tdopt.dialects.train import numpy_from_dense
 from tdopt.passes.parallelize_kernels import PARALLEL
 from tdopt.passes.plan_memory import ARENA, OFFSET, byte_size
+from tdopt.passes.tier_tile_l1 import TILES
 
 SECTIONS = {"L1": ".l1", "L2": ".l2", "L3": ".l3"}
 ARG_REGS = 8  # a0..a7
@@ -141,10 +143,7 @@ def _entry_body(
                     f"buffers; at most {ARG_REGS} are passed in registers"
                 )
             callee = op.callee.string_value()
-            addrs = []
-            for arg in op.arguments:
-                sym, off = location[arg]
-                addrs.append(sym + (f"+{off}" if off else ""))
+            addrs = [_address(location, arg) for arg in op.arguments]
             if callee in parallel:
                 label = f"__tdopt_fork_args_{len(fork_blocks)}"
                 fork_blocks.append((label, [callee, *addrs, *["0"] * (ARG_REGS - len(addrs))]))
@@ -155,6 +154,11 @@ def _entry_body(
                 for i, addr in enumerate(addrs):
                     out.append(_asm(f"la a{i}, {addr}"))
                 out.append(_asm(f"call {callee}"))
+        elif isinstance(op, TiledCallOp):
+            label = f"__tdopt_tiled_{len(fork_blocks)}"
+            fork_blocks.append((label, _tiled_descriptor(op, location, parallel)))
+            out.append(_asm(f"la a0, {label}"))
+            out.append(_asm("call tdrt_tiled"))
         elif isinstance(op, func.ReturnOp):
             break
         else:
@@ -199,6 +203,29 @@ class ConvertEntryToRiscvPass(ModulePass):
             assert isinstance(text, riscv.AssemblySectionOp)
             text.data.block.add_op(riscv.DirectiveOp(".globl", "main"))
             text.data.block.add_op(riscv.DirectiveOp(".set", f"main, tdopt_{entries[0].sym_name.data}"))
+
+
+def _address(location: dict[SSAValue, tuple[str, int]], v: SSAValue, extra: int = 0) -> str:
+    sym, off = location[v]
+    off += extra
+    return sym + (f"+{off}" if off else "")
+
+
+def _tiled_descriptor(
+    op: TiledCallOp, location: dict[SSAValue, tuple[str, int]], parallel: set[str]
+) -> list[str]:
+    """The words of a `struct tdrt_tiled_call` (runtime/include/tdrt_tiled.h)."""
+    callee = op.callee.string_value()
+    words = [callee, "1" if callee in parallel else "0", str(len(op.args))]
+    words += [str(g) for g in op.grid_values()]
+    for k, arg in enumerate(op.args):
+        buf0, buf1 = op.buffer_offsets()[k]
+        row_len, rows, row_stride, planes, plane_stride = op.operand_boxes()[k]
+        words += [str(op.operand_modes()[k]), _address(location, arg)]
+        words += [f"{TILES}+{buf0}", f"{TILES}+{buf1}"]
+        words += [str(s) for s in op.operand_steps()[k]]
+        words += [str(row_len), str(rows), str(row_stride), str(planes), str(plane_stride)]
+    return words
 
 
 def _add_fork_support(module: ModuleOp, fork_blocks: list[tuple[str, list[str]]]) -> None:

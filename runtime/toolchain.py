@@ -12,6 +12,8 @@ from pathlib import Path
 RUNTIME_DIR = Path(__file__).resolve().parent
 INCLUDE_DIR = RUNTIME_DIR / "include"
 CRT0 = RUNTIME_DIR / "crt0.S"
+# runtime routines linked into every program (the tile driver of compiled steps)
+RUNTIME_LIB = sorted((RUNTIME_DIR / "lib").glob("*.c"))
 LINKER_SCRIPT = RUNTIME_DIR / "link.ld"
 MARCH = "rv32imf_zicsr"
 MABI = "ilp32f"
@@ -49,7 +51,7 @@ def assemble_and_link(
         gcc_path(), f"-march={MARCH}", f"-mabi={MABI}", "-mcmodel=medany",
         "-nostdlib", "-nostartfiles", "-ffreestanding", "-static", opt, "-g",
         f"-I{INCLUDE_DIR}", f"-T{LINKER_SCRIPT}", "-Wl,--no-warn-rwx-segments",
-        str(CRT0), *[str(s) for s in sources], *extra_flags, "-o", str(output), "-lgcc",
+        str(CRT0), *[str(s) for s in RUNTIME_LIB], *[str(s) for s in sources], *extra_flags, "-o", str(output), "-lgcc",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:

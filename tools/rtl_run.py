@@ -40,7 +40,10 @@ def run_on_rtl(
     max_cycles: int | None = None,
     workdir: str | None = None,
     parallel: bool | None = None,
+    tile_l1: bool = False,
 ) -> RtlResult:
+    """`tile_l1`: keep the tensors in L2 and run every kernel tile by tile
+    through the L1 (`l1` bytes) with double-buffered DMA."""
     from tdopt.runtime.cluster import run_elf
     from tdopt.runtime.toolchain import assemble_and_link
 
@@ -57,7 +60,10 @@ def run_on_rtl(
     # with more than one core, kernels with a parallel loop are split over
     # the active cores; one core keeps the plain single-core program
     parallel = cores > 1 if parallel is None else parallel
-    asm, symbols = compile_to_asm(ctx, module, parallel=parallel)
+    from tdopt.runtime.cluster import parse_size
+
+    tile_bytes = parse_size(l1) if tile_l1 else None
+    asm, symbols = compile_to_asm(ctx, module, parallel=parallel, tile_l1=tile_bytes)
     work = workdir or tempfile.mkdtemp(prefix="tdrun-rtl-")
     asm_path = os.path.join(work, "step.s")
     with open(asm_path, "w") as fh:

@@ -37,6 +37,13 @@ def _arg_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cores", type=int, default=1, help="cluster cores for --rtl (1..8)")
     p.add_argument("--l1", default="128k", help="L1 size for --rtl: 64k, 128k or 256k")
+    p.add_argument(
+        "--tile-l1",
+        metavar="SIZE",
+        help="with --rtl: keep every tensor in L2 and run each kernel tile by tile "
+        "through an L1 of SIZE (64k, 128k, 256k or bytes) with double-buffered DMA; "
+        "sets the RTL's L1 to SIZE",
+    )
     p.add_argument("--max-cycles", type=int, help="stop --rtl runs after this many cycles")
     p.add_argument("--keep", help="with --rtl: keep the assembly and ELF in this folder")
     p.add_argument("-o", "--output", help="write every result (and `loss`) to this .npz")
@@ -131,19 +138,23 @@ def _run_rtl(ctx, module, inputs, args) -> tuple[dict[str, np.ndarray], dict[str
     from tdopt.runtime.cluster import ClusterError
     from tdopt.runtime.toolchain import ToolchainError
     from tdopt.tools.rtl_run import run_on_rtl
+    from xdsl.utils.exceptions import PassFailedException
+
+    if args.tile_l1 and args.l1 != "128k" and args.l1 != args.tile_l1:
+        raise Diagnostic(f"--tile-l1 {args.tile_l1} sets the L1 size; drop --l1 {args.l1}")
 
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
     try:
         run = run_on_rtl(
-            ctx, module, inputs, cores=args.cores, l1=args.l1,
-            max_cycles=args.max_cycles, workdir=args.keep,
+            ctx, module, inputs, cores=args.cores, l1=args.tile_l1 or args.l1,
+            max_cycles=args.max_cycles, workdir=args.keep, tile_l1=bool(args.tile_l1),
         )
     except LoweringError as e:
         if e.op is not None:
             raise located(e.op, str(e), {}) from None
         raise Diagnostic(str(e)) from None
-    except (ClusterError, ToolchainError, ValueError) as e:
+    except (ClusterError, ToolchainError, ValueError, PassFailedException) as e:
         raise Diagnostic(str(e).splitlines()[0]) from None
     if run.output:
         print(run.output, end="" if run.output.endswith("\n") else "\n")

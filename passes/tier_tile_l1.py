@@ -1,0 +1,423 @@
+"""`tier-tile-l1`: run every kernel of the entry tile by tile through an L1
+budget, with double-buffered DMA from the operands' home tier.
+
+Runs after `plan-memory` (which, in tiled builds, leaves every tensor in L2
+or L3). For each kernel call of an entry function, the kernel's loop nest
+(one `linalg.generic`) is cut along its parallel loops into a grid of equal
+tiles (tile sizes divide the loop ranges, so one tile kernel serves every
+tile). The tile of an operand is the box its indexing map reaches from the
+tile's loop ranges; it must be one DMA shape of at most three levels (row,
+rows, planes). Tile sizes start at the whole loop ranges and shrink, one
+divisor step of one loop at a time (the step that saves the most bytes,
+keeping a loop of at least `cores` iterations for the cluster split where
+possible), until two copies of every operand's tile fit `budget` bytes.
+
+The call becomes `tier.tiled_call` of a tile kernel: the same loop nest on
+contiguous L1 buffers of tile shape. Inputs are copied in; outputs are copied
+out, and in as well when the body reads them (accumulations) or may leave
+parts of the box unwritten. Reduction loops are not cut: a kernel whose
+tile at the smallest grid does not fit is an error naming it, its minimal
+working set and the budget. A kernel the pass cannot tile (linalg.index in
+the body, an output reached through a non-plain map, an input that aliases
+an output through another map) keeps its plain call and works on its home
+tier directly; it is marked `tdopt.untiled` with the reason.
+
+The module gets the tile area `__tdopt_tiles` (in L1, the largest double
+buffered working set) and `tdopt.tiles_bytes`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import (
+    IntegerAttr,
+    MemRefType,
+    ModuleOp,
+    StringAttr,
+    UnitAttr,
+    UnrealizedConversionCastOp,
+    i8,
+    i64,
+)
+from xdsl.dialects.linalg import ops as linalg_ops
+from xdsl.dialects.linalg.attrs import IteratorType
+from xdsl.ir import Block, BlockArgument, Region, SSAValue
+from xdsl.ir.affine import AffineMap
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import PassFailedException
+
+from tdopt.dialects.tier import GRID_DIMS, IN, MAX_OPERANDS, OUT, TiledCallOp
+from tdopt.passes.parallelize_kernels import KERNEL, linear_coefficients
+
+TILES = "__tdopt_tiles"
+UNTILED = "tdopt.untiled"
+ALIGN = 8
+
+
+class Untileable(Exception):
+    """The kernel cannot be tiled (it keeps a plain call); the message says why."""
+
+
+@dataclass(frozen=True)
+class OperandAccess:
+    """How one operand of the loop nest is reached: its buffer shape (as the
+    kernel sees it), element size and, per buffer dimension, the linear
+    coefficients of its map result {loop: c} and constant."""
+
+    shape: tuple[int, ...]
+    elem: int
+    coeffs: tuple[dict[int, int], ...]
+    consts: tuple[int, ...]
+    is_output: bool
+    reads_output: bool
+
+    def extents(self, tile: Sequence[int]) -> tuple[int, ...]:
+        """The box (elements per buffer dimension) one tile reaches."""
+        return tuple(
+            const + sum(c * (tile[k] - 1) for k, c in co.items()) + 1
+            for co, const in zip(self.coeffs, self.consts)
+        )
+
+    def strides(self) -> tuple[int, ...]:
+        out, acc = [], self.elem
+        for size in reversed(self.shape):
+            out.append(acc)
+            acc *= size
+        return tuple(reversed(out))
+
+    def dma_levels(self, box: Sequence[int]) -> list[tuple[int, int]] | None:
+        """The box as (count, home stride in bytes) levels, innermost first,
+        the first being (bytes per row, -); None if it needs more than three."""
+        strides = self.strides()
+        j = len(box) - 1
+        row = box[j] * self.elem if box else self.elem
+        while j > 0 and box[j] == self.shape[j]:
+            j -= 1
+            row *= box[j]
+        levels: list[tuple[int, int]] = [(row, 0)]
+        for r in range(j - 1, -1, -1):
+            if box[r] == 1:
+                continue
+            count, stride = box[r], strides[r]
+            prev_count, prev_stride = levels[-1]
+            if len(levels) > 1 and stride == prev_count * prev_stride:
+                levels[-1] = (prev_count * count, prev_stride)
+            else:
+                levels.append((count, stride))
+        return levels if len(levels) <= 3 else None
+
+    def tile_bytes(self, tile: Sequence[int]) -> int:
+        return math.prod(self.extents(tile)) * self.elem
+
+
+@dataclass
+class Plan:
+    tile: list[int]
+    ranges: list[int]
+    grid_dims: list[int]  # loops cut into more than one tile, outermost first
+
+
+def _divisors_below(n: int, t: int) -> int:
+    """The largest divisor of n smaller than t (t > 1)."""
+    for cand in range(t - 1, 0, -1):
+        if n % cand == 0:
+            return cand
+    return 1
+
+
+def _analyze(kernel: func.FuncOp) -> tuple[linalg_ops.GenericOp, list[BlockArgument], list[OperandAccess]]:
+    generics = [o for o in kernel.body.block.ops if isinstance(o, linalg_ops.GenericOp)]
+    if len(generics) != 1:
+        raise Untileable(f"{len(generics)} loop nests (expected one)")
+    g = generics[0]
+    if any(isinstance(o, linalg_ops.IndexOp) for o in g.body.walk()):
+        raise Untileable("the body reads loop indices (linalg.index)")
+    n_in = len(g.inputs)
+    roots: list[BlockArgument] = []
+    accesses: list[OperandAccess] = []
+    for i, (v, m) in enumerate(zip(g.operands, g.indexing_maps.data)):
+        root = _root(v)
+        if root is None:
+            raise Untileable("an operand is not a kernel argument or a view of one")
+        t = v.type
+        assert isinstance(t, MemRefType)
+        elem = t.element_type.bitwidth // 8  # type: ignore[attr-defined]
+        coeffs, consts = [], []
+        amap: AffineMap = m.data
+        for e in amap.results:
+            co = linear_coefficients(e)
+            if co is None or any(c < 0 for c in co.values()):
+                raise Untileable(f"the map {amap} is not a non-negative linear map")
+            coeffs.append({k: c for k, c in co.items() if c})
+            consts.append(_constant_term(e, co))
+        is_out = i >= n_in
+        reads = is_out and bool(g.body.block.args[i].uses)
+        if is_out and not _plain(amap):
+            raise Untileable(f"an output is reached through the map {amap}")
+        accesses.append(
+            OperandAccess(tuple(t.get_shape()), elem, tuple(coeffs), tuple(consts), is_out, reads)
+        )
+        roots.append(root)
+    for i, a in enumerate(accesses):
+        for j, b in enumerate(accesses):
+            if i < j and roots[i] is roots[j] and (a.is_output or b.is_output):
+                same = a.shape == b.shape and a.coeffs == b.coeffs and a.consts == b.consts
+                if not same:
+                    raise Untileable("an input aliases an output through another map")
+    return g, roots, accesses
+
+
+def _constant_term(e, coeffs: dict[int, int]) -> int:
+    # value at the origin: evaluate with every loop at 0
+    n = max(coeffs, default=-1) + 1
+    n = max(n, _max_dim(e) + 1)
+    return AffineMap(n, 0, (e,)).eval([0] * n, [])[0]
+
+
+def _max_dim(e) -> int:
+    from xdsl.ir.affine import AffineBinaryOpExpr, AffineDimExpr
+
+    if isinstance(e, AffineDimExpr):
+        return e.position
+    if isinstance(e, AffineBinaryOpExpr):
+        return max(_max_dim(e.lhs), _max_dim(e.rhs))
+    return -1
+
+
+def _plain(m: AffineMap) -> bool:
+    """Every result a distinct loop or a constant 0: the tile writes its box
+    exactly and tiles write disjoint boxes."""
+    seen: set[int] = set()
+    for e in m.results:
+        co = linear_coefficients(e)
+        if co is None:
+            return False
+        dims = [k for k, c in co.items() if c]
+        if len(dims) > 1 or any(co[k] != 1 for k in dims):
+            return False
+        if dims:
+            if dims[0] in seen or _constant_term(e, co) != 0:
+                return False
+            seen.add(dims[0])
+        elif _constant_term(e, co) != 0:
+            return False
+    return True
+
+
+def _root(v: SSAValue) -> BlockArgument | None:
+    while not isinstance(v, BlockArgument):
+        owner = v.owner
+        if not isinstance(owner, UnrealizedConversionCastOp):
+            return None
+        v = owner.inputs[0]
+    return v
+
+
+def working_set(accesses: Sequence[OperandAccess], tile: Sequence[int]) -> int:
+    """Bytes of one copy of every operand's tile, each padded to ALIGN."""
+    return sum(-(-a.tile_bytes(tile) // ALIGN) * ALIGN for a in accesses)
+
+
+def choose_tiles(
+    g: linalg_ops.GenericOp, accesses: Sequence[OperandAccess], budget: int, cores: int
+) -> Plan | None:
+    """Tile sizes whose double-buffered working set fits `budget`, or None."""
+    ranges = list(g.get_static_loop_ranges())
+    kinds = [t.data for t in g.iterator_types]
+    parallel = [k for k, kind in enumerate(kinds) if kind == IteratorType.PARALLEL]
+    leading = []
+    for k, kind in enumerate(kinds):
+        if kind != IteratorType.PARALLEL:
+            break
+        leading.append(k)
+    splittable = any(ranges[k] >= cores for k in leading)
+    tile = list(ranges)
+
+    def valid(t: Sequence[int]) -> bool:
+        cut = [k for k in parallel if t[k] < ranges[k]]
+        return (
+            len(cut) <= GRID_DIMS
+            and 2 * working_set(accesses, t) <= budget
+            and all(a.dma_levels(a.extents(t)) is not None for a in accesses)
+        )
+
+    while not valid(tile):
+        best: tuple[tuple[bool, int, int], list[int]] | None = None
+        for k in parallel:
+            if tile[k] == 1:
+                continue
+            cand = list(tile)
+            cand[k] = _divisors_below(ranges[k], tile[k])
+            cut = [j for j in parallel if cand[j] < ranges[j]]
+            keeps_split = not splittable or any(cand[j] >= cores for j in leading)
+            key = (keeps_split and len(cut) <= GRID_DIMS, -working_set(accesses, cand), cand[k])
+            if best is None or key > best[0]:
+                best = (key, cand)
+        if best is None:
+            return None
+        tile = best[1]
+    return Plan(tile, ranges, [k for k in parallel if tile[k] < ranges[k]])
+
+
+@dataclass(frozen=True)
+class TierTileL1Pass(ModulePass):
+    """Kernel calls -> tier.tiled_call of tile kernels within an L1 budget."""
+
+    name = "tier-tile-l1"
+
+    # bytes of L1 for tiles (both buffers of every operand)
+    budget: int = 120 * 1024
+    # cores the kernels are split over (tiles keep a loop this long if they can)
+    cores: int = 8
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        kernels = {
+            f.sym_name.data: f
+            for f in op.ops
+            if isinstance(f, func.FuncOp) and KERNEL in f.attributes
+        }
+        homes = {
+            g.sym_name.data: g for g in op.ops if isinstance(g, memref.GlobalOp)
+        }
+        for name, g in homes.items():
+            if g.attributes.get("tdopt.tier") == StringAttr("L1"):
+                raise PassFailedException(
+                    f"tier-tile-l1: @{name} is placed in L1; tiled builds keep every "
+                    "tensor in L2 or L3 (run plan-memory{l1_budget=0} first)"
+                )
+        tile_kernels: dict[tuple[str, tuple[int, ...]], str] = {}
+        used: set[str] = set()
+        peak = 0
+        entries = [f for f in op.ops if isinstance(f, func.FuncOp) and "tdopt.entry" in f.attributes]
+        for entry in entries:
+            for call in [c for c in entry.body.block.ops if isinstance(c, func.CallOp)]:
+                name = call.callee.string_value()
+                kernel = kernels[name]
+                try:
+                    g, roots, accesses = _analyze(kernel)
+                except Untileable as e:
+                    kernel.attributes[UNTILED] = StringAttr(str(e))
+                    used.add(name)
+                    continue
+                if len(accesses) > MAX_OPERANDS:
+                    kernel.attributes[UNTILED] = StringAttr(
+                        f"{len(accesses)} operands (at most {MAX_OPERANDS})"
+                    )
+                    used.add(name)
+                    continue
+                plan = choose_tiles(g, accesses, self.budget, self.cores)
+                if plan is None:
+                    smallest = [1 if t.data == IteratorType.PARALLEL else r
+                                for t, r in zip(g.iterator_types, g.get_static_loop_ranges())]
+                    need = 2 * working_set(accesses, smallest)
+                    what = kernel.attributes.get(KERNEL)
+                    op_name = what.data if isinstance(what, StringAttr) else name
+                    raise PassFailedException(
+                        f"tier-tile-l1: the {op_name} kernel @{name} needs at least {need} "
+                        f"bytes of L1 (two buffers of its smallest tile: loop ranges "
+                        f"{smallest}; reduction loops are not tiled) but the tile budget is "
+                        f"{self.budget} bytes; raise --tile-l1"
+                    )
+                key = (name, tuple(plan.tile))
+                if key not in tile_kernels:
+                    tname = f"{name}_t" + "x".join(str(t) for t in plan.tile)
+                    op.body.block.add_op(_tile_kernel(kernel, g, accesses, plan, tname))
+                    tile_kernels[key] = tname
+                tiled, ws = _tiled_call(call, tile_kernels[key], roots, accesses, plan)
+                peak = max(peak, ws)
+                call.parent_block().insert_op_before(tiled, call)  # type: ignore[union-attr]
+                call.detach()
+                call.erase()
+        for name, kernel in kernels.items():
+            if name not in used:
+                kernel.detach()
+                kernel.erase()
+        if peak:
+            area = memref.GlobalOp.get(
+                StringAttr(TILES), MemRefType(i8, [peak]), UnitAttr(), StringAttr("public"),
+                alignment=ALIGN,
+            )
+            area.attributes["tdopt.role"] = StringAttr("tiles")
+            area.attributes["tdopt.tier"] = StringAttr("L1")
+            first = op.body.block.first_op
+            assert first is not None
+            op.body.block.insert_op_before(area, first)
+        op.attributes["tdopt.tiles_bytes"] = IntegerAttr(peak, i64)
+
+
+def _tile_kernel(
+    kernel: func.FuncOp,
+    g: linalg_ops.GenericOp,
+    accesses: Sequence[OperandAccess],
+    plan: Plan,
+    name: str,
+) -> func.FuncOp:
+    """The loop nest on contiguous tile buffers (one per operand)."""
+    types = [
+        MemRefType(g.operands[i].type.element_type, a.extents(plan.tile))  # type: ignore[attr-defined]
+        for i, a in enumerate(accesses)
+    ]
+    block = Block(arg_types=types)
+    n_in = len(g.inputs)
+    clone = g.clone()
+    new = linalg_ops.GenericOp(
+        list(block.args[:n_in]),
+        list(block.args[n_in:]),
+        clone.detach_region(clone.body),
+        clone.indexing_maps,
+        clone.iterator_types,
+    )
+    block.add_op(new)
+    block.add_op(func.ReturnOp())
+    f = func.FuncOp(name, (types, []), Region(block))
+    f.attributes[KERNEL] = kernel.attributes[KERNEL]
+    f.attributes["tdopt.tile"] = _array(plan.tile)
+    return f
+
+
+def _array(values: Sequence[int]):
+    from xdsl.dialects.builtin import DenseArrayBase
+
+    return DenseArrayBase.from_list(i64, list(values))
+
+
+def _tiled_call(
+    call: func.CallOp,
+    tile_kernel: str,
+    roots: Sequence[BlockArgument],
+    accesses: Sequence[OperandAccess],
+    plan: Plan,
+) -> tuple[TiledCallOp, int]:
+    grid_dims = plan.grid_dims
+    grid = [plan.ranges[k] // plan.tile[k] for k in grid_dims]
+    grid += [1] * (GRID_DIMS - len(grid))
+    modes, steps, boxes, offsets = [], [], [], []
+    sizes = [-(-a.tile_bytes(plan.tile) // ALIGN) * ALIGN for a in accesses]
+    ws = sum(sizes)
+    off = 0
+    for a, size in zip(accesses, sizes):
+        mode = IN
+        if a.is_output:
+            mode = OUT | (IN if a.reads_output else 0)
+        modes.append(mode)
+        strides = a.strides()
+        step = [
+            sum(co.get(k, 0) * plan.tile[k] * s for co, s in zip(a.coeffs, strides))
+            for k in grid_dims
+        ]
+        steps.append(step + [0] * (GRID_DIMS - len(step)))
+        levels = a.dma_levels(a.extents(plan.tile))
+        assert levels is not None
+        row_len = levels[0][0]
+        rows, row_stride = levels[1] if len(levels) > 1 else (1, row_len)
+        planes, plane_stride = levels[2] if len(levels) > 2 else (1, row_len * rows)
+        boxes.append([row_len, rows, row_stride, planes, plane_stride])
+        offsets += [off, off + ws]
+        off += size
+    args = [call.arguments[r.index] for r in roots]
+    return TiledCallOp(tile_kernel, args, grid, modes, steps, boxes, offsets), 2 * ws

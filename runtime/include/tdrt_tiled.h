@@ -1,0 +1,35 @@
+/* Descriptor of a tiled kernel call, read by tdrt_tiled (runtime/lib/tdrt_tiled.c)
+ * and written as .rodata words by tdopt's convert-entry-to-riscv (keep the two
+ * in step: lowering/program_to_riscv.py, TILED_* constants). */
+#ifndef TDRT_TILED_H
+#define TDRT_TILED_H
+#include <stdint.h>
+
+#define TDRT_TILED_MAX_OPERANDS 8
+#define TDRT_TILED_PARALLEL 1u /* flags: fork the kernel over every active core */
+#define TDRT_TILE_IN 1u        /* operand mode: copy home -> L1 before the kernel */
+#define TDRT_TILE_OUT 2u       /* operand mode: copy L1 -> home after the kernel */
+
+struct tdrt_tiled_operand {
+    uint32_t mode;         /* TDRT_TILE_IN | TDRT_TILE_OUT */
+    uint32_t home;         /* address of tile (0, 0, 0) in its home tier */
+    uint32_t l1[2];        /* the two L1 buffers (double buffering) */
+    uint32_t step[3];      /* home bytes between neighbouring tiles, per grid dimension */
+    uint32_t row_len;      /* bytes per row */
+    uint32_t rows;         /* rows per plane */
+    uint32_t row_stride;   /* home bytes between rows */
+    uint32_t planes;       /* planes (one 2-D transfer each) */
+    uint32_t plane_stride; /* home bytes between planes */
+};
+
+struct tdrt_tiled_call {
+    uint32_t kernel;   /* kernel address; its arguments are the operands' L1 buffers */
+    uint32_t flags;
+    uint32_t operands; /* at most TDRT_TILED_MAX_OPERANDS */
+    uint32_t grid[3];  /* tiles per grid dimension, outermost first (unused: 1) */
+    struct tdrt_tiled_operand operand[TDRT_TILED_MAX_OPERANDS];
+};
+
+void tdrt_tiled(const struct tdrt_tiled_call *c);
+
+#endif
