@@ -8,7 +8,9 @@ kernel call; `convert-entry-to-riscv` turns it into a descriptor for the
 runtime's tile driver (`tdrt_tiled`, runtime/lib/tdrt_tiled.c).
 
 Per operand:
-* `modes[k]`: 1 = copy in before the kernel, 2 = copy out after it, 3 = both;
+* `modes[k]`: 1 = copy in before the kernel, 2 = copy out after it, 3 = both,
+  0 = resident: the operand is in L1 already and the grid does not cut it,
+  the kernel uses it in place (no buffers, steps 0);
 * `steps[k]`: home bytes between neighbouring tiles along each grid dimension;
 * `boxes[k]` = [row_len, rows, row_stride, planes, plane_stride]: one tile is
   `planes` 2-D transfers of `rows` rows of `row_len` bytes (strides in bytes
@@ -43,7 +45,7 @@ from xdsl.utils.exceptions import VerifyException
 MAX_OPERANDS = 8  # the kernel's operands travel in a0..a7
 GRID_DIMS = 3
 BOX_FIELDS = ("row_len", "rows", "row_stride", "planes", "plane_stride")
-IN, OUT = 1, 2
+RESIDENT, IN, OUT = 0, 1, 2
 
 
 def _ints(values: Sequence[int]) -> DenseArrayBase:
@@ -131,9 +133,10 @@ class TiledCallOp(IRDLOperation):
         if len(self.l1_offsets.get_values()) != 2 * n:
             raise VerifyException(f"{where}: l1_offsets needs two offsets per operand")
         for k, mode in enumerate(self.operand_modes()):
-            if mode not in (IN, OUT, IN | OUT):
+            if mode not in (RESIDENT, IN, OUT, IN | OUT):
                 raise VerifyException(
-                    f"{where}: operand {k} has mode {mode}; expected 1 (in), 2 (out) or 3"
+                    f"{where}: operand {k} has mode {mode}; expected 0 (resident), "
+                    "1 (in), 2 (out) or 3 (in and out)"
                 )
         for k, step in enumerate(self.operand_steps()):
             if len(step) != GRID_DIMS or any(s < 0 for s in step):
@@ -160,11 +163,6 @@ class TiledCallOp(IRDLOperation):
                 raise VerifyException(
                     f"{where}: L1 buffers of operand {k} must be at word-aligned offsets >= 0"
                 )
-
-
-def tier_of(attr: Attribute | None) -> str:
-    """The tier named by a `tdopt.tier` attribute (L2 when absent)."""
-    return attr.data if isinstance(attr, StringAttr) else "L2"
 
 
 Tier = Dialect("tier", [TiledCallOp], [])

@@ -78,13 +78,16 @@ def tile_budget(l1_size: int) -> int:
 
 
 def to_linalg(tile_l1: int | None = None, cores: int = MAX_CORES) -> str:
-    """TO_LINALG; with `tile_l1` (the L1 size in bytes), every tensor stays
-    in L2 and every kernel runs tile by tile through L1 (`tier-tile-l1`)."""
+    """TO_LINALG; with `tile_l1` (the L1 size in bytes), at most half of the
+    tile budget holds tensors in place (the activation arena and the
+    smallest tensors, by plan-memory) and every kernel with an operand
+    elsewhere runs tile by tile through the rest (`tier-tile-l1`)."""
     if tile_l1 is None:
         return TO_LINALG
+    budget = tile_budget(tile_l1)
     return (
-        "train-schedule-updates,convert-train-to-linalg,plan-memory{l1_budget=0},"
-        f"tier-tile-l1{{budget={tile_budget(tile_l1)} cores={cores}}}"
+        f"train-schedule-updates,convert-train-to-linalg,plan-memory{{l1_budget={budget // 2}}},"
+        f"tier-tile-l1{{budget={budget} cores={cores}}}"
     )
 
 CLUSTER_PASSES = ("cluster-mark-parallel", "cluster-parallelize")

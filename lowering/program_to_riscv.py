@@ -38,7 +38,7 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
 from tdopt.dialects.rvx import AsmOp
-from tdopt.dialects.tier import TiledCallOp
+from tdopt.dialects.tier import RESIDENT, TiledCallOp
 from tdopt.dialects.train import numpy_from_dense
 from tdopt.passes.parallelize_kernels import PARALLEL
 from tdopt.passes.plan_memory import ARENA, OFFSET, byte_size
@@ -115,16 +115,55 @@ def _asm(line: str) -> Operation:
 FORK_TRAMPOLINE = "__tdopt_fork"
 
 
+PROFILE_TABLE = "__tdopt_profile"
+CYCLES_LO = 0x1020_0200  # TDRT_PERIPH_BASE + TDRT_REG_CYCLES_LO (runtime/include/tdrt_regs.h)
+
+
+def _profile_stamp(slot: int, word: int) -> list[Operation]:
+    """Store the cycle counter in word `word` (0: before, 1: after) of call
+    `slot` of the profile table. Uses t0 and t1 only; nothing stays live in
+    them across a call (kernels and the runtime follow the C ABI)."""
+    return [
+        _asm(f"li t0, {CYCLES_LO:#x}"),
+        _asm("lw t1, 0(t0)"),
+        _asm(f"la t0, {PROFILE_TABLE}+{8 * slot + 4 * word}"),  # any table size
+        _asm("sw t1, 0(t0)"),
+    ]
+
+
+def _add_profile_table(module: ModuleOp, calls: int) -> None:
+    """`__tdopt_profile` in .bss (L2): two words per profiled call, the cycle
+    counter (low 32 bits) before and after it."""
+    bss = riscv.AssemblySectionOp('.section .bss,"aw",@nobits')
+    block = bss.data.block
+    block.add_op(riscv.DirectiveOp(".globl", PROFILE_TABLE))
+    block.add_op(riscv.DirectiveOp(".p2align", "2"))
+    block.add_op(riscv.LabelOp(PROFILE_TABLE))
+    block.add_op(riscv.DirectiveOp(".zero", str(8 * calls)))
+    block.add_op(riscv.DirectiveOp(".size", f"{PROFILE_TABLE}, {8 * calls}"))
+    module.body.block.add_op(bss)
+
+
 def _entry_body(
-    f: func.FuncOp, parallel: set[str], fork_blocks: list[tuple[str, list[str]]]
+    f: func.FuncOp,
+    parallel: set[str],
+    fork_blocks: list[tuple[str, list[str]]],
+    profiled: list[str] | None = None,
 ) -> list[Operation]:
     """The entry function's calls as assembly with fixed registers; calls of
     kernels in `parallel` as forks, their argument blocks appended to
-    `fork_blocks` as (label, words)."""
+    `fork_blocks` as (label, words). With `profiled` (a list), every kernel
+    call and tiled call is bracketed by cycle-counter stores into the
+    profile table, at slot `len(profiled)`, and its callee appended."""
     out: list[Operation] = [_asm("addi sp, sp, -16"), _asm("sw ra, 12(sp)")]
     # where each buffer value lives: (symbol, byte offset)
     location: dict[SSAValue, tuple[str, int]] = {}
     for op in f.body.block.ops:
+        slot = None
+        if profiled is not None and isinstance(op, (func.CallOp, TiledCallOp)):
+            slot = len(profiled)
+            profiled.append(op.callee.string_value())
+            out += _profile_stamp(slot, 0)
         if isinstance(op, memref.GetGlobalOp):
             location[op.memref] = (op.name_.string_value(), 0)
         elif isinstance(op, memref.AllocOp):
@@ -163,6 +202,8 @@ def _entry_body(
             break
         else:
             raise DiagnosticException(f"unexpected op in an entry function: {op.name}")
+        if slot is not None:
+            out += _profile_stamp(slot, 1)
     out += [_asm("lw ra, 12(sp)"), _asm("addi sp, sp, 16"), _asm("li a0, 0"), riscv_func.ReturnOp()]
     return out
 
@@ -170,9 +211,14 @@ def _entry_body(
 @dataclass(frozen=True)
 class ConvertEntryToRiscvPass(ModulePass):
     """Entry functions (kernel-call sequences) -> riscv_func with fixed
-    registers, plus `main` for the runtime."""
+    registers, plus `main` for the runtime. `profile`: bracket every kernel
+    call and tiled call with reads of the cycle counter, stored in
+    `__tdopt_profile` (.bss): words 2i and 2i+1 are the low 32 bits before
+    and after the i-th call, in entry order (read back by `run_on_rtl`)."""
 
     name = "convert-entry-to-riscv"
+
+    profile: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         entries = [
@@ -184,9 +230,10 @@ class ConvertEntryToRiscvPass(ModulePass):
             if isinstance(k, func.FuncOp) and PARALLEL in k.attributes
         }
         fork_blocks: list[tuple[str, list[str]]] = []
+        profiled: list[str] | None = [] if self.profile else None
         for f in entries:
             name = "tdopt_" + f.sym_name.data
-            body = _entry_body(f, parallel, fork_blocks)
+            body = _entry_body(f, parallel, fork_blocks, profiled)
             rf = riscv_func.FuncOp(name, Region(Block(body)), ((), ()), "public", 2)
             rf.attributes["tdopt.entry"] = f.attributes["tdopt.entry"]
             op.body.block.insert_op_before(rf, f)
@@ -194,6 +241,8 @@ class ConvertEntryToRiscvPass(ModulePass):
             f.erase()
         if fork_blocks:
             _add_fork_support(op, fork_blocks)
+        if profiled:
+            _add_profile_table(op, len(profiled))
         if len(entries) == 1:
             # `main` for crt0: the single entry under the runtime's name
             op.body.block.add_op(
@@ -221,8 +270,13 @@ def _tiled_descriptor(
     for k, arg in enumerate(op.args):
         buf0, buf1 = op.buffer_offsets()[k]
         row_len, rows, row_stride, planes, plane_stride = op.operand_boxes()[k]
-        words += [str(op.operand_modes()[k]), _address(location, arg)]
-        words += [f"{TILES}+{buf0}", f"{TILES}+{buf1}"]
+        mode = op.operand_modes()[k]
+        home = _address(location, arg)
+        words += [str(mode), home]
+        if mode == RESIDENT:  # used in place
+            words += [home, home]
+        else:
+            words += [f"{TILES}+{buf0}", f"{TILES}+{buf1}"]
         words += [str(s) for s in op.operand_steps()[k]]
         words += [str(row_len), str(rows), str(row_stride), str(planes), str(plane_stride)]
     return words

@@ -15,12 +15,17 @@ possible), until two copies of every operand's tile fit `budget` bytes.
 The call becomes `tier.tiled_call` of a tile kernel: the same loop nest on
 contiguous L1 buffers of tile shape. Inputs are copied in; outputs are copied
 out, and in as well when the body reads them (accumulations) or may leave
-parts of the box unwritten. Reduction loops are not cut: a kernel whose
-tile at the smallest grid does not fit is an error naming it, its minimal
-working set and the budget. A kernel the pass cannot tile (linalg.index in
-the body, an output reached through a non-plain map, an input that aliases
-an output through another map) keeps its plain call and works on its home
-tier directly; it is marked `tdopt.untiled` with the reason.
+parts of the box unwritten (a flat output reached through a linear map, like
+the interior of a padded buffer; tiles must then write disjoint ranges).
+Operands already in L1 that the grid does not cut, and inputs the body never
+reads (shape-only operands), are used in place. Reduction loops are not
+cut: a kernel whose tile at the smallest grid does not fit is an error
+naming it, its minimal working set and the budget. A kernel the pass cannot
+tile (linalg.index in the body, an output of rank > 1 reached through a
+non-plain map, an input that aliases an output through another map) keeps
+its plain call and works on its home tier directly; it is marked
+`tdopt.untiled` with the reason. Kernels whose operands are all in L1 keep
+their plain call.
 
 The module gets the tile area `__tdopt_tiles` (in L1, the largest double
 buffered working set) and `tdopt.tiles_bytes`.
@@ -51,8 +56,9 @@ from xdsl.ir.affine import AffineMap
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
-from tdopt.dialects.tier import GRID_DIMS, IN, MAX_OPERANDS, OUT, TiledCallOp
+from tdopt.dialects.tier import GRID_DIMS, IN, MAX_OPERANDS, OUT, RESIDENT, TiledCallOp
 from tdopt.passes.parallelize_kernels import KERNEL, linear_coefficients
+from tdopt.passes.plan_memory import ARENA
 
 TILES = "__tdopt_tiles"
 UNTILED = "tdopt.untiled"
@@ -75,6 +81,11 @@ class OperandAccess:
     consts: tuple[int, ...]
     is_output: bool
     reads_output: bool
+    read: bool = True  # an input the body never reads only gives loop bounds
+    plain: bool = True  # every map result a distinct loop or 0
+
+    def needs_memory(self) -> bool:
+        return self.is_output or self.read
 
     def extents(self, tile: Sequence[int]) -> tuple[int, ...]:
         """The box (elements per buffer dimension) one tile reaches."""
@@ -156,15 +167,21 @@ def _analyze(kernel: func.FuncOp) -> tuple[linalg_ops.GenericOp, list[BlockArgum
             coeffs.append({k: c for k, c in co.items() if c})
             consts.append(_constant_term(e, co))
         is_out = i >= n_in
-        reads = is_out and bool(g.body.block.args[i].uses)
-        if is_out and not _plain(amap):
+        used = bool(g.body.block.args[i].uses)
+        plain = _plain(amap)
+        if is_out and not plain and len(t.get_shape()) != 1:
             raise Untileable(f"an output is reached through the map {amap}")
         accesses.append(
-            OperandAccess(tuple(t.get_shape()), elem, tuple(coeffs), tuple(consts), is_out, reads)
+            OperandAccess(
+                tuple(t.get_shape()), elem, tuple(coeffs), tuple(consts), is_out,
+                is_out and used, used, plain,
+            )
         )
         roots.append(root)
     for i, a in enumerate(accesses):
         for j, b in enumerate(accesses):
+            if not (a.needs_memory() and b.needs_memory()):
+                continue
             if i < j and roots[i] is roots[j] and (a.is_output or b.is_output):
                 same = a.shape == b.shape and a.coeffs == b.coeffs and a.consts == b.consts
                 if not same:
@@ -218,13 +235,54 @@ def _root(v: SSAValue) -> BlockArgument | None:
     return v
 
 
-def working_set(accesses: Sequence[OperandAccess], tile: Sequence[int]) -> int:
-    """Bytes of one copy of every operand's tile, each padded to ALIGN."""
-    return sum(-(-a.tile_bytes(tile) // ALIGN) * ALIGN for a in accesses)
+def _disjoint(a: OperandAccess, tile: Sequence[int], ranges: Sequence[int], cut: Sequence[int]) -> bool:
+    """Tiles write disjoint ranges of a flat (rank-1) output reached through
+    a linear map (like the interior of a padded buffer): their boxes, sorted
+    by start, do not overlap. (The box also holds elements no iteration
+    writes, so such an output is copied in as well as out.)"""
+    (co,) = a.coeffs
+    extent = a.extents(tile)[0]
+    starts = [0]
+    for k in cut:
+        step = co.get(k, 0) * tile[k]
+        if step == 0:
+            return False
+        starts = [s + i * step for s in starts for i in range(ranges[k] // tile[k])]
+    starts.sort()
+    return all(b - s >= extent for s, b in zip(starts, starts[1:]))
+
+
+def _padded(n: int) -> int:
+    return -(-n // ALIGN) * ALIGN
+
+
+def copied(
+    accesses: Sequence[OperandAccess], tile: Sequence[int], ranges: Sequence[int],
+    resident: Sequence[bool],
+) -> list[bool]:
+    """Which operands go through L1 tile buffers: all but those already in
+    L1 that the grid does not cut (the kernel reads them in place)."""
+    return [
+        a.needs_memory() and (not r or a.extents(tile) != a.extents(ranges))
+        for a, r in zip(accesses, resident)
+    ]
+
+
+def working_set(
+    accesses: Sequence[OperandAccess], tile: Sequence[int], ranges: Sequence[int],
+    resident: Sequence[bool],
+) -> int:
+    """Bytes of one copy of every copied operand's tile, each padded to ALIGN."""
+    flags = copied(accesses, tile, ranges, resident)
+    return sum(_padded(a.tile_bytes(tile)) for a, c in zip(accesses, flags) if c)
 
 
 def choose_tiles(
-    g: linalg_ops.GenericOp, accesses: Sequence[OperandAccess], budget: int, cores: int
+    g: linalg_ops.GenericOp,
+    accesses: Sequence[OperandAccess],
+    resident: Sequence[bool],
+    budget: int,
+    cores: int,
 ) -> Plan | None:
     """Tile sizes whose double-buffered working set fits `budget`, or None."""
     ranges = list(g.get_static_loop_ranges())
@@ -242,8 +300,9 @@ def choose_tiles(
         cut = [k for k in parallel if t[k] < ranges[k]]
         return (
             len(cut) <= GRID_DIMS
-            and 2 * working_set(accesses, t) <= budget
+            and 2 * working_set(accesses, t, ranges, resident) <= budget
             and all(a.dma_levels(a.extents(t)) is not None for a in accesses)
+            and all(_disjoint(a, t, ranges, cut) for a in accesses if a.is_output and not a.plain)
         )
 
     while not valid(tile):
@@ -255,7 +314,7 @@ def choose_tiles(
             cand[k] = _divisors_below(ranges[k], tile[k])
             cut = [j for j in parallel if cand[j] < ranges[j]]
             keeps_split = not splittable or any(cand[j] >= cores for j in leading)
-            key = (keeps_split and len(cut) <= GRID_DIMS, -working_set(accesses, cand), cand[k])
+            key = (keeps_split and len(cut) <= GRID_DIMS, -working_set(accesses, cand, ranges, resident), cand[k])
             if best is None or key > best[0]:
                 best = (key, cand)
         if best is None:
@@ -281,15 +340,13 @@ class TierTileL1Pass(ModulePass):
             for f in op.ops
             if isinstance(f, func.FuncOp) and KERNEL in f.attributes
         }
-        homes = {
-            g.sym_name.data: g for g in op.ops if isinstance(g, memref.GlobalOp)
+        tiers = {
+            g.sym_name.data: g.attributes.get("tdopt.tier")
+            for g in op.ops
+            if isinstance(g, memref.GlobalOp)
         }
-        for name, g in homes.items():
-            if g.attributes.get("tdopt.tier") == StringAttr("L1"):
-                raise PassFailedException(
-                    f"tier-tile-l1: @{name} is placed in L1; tiled builds keep every "
-                    "tensor in L2 or L3 (run plan-memory{l1_budget=0} first)"
-                )
+        static_l1 = op.attributes.get("tdopt.l1_bytes")
+        budget = self.budget - (static_l1.value.data if isinstance(static_l1, IntegerAttr) else 0)
         tile_kernels: dict[tuple[str, tuple[int, ...]], str] = {}
         used: set[str] = set()
         peak = 0
@@ -310,25 +367,31 @@ class TierTileL1Pass(ModulePass):
                     )
                     used.add(name)
                     continue
-                plan = choose_tiles(g, accesses, self.budget, self.cores)
+                resident = [_in_l1(call.arguments[r.index], tiers) for r in roots]
+                if all(resident):
+                    used.add(name)  # everything already in L1: a plain call
+                    continue
+                plan = choose_tiles(g, accesses, resident, budget, self.cores)
                 if plan is None:
+                    ranges = list(g.get_static_loop_ranges())
                     smallest = [1 if t.data == IteratorType.PARALLEL else r
-                                for t, r in zip(g.iterator_types, g.get_static_loop_ranges())]
-                    need = 2 * working_set(accesses, smallest)
+                                for t, r in zip(g.iterator_types, ranges)]
+                    need = 2 * working_set(accesses, smallest, ranges, resident)
                     what = kernel.attributes.get(KERNEL)
                     op_name = what.data if isinstance(what, StringAttr) else name
                     raise PassFailedException(
                         f"tier-tile-l1: the {op_name} kernel @{name} needs at least {need} "
                         f"bytes of L1 (two buffers of its smallest tile: loop ranges "
-                        f"{smallest}; reduction loops are not tiled) but the tile budget is "
-                        f"{self.budget} bytes; raise --tile-l1"
+                        f"{smallest}; reduction loops are not tiled) but {budget} bytes "
+                        f"are left for tiles (budget {self.budget}, {self.budget - budget} "
+                        "taken by tensors placed in L1); raise --tile-l1"
                     )
                 key = (name, tuple(plan.tile))
                 if key not in tile_kernels:
                     tname = f"{name}_t" + "x".join(str(t) for t in plan.tile)
                     op.body.block.add_op(_tile_kernel(kernel, g, accesses, plan, tname))
                     tile_kernels[key] = tname
-                tiled, ws = _tiled_call(call, tile_kernels[key], roots, accesses, plan)
+                tiled, ws = _tiled_call(call, tile_kernels[key], roots, accesses, resident, plan)
                 peak = max(peak, ws)
                 call.parent_block().insert_op_before(tiled, call)  # type: ignore[union-attr]
                 call.detach()
@@ -348,6 +411,20 @@ class TierTileL1Pass(ModulePass):
             assert first is not None
             op.body.block.insert_op_before(area, first)
         op.attributes["tdopt.tiles_bytes"] = IntegerAttr(peak, i64)
+
+
+def _in_l1(v: SSAValue, tiers: dict[str, object]) -> bool:
+    """Whether a buffer of the entry lives in L1 (a global or the arena)."""
+    while isinstance(v.owner, UnrealizedConversionCastOp):
+        v = v.owner.inputs[0]
+    owner = v.owner
+    if isinstance(owner, memref.GetGlobalOp):
+        tier = tiers.get(owner.name_.string_value())
+    elif isinstance(owner, memref.AllocOp):
+        tier = tiers.get(ARENA)
+    else:
+        return False
+    return tier == StringAttr("L1")
 
 
 def _tile_kernel(
@@ -391,19 +468,32 @@ def _tiled_call(
     tile_kernel: str,
     roots: Sequence[BlockArgument],
     accesses: Sequence[OperandAccess],
+    resident: Sequence[bool],
     plan: Plan,
 ) -> tuple[TiledCallOp, int]:
     grid_dims = plan.grid_dims
     grid = [plan.ranges[k] // plan.tile[k] for k in grid_dims]
     grid += [1] * (GRID_DIMS - len(grid))
     modes, steps, boxes, offsets = [], [], [], []
-    sizes = [-(-a.tile_bytes(plan.tile) // ALIGN) * ALIGN for a in accesses]
+    flags = copied(accesses, plan.tile, plan.ranges, resident)
+    sizes = [_padded(a.tile_bytes(plan.tile)) if c else 0 for a, c in zip(accesses, flags)]
     ws = sum(sizes)
     off = 0
-    for a, size in zip(accesses, sizes):
+    for a, size, c in zip(accesses, sizes, flags):
+        levels = a.dma_levels(a.extents(plan.tile))
+        assert levels is not None
+        row_len = levels[0][0]
+        rows, row_stride = levels[1] if len(levels) > 1 else (1, row_len)
+        planes, plane_stride = levels[2] if len(levels) > 2 else (1, row_len * rows)
+        boxes.append([row_len, rows, row_stride, planes, plane_stride])
+        if not c:  # in L1 already and not cut, or never read: used in place
+            modes.append(RESIDENT)
+            steps.append([0] * GRID_DIMS)
+            offsets += [0, 0]
+            continue
         mode = IN
         if a.is_output:
-            mode = OUT | (IN if a.reads_output else 0)
+            mode = OUT | (IN if a.reads_output or not a.plain else 0)
         modes.append(mode)
         strides = a.strides()
         step = [
@@ -411,12 +501,6 @@ def _tiled_call(
             for k in grid_dims
         ]
         steps.append(step + [0] * (GRID_DIMS - len(step)))
-        levels = a.dma_levels(a.extents(plan.tile))
-        assert levels is not None
-        row_len = levels[0][0]
-        rows, row_stride = levels[1] if len(levels) > 1 else (1, row_len)
-        planes, plane_stride = levels[2] if len(levels) > 2 else (1, row_len * rows)
-        boxes.append([row_len, rows, row_stride, planes, plane_stride])
         offsets += [off, off + ws]
         off += size
     args = [call.arguments[r.index] for r in roots]

@@ -4,6 +4,7 @@ from its output symbols, named and shaped like the reference interpreter's."""
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from collections.abc import Mapping
@@ -13,8 +14,37 @@ import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp, TensorType
 
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import ShapedType, StringAttr
+from xdsl.dialects.linalg.ops import GenericOp, YieldOp
+from xdsl.ir.affine import AffineDimExpr
+
 from tdopt.interpreter.reference import find_function, function_inputs, result_names
 from tdopt.lowering.pipeline import compile_to_asm
+from tdopt.lowering.program_to_riscv import PROFILE_TABLE
+
+
+@dataclass
+class CallProfile:
+    """One kernel call or tiled call of the entry function, as profiled on
+    the RTL (`run_on_rtl(..., profile=True)`)."""
+
+    callee: str  # the kernel function, e.g. k_matmul_0_1_t32x32x64
+    kind: str  # its op kind (`tdopt.kernel`), e.g. matmul
+    tiled: bool  # a tier.tiled_call (tile by tile through L1)
+    tiles: int  # kernel invocations (1 for a plain call)
+    flops: int  # 2 x MACs of its multiply-accumulate reductions (0 for other kernels)
+    dma_in: int  # bytes copied home -> L1 (tiles x tile bytes of every "in" operand)
+    dma_out: int  # bytes copied L1 -> home
+    cycles: int = 0  # from the cycle counter before the call to after it
+
+    @property
+    def dma_bytes(self) -> int:
+        return self.dma_in + self.dma_out
+
+    @property
+    def flop_per_cycle(self) -> float:
+        return self.flops / max(1, self.cycles)
 
 
 @dataclass
@@ -25,10 +55,102 @@ class RtlResult:
     asm_path: str
     elf_path: str
     flops: int  # 2 x MACs of every conv / matmul / gemm (forward and backward)
+    profile: list[CallProfile] | None = None  # per call, in order (profile=True)
 
     @property
     def flop_per_cycle(self) -> float:
         return self.flops / max(1, self.counters.get("cycles", 0))
+
+
+# kernel kinds (`tdopt.kernel`) whose multiply-accumulates count as FLOPs: the
+# design's convention (conv / matmul / gemm, forward and backward), the same
+# ops as train_stats.flops
+CONTRACTIONS = frozenset({"conv2d", "grad_conv2d_input", "grad_conv2d_weight", "matmul", "gemm"})
+
+
+def _generic_flops(g: GenericOp) -> int:
+    """2 x iterations of a linalg.generic whose body is a multiply-accumulate
+    (yield acc + a * b, acc an output's block argument); 0 otherwise. Usually
+    with a reduction iterator; a contraction over a unit dimension (a
+    batch-1 weight gradient) has none left and still counts."""
+    body = g.body.block
+    yielded = body.last_op
+    if not isinstance(yielded, YieldOp) or len(yielded.operands) != 1:
+        return 0
+    add = yielded.operands[0].owner
+    if not isinstance(add, arith.AddfOp):
+        return 0
+    outs = set(body.args[len(g.inputs) :])
+    lhs, rhs = add.lhs, add.rhs
+    if rhs in outs:
+        lhs, rhs = rhs, lhs
+    if lhs not in outs or not isinstance(rhs.owner, arith.MulfOp):
+        return 0
+    ranges: dict[int, int] = {}
+    for operand, amap in zip(g.operands, g.indexing_maps.data):
+        t = operand.type
+        if not isinstance(t, ShapedType):
+            continue
+        for size, expr in zip(t.get_shape(), amap.data.results):
+            if isinstance(expr, AffineDimExpr):
+                ranges[expr.position] = size
+    loops = len(g.iterator_types.data)
+    if len(ranges) != loops:
+        raise ValueError(f"cannot find the loop ranges of a linalg.generic ({loops} loops)")
+    iterations = 1
+    for size in ranges.values():
+        iterations *= size
+    return 2 * iterations
+
+
+def entry_calls(module: ModuleOp) -> list[CallProfile]:
+    """The kernel calls and tiled calls of the entry function(s) at the
+    linalg level, in the order `convert-entry-to-riscv{profile=true}`
+    numbers them: callee, op kind, FLOPs and DMA bytes (cycles 0)."""
+    from xdsl.dialects import func
+
+    from tdopt.dialects.tier import IN, OUT, TiledCallOp
+
+    kernels = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
+    calls: list[CallProfile] = []
+    for f in list(kernels.values()):
+        if "tdopt.entry" not in f.attributes:
+            continue
+        for op in f.body.block.ops:
+            if not isinstance(op, (func.CallOp, TiledCallOp)):
+                continue
+            callee = op.callee.string_value()
+            k = kernels[callee]
+            kind = k.attributes.get("tdopt.kernel")
+            kind_name = kind.data if isinstance(kind, StringAttr) else callee
+            per_tile = 0
+            if kind_name in CONTRACTIONS:
+                per_tile = sum(_generic_flops(g) for g in k.walk() if isinstance(g, GenericOp))
+            if isinstance(op, TiledCallOp):
+                tiles = int(np.prod(op.grid_values()))
+                modes = op.operand_modes()
+                dma_in = sum(op.tile_bytes(i) for i, m in enumerate(modes) if m & IN) * tiles
+                dma_out = sum(op.tile_bytes(i) for i, m in enumerate(modes) if m & OUT) * tiles
+            else:
+                tiles, dma_in, dma_out = 1, 0, 0
+            calls.append(
+                CallProfile(
+                    callee, kind_name,
+                    isinstance(op, TiledCallOp), tiles, per_tile * tiles, dma_in, dma_out,
+                )
+            )
+    return calls
+
+
+def _profiled(spec: str) -> str:
+    """A -p pipeline with `convert-entry-to-riscv` replaced by its profiling form."""
+    passes = spec.split(",")
+    if ENTRY_PASS not in passes:
+        raise ValueError(f"no {ENTRY_PASS} in the pipeline")
+    return ",".join(f"{p}{{profile=true}}" if p == ENTRY_PASS else p for p in passes)
+
+
+ENTRY_PASS = "convert-entry-to-riscv"
 
 
 def run_on_rtl(
@@ -41,9 +163,12 @@ def run_on_rtl(
     workdir: str | None = None,
     parallel: bool | None = None,
     tile_l1: bool = False,
+    profile: bool = False,
 ) -> RtlResult:
     """`tile_l1`: keep the tensors in L2 and run every kernel tile by tile
-    through the L1 (`l1` bytes) with double-buffered DMA."""
+    through the L1 (`l1` bytes) with double-buffered DMA. `profile`: read
+    the cycle counter around every kernel call of the entry and return, per
+    call, its cycles, FLOPs and DMA bytes in `RtlResult.profile`."""
     from tdopt.runtime.cluster import run_elf
     from tdopt.runtime.toolchain import assemble_and_link
 
@@ -63,7 +188,23 @@ def run_on_rtl(
     from tdopt.runtime.cluster import parse_size
 
     tile_bytes = parse_size(l1) if tile_l1 else None
-    asm, symbols = compile_to_asm(ctx, module, parallel=parallel, tile_l1=tile_bytes)
+    calls: list[CallProfile] | None = None
+    if profile:
+        # compile_to_asm split in two (same pipelines), to see the calls at
+        # the linalg level and to profile the entry
+        from xdsl.dialects.riscv import print_assembly
+
+        from tdopt.lowering.pipeline import program_symbols, run_pipeline, to_linalg, to_riscv
+
+        run_pipeline(ctx, module, to_linalg(tile_bytes))
+        symbols = program_symbols(module)
+        calls = entry_calls(module)
+        run_pipeline(ctx, module, _profiled(to_riscv(parallel)))
+        stream = io.StringIO()
+        print_assembly(module, stream)
+        asm = stream.getvalue()
+    else:
+        asm, symbols = compile_to_asm(ctx, module, parallel=parallel, tile_l1=tile_bytes)
     work = workdir or tempfile.mkdtemp(prefix="tdrun-rtl-")
     asm_path = os.path.join(work, "step.s")
     with open(asm_path, "w") as fh:
@@ -82,7 +223,7 @@ def run_on_rtl(
         elf,
         cores=cores,
         l1_size=l1,
-        read_symbols=[sym for sym, _ in reads],
+        read_symbols=[sym for sym, _ in reads] + ([PROFILE_TABLE] if calls else []),
         write_symbols=writes,
         **kwargs,
     )
@@ -90,4 +231,9 @@ def run_on_rtl(
     for sym, tensor in reads:
         values = np.frombuffer(run.symbols[sym], dtype=np.float32)
         results[tensor] = values.reshape(shapes.get(tensor, values.shape)).copy()
-    return RtlResult(results, run.counters, run.output, asm_path, str(elf), total_flops)
+    if calls:
+        stamps = np.frombuffer(run.symbols[PROFILE_TABLE], dtype="<u4").reshape(-1, 2)
+        assert len(stamps) == len(calls), "profile table and entry calls differ"
+        for c, (before, after) in zip(calls, stamps):
+            c.cycles = int((int(after) - int(before)) % (1 << 32))  # low 32 bits wrap
+    return RtlResult(results, run.counters, run.output, asm_path, str(elf), total_flops, calls)

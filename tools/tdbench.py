@@ -1,12 +1,16 @@
 """`tdbench`: compile and run a table of training steps on the cluster RTL,
 check each against the reference interpreter, then print its figures.
 
-    tdbench [--rows NAME[,NAME...]] [--cores N] [--csv OUT.csv] [--list]
+    tdbench [--rows NAME[,NAME...]] [--cores N] [--tile-l1 SIZE|none] [--csv OUT.csv]
+            [--plot OUT.png] [--profile-csv OUT.csv] [--list] [--quick]
 
 A row whose RTL results differ from the reference interpreter is reported as
 a mismatch (exit status 1) and its figures are not printed. Cycle counts
 assume ideal single-cycle instruction fetch. FLOPs follow the design brief:
-2 x MACs of every conv / matmul / gemm, forward and backward.
+2 x MACs of every conv / matmul / gemm, forward and backward. By default 8
+cores run every kernel tile by tile through a 128 KiB L1 (`--tile-l1`).
+`--plot` profiles each kernel call (cycle counter around it) and draws a
+roofline: FLOP/cycle against FLOP per DMA byte.
 """
 
 from __future__ import annotations
@@ -116,13 +120,46 @@ ROWS = [
     Row("cct2/lora-last", "cct2-lora1", SGD, "corpus CCT2, LoRA rank 4 on the last block (CCT2_LoRA1)", long=True),
 ]
 
+TIERS = ("l1", "l2", "l3")
+# DMA bytes per tier pair: CSV column -> counter (docs/cluster.md, Counters)
+DMA_PAIRS = {
+    f"DMA {s.upper()}>{d.upper()}": f"dma.{s}_to_{d}.bytes" for s in TIERS for d in TIERS
+}
+# CSV columns (the first ones as before, for scripts that read them by position)
 COLUMNS = [
     "row", "FLOPs", "cycles", "FLOP/cycle", "utilisation", "cycles/image",
-    "L1 bytes", "L2 bytes", "L3 bytes", "DMA bytes", "trainable", "gradients",
+    "L1 bytes", "L2 bytes", "L3 bytes", *DMA_PAIRS, "trainable", "gradients",
+    "strategy", "model",
+]
+WIDTH = {"row": 22, "strategy": 16, "utilisation": 11, "L3 bytes": 8}
+PEAK_FLOP_PER_CYCLE = 16  # 8 cores x one fmadd.s (2 FLOPs) per cycle
+DMA_BYTES_PER_CYCLE = 8  # the L2 <-> L1 DMA port
+PROFILE_COLUMNS = [
+    "row", "call", "callee", "kind", "tiled", "tiles", "cycles", "FLOPs", "FLOP/cycle",
+    "DMA in", "DMA out", "FLOP/byte",
 ]
 
 
-def run_row(row: Row, work: str, cores: int) -> dict[str, object]:
+def short_strategy(strategy: str) -> str:
+    """A row's training passes, short: "forward", "full backprop",
+    "finetune last=2", "lora rank=2"."""
+    if not strategy:
+        return "forward"
+    parts = [
+        p for p in strategy.split(",") if not p.startswith(("train-autodiff", "train-sgd"))
+    ]
+    if not parts:
+        return "full backprop"
+    return ", ".join(p.removeprefix("train-").replace("{", " ").replace("}", "") for p in parts)
+
+
+def run_row(
+    row: Row, work: str, cores: int, tile_l1: str | int | None = None, profile: bool = False
+) -> dict[str, object]:
+    """Compile, run on the RTL, check against the reference interpreter.
+    `tile_l1`: the L1 size kernels are tiled through (None: the static
+    L1/L2 placement, 128 KiB L1); `profile`: also per-call cycles, FLOPs
+    and DMA bytes, under the key "calls" (a list of CallProfile)."""
     from tdopt.dialects.weights import absolutize_weights, load_weights
     from tdopt.interpreter.reference import find_function, run_function
     from tdopt.lowering.pipeline import run_pipeline
@@ -144,43 +181,214 @@ def run_row(row: Row, work: str, cores: int) -> dict[str, object]:
     weights = load_weights(module, os.path.dirname(path))
     expected = run_function(module, inputs, weights)
     batch = next(iter(inputs.values())).shape[0]
-    run = run_on_rtl(ctx, module, inputs, cores=cores, max_cycles=400_000_000)
+    run = run_on_rtl(
+        ctx, module, inputs, cores=cores, max_cycles=400_000_000,
+        l1=tile_l1 or "128k", tile_l1=tile_l1 is not None, profile=profile,
+    )
     for name, want in expected.items():
         if not np.allclose(run.results[name], want, rtol=1e-4, atol=1e-4):
             diff = float(np.abs(run.results[name] - want).max())
             raise AssertionError(f"{row.name}: {name} differs from the reference (max |diff| {diff:.3g})")
     cycles = run.counters["cycles"]
-    dma = sum(v for k, v in run.counters.items() if k.startswith("dma.") and k.endswith(".bytes"))
     attrs = module.attributes
 
     def tier_bytes(key: str) -> int:
         attr = attrs.get(key)
         return attr.value.data if attr is not None else 0  # type: ignore[attr-defined]
 
-    return {
+    out: dict[str, object] = {
         "row": row.name,
+        "model": row.model,
+        "strategy": row.strategy,
         "FLOPs": run.flops,
         "cycles": cycles,
         "FLOP/cycle": round(run.flops / cycles, 4),
-        "utilisation": f"{run.flops / cycles / 16:.2%}",
+        "utilisation": f"{run.flops / cycles / PEAK_FLOP_PER_CYCLE:.2%}",
         "cycles/image": cycles // max(1, batch) if row.strategy else "-",
-        "L1 bytes": tier_bytes("tdopt.l1_bytes"),
+        # peak bytes per tier of the static plan; L1 with the tile buffers
+        "L1 bytes": tier_bytes("tdopt.l1_bytes") + tier_bytes("tdopt.tiles_bytes"),
         "L2 bytes": tier_bytes("tdopt.l2_bytes"),
         "L3 bytes": 0,
-        "DMA bytes": dma,
         "trainable": stats.trainable if stats else 0,
         "gradients": stats.gradient_elements if stats else 0,
     }
+    for column, counter in DMA_PAIRS.items():
+        out[column] = run.counters.get(counter, 0)
+    if profile:
+        out["calls"] = run.profile or []
+    return out
+
+
+def dma_bytes(r: dict[str, object]) -> int:
+    return sum(int(r[c]) for c in DMA_PAIRS)  # type: ignore[call-overload]
+
+
+def tile_l1_size(text: str) -> int | None:
+    """--tile-l1: 64k, 128k, 256k or their bytes; none = no tiling."""
+    from tdopt.runtime.cluster import L1_SIZES, parse_size
+
+    if text.strip().lower() == "none":
+        return None
+    try:
+        size = parse_size(text)
+    except ValueError:
+        size = -1
+    if size not in L1_SIZES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an L1 size: use 64k, 128k, 256k (or 65536, 131072, 262144), "
+            "or none for no tiling"
+        )
+    return size
+
+
+def _kib(n: int) -> str:
+    return f"{n // 1024} KiB"
+
+
+def header(cores: int, tile_l1: int | None) -> str:
+    where = (
+        f"every kernel tiled through a {_kib(tile_l1)} L1 (double-buffered DMA from L2)"
+        if tile_l1 is not None
+        else "no tiling: data placed statically in a 128 KiB L1 and L2"
+    )
+    return (
+        f"tdbench: {cores} core{'s' if cores > 1 else ''}, {where}; "
+        "cycles assume ideal single-cycle instruction fetch; "
+        f"utilisation = FLOP/cycle / {PEAK_FLOP_PER_CYCLE}"
+    )
+
+
+def format_table(results: list[dict[str, object]], failed: list[tuple[str, str]]) -> str:
+    """The table: the DMA columns of the tier pairs that moved bytes in some row."""
+    dma = [c for c in DMA_PAIRS if any(r[c] for r in results)]
+    columns = [
+        "row", "strategy", "FLOPs", "cycles", "FLOP/cycle", "utilisation", "cycles/image",
+        "L1 bytes", "L2 bytes", "L3 bytes", *dma, "trainable", "gradients",
+    ]
+
+    def cell(c: str, v: object, i: int) -> str:
+        w = WIDTH.get(c, max(10, len(c)))
+        return f"{v!s:<{w}}" if i < 2 else f"{v!s:>{w}}"
+
+    lines = ["  ".join(cell(c, c, i) for i, c in enumerate(columns))]
+    for r in results:
+        shown = dict(r, strategy=short_strategy(str(r["strategy"])))
+        lines.append("  ".join(cell(c, shown[c], i) for i, c in enumerate(columns)))
+    for name, message in failed:
+        lines.append(f"{name:<{WIDTH['row']}}  FAILED: {message}")
+    return "\n".join(lines)
+
+
+def write_profile_csv(path: str, results: list[dict[str, object]]) -> None:
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=PROFILE_COLUMNS)
+        w.writeheader()
+        for r in results:
+            for i, c in enumerate(r.get("calls", [])):  # type: ignore[arg-type]
+                w.writerow({
+                    "row": r["row"], "call": i, "callee": c.callee, "kind": c.kind,
+                    "tiled": int(c.tiled), "tiles": c.tiles, "cycles": c.cycles,
+                    "FLOPs": c.flops, "FLOP/cycle": round(c.flop_per_cycle, 4),
+                    "DMA in": c.dma_in, "DMA out": c.dma_out,
+                    "FLOP/byte": round(c.flops / c.dma_bytes, 4) if c.dma_bytes else "",
+                })
+
+
+def plot_roofline(path: str, results: list[dict[str, object]], title: str) -> None:
+    """Log-log roofline: x = FLOP per DMA byte, y = FLOP/cycle; one point
+    per profiled contraction call (colour: op kind, marker: row) and one
+    star per row for the whole step. Calls without DMA (operands resident
+    in L1) have no intensity: drawn as open markers at the right edge."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    markers = ["o", "s", "^", "D", "v", "P", "X", "h"]
+    kinds = sorted({c.kind for r in results for c in r.get("calls", []) if c.flops})  # type: ignore[attr-defined]
+    colour = {k: f"C{i % 10}" for i, k in enumerate(kinds)}
+    points = []  # (row index, kind or None, intensity or None, FLOP/cycle)
+    for i, r in enumerate(results):
+        for c in r.get("calls", []):  # type: ignore[attr-defined]
+            if c.flops:
+                x = c.flops / c.dma_bytes if c.dma_bytes else None
+                points.append((i, c.kind, x, c.flop_per_cycle))
+        total = dma_bytes(r)
+        points.append((i, None, int(r["FLOPs"]) / total if total else None, float(r["FLOP/cycle"])))  # type: ignore[call-overload]
+    xs = [p[2] for p in points if p[2]]
+    ys = [p[3] for p in points if p[3] > 0] + [PEAK_FLOP_PER_CYCLE]
+    lo = min(xs + [PEAK_FLOP_PER_CYCLE / DMA_BYTES_PER_CYCLE]) / 4
+    hi = max(xs + [PEAK_FLOP_PER_CYCLE / DMA_BYTES_PER_CYCLE]) * 4
+    edge = hi / 1.6  # where the calls without DMA are drawn
+
+    fig, ax = plt.subplots(figsize=(9, 6))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    grid = np.geomspace(lo, hi, 200)
+    ax.plot(grid, np.minimum(PEAK_FLOP_PER_CYCLE, DMA_BYTES_PER_CYCLE * grid), "k-", lw=1.5)
+    ax.axhline(PEAK_FLOP_PER_CYCLE, color="k", ls=":", lw=0.8)
+    ax.text(hi / 1.1, PEAK_FLOP_PER_CYCLE * 1.08, f"compute {PEAK_FLOP_PER_CYCLE} FLOP/cycle "
+            "(8 cores x fmadd.s)", ha="right", va="bottom", fontsize=8)
+    ax.text(lo * 1.3, DMA_BYTES_PER_CYCLE * lo * 1.6, f"DMA {DMA_BYTES_PER_CYCLE} B/cycle "
+            "(L2<->L1)", rotation=30, fontsize=8, rotation_mode="anchor")
+    for i, kind, x, y in points:
+        m = markers[i % len(markers)]
+        if kind is None:  # the whole step
+            ax.plot(x or edge, y, marker="*", ms=16, mfc="gold" if x else "none", mec="k",
+                    ls="none", zorder=3)
+            ax.annotate(str(results[i]["row"]), (x or edge, y), textcoords="offset points",
+                        xytext=(8, 4), fontsize=8)
+        else:
+            ax.plot(x or edge, y, marker=m, ms=6, ls="none", alpha=0.8, zorder=2,
+                    mfc=colour[kind] if x else "none", mec=colour[kind])
+    if any(p[2] is None for p in points):
+        ax.axvline(edge, color="grey", ls="--", lw=0.6)
+        ax.text(edge * 1.05, min(ys) / 3 * 1.1, "no DMA\n(in L1)", fontsize=7, color="grey")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(min(ys) / 3, PEAK_FLOP_PER_CYCLE * 3)
+    for axis in (ax.xaxis, ax.yaxis):  # plain numbers at the powers of two
+        axis.set_major_locator(LogLocator(base=2))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("arithmetic intensity [FLOP / DMA byte]")
+    ax.set_ylabel("FLOP / cycle")
+    ax.set_title(title, fontsize=9)
+    handles = [Line2D([], [], color=colour[k], marker="o", ls="none", label=k) for k in kinds]
+    handles += [
+        Line2D([], [], color="k", marker=markers[i % len(markers)], ls="none", mfc="none",
+               label=str(r["row"]))
+        for i, r in enumerate(results)
+    ]
+    handles.append(Line2D([], [], color="k", marker="*", mfc="gold", ms=12, ls="none",
+                          label="whole step"))
+    ax.legend(handles=handles, fontsize=7, loc="lower right")
+    ax.grid(True, which="both", lw=0.3, alpha=0.5)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="tdbench", description=__doc__.splitlines()[0])
     p.add_argument("--rows", help="comma-separated row names (default: all)")
-    p.add_argument("--cores", type=int, default=1, help="cluster cores (1..8, default 1)")
-    p.add_argument("--csv", help="also write the table to this CSV file")
+    p.add_argument("--cores", type=int, default=8, help="cluster cores (1..8, default 8)")
+    p.add_argument(
+        "--tile-l1", type=tile_l1_size, default=128 * 1024, metavar="SIZE",
+        help="tile every kernel through an L1 of SIZE (64k, 128k, 256k; default 128k) "
+        "with double-buffered DMA; none: static L1/L2 placement, no tiling",
+    )
+    p.add_argument("--csv", help="also write the table to this CSV file (all nine DMA pairs)")
+    p.add_argument("--plot", metavar="OUT.png",
+                   help="profile every kernel call and draw a roofline to this file")
+    p.add_argument("--profile-csv", metavar="OUT.csv",
+                   help="profile every kernel call and write the per-call figures here")
     p.add_argument("--list", action="store_true", help="list the rows and exit")
     p.add_argument("--quick", action="store_true", help="skip the long rows (corpus CCT2)")
     args = p.parse_args(argv)
+    if not 1 <= args.cores <= 8:
+        p.error(f"argument --cores: the cluster has 1 to 8 cores, not {args.cores}")
     if args.list:
         for r in ROWS:
             print(f"{r.name:<24} {r.description}{'  [long]' if r.long else ''}")
@@ -193,25 +401,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: unknown rows {', '.join(unknown)} (see tdbench --list)", file=sys.stderr)
             return 2
         rows = [r for r in ROWS if r.name in wanted]
-    print("tdbench: cycles assume ideal single-cycle instruction fetch; "
-          f"{args.cores} core(s), data placed statically in L1/L2 (no tiling or DMA yet)")
-    print("  ".join(f"{c:>13}" if i else f"{c:<22}" for i, c in enumerate(COLUMNS)))
-    results, failed = [], 0
+    profile = bool(args.plot or args.profile_csv)
+    print(header(args.cores, args.tile_l1)
+          + ("; profiled: cycle-counter reads around every kernel call" if profile else ""),
+          flush=True)
+    results: list[dict[str, object]] = []
+    failed: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="tdbench-") as work:
-        for row in rows:
+        for n, row in enumerate(rows, 1):
+            print(f"[{n}/{len(rows)}] {row.name} ...", file=sys.stderr, flush=True)
             try:
-                r = run_row(row, work, args.cores)
+                r = run_row(row, work, args.cores, args.tile_l1, profile=profile)
             except Exception as e:  # a failed row is reported, the others still run
-                failed += 1
-                print(f"{row.name:<22}  FAILED: {str(e).splitlines()[0] if str(e) else type(e).__name__}")
+                failed.append((row.name, str(e).splitlines()[0] if str(e) else type(e).__name__))
                 continue
             results.append(r)
-            print("  ".join(f"{r[c]!s:>13}" if i else f"{r[c]!s:<22}" for i, c in enumerate(COLUMNS)), flush=True)
+    print(format_table(results, failed), flush=True)
     if args.csv:
         with open(args.csv, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=COLUMNS)
+            w = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
             w.writeheader()
             w.writerows(results)
+    if args.profile_csv:
+        write_profile_csv(args.profile_csv, results)
+    if args.plot and results:
+        where = (f"kernels tiled through a {_kib(args.tile_l1)} L1" if args.tile_l1
+                 else "no tiling (static L1/L2)")
+        plot_roofline(args.plot, results, f"tdbench roofline: {args.cores} cores, {where}")
     return 1 if failed else 0
 
 

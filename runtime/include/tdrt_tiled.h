@@ -11,7 +11,7 @@
 #define TDRT_TILE_OUT 2u       /* operand mode: copy L1 -> home after the kernel */
 
 struct tdrt_tiled_operand {
-    uint32_t mode;         /* TDRT_TILE_IN | TDRT_TILE_OUT */
+    uint32_t mode;         /* TDRT_TILE_IN | TDRT_TILE_OUT; 0: resident, l1[] = home */
     uint32_t home;         /* address of tile (0, 0, 0) in its home tier */
     uint32_t l1[2];        /* the two L1 buffers (double buffering) */
     uint32_t step[3];      /* home bytes between neighbouring tiles, per grid dimension */

@@ -1,0 +1,41 @@
+// tier.tiled_call round-trips, and its verifier rejects inconsistent tilings
+// with a located message.
+// RUN: tdopt %s --split-input-file --verify-diagnostics | filecheck %s --check-prefix=RT
+// RUN: tdopt %s --split-input-file --verify-diagnostics | filecheck %s
+
+// RT-LABEL: func.func @ok
+// RT: tier.tiled_call @k(%a, %b) {grid = array<i64: 4, 1, 1>, modes = array<i64: 1, 2>, steps = [array<i64: 64, 0, 0>, array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>, array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 128, 64, 192>} : memref<64xf32>, memref<64xf32>
+func.func @ok(%a: memref<64xf32>, %b: memref<64xf32>) {
+  tier.tiled_call @k(%a, %b) {grid = array<i64: 4, 1, 1>, modes = array<i64: 1, 2>, steps = [array<i64: 64, 0, 0>, array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>, array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 128, 64, 192>} : memref<64xf32>, memref<64xf32>
+  func.return
+}
+// -----
+func.func @grid(%a: memref<64xf32>) {
+  // CHECK: tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: grid must be 3 tile counts >= 1, got [4, 0, 1]
+  tier.tiled_call @k(%a) {grid = array<i64: 4, 0, 1>, modes = array<i64: 1>, steps = [array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 64>} : memref<64xf32>
+  func.return
+}
+// -----
+func.func @mode(%a: memref<64xf32>) {
+  // CHECK: tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: operand 0 has mode 4; expected 0 (resident), 1 (in), 2 (out) or 3 (in and out)
+  tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 4>, steps = [array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 64>} : memref<64xf32>
+  func.return
+}
+// -----
+func.func @count(%a: memref<64xf32>) {
+  // CHECK: tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: boxes has 2 entries for 1 operands
+  tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 1>, steps = [array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>, array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 64>} : memref<64xf32>
+  func.return
+}
+// -----
+func.func @rows(%a: memref<64xf32>) {
+  // CHECK: tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: box of operand 0 has overlapping rows: [64, 2, 32, 1, 128]
+  tier.tiled_call @k(%a) {grid = array<i64: 2, 1, 1>, modes = array<i64: 1>, steps = [array<i64: 128, 0, 0>], boxes = [array<i64: 64, 2, 32, 1, 128>], l1_offsets = array<i64: 0, 128>} : memref<64xf32>
+  func.return
+}
+// -----
+func.func @align(%a: memref<64xf32>) {
+  // CHECK: tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: L1 buffers of operand 0 must be at word-aligned offsets >= 0
+  tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 1>, steps = [array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 66>} : memref<64xf32>
+  func.return
+}
