@@ -69,6 +69,12 @@ TO_ASM = f"{TO_LINALG},{TO_RISCV}"
 # per-core stacks at the top of L1 (runtime/link.ld: __tdrt_stack_size = 1 KiB)
 STACK_BYTES = 1024
 MAX_CORES = 8
+# the cluster's L2 (runtime/link.ld); code, read-only data and the runtime
+# keep 256 KiB of it, the rest holds tensors (plan-memory's capacity)
+L2_SIZE = 2 * 1024 * 1024
+CODE_BYTES = 256 * 1024
+# L1 sizes the linker script and the RTL accept for tiled builds
+L1_RANGE = (16 * 1024, 256 * 1024)
 
 
 def tile_budget(l1_size: int) -> int:
@@ -77,18 +83,27 @@ def tile_budget(l1_size: int) -> int:
     return l1_size - MAX_CORES * STACK_BYTES
 
 
-def to_linalg(tile_l1: int | None = None, cores: int = MAX_CORES) -> str:
-    """TO_LINALG; with `tile_l1` (the L1 size in bytes), at most half of the
-    tile budget holds tensors in place (the activation arena and the
-    smallest tensors, by plan-memory) and every kernel with an operand
-    elsewhere runs tile by tile through the rest (`tier-tile-l1`)."""
-    if tile_l1 is None:
+def to_linalg(tile_l1: int | None = None, cores: int = MAX_CORES, l2: int = L2_SIZE) -> str:
+    """TO_LINALG for an L2 of `l2` bytes; with `tile_l1` (the L1 size in
+    bytes), at most half of the tile budget holds tensors in place (the
+    activation arena and the smallest tensors, by plan-memory) and every
+    kernel with an operand elsewhere runs tile by tile through the rest
+    (`tier-tile-l1`), keeping a loop of `cores` iterations per tile where it
+    can."""
+    if tile_l1 is None and l2 == L2_SIZE:
         return TO_LINALG
-    budget = tile_budget(tile_l1)
-    return (
-        f"train-schedule-updates,convert-train-to-linalg,plan-memory{{l1_budget={budget // 2}}},"
-        f"tier-tile-l1{{budget={budget} cores={cores}}}"
-    )
+    options = [f"capacity={l2 - CODE_BYTES}"]
+    if tile_l1 is not None:
+        options.append(f"l1_budget={tile_budget(tile_l1) // 2}")
+    steps = [
+        "train-schedule-updates",
+        "convert-train-to-linalg",
+        "plan-memory{" + " ".join(options) + "}",
+    ]
+    if tile_l1 is not None:
+        steps.append(f"tier-tile-l1{{budget={tile_budget(tile_l1)} cores={cores}}}")
+    return ",".join(steps)
+
 
 CLUSTER_PASSES = ("cluster-mark-parallel", "cluster-parallelize")
 

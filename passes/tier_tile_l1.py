@@ -28,7 +28,9 @@ its plain call and works on its home tier directly; it is marked
 their plain call.
 
 The module gets the tile area `__tdopt_tiles` (in L1, the largest double
-buffered working set) and `tdopt.tiles_bytes`.
+buffered working set) and the attributes `tdopt.tiles_bytes`,
+`tdopt.tiled_calls` and `tdopt.dma_in_bytes` / `tdopt.dma_out_bytes` (what
+the tile copies move per step, home -> L1 and L1 -> home).
 """
 
 from __future__ import annotations
@@ -349,7 +351,7 @@ class TierTileL1Pass(ModulePass):
         budget = self.budget - (static_l1.value.data if isinstance(static_l1, IntegerAttr) else 0)
         tile_kernels: dict[tuple[str, tuple[int, ...]], str] = {}
         used: set[str] = set()
-        peak = 0
+        peak = dma_in = dma_out = n_tiled = 0
         entries = [f for f in op.ops if isinstance(f, func.FuncOp) and "tdopt.entry" in f.attributes]
         for entry in entries:
             for call in [c for c in entry.body.block.ops if isinstance(c, func.CallOp)]:
@@ -393,6 +395,12 @@ class TierTileL1Pass(ModulePass):
                     tile_kernels[key] = tname
                 tiled, ws = _tiled_call(call, tile_kernels[key], roots, accesses, resident, plan)
                 peak = max(peak, ws)
+                tiles = math.prod(tiled.grid_values())
+                for k, mode in enumerate(tiled.operand_modes()):
+                    moved = tiles * tiled.tile_bytes(k)
+                    dma_in += moved if mode & IN else 0
+                    dma_out += moved if mode & OUT else 0
+                n_tiled += 1
                 call.parent_block().insert_op_before(tiled, call)  # type: ignore[union-attr]
                 call.detach()
                 call.erase()
@@ -411,6 +419,10 @@ class TierTileL1Pass(ModulePass):
             assert first is not None
             op.body.block.insert_op_before(area, first)
         op.attributes["tdopt.tiles_bytes"] = IntegerAttr(peak, i64)
+        op.attributes["tdopt.tiled_calls"] = IntegerAttr(n_tiled, i64)
+        # bytes the tile copies move per step, home tier -> L1 and back
+        op.attributes["tdopt.dma_in_bytes"] = IntegerAttr(dma_in, i64)
+        op.attributes["tdopt.dma_out_bytes"] = IntegerAttr(dma_out, i64)
 
 
 def _in_l1(v: SSAValue, tiers: dict[str, object]) -> bool:
@@ -441,13 +453,12 @@ def _tile_kernel(
     ]
     block = Block(arg_types=types)
     n_in = len(g.inputs)
-    clone = g.clone()
     new = linalg_ops.GenericOp(
         list(block.args[:n_in]),
         list(block.args[n_in:]),
-        clone.detach_region(clone.body),
-        clone.indexing_maps,
-        clone.iterator_types,
+        g.body.clone(),
+        g.indexing_maps,
+        g.iterator_types,
     )
     block.add_op(new)
     block.add_op(func.ReturnOp())

@@ -31,6 +31,9 @@ def module_stats(module: ModuleOp) -> list[str]:
         "tdopt.arena_bytes": "activation arena (peak)",
         "tdopt.l1_bytes": "placed in L1",
         "tdopt.l2_bytes": "placed in L2",
+        "tdopt.tiles_bytes": "L1 tile buffers (both copies, peak)",
+        "tdopt.dma_in_bytes": "DMA per step, home -> L1",
+        "tdopt.dma_out_bytes": "DMA per step, L1 -> home",
     }
     for key, label in labels.items():
         attr = module.attributes.get(key)
@@ -39,6 +42,9 @@ def module_stats(module: ModuleOp) -> list[str]:
     kernels = [f for f in module.walk() if "tdopt.kernel" in getattr(f, "attributes", {})]
     if kernels:
         lines.append(f"kernels: {len(kernels)}")
+    tiled = module.attributes.get("tdopt.tiled_calls")
+    if isinstance(tiled, IntegerAttr):
+        lines.append(f"tiled kernel calls: {tiled.value.data}")
     return lines
 
 

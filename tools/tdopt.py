@@ -75,6 +75,27 @@ class TdoptMain(xDSLOptMain):
             "--lr", type=float, default=0.01, help="SGD learning rate of the presets "
             "(default 0.01, the TrainDeeploy setting)"
         )
+        presets.add_argument(
+            "--tile-l1",
+            metavar="SIZE",
+            help="keep the tensors in L2 and run every kernel tile by tile through an "
+            "L1 of SIZE (64k, 128k, 256k or bytes; 8 KiB of it are the core stacks) "
+            "with double-buffered DMA; implies --emit=asm unless --emit=linalg",
+        )
+        presets.add_argument(
+            "--cores",
+            type=int,
+            default=8,
+            metavar="N",
+            help="cluster cores the kernels are split over (1..8, default 8; 1 runs "
+            "every kernel on core 0 alone)",
+        )
+        presets.add_argument(
+            "--l2",
+            metavar="SIZE",
+            default="2m",
+            help="L2 size (default 2m, the cluster's; 256 KiB of it hold the code)",
+        )
         arg_parser.add_argument(
             "--stats",
             action="store_true",
@@ -113,14 +134,21 @@ class TdoptMain(xDSLOptMain):
     def preset_pipeline(self) -> str:
         """The -p pipeline, or the one the preset flags expand to."""
         a = self.args
-        uses_presets = a.lora is not None or a.finetune is not None or a.emit != "train"
+        lowering_flags = a.tile_l1 is not None or a.cores != 8 or a.l2 != "2m"
+        uses_presets = (
+            a.lora is not None or a.finetune is not None or a.emit != "train" or lowering_flags
+        )
         if not uses_presets:
             return a.passes
         if a.passes:
             raise Diagnostic(
-                "-p cannot be combined with --lora, --finetune or --emit; "
-                "write the whole pipeline with -p instead"
+                "-p cannot be combined with --lora, --finetune, --emit, --tile-l1, "
+                "--cores or --l2; write the whole pipeline with -p instead"
             )
+        if a.tile_l1 is not None and a.emit == "train":
+            a.emit = "asm"
+        if lowering_flags and a.emit == "train":
+            raise Diagnostic("--cores and --l2 apply to --emit=linalg or --emit=asm")
         if a.lora is not None and a.finetune is not None:
             raise Diagnostic("choose one of --lora and --finetune")
         steps: list[str] = []
@@ -137,11 +165,14 @@ class TdoptMain(xDSLOptMain):
             steps.append("train-autodiff")
             steps.append(f"train-sgd{{lr={a.lr}}}")
         if a.emit in ("linalg", "asm"):
-            from tdopt.lowering.pipeline import TO_LINALG, TO_RISCV
+            from tdopt.lowering.pipeline import to_linalg, to_riscv
 
-            steps.append(TO_LINALG)
+            tile_l1, l2 = _lowering_sizes(a.tile_l1, a.l2)
+            if not 1 <= a.cores <= 8:
+                raise Diagnostic(f"--cores must be 1 to 8, got {a.cores}")
+            steps.append(to_linalg(tile_l1, a.cores, l2))
             if a.emit == "asm":
-                steps.append(TO_RISCV)
+                steps.append(to_riscv(parallel=a.cores > 1))
                 if a.target == "mlir":
                     a.target = "riscv-asm"
         return ",".join(steps)
@@ -220,6 +251,37 @@ class TdoptMain(xDSLOptMain):
             with open(self.args.output_file, "w") as fh:
                 fh.write(out.getvalue())  # type: ignore[attr-defined]
         return 0
+
+
+def _lowering_sizes(tile_l1: str | None, l2: str) -> tuple[int | None, int]:
+    """--tile-l1 and --l2 in bytes, checked against what the cluster has."""
+    from tdopt.lowering.pipeline import CODE_BYTES, L1_RANGE, L2_SIZE
+    from tdopt.runtime.cluster import parse_size
+
+    def size(flag: str, text: str) -> int:
+        try:
+            return parse_size(text)
+        except ValueError:
+            raise Diagnostic(
+                f"{flag}: not a size: {text!r} (expected e.g. 64k, 128k, 2m or a byte count)"
+            ) from None
+
+    l1 = None
+    if tile_l1 is not None:
+        l1 = size("--tile-l1", tile_l1)
+        lo, hi = L1_RANGE
+        if not lo <= l1 <= hi:
+            raise Diagnostic(
+                f"--tile-l1 {tile_l1}: the cluster's L1 is {lo // 1024} KiB to {hi // 1024} KiB "
+                f"(got {l1} bytes)"
+            )
+    l2_bytes = size("--l2", l2)
+    if not CODE_BYTES < l2_bytes <= L2_SIZE:
+        raise Diagnostic(
+            f"--l2 {l2}: must exceed the {CODE_BYTES // 1024} KiB kept for code and be at "
+            f"most the cluster's {L2_SIZE // 1024 // 1024} MiB"
+        )
+    return l1, l2_bytes
 
 
 def _pad(text: str, line_offset: int) -> str:
