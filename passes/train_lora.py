@@ -14,10 +14,14 @@ Other parameters keep their trainable flag, so `train-finetune` before
 
 `targets` are names or globs of the weight parameters (quote globs:
 `targets="*attn*"`); each must match at least one eligible weight. By
-default every eligible linear layer gets an adapter except the last one in
-program order (the classifier head) and those where a rank-`rank` adapter
-would not be low-rank (rank >= min(in, out), e.g. a 128 -> 1 pooling
-projection).
+default the linear layers of the last block get adapters (`blocks=last`,
+TrainDeeploy's setting), or of every block (`blocks=all`): the eligible
+layers except the last one in program order (the classifier head) and those
+where a rank-`rank` adapter would not be low-rank (rank >= min(in, out),
+e.g. a 128 -> 1 pooling projection); with `blocks=last`, of those whose
+weight name carries a block index (`blocks_1_`, `blocks.1.`, `layers.3.`,
+`encoder_2_`, ...) only the highest index is kept. A model without block
+indices in its names is one block.
 
 The adapter's `add` carries `train.lora = {base = "NAME", scale = s}` so
 that `train-lora-merge` can fold trained adapters back: W' = W + s (B A)
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,12 +101,28 @@ def linears(f: func.FuncOp) -> list[Linear]:
     return [lin for op in f.walk() if (lin := linear(op)) is not None]
 
 
-def choose(f: func.FuncOp, targets: tuple[str, ...], rank: int) -> list[Linear]:
+BLOCK_INDEX = re.compile(r"(?:^|[._])(?:blocks?|layers?|encoder)[._]?(\d+)(?:[._]|$)")
+
+
+def block_index(name: str) -> int | None:
+    """The block a parameter belongs to, from its name (None: no index)."""
+    m = BLOCK_INDEX.search(name)
+    return int(m.group(1)) if m else None
+
+
+def choose(
+    f: func.FuncOp, targets: tuple[str, ...], rank: int, blocks: str = "last"
+) -> list[Linear]:
     eligible = linears(f)
     if not targets:
         candidates = eligible[:-1]  # the last linear layer is the classifier head
         once = [lin for lin in candidates if sum(o.weight is lin.weight for o in eligible) == 1]
-        return [lin for lin in once if rank < min(lin.fan_in, lin.fan_out)]
+        useful = [lin for lin in once if rank < min(lin.fan_in, lin.fan_out)]
+        indices = [block_index(lin.weight.param_name) for lin in useful]
+        if blocks == "last" and any(i is not None for i in indices):
+            last = max(i for i in indices if i is not None)
+            return [lin for lin, i in zip(useful, indices) if i == last]
+        return useful
     chosen: list[Linear] = []
     names = [lin.weight.param_name for lin in eligible]
     for pattern in targets:
@@ -194,13 +215,18 @@ class TrainLoraPass(ModulePass):
     seed: int = 0
     function: str | None = None
 
+    blocks: str = "last"
+    """Without `targets`: adapt the last block's linear layers, or `all` blocks'."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.rank < 1:
             raise TrainPassError(f"{NAME}: rank must be a positive integer, got {self.rank}")
+        if self.blocks not in ("last", "all"):
+            raise TrainPassError(f"{NAME}: blocks must be 'last' or 'all', got '{self.blocks}'")
         if self.alpha is not None and not self.alpha > 0:
             raise TrainPassError(f"{NAME}: alpha must be positive, got {self.alpha}")
         f = the_function(NAME, op, self.function)
-        chosen = choose(f, self.targets, self.rank)
+        chosen = choose(f, self.targets, self.rank, self.blocks)
         if not chosen:
             raise TrainPassError(f"{NAME}: @{f.sym_name.data} has no linear layer to adapt", f)
         scale = (self.rank if self.alpha is None else self.alpha) / self.rank

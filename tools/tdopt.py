@@ -62,8 +62,8 @@ class TdoptMain(xDSLOptMain):
             const=4,
             type=int,
             metavar="RANK",
-            help="LoRA fine-tuning step: train-lora{rank=RANK (default 4)}, "
-            "train-autodiff, train-sgd",
+            help="LoRA fine-tuning step: train-lora{rank=RANK (default 4)} on the last "
+            "block's linear layers, train-autodiff, train-sgd",
         )
         presets.add_argument(
             "--finetune",
