@@ -5,6 +5,7 @@ to RISC-V assembly, as `-p` strings (so every stage stays inspectable with
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.dialects.builtin import ModuleOp
@@ -86,15 +87,16 @@ def tile_budget(l1_size: int) -> int:
 def to_linalg(tile_l1: int | None = None, cores: int = MAX_CORES, l2: int = L2_SIZE) -> str:
     """TO_LINALG for an L2 of `l2` bytes; with `tile_l1` (the L1 size in
     bytes), at most half of the tile budget holds tensors in place (the
-    activation arena and the smallest tensors, by plan-memory) and every
-    kernel with an operand elsewhere runs tile by tile through the rest
-    (`tier-tile-l1`), keeping a loop of `cores` iterations per tile where it
-    can."""
+    activation arena and the smallest tensors, by plan-memory), the least
+    used tensors move to L3 when L2 is too small, and every kernel with an
+    operand outside L1 runs tile by tile through the rest (`tier-tile-l1`),
+    keeping a loop of `cores` iterations per tile where it can."""
     if tile_l1 is None and l2 == L2_SIZE:
         return TO_LINALG
     options = [f"capacity={l2 - CODE_BYTES}"]
     if tile_l1 is not None:
-        options.append(f"l1_budget={tile_budget(tile_l1) // 2}")
+        # what does not fit L2 goes to L3: tiled kernels reach it by DMA
+        options += [f"l1_budget={tile_budget(tile_l1) // 2}", "spill_l3=true"]
     steps = [
         "train-schedule-updates",
         "convert-train-to-linalg",
@@ -108,11 +110,16 @@ def to_linalg(tile_l1: int | None = None, cores: int = MAX_CORES, l2: int = L2_S
 CLUSTER_PASSES = ("cluster-mark-parallel", "cluster-parallelize")
 
 
-def to_riscv(parallel: bool = True) -> str:
-    """TO_RISCV, or without the cluster passes: every kernel on core 0."""
-    if parallel:
-        return TO_RISCV
-    return ",".join(p for p in TO_RISCV.split(",") if p not in CLUSTER_PASSES)
+def to_riscv(parallel: bool = True, profile: bool = False) -> str:
+    """TO_RISCV, or without the cluster passes: every kernel on core 0.
+    `profile`: the entry reads the cycle counter around every kernel call."""
+    passes = [p for p in TO_RISCV.split(",") if parallel or p not in CLUSTER_PASSES]
+    if profile:
+        passes = [f"{p}{{profile=true}}" if p == ENTRY_PASS else p for p in passes]
+    return ",".join(passes)
+
+
+ENTRY_PASS = "convert-entry-to-riscv"
 
 
 @dataclass
@@ -154,17 +161,26 @@ def run_pipeline(ctx, module: ModuleOp, spec: str) -> None:
 
 
 def compile_to_asm(
-    ctx, module: ModuleOp, parallel: bool = True, tile_l1: int | None = None
+    ctx,
+    module: ModuleOp,
+    parallel: bool = True,
+    tile_l1: int | None = None,
+    l2: int = L2_SIZE,
+    profile: bool = False,
+    at_linalg: Callable[[ModuleOp], None] | None = None,
 ) -> tuple[str, list[SymbolInfo]]:
     """Compile a train module (in place) to assembly text; returns it with the
     program's tensor symbols. `parallel`: kernels split over the active
-    cores (read at run time), else all on core 0. `tile_l1`: tile every
-    kernel through an L1 of that many bytes (see `to_linalg`)."""
+    cores (read at run time), else all on core 0. `tile_l1`, `l2`: see
+    `to_linalg`; `profile`: see `to_riscv`. `at_linalg` sees the module
+    between the two levels."""
     from xdsl.dialects.riscv import print_assembly
 
-    run_pipeline(ctx, module, to_linalg(tile_l1))
+    run_pipeline(ctx, module, to_linalg(tile_l1, l2=l2))
     symbols = program_symbols(module)
-    run_pipeline(ctx, module, to_riscv(parallel))
+    if at_linalg is not None:
+        at_linalg(module)
+    run_pipeline(ctx, module, to_riscv(parallel, profile))
     stream = io.StringIO()
     print_assembly(module, stream)
     return stream.getvalue(), symbols

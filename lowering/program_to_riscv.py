@@ -41,7 +41,7 @@ from tdopt.dialects.rvx import AsmOp
 from tdopt.dialects.tier import RESIDENT, TiledCallOp
 from tdopt.dialects.train import numpy_from_dense
 from tdopt.passes.parallelize_kernels import PARALLEL
-from tdopt.passes.plan_memory import ARENA, OFFSET, byte_size
+from tdopt.passes.plan_memory import OFFSET, arena_of, byte_size
 from tdopt.passes.tier_tile_l1 import TILES
 
 SECTIONS = {"L1": ".l1", "L2": ".l2", "L3": ".l3"}
@@ -172,7 +172,7 @@ def _entry_body(
                 raise DiagnosticException(
                     "convert-entry-to-riscv needs planned buffers: run plan-memory first"
                 )
-            location[op.memref] = (ARENA, off.value.data)
+            location[op.memref] = (arena_of(op), off.value.data)
         elif isinstance(op, UnrealizedConversionCastOp):
             location[op.results[0]] = location[op.inputs[0]]
         elif isinstance(op, func.CallOp):

@@ -57,7 +57,7 @@ from xdsl.rewriter import InsertPoint
 from xdsl.builder import Builder
 from xdsl.utils.exceptions import PassFailedException
 
-from tdopt.passes.plan_memory import ARENA, OFFSET, byte_size
+from tdopt.passes.plan_memory import OFFSET, arena_of, byte_size
 
 KERNEL = "tdopt.kernel"
 PARALLEL = "tdopt.parallel"
@@ -202,7 +202,7 @@ def call_overlaps(module: ModuleOp) -> dict[str, dict[frozenset[int], str]]:
                 off = o.attributes.get(OFFSET)
                 size = byte_size(o.memref.type)
                 if isinstance(off, IntegerAttr):
-                    where[o.memref] = (ARENA, off.value.data, size)
+                    where[o.memref] = (arena_of(o), off.value.data, size)
                 else:
                     where[o.memref] = (o, 0, size)
             elif isinstance(o, UnrealizedConversionCastOp) and o.inputs[0] in where:

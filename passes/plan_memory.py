@@ -29,6 +29,8 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
 ARENA = "__tdopt_arena"
+ARENA_L3 = "__tdopt_arena_l3"  # buffers spilled to L3
+ARENA_ATTR = "tdopt.arena"  # on an alloc in another arena than ARENA
 OFFSET = "tdopt.offset"
 ALIGN = 8  # bytes: the DMA's 64-bit port
 
@@ -56,13 +58,14 @@ class MemoryPlan:
     peak: int = 0
 
 
-def plan_function(f: func.FuncOp) -> MemoryPlan:
+def plan_function(f: func.FuncOp, only: set[memref.AllocOp] | None = None) -> MemoryPlan:
+    """Offsets for the allocs of `f` (or those in `only`) by liveness."""
     ops = list(f.body.block.ops)
     position = {op: i for i, op in enumerate(ops)}
     root: dict[SSAValue, memref.AllocOp] = {}
     intervals: dict[memref.AllocOp, Interval] = {}
     for i, op in enumerate(ops):
-        if isinstance(op, memref.AllocOp):
+        if isinstance(op, memref.AllocOp) and (only is None or op in only):
             t = op.memref.type
             assert isinstance(t, MemRefType)
             size = -(-byte_size(t) // ALIGN) * ALIGN
@@ -96,6 +99,12 @@ def plan_function(f: func.FuncOp) -> MemoryPlan:
     return plan
 
 
+def arena_of(alloc: memref.AllocOp) -> str:
+    """The arena global a planned buffer lives in."""
+    attr = alloc.attributes.get(ARENA_ATTR)
+    return attr.data if isinstance(attr, StringAttr) else ARENA
+
+
 @dataclass(frozen=True)
 class PlanMemoryPass(ModulePass):
     """Place every buffer of the entry functions in one static arena."""
@@ -108,16 +117,17 @@ class PlanMemoryPass(ModulePass):
     # bytes of L1 the data may use directly (the rest of a 128 KiB L1 holds
     # the eight 1 KiB core stacks, with room to spare); 0 keeps all in L2
     l1_budget: int = 96 * 1024
+    # beyond `capacity`, move the least-used tensors and buffers to L3 (only
+    # the DMA reaches L3: for tiled builds, where every kernel that touches
+    # them copies its tiles)
+    spill_l3: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        peak = 0
-        for f in op.ops:
-            if isinstance(f, func.FuncOp) and "tdopt.entry" in f.attributes:
-                plan = plan_function(f)
-                for iv in plan.intervals:
-                    iv.alloc.attributes[OFFSET] = IntegerAttr(iv.offset, i64)
-                f.attributes["tdopt.arena_bytes"] = IntegerAttr(plan.peak, i64)
-                peak = max(peak, plan.peak)
+        entries = [f for f in op.ops if isinstance(f, func.FuncOp) and "tdopt.entry" in f.attributes]
+        if len(entries) > 1 and self.spill_l3:
+            raise PassFailedException("plan-memory: spilling to L3 plans one entry function")
+        plans = {f: plan_function(f) for f in entries}
+        peak = max((p.peak for p in plans.values()), default=0)
         globals_ = [
             g
             for g in op.ops
@@ -125,39 +135,144 @@ class PlanMemoryPass(ModulePass):
             and isinstance(g.type, MemRefType)
             and "tdopt.alias_of" not in g.attributes
         ]
-        if peak:
+        # tiers: the arena (every kernel's temporaries) first, then the smaller
+        # tensors, into L1 while the budget lasts; the rest stays in L2
+        tiers: dict[str, str] = {}
+        used = {"L1": 0, "L2": 0, "L3": 0}
+        sized = [(ARENA, peak)] if peak else []
+        sized += sorted(((g.sym_name.data, _padded(g)) for g in globals_), key=lambda x: x[1])
+        for name, size in sized:
+            tier = "L1" if used["L1"] + size <= self.l1_budget else "L2"
+            tiers[name] = tier
+            used[tier] += size
+        l3_arena = 0
+        if used["L2"] > self.capacity and self.spill_l3:
+            (f,) = entries
+            peak, l3_arena = self._spill(f, plans[f], globals_, tiers, used)
+        for f, plan in plans.items():
+            for iv in plan.intervals:
+                iv.alloc.attributes[OFFSET] = IntegerAttr(iv.offset, i64)
+            f.attributes["tdopt.arena_bytes"] = IntegerAttr(plan.peak + l3_arena, i64)
+        first = op.body.block.first_op
+        assert first is not None
+        for name, size in ((ARENA, peak), (ARENA_L3, l3_arena)):
+            if not size:
+                continue
             arena = memref.GlobalOp.get(
-                StringAttr(ARENA),
-                MemRefType(i8, [peak]),
-                UnitAttr(),
-                StringAttr("public"),
+                StringAttr(name), MemRefType(i8, [size]), UnitAttr(), StringAttr("public"),
                 alignment=ALIGN,
             )
             arena.attributes["tdopt.role"] = StringAttr("arena")
-            first = op.body.block.first_op
-            assert first is not None
+            arena.attributes["tdopt.tier"] = StringAttr("L3" if name == ARENA_L3 else tiers[ARENA])
             op.body.block.insert_op_before(arena, first)
-            globals_.insert(0, arena)
-        # tiers: the arena (every kernel's temporaries) first, then the smaller
-        # tensors, into L1 while the budget lasts; the rest stays in L2
-        used = {"L1": 0, "L2": 0}
-        for g in sorted(globals_, key=lambda g: (g.sym_name.data != ARENA, _padded(g))):
-            size = _padded(g)
-            tier = "L1" if used["L1"] + size <= self.l1_budget else "L2"
-            g.attributes["tdopt.tier"] = StringAttr(tier)
-            used[tier] += size
-        data = sum(_padded(g) for g in globals_ if g.sym_name.data != ARENA)
+        for g in globals_:
+            g.attributes["tdopt.tier"] = StringAttr(tiers[g.sym_name.data])
+        data = sum(_padded(g) for g in globals_)
         op.attributes["tdopt.data_bytes"] = IntegerAttr(data, i64)
-        op.attributes["tdopt.arena_bytes"] = IntegerAttr(peak, i64)
+        op.attributes["tdopt.arena_bytes"] = IntegerAttr(peak + l3_arena, i64)
         op.attributes["tdopt.l1_bytes"] = IntegerAttr(used["L1"], i64)
         op.attributes["tdopt.l2_bytes"] = IntegerAttr(used["L2"], i64)
+        if used["L3"] or l3_arena:
+            op.attributes["tdopt.l3_bytes"] = IntegerAttr(used["L3"] + l3_arena, i64)
         if used["L2"] > self.capacity:
+            hint = (
+                "even after spilling every tensor that only tiled kernels touch to L3"
+                if self.spill_l3
+                else "tensors move to L3 only in tiled builds (--tile-l1), where the DMA "
+                "reaches them"
+            )
             raise PassFailedException(
                 f"plan-memory: the program needs {used['L2']} bytes of L2 (after "
                 f"{used['L1']} bytes placed in L1; {data} bytes of parameters, inputs "
                 f"and outputs and a {peak}-byte activation arena in all) but "
-                f"{self.capacity} are available; spilling to L3 is not implemented yet"
+                f"{self.capacity} are available, {hint}"
             )
+
+    def _spill(
+        self,
+        f: func.FuncOp,
+        plan: MemoryPlan,
+        globals_: list[memref.GlobalOp],
+        tiers: dict[str, str],
+        used: dict[str, int],
+    ) -> tuple[int, int]:
+        """Move L2 tensors (globals, or buffers of an L2 arena) to L3, least
+        used first (then largest), until L2 fits; returns the peaks of the
+        L2 arena and the L3 arena. Buffers of kernels that are not tiled
+        stay (cores cannot reach L3)."""
+        from tdopt.passes.tier_tile_l1 import untileable_reason
+
+        module = f.parent_op()
+        assert isinstance(module, ModuleOp)
+        kernels = {k.sym_name.data: k for k in module.ops if isinstance(k, func.FuncOp)}
+        uses: dict[object, int] = {}
+        pinned: set[object] = set()
+        root = _roots(f)
+        for call in f.body.block.ops:
+            if not isinstance(call, func.CallOp):
+                continue
+            stuck = untileable_reason(kernels[call.callee.string_value()]) is not None
+            for arg in call.arguments:
+                key = root.get(arg)
+                if key is None:
+                    continue
+                uses[key] = uses.get(key, 0) + 1
+                if stuck:
+                    pinned.add(key)
+        by_name = {g.sym_name.data: g for g in globals_}
+        arena_in_l2 = tiers.get(ARENA) == "L2"
+        candidates: list[tuple[int, int, object]] = []
+        for name, g in by_name.items():
+            if tiers[name] == "L2" and name not in pinned:
+                candidates.append((uses.get(name, 0), -_padded(g), name))
+        if arena_in_l2:
+            for iv in plan.intervals:
+                if iv.alloc not in pinned:
+                    candidates.append((uses.get(iv.alloc, 0), -iv.size, iv.alloc))
+        candidates.sort(key=lambda c: (c[0], c[1]))
+        l2_allocs = [iv.alloc for iv in plan.intervals]
+        l3_allocs: list[memref.AllocOp] = []
+        arena_l2 = plan.peak if arena_in_l2 else 0
+        globals_l2 = sum(_padded(g) for n, g in by_name.items() if tiers[n] == "L2")
+        i = 0
+        while globals_l2 + arena_l2 > self.capacity and i < len(candidates):
+            # a batch worth the deficit, then re-plan the arena
+            deficit = globals_l2 + arena_l2 - self.capacity
+            moved = 0
+            while moved < deficit and i < len(candidates):
+                _, neg, what = candidates[i]
+                i += 1
+                moved += -neg
+                if isinstance(what, str):
+                    tiers[what] = "L3"
+                    used["L3"] += -neg
+                    globals_l2 -= -neg
+                else:
+                    l2_allocs.remove(what)
+                    l3_allocs.append(what)
+            if arena_in_l2:
+                arena_l2 = plan_function(f, set(l2_allocs)).peak
+        used["L2"] = globals_l2 + arena_l2
+        main = plan_function(f, set(l2_allocs))
+        l3 = plan_function(f, set(l3_allocs))
+        for iv in l3.intervals:
+            iv.alloc.attributes[ARENA_ATTR] = StringAttr(ARENA_L3)
+        plan.intervals = main.intervals + l3.intervals
+        plan.peak = main.peak
+        return main.peak, l3.peak
+
+
+def _roots(f: func.FuncOp) -> dict[SSAValue, object]:
+    """Entry values -> what holds them: a global's name or an alloc."""
+    root: dict[SSAValue, object] = {}
+    for op in f.body.block.ops:
+        if isinstance(op, memref.GetGlobalOp):
+            root[op.memref] = op.name_.string_value()
+        elif isinstance(op, memref.AllocOp):
+            root[op.memref] = op
+        elif isinstance(op, UnrealizedConversionCastOp) and op.inputs[0] in root:
+            root[op.results[0]] = root[op.inputs[0]]
+    return root
 
 
 def _padded(g: memref.GlobalOp) -> int:

@@ -60,7 +60,7 @@ from xdsl.utils.exceptions import PassFailedException
 
 from tdopt.dialects.tier import GRID_DIMS, IN, MAX_OPERANDS, OUT, RESIDENT, TiledCallOp
 from tdopt.passes.parallelize_kernels import KERNEL, linear_coefficients
-from tdopt.passes.plan_memory import ARENA
+from tdopt.passes.plan_memory import arena_of
 
 TILES = "__tdopt_tiles"
 UNTILED = "tdopt.untiled"
@@ -189,6 +189,17 @@ def _analyze(kernel: func.FuncOp) -> tuple[linalg_ops.GenericOp, list[BlockArgum
                 if not same:
                     raise Untileable("an input aliases an output through another map")
     return g, roots, accesses
+
+
+def untileable_reason(kernel: func.FuncOp) -> str | None:
+    """Why `tier-tile-l1` keeps a plain call of this kernel (None: it tiles it)."""
+    try:
+        _, _, accesses = _analyze(kernel)
+    except Untileable as e:
+        return str(e)
+    if len(accesses) > MAX_OPERANDS:
+        return f"{len(accesses)} operands (at most {MAX_OPERANDS})"
+    return None
 
 
 def _constant_term(e, coeffs: dict[int, int]) -> int:
@@ -357,18 +368,18 @@ class TierTileL1Pass(ModulePass):
             for call in [c for c in entry.body.block.ops if isinstance(c, func.CallOp)]:
                 name = call.callee.string_value()
                 kernel = kernels[name]
-                try:
-                    g, roots, accesses = _analyze(kernel)
-                except Untileable as e:
-                    kernel.attributes[UNTILED] = StringAttr(str(e))
+                reason = untileable_reason(kernel)
+                if reason is not None:
+                    kernel.attributes[UNTILED] = StringAttr(reason)
                     used.add(name)
+                    for arg in call.arguments:
+                        if _tier(arg, tiers) == StringAttr("L3"):
+                            raise PassFailedException(
+                                f"tier-tile-l1: kernel @{name} works on L3 data in place "
+                                f"but only the DMA reaches L3 ({reason})"
+                            )
                     continue
-                if len(accesses) > MAX_OPERANDS:
-                    kernel.attributes[UNTILED] = StringAttr(
-                        f"{len(accesses)} operands (at most {MAX_OPERANDS})"
-                    )
-                    used.add(name)
-                    continue
+                g, roots, accesses = _analyze(kernel)
                 resident = [_in_l1(call.arguments[r.index], tiers) for r in roots]
                 if all(resident):
                     used.add(name)  # everything already in L1: a plain call
@@ -425,18 +436,20 @@ class TierTileL1Pass(ModulePass):
         op.attributes["tdopt.dma_out_bytes"] = IntegerAttr(dma_out, i64)
 
 
-def _in_l1(v: SSAValue, tiers: dict[str, object]) -> bool:
-    """Whether a buffer of the entry lives in L1 (a global or the arena)."""
+def _tier(v: SSAValue, tiers: dict[str, object]) -> object:
+    """The `tdopt.tier` of the global or arena holding a buffer of the entry."""
     while isinstance(v.owner, UnrealizedConversionCastOp):
         v = v.owner.inputs[0]
     owner = v.owner
     if isinstance(owner, memref.GetGlobalOp):
-        tier = tiers.get(owner.name_.string_value())
-    elif isinstance(owner, memref.AllocOp):
-        tier = tiers.get(ARENA)
-    else:
-        return False
-    return tier == StringAttr("L1")
+        return tiers.get(owner.name_.string_value())
+    if isinstance(owner, memref.AllocOp):
+        return tiers.get(arena_of(owner))
+    return None
+
+
+def _in_l1(v: SSAValue, tiers: dict[str, object]) -> bool:
+    return _tier(v, tiers) == StringAttr("L1")
 
 
 def _tile_kernel(

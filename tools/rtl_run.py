@@ -142,17 +142,6 @@ def entry_calls(module: ModuleOp) -> list[CallProfile]:
     return calls
 
 
-def _profiled(spec: str) -> str:
-    """A -p pipeline with `convert-entry-to-riscv` replaced by its profiling form."""
-    passes = spec.split(",")
-    if ENTRY_PASS not in passes:
-        raise ValueError(f"no {ENTRY_PASS} in the pipeline")
-    return ",".join(f"{p}{{profile=true}}" if p == ENTRY_PASS else p for p in passes)
-
-
-ENTRY_PASS = "convert-entry-to-riscv"
-
-
 def run_on_rtl(
     ctx: Context,
     module: ModuleOp,
@@ -164,9 +153,11 @@ def run_on_rtl(
     parallel: bool | None = None,
     tile_l1: bool = False,
     profile: bool = False,
+    l2: int | str = "2m",
 ) -> RtlResult:
     """`tile_l1`: keep the tensors in L2 and run every kernel tile by tile
-    through the L1 (`l1` bytes) with double-buffered DMA. `profile`: read
+    through the L1 (`l1` bytes) with double-buffered DMA. `l2`: the L2 the
+    program may use (tensors beyond it spill to L3). `profile`: read
     the cycle counter around every kernel call of the entry and return, per
     call, its cycles, FLOPs and DMA bytes in `RtlResult.profile`."""
     from tdopt.runtime.cluster import run_elf
@@ -188,23 +179,11 @@ def run_on_rtl(
     from tdopt.runtime.cluster import parse_size
 
     tile_bytes = parse_size(l1) if tile_l1 else None
-    calls: list[CallProfile] | None = None
-    if profile:
-        # compile_to_asm split in two (same pipelines), to see the calls at
-        # the linalg level and to profile the entry
-        from xdsl.dialects.riscv import print_assembly
-
-        from tdopt.lowering.pipeline import program_symbols, run_pipeline, to_linalg, to_riscv
-
-        run_pipeline(ctx, module, to_linalg(tile_bytes))
-        symbols = program_symbols(module)
-        calls = entry_calls(module)
-        run_pipeline(ctx, module, _profiled(to_riscv(parallel)))
-        stream = io.StringIO()
-        print_assembly(module, stream)
-        asm = stream.getvalue()
-    else:
-        asm, symbols = compile_to_asm(ctx, module, parallel=parallel, tile_l1=tile_bytes)
+    calls: list[CallProfile] = []
+    asm, symbols = compile_to_asm(
+        ctx, module, parallel=parallel, tile_l1=tile_bytes, l2=parse_size(l2),
+        profile=profile, at_linalg=(lambda m: calls.extend(entry_calls(m))) if profile else None,
+    )
     work = workdir or tempfile.mkdtemp(prefix="tdrun-rtl-")
     asm_path = os.path.join(work, "step.s")
     with open(asm_path, "w") as fh:
@@ -236,4 +215,7 @@ def run_on_rtl(
         assert len(stamps) == len(calls), "profile table and entry calls differ"
         for c, (before, after) in zip(calls, stamps):
             c.cycles = int((int(after) - int(before)) % (1 << 32))  # low 32 bits wrap
-    return RtlResult(results, run.counters, run.output, asm_path, str(elf), total_flops, calls)
+    return RtlResult(
+        results, run.counters, run.output, asm_path, str(elf), total_flops,
+        calls if profile else None,
+    )

@@ -31,6 +31,7 @@ def module_stats(module: ModuleOp) -> list[str]:
         "tdopt.arena_bytes": "activation arena (peak)",
         "tdopt.l1_bytes": "placed in L1",
         "tdopt.l2_bytes": "placed in L2",
+        "tdopt.l3_bytes": "spilled to L3 (L2 too small)",
         "tdopt.tiles_bytes": "L1 tile buffers (both copies, peak)",
         "tdopt.dma_in_bytes": "DMA per step, home -> L1",
         "tdopt.dma_out_bytes": "DMA per step, L1 -> home",

@@ -44,6 +44,13 @@ def _arg_parser() -> argparse.ArgumentParser:
         "through an L1 of SIZE (64k, 128k, 256k or bytes) with double-buffered DMA; "
         "sets the RTL's L1 to SIZE",
     )
+    p.add_argument(
+        "--l2",
+        metavar="SIZE",
+        default="2m",
+        help="with --rtl --tile-l1: the L2 the program may use (default 2m); the least "
+        "used tensors beyond it live in L3",
+    )
     p.add_argument("--max-cycles", type=int, help="stop --rtl runs after this many cycles")
     p.add_argument("--keep", help="with --rtl: keep the assembly and ELF in this folder")
     p.add_argument("-o", "--output", help="write every result (and `loss`) to this .npz")
@@ -149,6 +156,7 @@ def _run_rtl(ctx, module, inputs, args) -> tuple[dict[str, np.ndarray], dict[str
         run = run_on_rtl(
             ctx, module, inputs, cores=args.cores, l1=args.tile_l1 or args.l1,
             max_cycles=args.max_cycles, workdir=args.keep, tile_l1=bool(args.tile_l1),
+            l2=args.l2,
         )
     except LoweringError as e:
         if e.op is not None:

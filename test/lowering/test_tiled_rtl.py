@@ -134,3 +134,29 @@ def test_matmul_under_each_l1_size() -> None:
             assert run.counters["dma.l2_to_l1.bytes"] >= 4 * (96 * 128 + 128 * 96)
             assert run.counters["dma.l1_to_l2.bytes"] >= 4 * 96 * 96
     assert moved[0] > moved[1] > moved[2]
+
+
+def test_spill_to_l3(monkeypatch) -> None:
+    """With an L2 too small for the step, the least-used tensors live in L3
+    (only the DMA reaches it); the tiles of the kernels that use them come
+    from L3, and the results do not change."""
+    spec, forward, seed = STEPS["conv_net"]
+    inputs = step_inputs(spec, seed)
+    module = training_step(inputs, forward)
+    capacity = 2800  # bytes of L2 for tensors; the step needs 3320
+
+    def to_linalg(tile_l1: int | None = None, cores: int = 8, l2: int = 0) -> str:
+        return (
+            "train-schedule-updates,convert-train-to-linalg,"
+            f"plan-memory{{l1_budget=0 capacity={capacity} spill_l3=true}},"
+            "tier-tile-l1{budget=8192}"
+        )
+
+    m = module.clone()
+    run_pipeline(make_context(), m, to_linalg())
+    l3 = m.attributes["tdopt.l3_bytes"].value.data  # type: ignore[attr-defined]
+    l2 = m.attributes["tdopt.l2_bytes"].value.data  # type: ignore[attr-defined]
+    assert l3 > 0 and l2 <= capacity
+    monkeypatch.setattr(pipeline, "to_linalg", to_linalg)
+    run = run_tiled(module, inputs)
+    assert run.counters["dma.l3_to_l1.bytes"] > 0
