@@ -27,6 +27,8 @@ TO_RISCV = ",".join(
         # kernels with a parallel loop run sliced on every core (fork/join)
         "cluster-mark-parallel",
         "convert-entry-to-riscv",
+        # the longest reduction loop innermost
+        "kernel-reorder-reductions",
         # reductions accumulate in registers (iter_args) through xDSL's
         # memref_stream level; what it does not take goes the plain way
         "convert-reductions-to-memref-stream",

@@ -106,9 +106,30 @@ MODELS: dict[str, Callable[[str], tuple[str, str]]] = {
     "cct-block": _cct_block,
     "deep-ae": _deep_ae,
     "gemm64": _gemm,
+    "gemm256": lambda work: _gemm(work, 256, 256, 256),
 }
 
 SGD = "train-autodiff,train-sgd{lr=0.01}"
+
+
+def _finetune(*patterns: str) -> str:
+    quoted = ",".join(f'"{p}"' for p in patterns)
+    return f"train-finetune{{trainable={quoted}}},"
+
+
+# corpus CCT2 parameters by role (names from its ONNX export)
+CCT2_HEAD = ("classifier_fc_*", "*attention_pool*")
+
+
+def _cct2_blocks(index: str) -> tuple[str, ...]:
+    """The weights, biases and norms of encoder block `index` ("*": all)."""
+    return (
+        f"*blocks_{index}_*Transpose__0",
+        f"classifier_blocks_{index}_*weight",
+        f"classifier_blocks_{index}_*bias",
+    )
+
+
 ROWS = [
     Row("cct-block/classifier", "cct-block", "train-finetune{last=1}," + SGD, "CCT block, classifier only"),
     Row("cct-block/last-2", "cct-block", "train-finetune{last=2}," + SGD, "CCT block, last two layers"),
@@ -118,6 +139,16 @@ ROWS = [
     Row("gemm64", "gemm64", "", "fp32 GEMM 64x64x64, forward"),
     Row("cct2/classifier", "cct2-lp", SGD, "corpus CCT2, classifier only (CCT2_LP)", long=True),
     Row("cct2/lora-last", "cct2-lora1", SGD, "corpus CCT2, LoRA rank 4 on the last block (CCT2_LoRA1)", long=True),
+    Row("cct2/last-block", "cct2-lp", _finetune(*_cct2_blocks("1"), *CCT2_HEAD) + SGD,
+        "corpus CCT2, last encoder block and classifier", long=True),
+    Row("cct2/both-blocks", "cct2-lp", _finetune(*_cct2_blocks("*"), *CCT2_HEAD) + SGD,
+        "corpus CCT2, both encoder blocks and classifier", long=True),
+    Row("cct2/lora-both", "cct2-lp",
+        _finetune(*CCT2_HEAD) + "train-lora{rank=4 blocks=all}," + SGD,
+        "corpus CCT2, LoRA rank 4 on both blocks, classifier", long=True),
+    Row("cct2/full", "cct2-lp", _finetune("*") + SGD,
+        "corpus CCT2, every parameter (full backprop)", long=True),
+    Row("gemm256", "gemm256", "", "fp32 GEMM 256x256x256, forward", long=True),
 ]
 
 TIERS = ("l1", "l2", "l3")

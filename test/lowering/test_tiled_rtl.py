@@ -34,7 +34,7 @@ BUDGETS = (32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 2048, 4096, 8192)
 def tiles_pipeline(budget: int):
     """A to_linalg replacement: every tensor in L2, `budget` bytes of tiles."""
 
-    def to_linalg(tile_l1: int | None = None, cores: int = 8) -> str:
+    def to_linalg(tile_l1: int | None = None, cores: int = 8, l2: int = 0) -> str:
         return (
             "train-schedule-updates,convert-train-to-linalg,plan-memory{l1_budget=0},"
             f"tier-tile-l1{{budget={budget}}}"
