@@ -26,7 +26,7 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 from xdsl.transforms.convert_linalg_to_memref_stream import ConvertGenericOpPattern
-from xdsl.transforms.memref_stream_interleave import PipelineGenericPattern
+from xdsl.transforms.memref_stream_interleave import IndexAndFactor, PipelineGenericPattern
 
 
 MAX_LOOPS = 6
@@ -100,21 +100,74 @@ def worth_interleaving(op: memref_stream.GenericOp) -> bool:
     return len(dims) == len(out_map.results) and len({e.position for e in dims}) == len(dims)
 
 
-class InterleaveContractionPattern(PipelineGenericPattern):
+# float registers tdopt's allocator may use (riscv_registers.ALLOCATABLE:
+# ft0-ft11, fa0-fa7, fs0-fs11; it never spills), less a margin for values
+# the estimate below does not see (loop-invariant operands of the body)
+FLOAT_REGISTERS = 32 - 2
+
+
+def registers_needed(op: memref_stream.GenericOp, index: int, factor: int) -> int:
+    """Float registers the inner loop of `op` interleaved `factor` times
+    along `index` keeps live at once: an accumulator per copy and output,
+    a value per copy for every body op beyond the multiply-accumulate (the
+    loop lowering runs each body op for all copies before the next), one
+    value per input that does not depend on `index` (shared after cse) and
+    two per input that does (riscv-allocate-registers-full sinks each load
+    next to its first use, `riscv_registers.schedule_loads`)."""
+    n_in = len(op.inputs)
+    maps = [m.data for m in op.indexing_maps.data]
+    varying = sum(index in _dims_used(m.results) for m in maps[:n_in])
+    outputs = len(op.outputs)
+    compute = sum(1 for o in op.body.block.ops if not isinstance(o, memref_stream.YieldOp))
+    extra = max(0, compute - 2 * outputs)
+    return factor * (outputs + extra) + min(factor, 2) * varying + (n_in - varying)
+
+
+def interleave_choice(op: memref_stream.GenericOp, pipeline_depth: int) -> IndexAndFactor | None:
+    """xDSL's choice (the innermost parallel dimension, its largest factor
+    below twice the pipeline depth), among the factors whose copies fit the
+    float register file."""
+    options = PipelineGenericPattern.indices_and_factors(op)
+    if not options:
+        return None
+    innermost = max(t.iterator_index for t in options)
+    fitting = [
+        t
+        for t in options
+        if t.iterator_index == innermost
+        and t.factor < 2 * pipeline_depth
+        and registers_needed(op, t.iterator_index, t.factor) <= FLOAT_REGISTERS
+    ]
+    return max(fitting, key=lambda t: t.factor, default=None)
+
+
+@dataclass(frozen=True)
+class InterleaveContractionPattern(RewritePattern):
+    pipeline_depth: int
+
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: memref_stream.GenericOp, rewriter: PatternRewriter) -> None:
-        if worth_interleaving(op):
-            super().match_and_rewrite(op, rewriter)
+        if memref_stream.IteratorTypeAttr.interleaved() in op.iterator_types:
+            return
+        if not worth_interleaving(op):
+            return
+        choice = interleave_choice(op, self.pipeline_depth)
+        if choice is None or choice.factor == 1:
+            return
+        PipelineGenericPattern(self.pipeline_depth, choice.iterator_index, choice.factor).match_and_rewrite(
+            op, rewriter
+        )
 
 
 @dataclass(frozen=True)
 class InterleaveContractionsPass(ModulePass):
-    """xDSL's `memref-stream-interleave`, restricted to plain contractions."""
+    """xDSL's `memref-stream-interleave`, restricted to plain contractions,
+    with factors that fit the register file (see `interleave_choice`)."""
 
     name = "interleave-contractions"
 
     pipeline_depth: int = 4
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        pattern = InterleaveContractionPattern(self.pipeline_depth, None, None)
+        pattern = InterleaveContractionPattern(self.pipeline_depth)
         PatternRewriteWalker(pattern, apply_recursively=False).rewrite_module(op)

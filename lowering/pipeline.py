@@ -37,7 +37,7 @@ TO_RISCV = ",".join(
         "memref-stream-fold-fill",
         # register blocking: several independent accumulators per contraction
         # (hides the FPU latency on the accumulator chain)
-        "interleave-contractions",
+        "interleave-contractions{pipeline_depth=16}",
         "convert-memref-stream-to-loops",
         "convert-linalg-to-loops",
         "lower-affine",

@@ -6,7 +6,11 @@ bounds and pointers) exceed. These passes let kernels use the callee-saved
 registers too and save/restore what they use:
 
 * `riscv-allocate-registers-full`: xDSL's allocator with s0-s11 and fs0-fs11
-  added to the allocatable set;
+  added to the allocatable set; before allocating, the loads of innermost
+  loop bodies sink next to their first use (`schedule_loads`: a contraction
+  blocked by 16 then needs two registers for its loaded operands, not 16)
+  and innermost loops become CORE-V hardware loops (`hardware_loops`,
+  option `hwloops`, kept only if the function still allocates);
 * `riscv-save-callee-saved`: the matching prologue/epilogue for rv32f (`sw` /
   `fsw`, 4-byte slots; xDSL's own pass stores floats with `fsd`, which needs
   the D extension).
@@ -20,11 +24,12 @@ from xdsl.backend.riscv.register_allocation import RegisterAllocatorLivenessBloc
 from xdsl.backend.riscv.register_stack import RiscvRegisterStack
 from xdsl.builder import Builder, InsertPoint
 from xdsl.context import Context
-from xdsl.dialects import riscv, riscv_func, rv32
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects import riscv, riscv_func, riscv_scf, rv32
+from xdsl.dialects.builtin import DenseArrayBase, IntAttr, IntegerAttr, ModuleOp, i32
 from xdsl.dialects.riscv import FloatRegisterType, IntRegisterType, Registers
 from xdsl.backend.register_stack import OutOfRegisters
-from xdsl.ir import Block, Operation
+from xdsl.ir import Block, Operation, OpResult, SSAValue
+from xdsl.irdl import attr_def, irdl_op_definition, operand_def
 from xdsl.passes import ModulePass
 
 # callee-saved last, so that leaf kernels which fit in the caller-saved set
@@ -48,22 +53,253 @@ class RiscvAllocateRegistersFullPass(ModulePass):
 
     name = "riscv-allocate-registers-full"
 
+    # innermost loops as CORE-V hardware loops (`hardware_loops`)
+    hwloops: bool = True
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for f in list(op.walk()):
             if isinstance(f, riscv_func.FuncOp) and f.body.blocks and not _is_entry(f):
-                allocate_with_remat(f)
+                allocate_with_remat(f, self.hwloops)
 
 
 def _allocate(f: riscv_func.FuncOp) -> None:
+    schedule_loads(f)
     stack = RiscvRegisterStack.get(allocatable_registers=ALLOCATABLE)
     RegisterAllocatorLivenessBlockNaive(stack).allocate_func(f)
 
 
-def allocate_with_remat(f: riscv_func.FuncOp) -> None:
+# ops a load may not move across: they write memory or have other effects
+_LOADS = (riscv.FLwOp, riscv.LwOp)
+
+
+def _pure(op: Operation) -> bool:
+    """Whether `op` neither writes memory nor has other side effects that a
+    load must stay ordered with (conservatively: arithmetic and loads)."""
+    from xdsl.traits import is_side_effect_free
+
+    return isinstance(op, _LOADS) or (not op.regions and is_side_effect_free(op))
+
+
+def schedule_loads(f: riscv_func.FuncOp) -> None:
+    """Sink the loads of every innermost loop body towards their first use.
+
+    The memref_stream loop lowering loads every operand of every interleaved
+    copy first and computes after, so a body blocked by `n` keeps `n` loaded
+    values live at once besides its `n` accumulators. Each load moves down to
+    just before the op that precedes its first user (one instruction between
+    them hides the load-use latency), never across an op that writes memory
+    or has other effects, nor past a user: then only two or three loaded
+    values are live at a time."""
+    for loop in [o for o in f.walk() if isinstance(o, riscv_scf.ForOp)]:
+        if not any(isinstance(o, riscv_scf.ForOp) for o in loop.body.walk()):
+            _schedule_block(loop.body.block)
+
+
+def _schedule_block(block: Block) -> None:
+    ops = list(block.ops)
+    rest = [o for o in ops if not isinstance(o, _LOADS)]  # in order
+    index = {o: k for k, o in enumerate(rest)}
+    slots: dict[int, list[Operation]] = {}  # rest index -> loads before it
+    for load in (o for o in ops if isinstance(o, _LOADS)):
+        # the first op after the load that is not a load: where it is now
+        now = load.next_op
+        while isinstance(now, _LOADS):
+            now = now.next_op
+        assert now is not None  # the terminator
+        lo = index[now]
+        anchors = [block.find_ancestor_op_in_block(use.operation) for use in load.results[0].uses]
+        if any(a is None or a not in index for a in anchors):
+            continue  # an address for another load: stays where it is
+        users = [index[a] for a in anchors]
+        first = min(users, default=len(rest) - 1)
+        # never across an op with effects
+        barrier = next((k for k in range(lo, first) if not _pure(rest[k])), first)
+        slots.setdefault(max(lo, min(first - 1, barrier)), []).append(load)
+    for k, loads in slots.items():
+        for load in loads:
+            load.detach()
+            block.insert_op_before(load, rest[k])
+
+
+@irdl_op_definition
+class HardwareLoopSetupOp(riscv.RISCVAsmOperation, riscv.RISCVRegallocOperation):
+    """CORE-V `cv.setup` of hardware loop 0: the instructions from the next
+    one up to the label `end` run `count` times. Emitted as a `.word` (the
+    Debian binutils know no CORE-V mnemonics, and `.insn` takes no forward
+    label) whose 12-bit immediate is `(end - start) / 4`, `start` being the
+    label on this instruction; the assembler resolves it (the body has no
+    relaxable instructions)."""
+
+    name = "tdopt_corev.hwloop_setup"
+
+    count = operand_def(riscv.IntRegisterType)
+    start = attr_def(riscv.LabelAttr)
+    end = attr_def(riscv.LabelAttr)
+
+    def __init__(self, count: SSAValue, start: str, end: str):
+        super().__init__(
+            operands=[count],
+            attributes={"start": riscv.LabelAttr(start), "end": riscv.LabelAttr(end)},
+        )
+
+    def assembly_line(self) -> str | None:
+        reg = self.count.type
+        assert isinstance(reg, IntRegisterType) and isinstance(reg.index, IntAttr), "allocate first"
+        start, end = self.start.data, self.end.data
+        # cv.setup L0, rs1, uimm: opcode 0x2b, funct3 4, rd field = 14 (loop 0)
+        return (
+            f"    .word 0x2b | (4 << 12) | (14 << 7) | ({reg.index.data} << 15)"
+            f" | ((({end} - {start}) / 4) << 20)  # cv.setup 0, {reg.register_name.data}, {end}"
+        )
+
+
+# ops that must not be in a hardware loop body (CV32E40P: no branches or
+# jumps, no CSR writes of the loop registers, no privileged instructions)
+_NOT_IN_HWLOOP = {
+    "riscv.beq", "riscv.bne", "riscv.blt", "riscv.bge", "riscv.bltu", "riscv.bgeu",
+    "riscv.jal", "riscv.jalr", "riscv.j", "riscv.ret", "riscv.ecall", "riscv.ebreak",
+    "riscv.wfi", "riscv.csrrw", "riscv.csrrs", "riscv.csrrc", "riscv.csrrwi",
+    "riscv.csrrsi", "riscv.csrrci",
+}  # fmt: skip
+# ops that may emit no instruction (moves to the same register)
+_MAYBE_EMPTY = (riscv.MVOp, riscv.FMVOp, riscv.ParallelMovOp, rv32.GetRegisterOp, riscv.GetFloatRegisterOp)
+# CV32E40P: at least 3 instructions in the body; the immediate is 12 bits
+_MIN_BODY, _MAX_BODY = 3, 1000
+
+
+def _static_step(loop: riscv_scf.ForOp) -> int | None:
+    from xdsl.transforms.canonicalization_patterns.riscv import get_constant_value
+
+    step = loop.step_attr if loop.step_val is None else get_constant_value(loop.step_val)
+    return None if step is None else step.value.data
+
+
+def _trips(loop: riscv_scf.ForOp, step: int) -> int | None:
+    """The trip count when the bounds are `lb` and `lb + constant`."""
+    stop = loop.stop
+    if isinstance(stop, OpResult) and isinstance(stop.op, riscv.AddiOp) and stop.op.rs1 is loop.start:
+        imm = stop.op.immediate
+        if isinstance(imm, IntegerAttr):
+            return -(-imm.value.data // step)
+    return None
+
+
+def hardware_loops(f: riscv_func.FuncOp) -> None:
+    """Run innermost loops as CORE-V hardware loops (CV32E40P with
+    COREV_PULP): no compare-and-branch per iteration (a taken `blt` costs
+    three cycles), only the induction variable's `addi` if the body uses it.
+
+    A `riscv_scf.for %iv = lb to ub step s` (s a power of two, a straight-
+    line body of at least three instructions) becomes a loop that runs its
+    body once, `cv.setup` first:
+
+        count = (ub - lb + s - 1) >> log2(s)      (li when ub = lb + constant)
+        riscv_scf.for %once = 0 to count step count iter_args(%iv = lb, ...) {
+          label start; cv.setup 0, count, end
+          <body>; %iv' = addi %iv, s; label end
+          yield %iv', ...
+        }
+
+    The outer loop's guard `bge 0, count` skips empty ranges (count <= 0).
+    Loop-carried values keep their registers across the yield (xDSL's
+    allocator gives a yield operand its iter_arg's register), which is what
+    repeating the body in hardware needs. Bodies left with loads, stores and
+    arithmetic only; static trip counts below 2 are left alone."""
+    loops = [
+        o
+        for o in f.walk()
+        if isinstance(o, riscv_scf.ForOp) and not any(isinstance(i, riscv_scf.ForOp) for i in o.body.walk())
+    ]
+    for n, loop in enumerate(loops):
+        _to_hardware_loop(loop, f"{f.sym_name.data}_hwloop_{n}")
+
+
+def _to_hardware_loop(loop: riscv_scf.ForOp, label: str) -> None:
+    step = _static_step(loop)
+    if step is None or step <= 0 or step & (step - 1) or step >= 2048:
+        return
+    body = loop.body.block
+    ops = list(body.ops)[:-1]
+    if len(ops) > _MAX_BODY:
+        return
+    for op in ops:
+        if op.regions or op.name in _NOT_IN_HWLOOP:
+            return
+        if not isinstance(op, riscv.RISCVInstruction | riscv.ParallelMovOp | riscv.GetFloatRegisterOp):
+            return
+    iv = body.args[0]
+    carried_iv = bool(iv.uses)
+    if sum(not isinstance(op, _MAYBE_EMPTY) for op in ops) + carried_iv < _MIN_BODY:
+        return
+    trips = _trips(loop, step)
+    if trips is not None and trips < 2:
+        return
+
+    before = Builder(InsertPoint.before(loop))
+    if trips is not None:
+        count = before.insert(rv32.LiOp(trips)).rd
+    else:
+        count = before.insert(riscv.SubOp(loop.stop, loop.start)).rd
+        if step > 1:
+            count = before.insert(riscv.AddiOp(count, step - 1)).rd
+            count = before.insert(rv32.SraiOp(count, step.bit_length() - 1)).rd
+    zero = before.insert(rv32.LiOp(0)).rd
+    inits = list(loop.iter_args)
+    if carried_iv:
+        # the init of an iter_arg shares its register: a copy of lb
+        mov = before.insert(
+            riscv.ParallelMovOp([loop.start], [riscv.Registers.UNALLOCATED_INT], DenseArrayBase.from_list(i32, [32]))
+        )
+        inits.insert(0, mov.outputs[0])
+        body.insert_arg(riscv.Registers.UNALLOCATED_INT, 0)
+
+    yield_op = body.last_op
+    assert isinstance(yield_op, riscv_scf.YieldOp)
+    inside = Builder(InsertPoint.before(yield_op))
+    yields = list(yield_op.operands)
+    if carried_iv:
+        yields.insert(0, inside.insert(riscv.AddiOp(iv, step, comment="advance induction variable")).rd)
+    inside.insert(riscv.LabelOp(f"{label}_end"))
+    yield_op.operands = yields
+    first = body.first_op
+    assert first is not None
+    body.insert_ops_before([riscv.LabelOp(f"{label}_start"), HardwareLoopSetupOp(count, f"{label}_start", f"{label}_end")], first)
+
+    region = loop.detach_region(loop.body)
+    new_loop = riscv_scf.ForOp(zero, count, count, inits, region)
+    before.insert(new_loop)
+    results = list(new_loop.results)[1:] if carried_iv else list(new_loop.results)
+    for old, new in zip(loop.results, results, strict=True):
+        old.replace_all_uses_with(new)
+    assert loop.parent is not None
+    stop = loop.stop
+    loop.parent.erase_op(loop)
+    # a constant trip count leaves the bound unused
+    if isinstance(stop, OpResult) and not stop.uses and isinstance(stop.op, riscv.AddiOp):
+        stop.op.detach()
+        stop.op.erase()
+
+
+def allocate_with_remat(f: riscv_func.FuncOp, hwloops: bool = False) -> None:
     """Allocate; if the registers run out, recompute constants next to their
     uses (one `li` per use block instead of one long-lived register) and
     allocate again. The first attempt runs on a copy, so a failure leaves
-    the function untouched."""
+    the function untouched. With `hwloops`, innermost loops first become
+    CORE-V hardware loops (`hardware_loops`) if the result still allocates
+    without rematerialisation."""
+    if hwloops:
+        trial = f.clone()
+        schedule_loads(trial)
+        hardware_loops(trial)
+        try:
+            _allocate(trial)
+        except OutOfRegisters:
+            pass
+        else:
+            schedule_loads(f)
+            hardware_loops(f)
+            _allocate(f)
+            return
     try:
         _allocate(f.clone())
     except OutOfRegisters:

@@ -9,7 +9,11 @@ pass (`riscv-scf-strength-reduce`) rewrites, per loop and innermost first:
 * each address that is `invariant + k * iv` into a pointer carried by the
   loop (an extra iter_arg initialised before the loop and advanced by the
   constant byte stride `k * step`); addresses that differ only by a constant
-  share one pointer and keep the difference in the load/store immediate;
+  share one pointer and keep the difference in the load/store immediate,
+  also when they are built from different loop-invariant values that differ
+  by a constant (a register-blocked contraction computes its columns
+  `j*4 + 0 .. j*4 + 3` before the inner loop: their loop-invariant parts are
+  compared through the arithmetic that computes them);
 * address parts that do not depend on the loop are computed before it
   (xDSL's `licm` does not move riscv ops);
 * when the induction variable is then used by nothing but the loop itself,
@@ -138,6 +142,44 @@ def _affine(value: SSAValue, loop: riscv_scf.ForOp, memo: dict[SSAValue, Affine 
     return result
 
 
+def _expand(value: SSAValue, memo: dict[SSAValue, Affine]) -> Affine:
+    """The affine form of a loop-invariant value over the non-arithmetic
+    values (arguments, loads, ...) it is computed from."""
+    if value in memo:
+        return memo[value]
+    result = Affine({value: 1}, 0)
+    constant = get_constant_value(value)
+    if constant is not None:
+        result = Affine({}, constant.value.data)
+    elif isinstance(value, OpResult):
+        op = value.op
+        if isinstance(op, riscv.AddOp | riscv.SubOp):
+            a, b = _expand(op.rs1, memo), _expand(op.rs2, memo)
+            result = a.plus(b, 1 if isinstance(op, riscv.AddOp) else -1)
+        elif isinstance(op, riscv.AddiOp) and isinstance(op.immediate, IntegerAttr):
+            result = _expand(op.rs1, memo).plus(Affine({}, op.immediate.value.data))
+        elif isinstance(op, rv32.SlliOp) and isinstance(op.immediate, IntegerAttr):
+            result = _expand(op.rs1, memo).scaled(1 << op.immediate.value.data)
+        elif isinstance(op, riscv.MulOp):
+            a, b = _expand(op.rs1, memo), _expand(op.rs2, memo)
+            if not a.terms:
+                result = b.scaled(a.const)
+            elif not b.terms:
+                result = a.scaled(b.const)
+        elif isinstance(op, riscv.MVOp):
+            result = _expand(op.rs, memo)
+    memo[value] = result
+    return result
+
+
+def _deep(form: Affine, iv: SSAValue, memo: dict[SSAValue, Affine]) -> Affine:
+    """`form` with every atom but the induction variable expanded."""
+    result = Affine({}, form.const)
+    for atom, k in form.terms.items():
+        result = result.plus((Affine({iv: 1}, 0) if atom is iv else _expand(atom, memo)).scaled(k))
+    return result
+
+
 def _emit(builder: Builder, form: Affine) -> SSAValue:
     """Materialise `form` with the builder (all atoms must dominate it)."""
     acc: SSAValue | None = None
@@ -193,6 +235,10 @@ class _Root:
     index: int
     anchor: Operation
     form: Affine
+    # `form` with its loop-invariant atoms expanded through the arithmetic
+    # that computes them: roots whose `deep` forms differ by a constant
+    # differ by that constant, whatever values their `form`s are built from
+    deep: Affine | None = None
 
     @property
     def absorbs_offset(self) -> bool:
@@ -202,16 +248,22 @@ class _Root:
 @dataclass
 class _Group:
     """Roots computed from one value: the same atoms and stride, constants
-    within a 12-bit immediate of the first root's (the `base`)."""
+    within a 12-bit immediate of the first root's (the `base`). `deep` is
+    the first root's deep form: a root whose deep form differs from it by a
+    constant joins the group with its form rewritten over `base`'s atoms
+    (so two pointers stepped alike and a constant apart become one)."""
 
     base: Affine
     roots: list[_Root]
+    deep: Affine
 
 
 def _roots(loop: riscv_scf.ForOp, memo: dict[SSAValue, Affine | None]) -> list[_Root]:
     """Address-like uses: load/store addresses in the body; bounds, integer
     iter_arg initial values and live-in integers of nested loops."""
     body = loop.body.block
+    iv = body.args[0]
+    expanded: dict[SSAValue, Affine] = {}
     uses: list[tuple[Operation, int, Operation]] = []
     for op in body.ops:
         if isinstance(op, _MEMORY) and isinstance(op.immediate, IntegerAttr):
@@ -246,6 +298,7 @@ def _roots(loop: riscv_scf.ForOp, memo: dict[SSAValue, Affine | None]) -> list[_
             imm = op.attributes["immediate"]
             assert isinstance(imm, IntegerAttr)
             root.form = form.plus(Affine({}, imm.value.data))
+        root.deep = _deep(root.form, iv, expanded)
         roots.append(root)
     return roots
 
@@ -253,12 +306,15 @@ def _roots(loop: riscv_scf.ForOp, memo: dict[SSAValue, Affine | None]) -> list[_
 def _group(roots: list[_Root]) -> list[_Group]:
     groups: list[_Group] = []
     for root in roots:
+        assert root.deep is not None
         for group in groups:
-            if group.base.terms == root.form.terms and _fits_si12(root.form.const - group.base.const):
+            diff = root.deep.const - group.deep.const
+            if group.deep.terms == root.deep.terms and _fits_si12(diff):
+                root.form = Affine(group.base.terms, group.base.const + diff)
                 group.roots.append(root)
                 break
         else:
-            groups.append(_Group(root.form, [root]))
+            groups.append(_Group(root.form, [root], root.deep))
     for group in groups:
         _rebase(group)
     return groups
@@ -435,7 +491,7 @@ def _allocates(ctx: Context, func: riscv_func.FuncOp, levels: int, remat: bool) 
     from xdsl.backend.riscv.register_stack import RiscvRegisterStack
     from xdsl.universe import Universe
 
-    from tdopt.passes.riscv_registers import ALLOCATABLE, allocate_with_remat
+    from tdopt.passes.riscv_registers import ALLOCATABLE, allocate_with_remat, schedule_loads
 
     trial = func.clone()
     reduce_function(trial, levels)
@@ -445,6 +501,7 @@ def _allocates(ctx: Context, func: riscv_func.FuncOp, levels: int, remat: bool) 
         if remat:
             allocate_with_remat(trial)
         else:
+            schedule_loads(trial)
             stack = RiscvRegisterStack.get(allocatable_registers=ALLOCATABLE)
             RegisterAllocatorLivenessBlockNaive(stack).allocate_func(trial)
     except OutOfRegisters:

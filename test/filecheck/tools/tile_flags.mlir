@@ -1,6 +1,7 @@
 // `tdopt --lora --tile-l1=SIZE` prints the whole LoRA training step as RISC-V
 // assembly, its kernels run tile by tile by the runtime's tile driver; the
 // sizes and the core count are checked.
+// RUN: python %S/../../../examples/cct_block/make_inputs.py > /dev/null
 // RUN: tdopt %S/../../../examples/cct_block/encoder_block.mlir --lora --tile-l1=128k | filecheck %s --check-prefix=FITS
 // RUN: tdopt %S/../../../examples/cct_block/encoder_block.mlir --lora --tile-l1=16k | filecheck %s
 // RUN: tdopt %S/../../../examples/cct_block/encoder_block.mlir --lora --tile-l1=16k --stats -o /dev/null 2>&1 | filecheck %s --check-prefix=STATS

@@ -1,0 +1,112 @@
+"""`schedule_loads` (run by riscv-allocate-registers-full before allocating):
+loads of innermost loop bodies sink towards their first use, never across a
+store, so a register-blocked contraction keeps two or three loaded values
+live instead of one per copy, and every kernel still computes the same bytes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rv32f_pipeline import run as run_pipeline
+from test_strength_reduce import (
+    PROGRAMS,
+    SHARED,
+    _functions,
+    _functions_any,
+    _innermost,
+    _memory_after,
+    _to_riscv_before_reduction,
+    run_pipeline_module,
+)
+from xdsl.dialects import riscv, riscv_func
+
+from tdopt.lowering.pipeline import TO_RISCV
+from tdopt.passes.riscv_registers import schedule_loads
+from tdopt.passes.riscv_strength_reduce import _BEFORE_ALLOCATION
+
+REDUCED = f"riscv-scf-strength-reduce,{_BEFORE_ALLOCATION}"
+
+
+def _same_memory(function: riscv_func.FuncOp) -> list[str]:
+    """Run `function` unscheduled and scheduled: same bytes, same number of
+    accesses. Returns the op names of its innermost body once scheduled."""
+    scheduled = function.clone()
+    schedule_loads(scheduled)
+    want, got = _memory_after(function), _memory_after(scheduled)
+    assert got.accesses == want.accesses
+    np.testing.assert_array_equal(got.data, want.data)
+    return [op.name for op in _innermost(scheduled).body.block.ops]
+
+
+@pytest.mark.parametrize("depth", [4, 16])
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_kernels_same_memory(program, depth):
+    module = run_pipeline(PROGRAMS[program], _to_riscv_before_reduction(depth))
+    run_pipeline_module(module, REDUCED)
+    for function in _functions(module).values():
+        _same_memory(function)
+
+
+def test_hand_written_nest_same_memory():
+    module = run_pipeline(SHARED, "riscv-scf-strength-reduce,canonicalize,cse")
+    names = _same_memory(_functions_any(module)["blocked"])
+    # the stores stay after every load (all of them may alias)
+    assert max(i for i, n in enumerate(names) if n == "riscv.flw") < names.index("riscv.fsw")
+
+
+ALIASING = """
+riscv_func.func @k_alias(%p: !riscv.reg, %q: !riscv.reg) {
+  %zero = rv32.get_register : !riscv.reg<zero>
+  %c0 = riscv.mv %zero : (!riscv.reg<zero>) -> !riscv.reg
+  %n = rv32.li 64 : !riscv.reg
+  riscv_scf.for %i : !riscv.reg = %c0 : !riscv.reg to %n : !riscv.reg step 4 : si12 {
+    %pi = riscv.add %p, %i : (!riscv.reg, !riscv.reg) -> !riscv.reg
+    %qi = riscv.add %q, %i : (!riscv.reg, !riscv.reg) -> !riscv.reg
+    %x = riscv.flw %pi, 0 : (!riscv.reg) -> !riscv.freg
+    %y = riscv.flw %qi, 0 : (!riscv.reg) -> !riscv.freg
+    %w = riscv.flw %qi, 4 : (!riscv.reg) -> !riscv.freg
+    %d = riscv.fadd.s %y, %y : (!riscv.freg, !riscv.freg) -> !riscv.freg
+    riscv.fsw %pi, %d, 0 : (!riscv.reg, !riscv.freg) -> ()
+    %e = riscv.fsub.s %d, %y : (!riscv.freg, !riscv.freg) -> !riscv.freg
+    %s = riscv.fadd.s %x, %w : (!riscv.freg, !riscv.freg) -> !riscv.freg
+    %t = riscv.fadd.s %s, %e : (!riscv.freg, !riscv.freg) -> !riscv.freg
+    riscv.fsw %qi, %t, 4 : (!riscv.reg, !riscv.freg) -> ()
+  }
+  riscv_func.return
+}
+"""
+
+
+def test_loads_stay_before_stores():
+    """%x and %w are first used after the store to p[i]: they must still be
+    loaded before it (the store overwrites what %x reads)."""
+    function = _functions_any(run_pipeline(ALIASING, "canonicalize"))["k_alias"]
+    names = _same_memory(function)
+    store = names.index("riscv.fsw")
+    assert [i for i, n in enumerate(names) if n == "riscv.flw"] == [i for i in range(store) if names[i] == "riscv.flw"]
+    assert names.count("riscv.flw") == 3
+
+
+def test_blocked_body_interleaves_loads():
+    """Blocked by 16, the body alternates loads of %b and fmadd.s: each load
+    one instruction ahead of its use."""
+    module = run_pipeline(PROGRAMS["matmul"], _to_riscv_before_reduction(16))
+    run_pipeline_module(module, REDUCED)
+    kernel = next(f for f in _functions(module).values() if any(isinstance(o, riscv.FMAddSOp) for o in f.walk()))
+    names = [n.removeprefix("riscv.") for n in _same_memory(kernel)]
+    body = [n for n in names if n in ("flw", "fmadd.s")]
+    assert body == ["flw", "flw", "flw", "fmadd.s"] + ["flw", "fmadd.s"] * 14 + ["fmadd.s"]
+
+
+def test_blocked_by_16_allocates():
+    """The same at 16 copies through the full pipeline: 16 accumulators,
+    the value of %a and two of %b fit the float registers (all 16 values
+    of %b loaded up front did not)."""
+    module = run_pipeline(PROGRAMS["matmul"], _to_riscv_before_reduction(16))
+    rest = TO_RISCV[TO_RISCV.index("riscv-scf-strength-reduce") :]
+    run_pipeline_module(module, rest)
+    kernel = next(f for f in _functions(module).values() if any(isinstance(o, riscv.FMAddSOp) for o in f.walk()))
+    fmadds = [o for o in kernel.walk() if isinstance(o, riscv.FMAddSOp)]
+    assert len(fmadds) == 16
+    floats = {r.type for o in kernel.walk() for r in o.results if isinstance(r.type, riscv.FloatRegisterType)}
+    assert len(floats) <= 20
