@@ -88,11 +88,18 @@ class ConvertReductionsToMemRefStreamPass(ModulePass):
         PatternRewriteWalker(ConvertStreamYieldPattern()).rewrite_module(op)
 
 
+MAX_INTERLEAVED_LOOPS = 4
+
+
 def worth_interleaving(op: memref_stream.GenericOp) -> bool:
     """Register blocking is applied to plain contractions only: one output
     indexed by distinct loop dimensions (matmul, conv). xDSL's interleaving
     gave wrong results on outputs with pinned (keepdims) dimensions."""
     if len(op.outputs) != 1:
+        return False
+    # deeper nests (a convolution: 6 loops) keep too many addresses live for
+    # the integer registers once interleaved (the allocator never spills)
+    if len(op.iterator_types) > MAX_INTERLEAVED_LOOPS:
         return False
     n_in = len(op.inputs)
     out_map = op.indexing_maps.data[n_in].data

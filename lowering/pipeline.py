@@ -27,7 +27,9 @@ TO_RISCV = ",".join(
         # kernels with a parallel loop run sliced on every core (fork/join)
         "cluster-mark-parallel",
         "convert-entry-to-riscv",
-        # the longest reduction loop innermost
+        # unit dimensions out of the maps (register blocking takes plain
+        # outputs only), the longest reduction loop innermost
+        "kernel-squeeze-unit-dims",
         "kernel-reorder-reductions",
         # reductions accumulate in registers (iter_args) through xDSL's
         # memref_stream level; what it does not take goes the plain way

@@ -30,7 +30,7 @@ from xdsl.passes import ModulePass
 from tdopt.passes.parallelize_kernels import KERNEL
 
 
-def _kernel_generics(module: ModuleOp) -> list[linalg_ops.GenericOp]:
+def kernel_generics(module: ModuleOp) -> list[linalg_ops.GenericOp]:
     out = []
     for f in module.ops:
         if isinstance(f, func.FuncOp) and KERNEL in f.attributes:
@@ -94,5 +94,5 @@ class KernelReorderReductionsPass(ModulePass):
     name = "kernel-reorder-reductions"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for g in _kernel_generics(op):
+        for g in kernel_generics(op):
             reorder_reductions(g)

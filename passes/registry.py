@@ -25,6 +25,7 @@ LOWERING = {
     ),
     "interleave-contractions": "lowering.linalg_to_memref_stream:InterleaveContractionsPass",
     "tier-tile-l1": "passes.tier_tile_l1:TierTileL1Pass",
+    "kernel-squeeze-unit-dims": "passes.kernel_squeeze_unit_dims:KernelSqueezeUnitDimsPass",
     "kernel-reorder-reductions": "passes.kernel_reorder_reductions:KernelReorderReductionsPass",
     "cluster-mark-parallel": "passes.parallelize_kernels:ClusterMarkParallelPass",
     "cluster-parallelize": "passes.parallelize_kernels:ClusterParallelizePass",
