@@ -48,7 +48,7 @@ BOX_FIELDS = ("row_len", "rows", "row_stride", "planes", "plane_stride")
 RESIDENT, IN, OUT = 0, 1, 2
 
 
-def _ints(values: Sequence[int]) -> DenseArrayBase:
+def int_array(values: Sequence[int]) -> DenseArrayBase:
     return DenseArrayBase.from_list(i64, list(values))
 
 
@@ -83,11 +83,11 @@ class TiledCallOp(IRDLOperation):
             operands=[list(args)],
             properties={
                 "callee": SymbolRefAttr(callee),
-                "grid": _ints(grid),
-                "modes": _ints(modes),
-                "steps": ArrayAttr([_ints(s) for s in steps]),
-                "boxes": ArrayAttr([_ints(b) for b in boxes]),
-                "l1_offsets": _ints(l1_offsets),
+                "grid": int_array(grid),
+                "modes": int_array(modes),
+                "steps": ArrayAttr([int_array(s) for s in steps]),
+                "boxes": ArrayAttr([int_array(b) for b in boxes]),
+                "l1_offsets": int_array(l1_offsets),
             },
         )
 

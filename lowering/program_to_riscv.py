@@ -267,18 +267,17 @@ def _tiled_descriptor(
     callee = op.callee.string_value()
     words = [callee, "1" if callee in parallel else "0", str(len(op.args))]
     words += [str(g) for g in op.grid_values()]
-    for k, arg in enumerate(op.args):
-        buf0, buf1 = op.buffer_offsets()[k]
-        row_len, rows, row_stride, planes, plane_stride = op.operand_boxes()[k]
-        mode = op.operand_modes()[k]
+    per_operand = zip(
+        op.args, op.operand_modes(), op.buffer_offsets(), op.operand_steps(), op.operand_boxes()
+    )
+    for arg, mode, (buf0, buf1), steps, box in per_operand:
         home = _address(location, arg)
         words += [str(mode), home]
         if mode == RESIDENT:  # used in place
             words += [home, home]
         else:
             words += [f"{TILES}+{buf0}", f"{TILES}+{buf1}"]
-        words += [str(s) for s in op.operand_steps()[k]]
-        words += [str(row_len), str(rows), str(row_stride), str(planes), str(plane_stride)]
+        words += [str(v) for v in (*steps, *box)]
     return words
 
 

@@ -68,7 +68,8 @@ REG_NUM_CORES = 0x008
 CSR_MHARTID = 0xF14
 
 
-def _root(v: SSAValue) -> SSAValue:
+def view_root(v: SSAValue) -> SSAValue:
+    """The value a chain of views (unrealized casts) starts from."""
     while not isinstance(v, BlockArgument):
         owner = v.owner
         if not isinstance(owner, UnrealizedConversionCastOp):
@@ -150,7 +151,7 @@ def parallel_loop(
     # an output buffer read or written through another map couples the
     # iterations: not split (inputs the body never reads, like the window
     # shape operand of a pooling, do not count)
-    out_roots = [_root(v) for v in g.outputs]
+    out_roots = [view_root(v) for v in g.outputs]
     for i, a in enumerate(out_roots):
         if any(relation(a, b) is not None for b in out_roots[i + 1 :]):
             return None
@@ -158,7 +159,7 @@ def parallel_loop(
     for i, (v, m) in enumerate(zip(g.inputs, in_maps)):
         if not body_args[i].uses:
             continue
-        r = _root(v)
+        r = view_root(v)
         for k, o in enumerate(out_roots):
             rel = relation(r, o)
             if rel == PARTIAL:

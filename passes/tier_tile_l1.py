@@ -47,7 +47,6 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     StringAttr,
     UnitAttr,
-    UnrealizedConversionCastOp,
     i8,
     i64,
 )
@@ -58,8 +57,8 @@ from xdsl.ir.affine import AffineMap
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
-from tdopt.dialects.tier import GRID_DIMS, IN, MAX_OPERANDS, OUT, RESIDENT, TiledCallOp
-from tdopt.passes.parallelize_kernels import KERNEL, linear_coefficients
+from tdopt.dialects.tier import GRID_DIMS, IN, MAX_OPERANDS, OUT, RESIDENT, TiledCallOp, int_array
+from tdopt.passes.parallelize_kernels import KERNEL, linear_coefficients, view_root
 from tdopt.passes.plan_memory import arena_of
 
 TILES = "__tdopt_tiles"
@@ -151,26 +150,29 @@ def _analyze(kernel: func.FuncOp) -> tuple[linalg_ops.GenericOp, list[BlockArgum
     if any(isinstance(o, linalg_ops.IndexOp) for o in g.body.walk()):
         raise Untileable("the body reads loop indices (linalg.index)")
     n_in = len(g.inputs)
+    if len(g.operands) > MAX_OPERANDS:
+        raise Untileable(f"{len(g.operands)} operands (at most {MAX_OPERANDS})")
     roots: list[BlockArgument] = []
     accesses: list[OperandAccess] = []
     for i, (v, m) in enumerate(zip(g.operands, g.indexing_maps.data)):
-        root = _root(v)
-        if root is None:
+        root = view_root(v)
+        if not isinstance(root, BlockArgument):
             raise Untileable("an operand is not a kernel argument or a view of one")
         t = v.type
         assert isinstance(t, MemRefType)
         elem = t.element_type.bitwidth // 8  # type: ignore[attr-defined]
         coeffs, consts = [], []
         amap: AffineMap = m.data
+        origin = [0] * amap.num_dims
         for e in amap.results:
             co = linear_coefficients(e)
             if co is None or any(c < 0 for c in co.values()):
                 raise Untileable(f"the map {amap} is not a non-negative linear map")
             coeffs.append({k: c for k, c in co.items() if c})
-            consts.append(_constant_term(e, co))
+            consts.append(e.eval(origin, []))  # the value with every loop at 0
         is_out = i >= n_in
         used = bool(g.body.block.args[i].uses)
-        plain = _plain(amap)
+        plain = _plain(coeffs, consts)
         if is_out and not plain and len(t.get_shape()) != 1:
             raise Untileable(f"an output is reached through the map {amap}")
         accesses.append(
@@ -181,71 +183,38 @@ def _analyze(kernel: func.FuncOp) -> tuple[linalg_ops.GenericOp, list[BlockArgum
         )
         roots.append(root)
     for i, a in enumerate(accesses):
-        for j, b in enumerate(accesses):
+        for j in range(i + 1, len(accesses)):
+            b = accesses[j]
+            if roots[i] is not roots[j] or not (a.is_output or b.is_output):
+                continue
             if not (a.needs_memory() and b.needs_memory()):
                 continue
-            if i < j and roots[i] is roots[j] and (a.is_output or b.is_output):
-                same = a.shape == b.shape and a.coeffs == b.coeffs and a.consts == b.consts
-                if not same:
-                    raise Untileable("an input aliases an output through another map")
+            if (a.shape, a.coeffs, a.consts) != (b.shape, b.coeffs, b.consts):
+                raise Untileable("an input aliases an output through another map")
     return g, roots, accesses
 
 
 def untileable_reason(kernel: func.FuncOp) -> str | None:
     """Why `tier-tile-l1` keeps a plain call of this kernel (None: it tiles it)."""
     try:
-        _, _, accesses = _analyze(kernel)
+        _analyze(kernel)
     except Untileable as e:
         return str(e)
-    if len(accesses) > MAX_OPERANDS:
-        return f"{len(accesses)} operands (at most {MAX_OPERANDS})"
     return None
 
 
-def _constant_term(e, coeffs: dict[int, int]) -> int:
-    # value at the origin: evaluate with every loop at 0
-    n = max(coeffs, default=-1) + 1
-    n = max(n, _max_dim(e) + 1)
-    return AffineMap(n, 0, (e,)).eval([0] * n, [])[0]
-
-
-def _max_dim(e) -> int:
-    from xdsl.ir.affine import AffineBinaryOpExpr, AffineDimExpr
-
-    if isinstance(e, AffineDimExpr):
-        return e.position
-    if isinstance(e, AffineBinaryOpExpr):
-        return max(_max_dim(e.lhs), _max_dim(e.rhs))
-    return -1
-
-
-def _plain(m: AffineMap) -> bool:
+def _plain(coeffs: Sequence[dict[int, int]], consts: Sequence[int]) -> bool:
     """Every result a distinct loop or a constant 0: the tile writes its box
     exactly and tiles write disjoint boxes."""
     seen: set[int] = set()
-    for e in m.results:
-        co = linear_coefficients(e)
-        if co is None:
+    for co, const in zip(coeffs, consts):
+        if const != 0 or len(co) > 1 or any(c != 1 for c in co.values()):
             return False
-        dims = [k for k, c in co.items() if c]
-        if len(dims) > 1 or any(co[k] != 1 for k in dims):
-            return False
-        if dims:
-            if dims[0] in seen or _constant_term(e, co) != 0:
+        for k in co:
+            if k in seen:
                 return False
-            seen.add(dims[0])
-        elif _constant_term(e, co) != 0:
-            return False
+            seen.add(k)
     return True
-
-
-def _root(v: SSAValue) -> BlockArgument | None:
-    while not isinstance(v, BlockArgument):
-        owner = v.owner
-        if not isinstance(owner, UnrealizedConversionCastOp):
-            return None
-        v = owner.inputs[0]
-    return v
 
 
 def _disjoint(a: OperandAccess, tile: Sequence[int], ranges: Sequence[int], cut: Sequence[int]) -> bool:
@@ -368,18 +337,18 @@ class TierTileL1Pass(ModulePass):
             for call in [c for c in entry.body.block.ops if isinstance(c, func.CallOp)]:
                 name = call.callee.string_value()
                 kernel = kernels[name]
-                reason = untileable_reason(kernel)
-                if reason is not None:
-                    kernel.attributes[UNTILED] = StringAttr(reason)
+                try:
+                    g, roots, accesses = _analyze(kernel)
+                except Untileable as e:
+                    kernel.attributes[UNTILED] = StringAttr(str(e))
                     used.add(name)
                     for arg in call.arguments:
                         if _tier(arg, tiers) == StringAttr("L3"):
                             raise PassFailedException(
                                 f"tier-tile-l1: kernel @{name} works on L3 data in place "
-                                f"but only the DMA reaches L3 ({reason})"
+                                f"but only the DMA reaches L3 ({e})"
                             )
                     continue
-                g, roots, accesses = _analyze(kernel)
                 resident = [_in_l1(call.arguments[r.index], tiers) for r in roots]
                 if all(resident):
                     used.add(name)  # everything already in L1: a plain call
@@ -438,9 +407,7 @@ class TierTileL1Pass(ModulePass):
 
 def _tier(v: SSAValue, tiers: dict[str, object]) -> object:
     """The `tdopt.tier` of the global or arena holding a buffer of the entry."""
-    while isinstance(v.owner, UnrealizedConversionCastOp):
-        v = v.owner.inputs[0]
-    owner = v.owner
+    owner = view_root(v).owner
     if isinstance(owner, memref.GetGlobalOp):
         return tiers.get(owner.name_.string_value())
     if isinstance(owner, memref.AllocOp):
@@ -477,14 +444,8 @@ def _tile_kernel(
     block.add_op(func.ReturnOp())
     f = func.FuncOp(name, (types, []), Region(block))
     f.attributes[KERNEL] = kernel.attributes[KERNEL]
-    f.attributes["tdopt.tile"] = _array(plan.tile)
+    f.attributes["tdopt.tile"] = int_array(plan.tile)
     return f
-
-
-def _array(values: Sequence[int]):
-    from xdsl.dialects.builtin import DenseArrayBase
-
-    return DenseArrayBase.from_list(i64, list(values))
 
 
 def _tiled_call(

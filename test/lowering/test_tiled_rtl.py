@@ -76,20 +76,21 @@ def run_tiled(module: ModuleOp, inputs, cores: int = 8, l1: str = "64k") -> RtlR
     return run
 
 
-@pytest.mark.parametrize("case", sorted(OP_CASES))
-def test_op_tiled(case: str, monkeypatch) -> None:
-    inputs, body = OP_CASES[case]
+def run_case_tiled(cases: dict, case: str, monkeypatch) -> None:
+    inputs, body = cases[case]
     module = make_module(inputs, body)
     use_small_tiles(module, monkeypatch)
     run_tiled(module, inputs)
+
+
+@pytest.mark.parametrize("case", sorted(OP_CASES))
+def test_op_tiled(case: str, monkeypatch) -> None:
+    run_case_tiled(OP_CASES, case, monkeypatch)
 
 
 @pytest.mark.parametrize("case", sorted(GRAD_CASES))
 def test_grad_op_tiled(case: str, monkeypatch) -> None:
-    inputs, body = GRAD_CASES[case]
-    module = make_module(inputs, body)
-    use_small_tiles(module, monkeypatch)
-    run_tiled(module, inputs)
+    run_case_tiled(GRAD_CASES, case, monkeypatch)
 
 
 @pytest.mark.parametrize("name", sorted(STEPS))
