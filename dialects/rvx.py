@@ -3,10 +3,12 @@ dialect lacks. They print as plain assembly through xDSL's riscv-asm target."""
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import I32, StringAttr
-from xdsl.dialects.riscv.abstract_ops import LiOperation, RISCVAsmOperation
-from xdsl.ir import Dialect
-from xdsl.irdl import irdl_op_definition, prop_def
+from xdsl.dialects.builtin import I32, IntAttr, StringAttr
+from xdsl.dialects.riscv import IntRegisterType, LabelOp, Registers
+from xdsl.dialects.riscv.abstract_ops import LiOperation, RISCVAsmOperation, RISCVRegallocOperation
+from xdsl.ir import Dialect, SSAValue
+from xdsl.irdl import irdl_op_definition, operand_def, prop_def
+from xdsl.utils.exceptions import VerifyException
 
 
 @irdl_op_definition
@@ -33,4 +35,50 @@ class AsmOp(RISCVAsmOperation):
         return "    " + self.line.data
 
 
-Rvx = Dialect("rvx", [LaOp, AsmOp], [])
+@irdl_op_definition
+class HardwareLoopSetupOp(RISCVAsmOperation, RISCVRegallocOperation):
+    """CORE-V `cv.setup` of hardware loop 0: the instructions from the next
+    one up to the label `end` run `count` times. Emitted as a `.word` (the
+    Debian binutils know no CORE-V mnemonics, and `.insn` takes no forward
+    label) whose 12-bit immediate is `(end - start) / 4`, `start` being the
+    label on this instruction; the assembler resolves it (the body has no
+    relaxable instructions). So the op must directly follow `riscv.label`
+    `start`, and `end` must be another label.
+
+        riscv.label "body_start"
+        rvx.hwloop_setup %count, "body_start" to "body_end" : !riscv.reg
+    """
+
+    name = "rvx.hwloop_setup"
+
+    count = operand_def(IntRegisterType)
+    start = prop_def(StringAttr)  # label names
+    end = prop_def(StringAttr)
+
+    assembly_format = "$count `,` $start `to` $end attr-dict `:` type($count)"
+
+    def __init__(self, count: SSAValue, start: str, end: str):
+        super().__init__(operands=[count], properties={"start": StringAttr(start), "end": StringAttr(end)})
+
+    def verify_(self) -> None:
+        start, end = self.start.data, self.end.data
+        if start == end:
+            raise VerifyException(f"'{self.name}': start and end label are both \"{start}\" (an empty body)")
+        label = self.prev_op
+        if not isinstance(label, LabelOp) or label.label.data != start:
+            raise VerifyException(f"'{self.name}': must directly follow its start label `riscv.label \"{start}\"`")
+        if self.count.type == Registers.ZERO:
+            raise VerifyException(f"'{self.name}': the trip count cannot be the zero register")
+
+    def assembly_line(self) -> str | None:
+        reg = self.count.type
+        assert isinstance(reg, IntRegisterType) and isinstance(reg.index, IntAttr), "allocate first"
+        start, end = self.start.data, self.end.data
+        # cv.setup L0, rs1, uimm: opcode 0x2b, funct3 4, rd field = 14 (loop 0)
+        return (
+            f"    .word 0x2b | (4 << 12) | (14 << 7) | ({reg.index.data} << 15)"
+            f" | ((({end} - {start}) / 4) << 20)  # cv.setup 0, {reg.register_name.data}, {end}"
+        )
+
+
+Rvx = Dialect("rvx", [LaOp, AsmOp, HardwareLoopSetupOp], [])

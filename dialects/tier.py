@@ -18,28 +18,61 @@ Per operand:
 * `l1_offsets[2k]`, `l1_offsets[2k+1]`: byte offsets of its two L1 buffers in
   the program's tile area (`__tdopt_tiles`).
 The kernel `callee` takes one L1 buffer per operand, in operand order.
+
+Explicit data movement (for hand-written or generated kernels):
+* `#tier.space<l1>` / `<l2>` / `<l3>`: a memref memory space naming the tier
+  a buffer lives in; `convert-globals-to-sections` places a `memref.global`
+  of such a type in that tier's section (static placement);
+* `tier.dma_start %src to %dst`: queue one DMA transfer, returns its id
+  (i32). Without sizes it copies the whole of `src` (static shape) into
+  `dst` (same shape), 1-D when both are contiguous, 2-D when their strided
+  layouts (e.g. a `memref.subview` of a matrix) collapse to rows x row
+  length with one stride per side. With `bytes N` it copies N bytes of two
+  contiguous memrefs from their starts, and with `rows R src_stride S
+  dst_stride D` also R rows of N bytes, S and D bytes apart;
+* `tier.dma_wait %id`: block until that transfer is complete;
+  `tier.dma_wait_all`: until the DMA queue is empty.
+`convert-tier-dma-to-riscv` lowers them to the runtime's DMA registers
+(runtime/include/tdrt_regs.h), through `tier.mmio_lw` for the blocking reads.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from math import prod
 
 from xdsl.dialects.builtin import (
+    I64,
     ArrayAttr,
     DenseArrayBase,
+    FixedBitwidthType,
+    IntegerAttr,
     MemRefType,
+    NoneAttr,
     StringAttr,
     SymbolRefAttr,
+    i32,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, SSAValue
+from xdsl.backend.assembly_printer import AssemblyPrinter
+from xdsl.dialects.riscv.abstract_ops import RdRsImmIntegerOperation, assembly_arg_str
+from xdsl.ir import Attribute, Dialect, ParametrizedAttribute, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
+    irdl_attr_definition,
     irdl_op_definition,
+    operand_def,
+    opt_prop_def,
     prop_def,
+    result_def,
+    traits_def,
     var_operand_def,
 )
+from xdsl.parser import AttrParser
+from xdsl.printer import Printer
+from xdsl.traits import MemoryReadEffect, MemoryWriteEffect
 from xdsl.utils.exceptions import VerifyException
 
 MAX_OPERANDS = 8  # the kernel's operands travel in a0..a7
@@ -165,4 +198,281 @@ class TiledCallOp(IRDLOperation):
                 )
 
 
-Tier = Dialect("tier", [TiledCallOp], [])
+# ---------------------------------------------------------------------------
+# Memory spaces and explicit DMA transfers
+
+LEVELS = ("l1", "l2", "l3")
+
+
+@irdl_attr_definition
+class MemorySpaceAttr(ParametrizedAttribute):
+    """`#tier.space<l1>`: the memory tier of a memref (a memory space)."""
+
+    name = "tier.space"
+    level: StringAttr
+
+    def __init__(self, level: str):
+        super().__init__(StringAttr(level))
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        with parser.in_angle_brackets():
+            pos = parser.pos
+            level = parser.parse_identifier(" (the tier: l1, l2 or l3)")
+            if level not in LEVELS:
+                parser.raise_error(
+                    f"unknown memory tier {level!r}; expected l1, l2 or l3", pos, parser.pos
+                )
+        return (StringAttr(level),)
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string(f"<{self.level.data}>")
+
+    def verify(self) -> None:
+        if self.level.data not in LEVELS:
+            raise VerifyException(f"unknown memory tier {self.level.data!r}; expected l1, l2 or l3")
+
+    @property
+    def tier(self) -> str:
+        """"L1", "L2" or "L3", as in the `tdopt.tier` attribute of globals."""
+        return self.level.data.upper()
+
+
+def memref_tier(t: MemRefType) -> str | None:
+    """The tier ("L1", "L2", "L3") a memref type names, None without one."""
+    space = t.memory_space
+    return space.tier if isinstance(space, MemorySpaceAttr) else None
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """One DMA transfer as the hardware takes it, sizes in bytes: `rows` rows
+    of `row_len` bytes, row starts `src_stride` / `dst_stride` apart (1-D:
+    rows == 1, the strides unused)."""
+
+    row_len: int
+    rows: int = 1
+    src_stride: int = 0
+    dst_stride: int = 0
+
+
+def _element_bytes(t: MemRefType) -> int:
+    el = t.element_type
+    assert isinstance(el, FixedBitwidthType)
+    return el.size
+
+
+def _is_contiguous(t: MemRefType) -> bool:
+    return tuple(t.get_strides() or ()) == tuple(MemRefType.strides_for_shape(t.get_shape()))
+
+
+def _layout_transfer(
+    shape: Sequence[int], src: Sequence[int], dst: Sequence[int], size: int
+) -> Transfer | None:
+    """The transfer copying a whole view of `shape` between two layouts
+    (element strides `src`, `dst`), or None when the views are not one 2-D
+    pattern: the innermost dimensions contiguous on both sides make a row,
+    the others must fold into one row dimension with one stride per side."""
+    dims = [(n, s, d) for n, s, d in zip(shape, src, dst) if n != 1]  # unit dims: any stride
+    k, row = len(dims), 1
+    while k > 0 and dims[k - 1][1] == row and dims[k - 1][2] == row:
+        row *= dims[k - 1][0]
+        k -= 1
+    if k == 0:
+        return Transfer(row * size)
+    outer = dims[:k]
+    for (_, s0, d0), (n1, s1, d1) in zip(outer, outer[1:]):
+        if s0 != s1 * n1 or d0 != d1 * n1:
+            return None
+    _, s, d = outer[-1]
+    return Transfer(row * size, prod(n for n, _, _ in outer), s * size, d * size)
+
+
+@irdl_op_definition
+class DmaStartOp(IRDLOperation):
+    """Queue one DMA transfer from `src` to `dst`; the result is its id for
+    `tier.dma_wait`.
+
+        %id = tier.dma_start %a to %b : memref<64xf32, #tier.space<l2>> to memref<64xf32, #tier.space<l1>>
+        %id = tier.dma_start %a to %b bytes 128 : ...               // 1-D, the first 128 bytes
+        %id = tier.dma_start %m to %t bytes 32 rows 4 src_stride 64 dst_stride 32 : ...
+
+    Without `bytes` the whole of `src` is copied into `dst` (same shape); the
+    transfer follows their layouts. With `bytes` both memrefs must be
+    contiguous and the sizes are taken as given, from their starts. The
+    transfer moves raw bytes; nothing converts the element type."""
+
+    name = "tier.dma_start"
+    src = operand_def(MemRefType)
+    dst = operand_def(MemRefType)
+    row_len = opt_prop_def(IntegerAttr[I64], prop_name="bytes")
+    rows = opt_prop_def(IntegerAttr[I64])
+    src_stride = opt_prop_def(IntegerAttr[I64])
+    dst_stride = opt_prop_def(IntegerAttr[I64])
+    id = result_def(i32)
+
+    assembly_format = (
+        "$src `to` $dst (`bytes` $bytes^)?"
+        " (`rows` $rows^ `src_stride` $src_stride `dst_stride` $dst_stride)?"
+        " attr-dict `:` type($src) `to` type($dst)"
+    )
+
+    def __init__(self, src: SSAValue, dst: SSAValue, transfer: Transfer | None = None):
+        props: dict[str, Attribute] = {}
+        if transfer is not None:
+            props["bytes"] = IntegerAttr(transfer.row_len, i64)
+            if transfer.rows != 1:
+                props["rows"] = IntegerAttr(transfer.rows, i64)
+                props["src_stride"] = IntegerAttr(transfer.src_stride, i64)
+                props["dst_stride"] = IntegerAttr(transfer.dst_stride, i64)
+        super().__init__(operands=[src, dst], properties=props, result_types=[i32])
+
+    def transfer(self) -> Transfer:
+        """The transfer in bytes; raises VerifyException when there is none."""
+        src, dst = self.src.type, self.dst.type
+        assert isinstance(src, MemRefType) and isinstance(dst, MemRefType)
+        where = self.name
+        for side, t in (("source", src), ("destination", dst)):
+            if not isinstance(t.element_type, FixedBitwidthType) or t.element_type.bitwidth % 8:
+                raise VerifyException(
+                    f"{where}: the {side} element type {t.element_type} has no byte size"
+                )
+            if any(n < 0 for n in t.get_shape()):
+                raise VerifyException(f"{where}: the {side} {t} needs a static shape")
+            strides = t.get_strides()
+            if strides is None or any(s is None or s < 0 for s in strides):
+                raise VerifyException(
+                    f"{where}: the {side} {t} needs a strided layout with static strides >= 0"
+                )
+            space = t.memory_space
+            if not isinstance(space, (NoneAttr, MemorySpaceAttr)):
+                raise VerifyException(
+                    f"{where}: the {side} memory space must be #tier.space<l1|l2|l3> or none,"
+                    f" got {space}"
+                )
+        if src.element_type != dst.element_type:
+            raise VerifyException(
+                f"{where}: element types differ: {src.element_type} to {dst.element_type}"
+            )
+        tiers = (memref_tier(src), memref_tier(dst))
+        if None not in tiers and (tiers[0] == "L1") == (tiers[1] == "L1"):
+            raise VerifyException(
+                f"{where}: moves {tiers[0]} to {tiers[1]}; exactly one side must be L1"
+            )
+        size = _element_bytes(src)
+        given = {
+            name: attr.value.data
+            for name, attr in (
+                ("bytes", self.row_len),
+                ("rows", self.rows),
+                ("src_stride", self.src_stride),
+                ("dst_stride", self.dst_stride),
+            )
+            if attr is not None
+        }
+        if not given:
+            return self._whole_transfer(src, dst, size)
+        if "bytes" not in given:
+            raise VerifyException(f"{where}: `rows` needs `bytes` (the length of a row)")
+        t = Transfer(
+            given["bytes"],
+            given.get("rows", 1),
+            given.get("src_stride", 0),
+            given.get("dst_stride", 0),
+        )
+        if t.row_len < 1 or t.rows < 1:
+            raise VerifyException(
+                f"{where}: bytes and rows must be positive, got bytes {t.row_len}, rows {t.rows}"
+            )
+        if t.src_stride < 0 or t.dst_stride < 0:
+            raise VerifyException(f"{where}: strides must be >= 0")
+        for name in ("bytes", "src_stride", "dst_stride"):
+            if given.get(name, 0) % size:
+                raise VerifyException(
+                    f"{where}: {name} {given[name]} is not a multiple of the element size"
+                    f" ({size} bytes)"
+                )
+        if t.rows > 1 and t.dst_stride < t.row_len:
+            raise VerifyException(
+                f"{where}: destination rows overlap (dst_stride {t.dst_stride} < bytes {t.row_len})"
+            )
+        for side, mt, stride in (("source", src, t.src_stride), ("destination", dst, t.dst_stride)):
+            if not _is_contiguous(mt):
+                raise VerifyException(
+                    f"{where}: with explicit sizes the {side} must be contiguous, got {mt}"
+                    " (leave the sizes out to copy a strided view)"
+                )
+            span = (t.rows - 1) * stride + t.row_len if t.rows > 1 else t.row_len
+            have = prod(mt.get_shape()) * size
+            if span > have:
+                raise VerifyException(
+                    f"{where}: the transfer reaches {span} bytes into the {side}, which has {have}"
+                )
+        return t
+
+    def _whole_transfer(self, src: MemRefType, dst: MemRefType, size: int) -> Transfer:
+        if src.get_shape() != dst.get_shape():
+            raise VerifyException(
+                f"{self.name}: shapes differ ({list(src.get_shape())} to {list(dst.get_shape())});"
+                " give `bytes` for a partial copy"
+            )
+        if prod(src.get_shape()) == 0:
+            raise VerifyException(f"{self.name}: the memrefs are empty, nothing to transfer")
+        s, d = src.get_strides(), dst.get_strides()
+        assert s is not None and d is not None
+        t = _layout_transfer(src.get_shape(), s, d, size)  # type: ignore[arg-type] (static: checked)
+        if t is None or t.rows > 1 and t.dst_stride < t.row_len:
+            raise VerifyException(
+                f"{self.name}: the layouts of {src} and {dst} are not one 1-D or 2-D transfer"
+                " (rows of contiguous elements, one stride per side)"
+            )
+        return t
+
+    def verify_(self) -> None:
+        self.transfer()
+
+
+@irdl_op_definition
+class DmaWaitOp(IRDLOperation):
+    """Block until DMA transfer `id` (from `tier.dma_start`) is complete."""
+
+    name = "tier.dma_wait"
+    id = operand_def(i32)
+    assembly_format = "$id attr-dict"
+
+    def __init__(self, transfer_id: SSAValue):
+        super().__init__(operands=[transfer_id])
+
+
+@irdl_op_definition
+class DmaWaitAllOp(IRDLOperation):
+    """Block until every queued DMA transfer is complete."""
+
+    name = "tier.dma_wait_all"
+    assembly_format = "attr-dict"
+
+    def __init__(self):
+        super().__init__()
+
+
+@irdl_op_definition
+class MmioLwOp(RdRsImmIntegerOperation):
+    """`lw rd, imm(rs1)` of a device register whose read has an effect (it
+    queues a DMA transfer or blocks until one completes). `riscv.lw` is a
+    plain read that CSE may merge and DCE may drop when its result is
+    unused; declaring a write as well keeps this one in place."""
+
+    name = "tier.mmio_lw"
+    traits = traits_def(MemoryReadEffect(), MemoryWriteEffect())
+
+    def assembly_line(self) -> str | None:
+        # the `lw rd, imm(rs1)` form (the base class prints `lw rd, rs1, imm`)
+        rd, imm, rs1 = (assembly_arg_str(a) for a in (self.rd, self.immediate, self.rs1))
+        return AssemblyPrinter.assembly_line("lw", f"{rd}, {imm}({rs1})", self.comment)
+
+
+Tier = Dialect(
+    "tier",
+    [TiledCallOp, DmaStartOp, DmaWaitOp, DmaWaitAllOp, MmioLwOp],
+    [MemorySpaceAttr],
+)

@@ -13,11 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import memref_stream
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.builder import ImplicitBuilder
+from xdsl.dialects import func, memref_stream
+from xdsl.dialects.builtin import AffineMapAttr, ArrayAttr, IntegerAttr, MemRefType, ModuleOp
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType
-from xdsl.ir.affine import AffineDimExpr
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.ir.affine import AffineDimExpr, AffineExpr
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
@@ -26,7 +28,8 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 from xdsl.transforms.convert_linalg_to_memref_stream import ConvertGenericOpPattern
-from xdsl.transforms.memref_stream_interleave import IndexAndFactor, PipelineGenericPattern
+
+from tdopt.lowering.pipeline import MAX_CORES
 
 
 MAX_LOOPS = 6
@@ -112,40 +115,241 @@ def worth_interleaving(op: memref_stream.GenericOp) -> bool:
 # the estimate below does not see (loop-invariant operands of the body)
 FLOAT_REGISTERS = 32 - 2
 
+# A blocking: up to two parallel loops, each (loop index, factor), outer
+# first. The copies of the body run the last loop's offsets fastest.
+Blocking = tuple[tuple[int, int], ...]
 
-def registers_needed(op: memref_stream.GenericOp, index: int, factor: int) -> int:
-    """Float registers the inner loop of `op` interleaved `factor` times
-    along `index` keeps live at once: an accumulator per copy and output,
-    a value per copy for every body op beyond the multiply-accumulate (the
-    loop lowering runs each body op for all copies before the next), one
-    value per input that does not depend on `index` (shared after cse) and
-    two per input that does (riscv-allocate-registers-full sinks each load
-    next to its first use, `riscv_registers.schedule_loads`)."""
+
+def _used_blocked(op: memref_stream.GenericOp, operand: int, blocking: Blocking) -> set[int]:
+    used = _dims_used(op.indexing_maps.data[operand].data.results)
+    return {dim for dim, _ in blocking if dim in used}
+
+
+def registers_needed(op: memref_stream.GenericOp, blocking: Blocking) -> int:
+    """Float registers the inner loop of `op` blocked by `blocking` keeps live
+    at once: an accumulator per copy and output, a value per copy for every
+    body op beyond the multiply-accumulate (the loop lowering runs each body
+    op for all copies before the next), and per input: one value if it
+    depends on no blocked loop (shared after cse), two if it differs in every
+    copy or only along the outer loop (riscv-allocate-registers-full sinks
+    each load next to its first use, `riscv_registers.schedule_loads`), and
+    all of its values if it varies along the inner loop only (each is used
+    again in every row of the block)."""
+    copies = _copies(blocking)
     n_in = len(op.inputs)
-    maps = [m.data for m in op.indexing_maps.data]
-    varying = sum(index in _dims_used(m.results) for m in maps[:n_in])
     outputs = len(op.outputs)
     compute = sum(1 for o in op.body.block.ops if not isinstance(o, memref_stream.YieldOp))
     extra = max(0, compute - 2 * outputs)
-    return factor * (outputs + extra) + min(factor, 2) * varying + (n_in - varying)
+    inputs = 0
+    for k in range(n_in):
+        used = _used_blocked(op, k, blocking)
+        if not used:
+            inputs += 1
+        elif len(blocking) == 2 and used == {blocking[1][0]}:
+            inputs += blocking[1][1]
+        else:
+            inputs += min(copies, 2)
+    return copies * (outputs + extra) + inputs
 
 
-def interleave_choice(op: memref_stream.GenericOp, pipeline_depth: int) -> IndexAndFactor | None:
-    """xDSL's choice (the innermost parallel dimension, its largest factor
-    below twice the pipeline depth), among the factors whose copies fit the
-    float register file."""
-    options = PipelineGenericPattern.indices_and_factors(op)
-    if not options:
-        return None
-    innermost = max(t.iterator_index for t in options)
+def loads_per_step(op: memref_stream.GenericOp, blocking: Blocking) -> int:
+    """Distinct input values one step of the blocked inner loop loads."""
+    factor = dict(blocking)
+    total = 0
+    for k in range(len(op.inputs)):
+        n = 1
+        for dim in _used_blocked(op, k, blocking):
+            n *= factor[dim]
+        total += n
+    return total
+
+
+# pointers the blocked inner loop may step (integer registers: the
+# allocator never spills; the loops around it keep their own counters,
+# bounds and pointers)
+MAX_POINTERS = 8
+# a load reaches +-2 KiB around its pointer (12-bit immediate)
+IMMEDIATE_REACH = 2048
+
+
+def pointers_needed(op: memref_stream.GenericOp, blocking: Blocking) -> int:
+    """Pointers the inner loop of `op` blocked by `blocking` steps: per
+    input, its copies' addresses grouped so that each group is within one
+    load immediate of its first (riscv-scf-strength-reduce shares a pointer
+    among addresses at constant offsets only within that reach)."""
+    total = 0
+    for k, operand in enumerate(op.inputs):
+        t = operand.type
+        if not isinstance(t, MemRefType):
+            continue
+        strides = _row_major_strides(t)
+        amap = op.indexing_maps.data[k].data
+        n_dims = amap.num_dims
+        offsets = set()
+        for combo in _copy_points(blocking):
+            point = [0] * n_dims
+            for dim, value in combo:
+                point[dim] = value
+            index = amap.eval(point, [])
+            offsets.add(sum(i * st for i, st in zip(index, strides)) * 4)
+        groups = 0
+        start = None
+        for off in sorted(offsets):
+            if start is None or off - start >= IMMEDIATE_REACH:
+                groups += 1
+                start = off
+        total += groups
+    return total
+
+
+def _row_major_strides(t: MemRefType) -> list[int]:
+    shape = list(t.get_shape())
+    strides = [1] * len(shape)
+    for i in range(len(shape) - 2, -1, -1):
+        strides[i] = strides[i + 1] * shape[i + 1]
+    return strides
+
+
+def _copy_points(blocking: Blocking) -> list[list[tuple[int, int]]]:
+    """Every copy of a blocked body as (loop, offset within the block)."""
+    points: list[list[tuple[int, int]]] = [[]]
+    for dim, f in blocking:
+        points = [p + [(dim, v)] for p in points for v in range(f)]
+    return points
+
+
+def _copies(blocking: Blocking) -> int:
+    n = 1
+    for _, f in blocking:
+        n *= f
+    return n
+
+
+def _divisors(n: int) -> list[int]:
+    return [f for f in range(1, n + 1) if n % f == 0]
+
+
+def interleave_choice(
+    op: memref_stream.GenericOp, pipeline_depth: int, keep_trips: dict[int, int] | None = None
+) -> Blocking | None:
+    """The register blocking of a contraction: one or two parallel loops
+    unrolled and jammed into the innermost loop, the copies of the body
+    (fewer than twice the pipeline depth, as xDSL's heuristic) fitting the
+    float registers, with the most multiply-accumulates per loaded value
+    (a 4x4 block of a matmul: 16 per 8 loads; one row of 16: 16 per 17), then
+    the most copies. `keep_trips[d]`: loop d must keep at least that many
+    iterations (the loop the cluster splits over its cores)."""
+    kinds = op.iterator_types.data
+    bounds = [b.value.data for b in op.bounds.data]
+    parallel = [i for i, k in enumerate(kinds) if k == memref_stream.IteratorTypeAttr.parallel()]
+    keep = keep_trips or {}
+
+    def factors(dim: int) -> list[int]:
+        return [
+            f for f in _divisors(bounds[dim]) if bounds[dim] // f >= min(keep.get(dim, 1), bounds[dim])
+        ]
+
+    options: list[Blocking] = []
+    for j, inner in enumerate(parallel):
+        options += [((inner, f),) for f in factors(inner) if f > 1]
+        for outer in parallel[:j]:
+            options += [
+                ((outer, fo), (inner, fi))
+                for fo in factors(outer)
+                for fi in factors(inner)
+                if fo > 1 and fi > 1
+            ]
     fitting = [
-        t
-        for t in options
-        if t.iterator_index == innermost
-        and t.factor < 2 * pipeline_depth
-        and registers_needed(op, t.iterator_index, t.factor) <= FLOAT_REGISTERS
+        b
+        for b in options
+        if _copies(b) < 2 * pipeline_depth
+        and registers_needed(op, b) <= FLOAT_REGISTERS
+        and pointers_needed(op, b) <= MAX_POINTERS
     ]
-    return max(fitting, key=lambda t: t.factor, default=None)
+    if not fitting:
+        return None
+    # ties: the inner loops first (contiguous outputs), as xDSL's choice
+    return max(
+        fitting,
+        key=lambda b: (
+            _copies(b) / loads_per_step(op, b),
+            _copies(b),
+            [dim for dim, _ in reversed(b)],
+        ),
+    )
+
+
+def block_generic(op: memref_stream.GenericOp, blocking: Blocking) -> memref_stream.GenericOp:
+    """`op` with the loops of `blocking` split into (outer, copy) parts: the
+    outer parts stay where the loops were, the copies form one new
+    interleaved loop (the body replicated per copy), offset d * f +
+    (copy floordiv stride) mod f into each blocked loop (xDSL's
+    `memref-stream-interleave` for one loop; this one also takes two)."""
+    copies = _copies(blocking)
+    old_block = op.body.block
+    region = Region(Block(arg_types=[a.type for a in old_block.args for _ in range(copies)]))
+    with ImplicitBuilder(region) as args:
+        value_maps: list[dict[SSAValue, SSAValue]] = [{} for _ in range(copies)]
+        for k, arg in enumerate(args):
+            old = old_block.args[k // copies]
+            value_maps[k % copies][old] = arg
+            arg.name_hint = old.name_hint
+        for body_op in old_block.ops:
+            if isinstance(body_op, memref_stream.YieldOp):
+                memref_stream.YieldOp(*[vm[a] for vm in value_maps for a in body_op.arguments])
+            else:
+                for vm in value_maps:
+                    body_op.clone(value_mapper=vm)
+
+    bounds = [b.value.data for b in op.bounds.data]
+    stride = copies
+    offsets: dict[int, tuple[int, int]] = {}
+    for dim, f in blocking:
+        stride //= f
+        offsets[dim] = (f, stride)
+        bounds[dim] //= f
+    bounds.append(copies)
+
+    def new_map(m: AffineMapAttr) -> AffineMapAttr:
+        amap = m.data
+        copy = AffineExpr.dimension(amap.num_dims)
+        dims = []
+        for i in range(amap.num_dims):
+            d = AffineExpr.dimension(i)
+            if i in offsets:
+                f, stride = offsets[i]
+                part = copy if stride == 1 else copy // stride
+                d = d * f + (part if f * stride == copies else part % f)
+            dims.append(d)
+        return AffineMapAttr(amap.replace_dims_and_symbols(dims, [], amap.num_dims + 1, 0))
+
+    return memref_stream.GenericOp(
+        op.inputs,
+        op.outputs,
+        op.inits,
+        region,
+        ArrayAttr([new_map(m) for m in op.indexing_maps]),
+        ArrayAttr([*op.iterator_types.data, memref_stream.IteratorTypeAttr.interleaved()]),
+        ArrayAttr([IntegerAttr.from_index_int_value(b) for b in bounds]),
+        op.init_indices,
+        op.doc,
+        op.library_call,
+    )
+
+
+def _parallel_mark(op: Operation) -> dict[int, int]:
+    """The loop the cluster will split (`cluster-mark-parallel`) keeps at
+    least one iteration per core."""
+    from tdopt.passes.parallelize_kernels import PARALLEL
+
+    f = op.parent_op()
+    while f is not None and not isinstance(f, func.FuncOp):
+        f = f.parent_op()
+    attr = f.attributes.get(PARALLEL) if f is not None else None
+    if not isinstance(attr, ArrayAttr):
+        return {}
+    depth, trips = (a.value.data for a in attr.data)  # type: ignore[attr-defined]
+    return {depth: min(trips, MAX_CORES)}
 
 
 @dataclass(frozen=True)
@@ -156,14 +360,14 @@ class InterleaveContractionPattern(RewritePattern):
     def match_and_rewrite(self, op: memref_stream.GenericOp, rewriter: PatternRewriter) -> None:
         if memref_stream.IteratorTypeAttr.interleaved() in op.iterator_types:
             return
+        if memref_stream.IteratorTypeAttr.reduction() not in op.iterator_types:
+            return
         if not worth_interleaving(op):
             return
-        choice = interleave_choice(op, self.pipeline_depth)
-        if choice is None or choice.factor == 1:
+        choice = interleave_choice(op, self.pipeline_depth, _parallel_mark(op))
+        if choice is None:
             return
-        PipelineGenericPattern(self.pipeline_depth, choice.iterator_index, choice.factor).match_and_rewrite(
-            op, rewriter
-        )
+        rewriter.replace(op, block_generic(op, choice))
 
 
 @dataclass(frozen=True)

@@ -41,11 +41,14 @@ TO_RISCV = ",".join(
         # (hides the FPU latency on the accumulator chain)
         "interleave-contractions{pipeline_depth=16}",
         "convert-memref-stream-to-loops",
+        # the copies of a blocked body at constant offsets from each other
+        "affine-fold-constants",
         "convert-linalg-to-loops",
         "lower-affine",
         "cluster-parallelize",
         "expand-math-rv32f",
         "convert-func-to-riscv-func",
+        "convert-tier-dma-to-riscv",
         "convert-memref-to-riscv",
         "convert-arith-extra-to-riscv",
         "convert-arith-to-riscv",

@@ -38,7 +38,7 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
 from tdopt.dialects.rvx import AsmOp
-from tdopt.dialects.tier import RESIDENT, TiledCallOp
+from tdopt.dialects.tier import RESIDENT, TiledCallOp, memref_tier
 from tdopt.dialects.train import numpy_from_dense
 from tdopt.passes.parallelize_kernels import PARALLEL
 from tdopt.passes.plan_memory import OFFSET, arena_of, byte_size
@@ -64,6 +64,20 @@ def global_words(g: memref.GlobalOp) -> np.ndarray | None:
     return np.ascontiguousarray(values).view("<u4")
 
 
+def _global_tier(g: memref.GlobalOp, t: MemRefType) -> str:
+    """The tier of a global: its type's memory space (`#tier.space<l1>`),
+    else its `tdopt.tier` attribute (set by plan-memory), else L2."""
+    tier_attr = g.attributes.get("tdopt.tier")
+    planned = tier_attr.data if isinstance(tier_attr, StringAttr) else None
+    space = memref_tier(t)
+    if space is not None and planned is not None and space != planned:
+        raise DiagnosticException(
+            f"convert-globals-to-sections: memref.global @{g.sym_name.data}: "
+            f"its type is in {space} but tdopt.tier says {planned}"
+        )
+    return space or planned or "L2"
+
+
 @dataclass(frozen=True)
 class ConvertGlobalsToSectionsPass(ModulePass):
     """memref.global -> labelled, aligned data in its tier's section."""
@@ -74,8 +88,7 @@ class ConvertGlobalsToSectionsPass(ModulePass):
         for g in [o for o in op.ops if isinstance(o, memref.GlobalOp)]:
             t = g.type
             assert isinstance(t, MemRefType)
-            tier_attr = g.attributes.get("tdopt.tier")
-            tier = tier_attr.data if isinstance(tier_attr, StringAttr) else "L2"
+            tier = _global_tier(g, t)
             section = riscv.AssemblySectionOp(f'.section {SECTIONS[tier]},"aw",@progbits')
             size = byte_size(t)
             block = section.data.block

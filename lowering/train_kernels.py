@@ -5,7 +5,7 @@ order. Rank-0 tensors are 1-element memrefs."""
 from __future__ import annotations
 
 import math as pymath
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from xdsl.dialects.builtin import MemRefType
 from xdsl.ir import Operation, SSAValue
@@ -173,9 +173,26 @@ def lower_conv2d(kb: KernelBuilder, op: Operation | None) -> None:
         )
     else:
         kb.fill(out, 0.0)
-    # loops n, g, mo, oh, ow, c, i, j over views that split the channels into
-    # (group, channel in group), so every loop is a plain dimension somewhere
     n_, _, oh, ow = shape(out)
+    if group == 1:
+        # im2col: the windows as the columns of a (c*kh*kw, oh*ow) matrix,
+        # then one matmul with the weights seen as (m, c*kh*kw), the shape
+        # register blocking handles best (as PULP-TrainLib's convolutions)
+        col = im2col(kb, xp, (cg, kh, kw), (oh, ow), strides, dil)
+        kdim = cg * kh * kw
+        w2 = kb.view(w, (m, kdim))
+        o3 = kb.view(out, (n_, m, oh * ow))
+        kb.generic(
+            [w2, col],
+            [o3],
+            [amap(4, [d(1), d(3)]), amap(4, [d(0), d(3), d(2)]), amap(4, [d(0), d(1), d(2)])],
+            [PARALLEL] * 3 + [REDUCTION],
+            lambda s, a: [s.add(a[2], s.mul(a[0], a[1]))],
+        )
+        return
+    # grouped: loops n, g, mo, oh, ow, c, i, j over views that split the
+    # channels into (group, channel in group), so every loop is a plain
+    # dimension somewhere
     w5 = kb.view(w, (group, mg, cg, kh, kw))
     o5 = kb.view(out, (n_, group, mg, oh, ow))
     dims = 8
@@ -190,6 +207,35 @@ def lower_conv2d(kb: KernelBuilder, op: Operation | None) -> None:
         [PARALLEL] * 5 + [REDUCTION] * 3,
         lambda s, a: [s.add(a[2], s.mul(a[0], a[1]))],
     )
+
+
+def im2col(
+    kb: KernelBuilder,
+    xp: SSAValue,
+    window: tuple[int, int, int],
+    out_hw: tuple[int, int],
+    strides: Sequence[int],
+    dil: Sequence[int],
+) -> SSAValue:
+    """A scratch (n, c*kh*kw, oh*ow) holding, per batch, the input window of
+    every output position as a column (rows ordered like the weights'
+    (c, kh, kw)), copied from the padded input `xp`."""
+    c, kh, kw = window
+    oh, ow = out_hw
+    n = shape(xp)[0]
+    col = kb.scratch((n, c * kh * kw, oh * ow))
+    col6 = kb.view(col, (n, c, kh, kw, oh, ow))
+    kb.generic(
+        [xp],
+        [col6],
+        [
+            amap(6, [d(0), d(1), d(4) * strides[0] + d(2) * dil[0], d(5) * strides[1] + d(3) * dil[1]]),
+            identity(6),
+        ],
+        [PARALLEL] * 6,
+        lambda s, a: [a[0]],
+    )
+    return col
 
 
 def lower_maxpool(kb: KernelBuilder, op: Operation | None) -> None:

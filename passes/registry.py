@@ -24,6 +24,7 @@ LOWERING = {
         "lowering.linalg_to_memref_stream:ConvertReductionsToMemRefStreamPass"
     ),
     "interleave-contractions": "lowering.linalg_to_memref_stream:InterleaveContractionsPass",
+    "affine-fold-constants": "passes.affine_fold_constants:AffineFoldConstantsPass",
     "tier-tile-l1": "passes.tier_tile_l1:TierTileL1Pass",
     "kernel-squeeze-unit-dims": "passes.kernel_squeeze_unit_dims:KernelSqueezeUnitDimsPass",
     "kernel-reorder-reductions": "passes.kernel_reorder_reductions:KernelReorderReductionsPass",
@@ -31,6 +32,7 @@ LOWERING = {
     "cluster-parallelize": "passes.parallelize_kernels:ClusterParallelizePass",
     "convert-globals-to-sections": "lowering.program_to_riscv:ConvertGlobalsToSectionsPass",
     "convert-entry-to-riscv": "lowering.program_to_riscv:ConvertEntryToRiscvPass",
+    "convert-tier-dma-to-riscv": "lowering.tier_dma_to_riscv:ConvertTierDmaToRiscvPass",
 }
 
 RV32F = {

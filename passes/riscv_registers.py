@@ -9,8 +9,9 @@ registers too and save/restore what they use:
   added to the allocatable set; before allocating, the loads of innermost
   loop bodies sink next to their first use (`schedule_loads`: a contraction
   blocked by 16 then needs two registers for its loaded operands, not 16)
-  and innermost loops become CORE-V hardware loops (`hardware_loops`,
-  option `hwloops`, kept only if the function still allocates);
+  and innermost loops become CORE-V hardware loops (`hardware_loops`: an
+  `rvx.hwloop_setup` starts the body; option `hwloops`, kept only if the
+  function still allocates);
 * `riscv-save-callee-saved`: the matching prologue/epilogue for rv32f (`sw` /
   `fsw`, 4-byte slots; xDSL's own pass stores floats with `fsd`, which needs
   the D extension).
@@ -25,12 +26,13 @@ from xdsl.backend.riscv.register_stack import RiscvRegisterStack
 from xdsl.builder import Builder, InsertPoint
 from xdsl.context import Context
 from xdsl.dialects import riscv, riscv_func, riscv_scf, rv32
-from xdsl.dialects.builtin import DenseArrayBase, IntAttr, IntegerAttr, ModuleOp, i32
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, i32
 from xdsl.dialects.riscv import FloatRegisterType, IntRegisterType, Registers
 from xdsl.backend.register_stack import OutOfRegisters
-from xdsl.ir import Block, Operation, OpResult, SSAValue
-from xdsl.irdl import attr_def, irdl_op_definition, operand_def
+from xdsl.ir import Block, Operation, OpResult
 from xdsl.passes import ModulePass
+
+from tdopt.dialects.rvx import HardwareLoopSetupOp
 
 # callee-saved last, so that leaf kernels which fit in the caller-saved set
 # need no prologue
@@ -119,38 +121,6 @@ def _schedule_block(block: Block) -> None:
         for load in loads:
             load.detach()
             block.insert_op_before(load, rest[k])
-
-
-@irdl_op_definition
-class HardwareLoopSetupOp(riscv.RISCVAsmOperation, riscv.RISCVRegallocOperation):
-    """CORE-V `cv.setup` of hardware loop 0: the instructions from the next
-    one up to the label `end` run `count` times. Emitted as a `.word` (the
-    Debian binutils know no CORE-V mnemonics, and `.insn` takes no forward
-    label) whose 12-bit immediate is `(end - start) / 4`, `start` being the
-    label on this instruction; the assembler resolves it (the body has no
-    relaxable instructions)."""
-
-    name = "tdopt_corev.hwloop_setup"
-
-    count = operand_def(riscv.IntRegisterType)
-    start = attr_def(riscv.LabelAttr)
-    end = attr_def(riscv.LabelAttr)
-
-    def __init__(self, count: SSAValue, start: str, end: str):
-        super().__init__(
-            operands=[count],
-            attributes={"start": riscv.LabelAttr(start), "end": riscv.LabelAttr(end)},
-        )
-
-    def assembly_line(self) -> str | None:
-        reg = self.count.type
-        assert isinstance(reg, IntRegisterType) and isinstance(reg.index, IntAttr), "allocate first"
-        start, end = self.start.data, self.end.data
-        # cv.setup L0, rs1, uimm: opcode 0x2b, funct3 4, rd field = 14 (loop 0)
-        return (
-            f"    .word 0x2b | (4 << 12) | (14 << 7) | ({reg.index.data} << 15)"
-            f" | ((({end} - {start}) / 4) << 20)  # cv.setup 0, {reg.register_name.data}, {end}"
-        )
 
 
 # ops that must not be in a hardware loop body (CV32E40P: no branches or

@@ -73,6 +73,26 @@ def _gemm(work: str, m: int = 64, k: int = 64, n: int = 64) -> tuple[str, str]:
     return path, inputs
 
 
+def _conv(work: str, c: int = 64, m: int = 128, hw: int = 16) -> tuple[str, str]:
+    """The CCT2 tokenizer's second convolution: 3x3, padding 1."""
+    path = os.path.join(work, "conv.mlir")
+    x, w, y = f"tensor<1x{c}x{hw}x{hw}xf32>", f"tensor<{m}x{c}x3x3xf32>", f"tensor<1x{m}x{hw}x{hw}xf32>"
+    with open(path, "w") as fh:
+        fh.write(
+            f"func.func @main(%x: {x}, %w: {w}) -> {y} {{\n"
+            f"  %y = train.conv2d %x, %w {{pads = array<i64: 1, 1, 1, 1>}} : ({x}, {w}) -> {y}\n"
+            f"  func.return %y : {y}\n}}\n"
+        )
+    rng = np.random.default_rng(0)
+    inputs = os.path.join(work, "conv_inputs.npz")
+    np.savez(
+        inputs,
+        x=rng.standard_normal((1, c, hw, hw)).astype(np.float32),
+        w=rng.standard_normal((m, c, 3, 3)).astype(np.float32),
+    )
+    return path, inputs
+
+
 CORPUS = os.environ.get(
     "TDOPT_DEEPLOY_CORPUS", os.path.join(ROOT, "..", "shared", "corpus", "deeploy")
 )
@@ -107,6 +127,7 @@ MODELS: dict[str, Callable[[str], tuple[str, str]]] = {
     "deep-ae": _deep_ae,
     "gemm64": _gemm,
     "gemm256": lambda work: _gemm(work, 256, 256, 256),
+    "conv": _conv,
 }
 
 SGD = "train-autodiff,train-sgd{lr=0.01}"
@@ -137,6 +158,7 @@ ROWS = [
     Row("deep-ae/full", "deep-ae", SGD, "Deep-AE, every layer"),
     Row("deep-ae/last-2", "deep-ae", "train-finetune{last=2}," + SGD, "Deep-AE, last two layers"),
     Row("gemm64", "gemm64", "", "fp32 GEMM 64x64x64, forward"),
+    Row("conv", "conv", "", "fp32 conv 3x3 64->128 channels, 16x16, forward (CCT2 tokenizer)"),
     Row("cct2/classifier", "cct2-lp", SGD, "corpus CCT2, classifier only (CCT2_LP)", long=True),
     Row("cct2/lora-last", "cct2-lora1", SGD, "corpus CCT2, LoRA rank 4 on the last block (CCT2_LoRA1)", long=True),
     Row("cct2/last-block", "cct2-lp", _finetune(*_cct2_blocks("1"), *CCT2_HEAD) + SGD,

@@ -5,10 +5,10 @@ integer registers wrap to 32 bits, float registers are float32, loads and
 stores go to a little-endian byte array at absolute addresses. Runs a
 `riscv_func.func` with `riscv_scf.for` loops (the `blt` semantics of their
 lowering: iterate while the signed counter is below the bound). A loop body
-that starts with a CORE-V hardware loop set-up (`riscv_registers.
-HardwareLoopSetupOp`) repeats in "hardware" as the core does: the ops after
-the set-up run `count` times, each repetition seeing the previous one's
-yielded values in the loop-carried arguments (their shared registers).
+that starts with a CORE-V hardware loop set-up (`rvx.hwloop_setup`) repeats
+in "hardware" as the core does: the ops after the set-up run `count` times,
+each repetition seeing the previous one's yielded values in the loop-carried
+arguments (their shared registers).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import numpy as np
 from xdsl.dialects import riscv, riscv_func, riscv_scf, rv32
 from xdsl.dialects.builtin import IntegerAttr
 from xdsl.ir import Block, SSAValue
+
+from tdopt.dialects.rvx import HardwareLoopSetupOp
 
 F32 = np.float32
 
@@ -115,7 +117,7 @@ def _block_ops(ops, env: dict[SSAValue, object], memory: Memory) -> list[object]
                 outs = _loop(op, env, memory)
             case riscv.LabelOp():
                 outs = []
-            case _ if op.name == "tdopt_corev.hwloop_setup":
+            case HardwareLoopSetupOp():
                 raise AssertionError("a hardware loop set-up outside a loop body's start")
             case _ if type(op) in _INT_IMM:
                 outs = [_wrap(_INT_IMM[type(op)](env[op.rs1], _imm(op)))]
@@ -152,7 +154,7 @@ def _loop(op: riscv_scf.ForOp, env: dict[SSAValue, object], memory: Memory) -> l
 
 def _setup(body: Block):
     ops = list(body.ops)
-    if len(ops) > 1 and isinstance(ops[0], riscv.LabelOp) and ops[1].name == "tdopt_corev.hwloop_setup":
+    if len(ops) > 1 and isinstance(ops[0], riscv.LabelOp) and isinstance(ops[1], HardwareLoopSetupOp):
         return ops[1]
     return None
 

@@ -1,7 +1,10 @@
 """`riscv-scf-strength-reduce` keeps what every kernel loads and stores: the
 reduced loops run (scf_eval, on a flat memory) to the same bytes as the
 index arithmetic they replace, and pointers a constant apart share one
-register (the difference moves into the load/store immediates)."""
+register (the difference moves into the load/store immediates). The same
+kernels, reduced, also check riscv-allocate-registers-full's rewrites before
+allocating (`schedule_loads`, `hardware_loops`) for test_schedule_loads and
+test_hardware_loops."""
 
 from __future__ import annotations
 
@@ -11,15 +14,21 @@ import numpy as np
 import pytest
 from rv32f_pipeline import run as run_pipeline
 from scf_eval import Memory, run
+from xdsl.ir import SSAValue
 from xdsl.dialects import riscv, riscv_func, riscv_scf
 from xdsl.dialects.builtin import ModuleOp
 
 import tdopt.lowering.pipeline as pipeline  # noqa: F401  (applies xdsl_fixes)
+from tdopt.dialects.rvx import HardwareLoopSetupOp
 from tdopt.lowering.pipeline import CLUSTER_PASSES, TO_LINALG, TO_RISCV
+from tdopt.passes.riscv_registers import hardware_loops, schedule_loads
+from tdopt.passes.riscv_strength_reduce import _BEFORE_ALLOCATION
 
 BASE = 0x1000_0000
 REGION = 0x4000  # bytes per pointer argument
 REDUCE = "riscv-scf-strength-reduce,canonicalize,cse"
+# the pipeline up to riscv-allocate-registers-full
+REDUCED = f"riscv-scf-strength-reduce,{_BEFORE_ALLOCATION}"
 
 
 def _memory_after(function: riscv_func.FuncOp, seed: int = 0) -> Memory:
@@ -29,6 +38,17 @@ def _memory_after(function: riscv_func.FuncOp, seed: int = 0) -> Memory:
     memory.data[:] = rng.standard_normal(len(memory.data) // 4).astype(np.float32).view(np.uint8)
     run(function, memory, *(BASE + REGION * i for i in range(n_args)))
     return memory
+
+
+def assert_same_memory(function: riscv_func.FuncOp, transform) -> riscv_func.FuncOp:
+    """Run `function` and a copy changed in place by `transform`: same bytes,
+    same number of accesses. Returns the changed copy."""
+    changed = function.clone()
+    transform(changed)
+    want, got = _memory_after(function), _memory_after(changed)
+    assert got.accesses == want.accesses
+    np.testing.assert_array_equal(got.data, want.data)
+    return changed
 
 
 def _functions(module: ModuleOp) -> dict[str, riscv_func.FuncOp]:
@@ -134,6 +154,43 @@ def test_kernels_same_memory(program, depth):
         np.testing.assert_array_equal(got.data, want.data, err_msg=name)
 
 
+# ---- riscv-allocate-registers-full's rewrites before allocating ------------
+
+
+def hwloop_setups(function: riscv_func.FuncOp) -> list[HardwareLoopSetupOp]:
+    return [op for op in function.walk() if isinstance(op, HardwareLoopSetupOp)]
+
+
+def _hardware_loops(function: riscv_func.FuncOp) -> None:
+    hardware_loops(function)
+    assert hwloop_setups(function)
+
+
+# name: (run on the kernel first, the rewrite checked against it)
+BEFORE_ALLOCATION = {
+    "schedule_loads": (None, schedule_loads),
+    # the loads sunk as riscv-allocate-registers-full does before converting
+    "hardware_loops": (schedule_loads, _hardware_loops),
+}
+
+
+@pytest.mark.parametrize("depth", [4, 16])
+@pytest.mark.parametrize("program", PROGRAMS)
+@pytest.mark.parametrize("rewrite", BEFORE_ALLOCATION)
+def test_kernels_same_memory_before_allocation(rewrite, program, depth):
+    """Every reduced kernel computes the same bytes with the same number of
+    accesses after `schedule_loads` (loads never cross a store) and after
+    `hardware_loops` (scf_eval repeats the body as the core does; every
+    kernel gets at least one hardware loop)."""
+    prepare, transform = BEFORE_ALLOCATION[rewrite]
+    module = run_pipeline(PROGRAMS[program], _to_riscv_before_reduction(depth))
+    run_pipeline_module(module, REDUCED)
+    for function in _functions(module).values():
+        if prepare is not None:
+            prepare(function)
+        assert_same_memory(function, transform)
+
+
 def run_pipeline_module(module: ModuleOp, spec: str) -> None:
     from xdsl.passes import PassPipeline
     from xdsl.universe import Universe
@@ -145,12 +202,17 @@ def run_pipeline_module(module: ModuleOp, spec: str) -> None:
 
 
 def test_blocked_matmul_one_b_pointer():
-    """The register-blocked matmul's inner loop: the A pointer is the loop
-    counter and the eight B columns share one pointer (loads at 0..28)."""
+    """The register-blocked matmul's inner loop (2x4 block at depth 8): the
+    A pointer is the loop counter, its two rows loads at 0 and 48 (12
+    floats apart), and the four B columns share one pointer (loads at
+    0..12)."""
     module = run_pipeline(PROGRAMS["matmul"], _to_riscv_before_reduction(8))
     run_pipeline_module(module, REDUCE)
     kernel = next(f for f in _functions(module).values() if any(isinstance(o, riscv.FLwOp) for o in f.walk()))
     loop = _innermost(kernel)
     assert _int_iter_args(loop) == 1
     loads = [op for op in loop.body.block.ops if isinstance(op, riscv.FLwOp)]
-    assert [op.immediate.value.data for op in loads[1:]] == [4 * i for i in range(8)]
+    by_pointer: dict[SSAValue, list[int]] = {}
+    for op in loads:
+        by_pointer.setdefault(op.rs1, []).append(op.immediate.value.data)
+    assert sorted(by_pointer.values()) == [[0, 4, 8, 12], [0, 48]]

@@ -1,59 +1,54 @@
 // RUN: tdopt %s --emit=asm | filecheck %s
 
 // The full pipeline on a 16x32 @ 32x16 matmul: the multiply-accumulate loop
-// is register-blocked by 16 (interleave-contractions{pipeline_depth=16}: one
-// load of %a feeds sixteen fmadd.s into sixteen accumulators), every address
-// is a pointer advanced by a constant (riscv-scf-strength-reduce), and no
-// address is recomputed with `mul` inside the loops (the prologue may split
-// the rows between the cores). The sixteen columns of %b are one pointer
-// with the column offsets 0..60 as load immediates (two `addi` per
-// iteration), and each load of %b sits one instruction ahead of its fmadd.s
-// (riscv-allocate-registers-full's load scheduling): two registers alternate
-// for %b, so the sixteen accumulators fit. The k loop is a CORE-V hardware
-// loop: `cv.setup` (a `.word`) with the trip count 32 in a register, the
-// body up to the end label, no compare-and-branch per iteration; the `blt`
-// after the label closes the once-only loop around it.
+// is register-blocked 2x8 (interleave-contractions{pipeline_depth=16}: the
+// 16 rows are split over up to 8 cores, so rows are blocked by 2 at most;
+// two values of %a and eight of %b feed sixteen fmadd.s into sixteen
+// accumulators), every address is a pointer advanced by a constant
+// (riscv-scf-strength-reduce), and no address is recomputed with `mul`
+// inside the loops (the prologue may split the rows between the cores).
+// The eight columns of %b are one pointer with the column offsets 0..28
+// as load immediates, the two rows of %a one pointer with offsets 0 and
+// 128 (two `addi` per iteration); each load sits ahead of its first
+// fmadd.s (riscv-allocate-registers-full's load scheduling). The k loop is
+// a CORE-V hardware loop: `cv.setup` (a `.word`) with the trip count 32 in
+// a register, the body up to the end label, no compare-and-branch per
+// iteration; the `blt` after the label closes the once-only loop around it.
 // CHECK-LABEL: k_matmul_0_1:
 // CHECK:       {{^}}scf_body_{{[0-9]+}}_for:
 // CHECK-NOT:   {{^ *mul }}
-// the accumulators are loaded once per output block, at offsets 0..60
-// CHECK:       flw {{f[a-z0-9]+}}, 60(
+// the accumulators are loaded once per output block: row 0 at 0..28, row 1 at 64..92
+// CHECK:       flw {{f[a-z0-9]+}}, 28(
+// CHECK:       flw {{f[a-z0-9]+}}, 92(
 // CHECK:       li [[COUNT:[a-z0-9]+]], 32
 // CHECK:       {{^}}[[START:k_matmul_0_1_hwloop_[0-9]+_start]]:
 // CHECK-NEXT:  .word 0x2b | (4 << 12) | (14 << 7) | ({{[0-9]+}} << 15) | ((([[END:k_matmul_0_1_hwloop_[0-9]+_end]] - [[START]]) / 4) << 20)  # cv.setup 0, [[COUNT]], [[END]]
-// CHECK-NEXT:  flw [[A:f[a-z0-9]+]], 0([[PA:[a-z0-9]+]])
-// CHECK-NEXT:  flw [[X:f[a-z0-9]+]], 0([[PB:[a-z0-9]+]])
-// CHECK-NEXT:  flw [[Y:f[a-z0-9]+]], 4([[PB]])
-// CHECK-NEXT:  fmadd.s [[C0:f[a-z0-9]+]], [[A]], [[X]], [[C0]]
-// CHECK-NEXT:  flw [[X]], 8([[PB]])
-// CHECK-NEXT:  fmadd.s [[C1:f[a-z0-9]+]], [[A]], [[Y]], [[C1]]
-// CHECK-NEXT:  flw [[Y]], 12([[PB]])
-// CHECK-NEXT:  fmadd.s [[C2:f[a-z0-9]+]], [[A]], [[X]], [[C2]]
-// CHECK-NEXT:  flw [[X]], 16([[PB]])
-// CHECK-NEXT:  fmadd.s [[C3:f[a-z0-9]+]], [[A]], [[Y]], [[C3]]
-// CHECK-NEXT:  flw [[Y]], 20([[PB]])
-// CHECK-NEXT:  fmadd.s [[C4:f[a-z0-9]+]], [[A]], [[X]], [[C4]]
-// CHECK-NEXT:  flw [[X]], 24([[PB]])
-// CHECK-NEXT:  fmadd.s [[C5:f[a-z0-9]+]], [[A]], [[Y]], [[C5]]
-// CHECK-NEXT:  flw [[Y]], 28([[PB]])
-// CHECK-NEXT:  fmadd.s [[C6:f[a-z0-9]+]], [[A]], [[X]], [[C6]]
-// CHECK-NEXT:  flw [[X]], 32([[PB]])
-// CHECK-NEXT:  fmadd.s [[C7:f[a-z0-9]+]], [[A]], [[Y]], [[C7]]
-// CHECK-NEXT:  flw [[Y]], 36([[PB]])
-// CHECK-NEXT:  fmadd.s [[C8:f[a-z0-9]+]], [[A]], [[X]], [[C8]]
-// CHECK-NEXT:  flw [[X]], 40([[PB]])
-// CHECK-NEXT:  fmadd.s [[C9:f[a-z0-9]+]], [[A]], [[Y]], [[C9]]
-// CHECK-NEXT:  flw [[Y]], 44([[PB]])
-// CHECK-NEXT:  fmadd.s [[C10:f[a-z0-9]+]], [[A]], [[X]], [[C10]]
-// CHECK-NEXT:  flw [[X]], 48([[PB]])
-// CHECK-NEXT:  fmadd.s [[C11:f[a-z0-9]+]], [[A]], [[Y]], [[C11]]
-// CHECK-NEXT:  flw [[Y]], 52([[PB]])
-// CHECK-NEXT:  fmadd.s [[C12:f[a-z0-9]+]], [[A]], [[X]], [[C12]]
-// CHECK-NEXT:  flw [[X]], 56([[PB]])
-// CHECK-NEXT:  fmadd.s [[C13:f[a-z0-9]+]], [[A]], [[Y]], [[C13]]
-// CHECK-NEXT:  flw [[Y]], 60([[PB]])
-// CHECK-NEXT:  fmadd.s [[C14:f[a-z0-9]+]], [[A]], [[X]], [[C14]]
-// CHECK-NEXT:  fmadd.s [[C15:f[a-z0-9]+]], [[A]], [[Y]], [[C15]]
+// CHECK-NEXT:  flw [[A0:f[a-z0-9]+]], 0([[PA:[a-z0-9]+]])
+// CHECK-NEXT:  flw [[B0:f[a-z0-9]+]], 0([[PB:[a-z0-9]+]])
+// CHECK-NEXT:  flw [[B1:f[a-z0-9]+]], 4([[PB]])
+// CHECK-NEXT:  fmadd.s [[C0:f[a-z0-9]+]], [[A0]], [[B0]], [[C0]]
+// CHECK-NEXT:  flw [[B2:f[a-z0-9]+]], 8([[PB]])
+// CHECK-NEXT:  fmadd.s [[C1:f[a-z0-9]+]], [[A0]], [[B1]], [[C1]]
+// CHECK-NEXT:  flw [[B3:f[a-z0-9]+]], 12([[PB]])
+// CHECK-NEXT:  fmadd.s [[C2:f[a-z0-9]+]], [[A0]], [[B2]], [[C2]]
+// CHECK-NEXT:  flw [[B4:f[a-z0-9]+]], 16([[PB]])
+// CHECK-NEXT:  fmadd.s [[C3:f[a-z0-9]+]], [[A0]], [[B3]], [[C3]]
+// CHECK-NEXT:  flw [[B5:f[a-z0-9]+]], 20([[PB]])
+// CHECK-NEXT:  fmadd.s [[C4:f[a-z0-9]+]], [[A0]], [[B4]], [[C4]]
+// CHECK-NEXT:  flw [[B6:f[a-z0-9]+]], 24([[PB]])
+// CHECK-NEXT:  fmadd.s [[C5:f[a-z0-9]+]], [[A0]], [[B5]], [[C5]]
+// CHECK-NEXT:  flw [[B7:f[a-z0-9]+]], 28([[PB]])
+// CHECK-NEXT:  fmadd.s [[C6:f[a-z0-9]+]], [[A0]], [[B6]], [[C6]]
+// CHECK-NEXT:  flw [[A1:f[a-z0-9]+]], 128([[PA]])
+// CHECK-NEXT:  fmadd.s [[C7:f[a-z0-9]+]], [[A0]], [[B7]], [[C7]]
+// CHECK-NEXT:  fmadd.s [[D0:f[a-z0-9]+]], [[A1]], [[B0]], [[D0]]
+// CHECK-NEXT:  fmadd.s [[D1:f[a-z0-9]+]], [[A1]], [[B1]], [[D1]]
+// CHECK-NEXT:  fmadd.s [[D2:f[a-z0-9]+]], [[A1]], [[B2]], [[D2]]
+// CHECK-NEXT:  fmadd.s [[D3:f[a-z0-9]+]], [[A1]], [[B3]], [[D3]]
+// CHECK-NEXT:  fmadd.s [[D4:f[a-z0-9]+]], [[A1]], [[B4]], [[D4]]
+// CHECK-NEXT:  fmadd.s [[D5:f[a-z0-9]+]], [[A1]], [[B5]], [[D5]]
+// CHECK-NEXT:  fmadd.s [[D6:f[a-z0-9]+]], [[A1]], [[B6]], [[D6]]
+// CHECK-NEXT:  fmadd.s [[D7:f[a-z0-9]+]], [[A1]], [[B7]], [[D7]]
 // CHECK-NEXT:  addi [[PB]], [[PB]], 64
 // CHECK-NEXT:  addi [[PA]], [[PA]], 4
 // CHECK-NEXT:  {{^}}[[END]]:

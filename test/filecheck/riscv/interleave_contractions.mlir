@@ -2,19 +2,31 @@
 // RUN: tdopt %s -p 'interleave-contractions{pipeline_depth=16}' | filecheck %s --check-prefix=D16
 // RUN: tdopt %s -p 'interleave-contractions{pipeline_depth=8}' | filecheck %s --check-prefix=D8
 
-// interleave-contractions takes xDSL's factor (the largest factor of the
-// innermost parallel bound below twice the pipeline depth) only if its
-// copies fit 30 of the 32 float registers: an accumulator per copy, one
-// value of %a, two of %b (its loads are scheduled next to their uses), plus
-// a value per copy for every op beyond the multiply-accumulate.
+// interleave-contractions blocks one or two parallel loops (fewer copies of
+// the body than twice the pipeline depth) whose copies fit 30 of the 32
+// float registers: an accumulator per copy, a value per copy for every op
+// beyond the multiply-accumulate, all values of an input that varies along
+// the inner blocked loop only, two of an input that varies along the outer
+// one (loads are scheduled next to their uses). Among those, the most
+// multiply-accumulates per loaded value wins: an MxN block loads M + N
+// values for M*N products.
 
-// 64 columns: 32 copies need 35 registers, 16 need 19.
+// 64 columns: a 4x4 block (16 products per 8 loads; 16 accumulators, 4
+// values of %b, 2 of %a); the copy index d3 (d2 in the output's map) is
+// split into row (floordiv 4) and column (mod 4). Depth 8 allows fewer
+// than 16 copies: 2x4 (8 per 6 loads) beats 1x8 (8 per 9).
 // D32-LABEL: func.func @matmul_64
-// D32:       bounds = [4, 4, 8, 16]
+// D32:       bounds = [1, 16, 8, 16]
+// D32-NEXT:  indexing_maps = [
+// D32-NEXT:    affine_map<(d0, d1, d2, d3) -> (((d0 * 4) + (d3 floordiv 4)), d2)>,
+// D32-NEXT:    affine_map<(d0, d1, d2, d3) -> (d2, ((d1 * 4) + (d3 mod 4)))>,
+// D32-NEXT:    affine_map<(d0, d1, d2) -> (((d0 * 4) + (d2 floordiv 4)), ((d1 * 4) + (d2 mod 4)))>
+// D32-NEXT:  ],
+// D32-NEXT:  iterator_types = ["parallel", "parallel", "reduction", "interleaved"]
 // D16-LABEL: func.func @matmul_64
-// D16:       bounds = [4, 4, 8, 16]
+// D16:       bounds = [1, 16, 8, 16]
 // D8-LABEL:  func.func @matmul_64
-// D8:        bounds = [4, 8, 8, 8]
+// D8:        bounds = [2, 16, 8, 8]
 func.func @matmul_64(%a: memref<4x8xf32>, %b: memref<8x64xf32>, %c: memref<4x64xf32>) {
   memref_stream.generic {
     bounds = [4, 64, 8],
@@ -33,11 +45,14 @@ func.func @matmul_64(%a: memref<4x8xf32>, %b: memref<8x64xf32>, %c: memref<4x64x
   func.return
 }
 
-// 30 columns: 30 copies need 33 registers, 15 need 18.
+// 30 columns: 4x5 (20 products per 9 loads: 20 + 5 + 2 registers); below
+// 16 copies, 4x3 (12 per 7).
 // D32-LABEL: func.func @matmul_30
-// D32:       bounds = [4, 2, 32, 15]
+// D32:       bounds = [1, 6, 32, 20]
+// D16-LABEL: func.func @matmul_30
+// D16:       bounds = [1, 6, 32, 20]
 // D8-LABEL:  func.func @matmul_30
-// D8:        bounds = [4, 2, 32, 15]
+// D8:        bounds = [1, 10, 32, 12]
 func.func @matmul_30(%a: memref<4x32xf32>, %b: memref<32x30xf32>, %c: memref<4x30xf32>) {
   memref_stream.generic {
     bounds = [4, 30, 32],
@@ -56,10 +71,10 @@ func.func @matmul_30(%a: memref<4x32xf32>, %b: memref<32x30xf32>, %c: memref<4x3
   func.return
 }
 
-// The same with a scaled product: a second value per copy, 15 copies would
-// need 33 registers; 10 copies need 23.
-// D8-LABEL:  func.func @scaled_30
-// D8:        bounds = [4, 3, 32, 10]
+// The same with a scaled product: a second value per copy, 4x5 would need
+// 47 registers; 4x3 needs 12 * 2 + 3 + 2 = 29.
+// D16-LABEL: func.func @scaled_30
+// D16:       bounds = [1, 10, 32, 12]
 func.func @scaled_30(%a: memref<4x32xf32>, %b: memref<32x30xf32>, %c: memref<4x30xf32>) {
   %alpha = arith.constant 5.000000e-01 : f32
   memref_stream.generic {
@@ -75,6 +90,29 @@ func.func @scaled_30(%a: memref<4x32xf32>, %b: memref<32x30xf32>, %c: memref<4x3
     %m = arith.mulf %x, %y : f32
     %n = arith.mulf %m, %alpha : f32
     %s = arith.addf %acc, %n : f32
+    memref_stream.yield %s : f32
+  }
+  func.return
+}
+
+// The loop the cluster splits over its cores (tdopt.parallel = [loop,
+// trips]) keeps one iteration per core: 16 rows may be blocked by 2 only,
+// so 2x8 (16 per 10 loads).
+// D16-LABEL: func.func @split_rows
+// D16:       bounds = [8, 8, 16, 16]
+func.func @split_rows(%a: memref<16x16xf32>, %b: memref<16x64xf32>, %c: memref<16x64xf32>) attributes {tdopt.parallel = [0 : i64, 16 : i64]} {
+  memref_stream.generic {
+    bounds = [16, 64, 16],
+    indexing_maps = [
+      affine_map<(d0, d1, d2) -> (d0, d2)>,
+      affine_map<(d0, d1, d2) -> (d2, d1)>,
+      affine_map<(d0, d1) -> (d0, d1)>
+    ],
+    iterator_types = ["parallel", "parallel", "reduction"]
+  } ins(%a, %b : memref<16x16xf32>, memref<16x64xf32>) outs(%c : memref<16x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
     memref_stream.yield %s : f32
   }
   func.return
