@@ -25,7 +25,7 @@ from tdopt.lowering.kernel_builder import (
     offset_copy,
     pad_nchw,
 )
-from tdopt.lowering.train_kernels import Lower, _keep_shape, shape
+from tdopt.lowering.train_kernels import Lower, _keep_shape, im2col, shape
 
 Term = Callable[[Scalar, list[SSAValue]], SSAValue]
 
@@ -178,8 +178,10 @@ def lower_layernorm_grad(kb: KernelBuilder, op: Operation | None) -> None:
 
 
 def lower_conv2d_input_grad(kb: KernelBuilder, op: Operation | None) -> None:
-    """Transposed convolution in scatter form: every (dy element, kernel tap)
-    pair adds dy * w into the padded input gradient, then the pads are cut."""
+    """Transposed convolution: one group as a matmul into window gradients
+    added back into their windows (col2im); grouped in scatter form, every
+    (dy element, kernel tap) pair adds dy * w into the padded input
+    gradient. Then the pads are cut."""
     assert isinstance(op, grad.Conv2dInputGradOp)
     out, dy, w = kb.args
     strides, pads, dil, group = train.Conv2dOp.geometry(op.properties)
@@ -191,31 +193,59 @@ def lower_conv2d_input_grad(kb: KernelBuilder, op: Operation | None) -> None:
     padded = any(pads)
     dxp = kb.scratch((n, c, h + top + bottom, wd + left + right)) if padded else out
     kb.fill(dxp, 0.0)
-    # loops n, g, mo, oh, ow, c, i, j over views that split the channels into
-    # (group, channel in group), so every loop is a plain dimension of dy or w
-    dy5 = kb.view(dy, (n, group, mg, oh, ow))
-    w5 = kb.view(w, (group, mg, cg, kh, kw))
-    dims = 8
-    dxp_map = amap(
-        dims,
-        [d(0), d(1) * cg + d(5), d(3) * strides[0] + d(6) * dil[0], d(4) * strides[1] + d(7) * dil[1]],
-    )
-    # only n, g and c address distinct outputs; the other loops collide
-    # (overlapping taps), hence reductions
-    iters = [PARALLEL, PARALLEL, REDUCTION, REDUCTION, REDUCTION, PARALLEL, REDUCTION, REDUCTION]
-    kb.generic(
-        [dy5, w5],
-        [dxp],
-        [amap(dims, [d(0), d(1), d(2), d(3), d(4)]), amap(dims, [d(1), d(2), d(5), d(6), d(7)]), dxp_map],
-        iters,
-        lambda s, a: [s.add(a[2], s.mul(a[0], a[1]))],
-    )
+    if group == 1:
+        # the window gradients dcol = w^T dy as a matmul, (c*kh*kw, oh*ow)
+        # per batch, then each column added back into its window (col2im)
+        kdim = cg * kh * kw
+        dcol = kb.scratch((n, kdim, oh * ow))
+        kb.fill(dcol, 0.0)
+        kb.generic(
+            [kb.view(w, (m, kdim)), kb.view(dy, (n, m, oh * ow))],
+            [dcol],
+            [amap(4, [d(3), d(1)]), amap(4, [d(0), d(3), d(2)]), amap(4, [d(0), d(1), d(2)])],
+            [PARALLEL] * 3 + [REDUCTION],
+            lambda s, a: [s.add(a[2], s.mul(a[0], a[1]))],
+        )
+        dcol6 = kb.view(dcol, (n, cg, kh, kw, oh, ow))
+        # loops n, c, i, j, oh, ow: only n and c address distinct outputs,
+        # overlapping windows collide (reductions)
+        kb.generic(
+            [dcol6],
+            [dxp],
+            [
+                identity(6),
+                amap(6, [d(0), d(1), d(4) * strides[0] + d(2) * dil[0], d(5) * strides[1] + d(3) * dil[1]]),
+            ],
+            [PARALLEL, PARALLEL] + [REDUCTION] * 4,
+            lambda s, a: [s.add(a[1], a[0])],
+        )
+    else:
+        # loops n, g, mo, oh, ow, c, i, j over views that split the channels into
+        # (group, channel in group), so every loop is a plain dimension of dy or w
+        dy5 = kb.view(dy, (n, group, mg, oh, ow))
+        w5 = kb.view(w, (group, mg, cg, kh, kw))
+        dims = 8
+        dxp_map = amap(
+            dims,
+            [d(0), d(1) * cg + d(5), d(3) * strides[0] + d(6) * dil[0], d(4) * strides[1] + d(7) * dil[1]],
+        )
+        # only n, g and c address distinct outputs; the other loops collide
+        # (overlapping taps), hence reductions
+        iters = [PARALLEL, PARALLEL, REDUCTION, REDUCTION, REDUCTION, PARALLEL, REDUCTION, REDUCTION]
+        kb.generic(
+            [dy5, w5],
+            [dxp],
+            [amap(dims, [d(0), d(1), d(2), d(3), d(4)]), amap(dims, [d(1), d(2), d(5), d(6), d(7)]), dxp_map],
+            iters,
+            lambda s, a: [s.add(a[2], s.mul(a[0], a[1]))],
+        )
     if padded:
         offset_copy(kb, dxp, out, (0, 0, top, left), into_larger=False)
 
 
 def lower_conv2d_weight_grad(kb: KernelBuilder, op: Operation | None) -> None:
-    """dw[m, c, i, j] = sum over n, oh, ow of xpad[n, .., oh*s + i*dil, ..] * dy[n, m, oh, ow]."""
+    """dw[m, c, i, j] = sum over n, oh, ow of xpad[n, .., oh*s + i*dil, ..] * dy[n, m, oh, ow]
+    (one group: im2col and a matmul)."""
     assert isinstance(op, grad.Conv2dWeightGradOp)
     out, x, dy = kb.args
     strides, pads, dil, group = train.Conv2dOp.geometry(op.properties)
@@ -224,6 +254,19 @@ def lower_conv2d_weight_grad(kb: KernelBuilder, op: Operation | None) -> None:
     mg = m // group
     xp = pad_nchw(kb, x, pads, 0.0)
     kb.fill(out, 0.0)
+    if group == 1:
+        # dw = dy col^T: the input windows as columns (im2col), one matmul
+        # reduced over the batch and the output positions
+        col = im2col(kb, xp, (cg, kh, kw), (oh, ow), strides, dil)
+        kdim = cg * kh * kw
+        kb.generic(
+            [kb.view(dy, (n, m, oh * ow)), col],
+            [kb.view(out, (m, kdim))],
+            [amap(4, [d(2), d(0), d(3)]), amap(4, [d(2), d(1), d(3)]), amap(4, [d(0), d(1)])],
+            [PARALLEL, PARALLEL, REDUCTION, REDUCTION],
+            lambda s, a: [s.add(a[2], s.mul(a[0], a[1]))],
+        )
+        return
     # loops g, mo, c, i, j (the weight), then n, oh, ow (reduced)
     dw5 = kb.view(out, (group, mg, cg, kh, kw))
     dy5 = kb.view(dy, (n, group, mg, oh, ow))

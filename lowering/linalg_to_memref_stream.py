@@ -127,7 +127,8 @@ def _used_blocked(op: memref_stream.GenericOp, operand: int, blocking: Blocking)
 
 def registers_needed(op: memref_stream.GenericOp, blocking: Blocking) -> int:
     """Float registers the inner loop of `op` blocked by `blocking` keeps live
-    at once: an accumulator per copy and output, a value per copy for every
+    at once: an accumulator per copy, output and reduction loop around the
+    body, a value per copy for every
     body op beyond the multiply-accumulate (the loop lowering runs each body
     op for all copies before the next), and per input: one value if it
     depends on no blocked loop (shared after cse), two if it differs in every
@@ -149,7 +150,10 @@ def registers_needed(op: memref_stream.GenericOp, blocking: Blocking) -> int:
             inputs += blocking[1][1]
         else:
             inputs += min(copies, 2)
-    return copies * (outputs + extra) + inputs
+    # nested reduction loops each carry the accumulators (the allocator
+    # gives a loop's results and its iter_args their own registers)
+    reductions = sum(1 for k in op.iterator_types if k == memref_stream.IteratorTypeAttr.reduction())
+    return copies * (outputs * max(1, reductions) + extra) + inputs
 
 
 def loads_per_step(op: memref_stream.GenericOp, blocking: Blocking) -> int:
