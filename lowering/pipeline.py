@@ -117,13 +117,20 @@ def to_linalg(tile_l1: int | None = None, cores: int = MAX_CORES, l2: int = L2_S
 CLUSTER_PASSES = ("cluster-mark-parallel", "cluster-parallelize")
 
 
-def to_riscv(parallel: bool = True, profile: bool = False) -> str:
+def to_riscv(parallel: bool = True, profile: bool = False, poison: bool = False) -> str:
     """TO_RISCV, or without the cluster passes: every kernel on core 0.
-    `profile`: the entry reads the cycle counter around every kernel call."""
+    `profile`: the entry reads the cycle counter around every kernel call.
+    `poison`: scratch memory starts as signalling NaNs (see
+    convert-globals-to-sections)."""
     passes = [p for p in TO_RISCV.split(",") if parallel or p not in CLUSTER_PASSES]
     if profile:
         passes = [f"{p}{{profile=true}}" if p == ENTRY_PASS else p for p in passes]
+    if poison:
+        passes = [f"{p}{{poison=true}}" if p == SECTIONS_PASS else p for p in passes]
     return ",".join(passes)
+
+
+SECTIONS_PASS = "convert-globals-to-sections"
 
 
 ENTRY_PASS = "convert-entry-to-riscv"
@@ -175,11 +182,12 @@ def compile_to_asm(
     l2: int = L2_SIZE,
     profile: bool = False,
     at_linalg: Callable[[ModuleOp], None] | None = None,
+    poison: bool = False,
 ) -> tuple[str, list[SymbolInfo]]:
     """Compile a train module (in place) to assembly text; returns it with the
     program's tensor symbols. `parallel`: kernels split over the active
     cores (read at run time), else all on core 0. `tile_l1`, `l2`: see
-    `to_linalg`; `profile`: see `to_riscv`. `at_linalg` sees the module
+    `to_linalg`; `profile`, `poison`: see `to_riscv`. `at_linalg` sees the module
     between the two levels."""
     from xdsl.dialects.riscv import print_assembly
 
@@ -187,7 +195,7 @@ def compile_to_asm(
     symbols = program_symbols(module)
     if at_linalg is not None:
         at_linalg(module)
-    run_pipeline(ctx, module, to_riscv(parallel, profile))
+    run_pipeline(ctx, module, to_riscv(parallel, profile, poison))
     stream = io.StringIO()
     print_assembly(module, stream)
     return stream.getvalue(), symbols

@@ -78,11 +78,24 @@ def _global_tier(g: memref.GlobalOp, t: MemRefType) -> str:
     return space or planned or "L2"
 
 
+# a signalling NaN (exponent all ones, quiet bit clear): every float op
+# reading it gives NaN, so a result computed from unwritten scratch shows
+POISON_WORD = 0x7FBADBAD
+# globals only the program itself writes before reading (planned buffers,
+# tile buffers)
+SCRATCH_ROLES = ("arena", "tiles")
+
+
 @dataclass(frozen=True)
 class ConvertGlobalsToSectionsPass(ModulePass):
-    """memref.global -> labelled, aligned data in its tier's section."""
+    """memref.global -> labelled, aligned data in its tier's section.
+    `poison`: the scratch globals (arenas, tile area) start as signalling
+    NaNs instead of zeros, so a kernel reading a buffer nothing wrote yet
+    (a compiler bug) gives NaN results instead of passing by luck."""
 
     name = "convert-globals-to-sections"
+
+    poison: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for g in [o for o in op.ops if isinstance(o, memref.GlobalOp)]:
@@ -106,7 +119,11 @@ class ConvertGlobalsToSectionsPass(ModulePass):
             block.add_op(riscv.DirectiveOp(".p2align", "3"))
             block.add_op(riscv.LabelOp(g.sym_name.data))
             words = global_words(g)
-            if words is None:
+            role = g.attributes.get("tdopt.role")
+            scratch = isinstance(role, StringAttr) and role.data in SCRATCH_ROLES
+            if words is None and self.poison and scratch:
+                block.add_op(riscv.DirectiveOp(".fill", f"{-(-size // 4)}, 4, 0x{POISON_WORD:08x}"))
+            elif words is None:
                 block.add_op(riscv.DirectiveOp(".zero", str(-(-size // 4) * 4)))
             else:
                 for i in range(0, len(words), 16):

@@ -154,12 +154,16 @@ def run_on_rtl(
     tile_l1: bool = False,
     profile: bool = False,
     l2: int | str = "2m",
+    poison: bool = True,
 ) -> RtlResult:
     """`tile_l1`: keep the tensors in L2 and run every kernel tile by tile
     through the L1 (`l1` bytes) with double-buffered DMA. `l2`: the L2 the
     program may use (tensors beyond it spill to L3). `profile`: read
     the cycle counter around every kernel call of the entry and return, per
-    call, its cycles, FLOPs and DMA bytes in `RtlResult.profile`."""
+    call, its cycles, FLOPs and DMA bytes in `RtlResult.profile`.
+    `poison`: scratch memory (arenas, tile buffers) starts as signalling
+    NaNs, so results computed from never-written scratch come out NaN
+    (on by default: a correct program never reads them)."""
     from tdopt.runtime.cluster import run_elf
     from tdopt.runtime.toolchain import assemble_and_link
 
@@ -183,6 +187,7 @@ def run_on_rtl(
     asm, symbols = compile_to_asm(
         ctx, module, parallel=parallel, tile_l1=tile_bytes, l2=parse_size(l2),
         profile=profile, at_linalg=(lambda m: calls.extend(entry_calls(m))) if profile else None,
+        poison=poison,
     )
     work = workdir or tempfile.mkdtemp(prefix="tdrun-rtl-")
     asm_path = os.path.join(work, "step.s")

@@ -274,7 +274,7 @@ def run_row(
         # peak bytes per tier of the static plan; L1 with the tile buffers
         "L1 bytes": tier_bytes("tdopt.l1_bytes") + tier_bytes("tdopt.tiles_bytes"),
         "L2 bytes": tier_bytes("tdopt.l2_bytes"),
-        "L3 bytes": 0,
+        "L3 bytes": tier_bytes("tdopt.l3_bytes"),
         "trainable": stats.trainable if stats else 0,
         "gradients": stats.gradient_elements if stats else 0,
     }

@@ -1,4 +1,12 @@
 // RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,convert-entry-to-riscv | filecheck %s
+// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory,convert-globals-to-sections{poison=true}' | filecheck %s --check-prefix=POISON
+
+// With poison, the arena (scratch) starts as signalling NaNs (12 words);
+// other globals (here the parameter, no initial value) stay zeros.
+// POISON:      riscv.label "__tdopt_arena"
+// POISON-NEXT: riscv.directive ".fill" "12, 4, 0x7fbadbad"
+// POISON:      riscv.label "w"
+// POISON-NEXT: riscv.directive ".zero" "48"
 
 // Globals become labelled data in their tier's section (zeros, or the
 // initial value as words); an in-place output is an alias symbol with the
