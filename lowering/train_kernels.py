@@ -177,7 +177,7 @@ def lower_conv2d(kb: KernelBuilder, op: Operation | None) -> None:
     if group == 1:
         # im2col: the windows as the columns of a (c*kh*kw, oh*ow) matrix,
         # then one matmul with the weights seen as (m, c*kh*kw), the shape
-        # register blocking handles best (as PULP-TrainLib's convolutions)
+        # register blocking handles best (docs/kernels.md)
         col = im2col(kb, xp, (cg, kh, kw), (oh, ow), strides, dil)
         kdim = cg * kh * kw
         w2 = kb.view(w, (m, kdim))

@@ -9,14 +9,16 @@
 // RT-NEXT: %2 = tier.dma_start %b to %a bytes 32 rows 4 src_stride 32 dst_stride 64 : memref<64xf32, #tier.space<l1>> to memref<64xf32, #tier.space<l2>>
 // RT-NEXT: %3 = tier.dma_start %v to %t : memref<4x8xf32, strided<[16, 1], offset: 36>, #tier.space<l3>> to memref<4x8xf32, #tier.space<l1>>
 // RT-NEXT: %4 = tier.dma_start %x to %y : memref<16xi32> to memref<16xi32>
+// RT-NEXT: %5 = tier.dma_start %a to %c : memref<64xf32, #tier.space<l2>> to memref<64xf32, #tier.space<l3>>
 // RT-NEXT: tier.dma_wait %0
 // RT-NEXT: tier.dma_wait_all
-func.func @forms(%a: memref<64xf32, #tier.space<l2>>, %b: memref<64xf32, #tier.space<l1>>, %v: memref<4x8xf32, strided<[16, 1], offset: 36>, #tier.space<l3>>, %t: memref<4x8xf32, #tier.space<l1>>, %x: memref<16xi32>, %y: memref<16xi32>) {
+func.func @forms(%a: memref<64xf32, #tier.space<l2>>, %b: memref<64xf32, #tier.space<l1>>, %v: memref<4x8xf32, strided<[16, 1], offset: 36>, #tier.space<l3>>, %t: memref<4x8xf32, #tier.space<l1>>, %x: memref<16xi32>, %y: memref<16xi32>, %c: memref<64xf32, #tier.space<l3>>) {
   %0 = tier.dma_start %a to %b : memref<64xf32, #tier.space<l2>> to memref<64xf32, #tier.space<l1>>
   %1 = tier.dma_start %a to %b bytes 128 : memref<64xf32, #tier.space<l2>> to memref<64xf32, #tier.space<l1>>
   %2 = tier.dma_start %b to %a bytes 32 rows 4 src_stride 32 dst_stride 64 : memref<64xf32, #tier.space<l1>> to memref<64xf32, #tier.space<l2>>
   %3 = tier.dma_start %v to %t : memref<4x8xf32, strided<[16, 1], offset: 36>, #tier.space<l3>> to memref<4x8xf32, #tier.space<l1>>
   %4 = tier.dma_start %x to %y : memref<16xi32> to memref<16xi32>
+  %5 = tier.dma_start %a to %c : memref<64xf32, #tier.space<l2>> to memref<64xf32, #tier.space<l3>>
   tier.dma_wait %0
   tier.dma_wait_all
   func.return
@@ -52,14 +54,8 @@ func.func @element_types(%a: memref<8xf32>, %b: memref<8xi32, #tier.space<l1>>) 
   func.return
 }
 // -----
-func.func @no_l1(%a: memref<8xf32, #tier.space<l2>>, %b: memref<8xf32, #tier.space<l3>>) {
-  // CHECK: dma.mlir:[[# @LINE + 1]]:3: error: tier.dma_start: moves L2 to L3; exactly one side must be L1
-  %0 = tier.dma_start %a to %b : memref<8xf32, #tier.space<l2>> to memref<8xf32, #tier.space<l3>>
-  func.return
-}
-// -----
 func.func @both_l1(%a: memref<8xf32, #tier.space<l1>>, %b: memref<8xf32, #tier.space<l1>>) {
-  // CHECK: dma.mlir:[[# @LINE + 1]]:3: error: tier.dma_start: moves L1 to L1; exactly one side must be L1
+  // CHECK: dma.mlir:[[# @LINE + 1]]:3: error: tier.dma_start: moves L1 to L1; the two sides must be in different tiers
   %0 = tier.dma_start %a to %b : memref<8xf32, #tier.space<l1>> to memref<8xf32, #tier.space<l1>>
   func.return
 }
