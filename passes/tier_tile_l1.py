@@ -3,8 +3,8 @@ budget, with double-buffered DMA from the operands' home tier.
 
 Runs after `plan-memory` (which, in tiled builds, leaves every tensor in L2
 or L3). For each kernel call of an entry function, the kernel's loop nest
-(one `linalg.generic`) is cut along its parallel loops into a grid of equal
-tiles (tile sizes divide the loop ranges, so one tile kernel serves every
+(one `linalg.generic`) is cut along its parallel loops and its outermost
+reduction loop into a grid of equal tiles (tile sizes divide the loop ranges, so one tile kernel serves every
 tile). The tile of an operand is the box its indexing map reaches from the
 tile's loop ranges; it must be one DMA shape of at most three levels (row,
 rows, planes). Tile sizes start at the whole loop ranges and shrink, one
@@ -18,9 +18,12 @@ out, and in as well when the body reads them (accumulations) or may leave
 parts of the box unwritten (a flat output reached through a linear map, like
 the interior of a padded buffer; tiles must then write disjoint ranges).
 Operands already in L1 that the grid does not cut, and inputs the body never
-reads (shape-only operands), are used in place. Reduction loops are not
-cut: a kernel whose tile at the smallest grid does not fit is an error
-naming it, its minimal working set and the budget. A kernel the pass cannot
+reads (shape-only operands), are used in place. A cut reduction loop is the
+innermost grid dimension: its tiles accumulate into one output tile, which
+the driver keeps in L1 between them (an operand whose tile does not change
+from one grid step to the next is not copied again). A kernel whose tile at
+the smallest grid does not fit is an error naming it, its minimal working
+set and the budget. A kernel the pass cannot
 tile (linalg.index in the body, an output of rank > 1 reached through a
 non-plain map, an input that aliases an output through another map) keeps
 its plain call and works on its home tier directly; it is marked
@@ -35,6 +38,7 @@ the tile copies move per step, home -> L1 and L1 -> home).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -259,6 +263,11 @@ def working_set(
     return sum(_padded(a.tile_bytes(tile)) for a, c in zip(accesses, flags) if c)
 
 
+# a cut reduction loop keeps at least this many iterations per tile when it
+# can (the inner loop of a blocked contraction amortises its setup over them)
+MIN_REDUCTION_TILE = 64
+
+
 def choose_tiles(
     g: linalg_ops.GenericOp,
     accesses: Sequence[OperandAccess],
@@ -266,7 +275,34 @@ def choose_tiles(
     budget: int,
     cores: int,
 ) -> Plan | None:
-    """Tile sizes whose double-buffered working set fits `budget`, or None."""
+    """Tile sizes whose double-buffered working set fits `budget`, or None.
+    Parallel loops and the outermost reduction loop may be cut; the reduction
+    loop first keeps MIN_REDUCTION_TILE iterations (or all it has), and goes
+    below only if nothing else fits."""
+    ranges = list(g.get_static_loop_ranges())
+    kinds = [t.data for t in g.iterator_types]
+    reductions = [k for k, kind in enumerate(kinds) if kind == IteratorType.REDUCTION]
+    for floor in (MIN_REDUCTION_TILE, 1):
+        plan = _shrink(g, accesses, resident, budget, cores, reductions[:1], floor)
+        if plan is not None:
+            return plan
+    return None
+
+
+def _shrink(
+    g: linalg_ops.GenericOp,
+    accesses: Sequence[OperandAccess],
+    resident: Sequence[bool],
+    budget: int,
+    cores: int,
+    cuttable_reductions: Sequence[int],
+    floor: int,
+) -> Plan | None:
+    """Shrink the tile one divisor step of one loop at a time, the step that
+    saves the most bytes first, until it fits. A cut reduction loop runs its
+    tiles one after the other into the same output tile (kept in L1 by the
+    driver), in loop order, so every output element is still reduced in the
+    order of the untiled loop."""
     ranges = list(g.get_static_loop_ranges())
     kinds = [t.data for t in g.iterator_types]
     parallel = [k for k, kind in enumerate(kinds) if kind == IteratorType.PARALLEL]
@@ -277,32 +313,64 @@ def choose_tiles(
         leading.append(k)
     splittable = any(ranges[k] >= cores for k in leading)
     tile = list(ranges)
+    cuttable = parallel + list(cuttable_reductions)
+
+    def cut_of(t: Sequence[int]) -> list[int]:
+        return [k for k in cuttable if t[k] < ranges[k]]
 
     def valid(t: Sequence[int]) -> bool:
-        cut = [k for k in parallel if t[k] < ranges[k]]
+        cut = cut_of(t)
         return (
             len(cut) <= GRID_DIMS
             and 2 * working_set(accesses, t, ranges, resident) <= budget
             and all(a.dma_levels(a.extents(t)) is not None for a in accesses)
-            and all(_disjoint(a, t, ranges, cut) for a in accesses if a.is_output and not a.plain)
+            and all(
+                _disjoint(a, t, ranges, [k for k in cut if k in parallel])
+                for a in accesses
+                if a.is_output and not a.plain
+            )
         )
 
     while not valid(tile):
         best: tuple[tuple[bool, int, int], list[int]] | None = None
-        for k in parallel:
+        for k in cuttable:
             if tile[k] == 1:
                 continue
             cand = list(tile)
             cand[k] = _divisors_below(ranges[k], tile[k])
-            cut = [j for j in parallel if cand[j] < ranges[j]]
+            if k in cuttable_reductions and cand[k] < min(floor, ranges[k]):
+                continue
             keeps_split = not splittable or any(cand[j] >= cores for j in leading)
-            key = (keeps_split and len(cut) <= GRID_DIMS, -working_set(accesses, cand, ranges, resident), cand[k])
+            key = (keeps_split and len(cut_of(cand)) <= GRID_DIMS, -working_set(accesses, cand, ranges, resident), cand[k])
             if best is None or key > best[0]:
                 best = (key, cand)
         if best is None:
             return None
         tile = best[1]
-    return Plan(tile, ranges, [k for k in parallel if tile[k] < ranges[k]])
+    return Plan(tile, ranges, cut_of(tile))
+
+
+def dma_bytes(tiled: TiledCallOp) -> tuple[int, int]:
+    """Bytes the tile driver (runtime/lib/tdrt_tiled.c) moves home -> L1 and
+    L1 -> home for one call: the grid in order, last dimension fastest; an
+    operand whose home offset does not change from one tile to the next
+    stays in L1 (no copies), so it moves once per run of equal offsets."""
+    grid = tiled.grid_values()
+    moved_in = moved_out = 0
+    for k, mode in enumerate(tiled.operand_modes()):
+        if mode == RESIDENT:
+            continue
+        step = tiled.operand_steps()[k]
+        runs, previous = 0, None
+        for idx in itertools.product(*(range(n) for n in grid)):
+            offset = sum(i * st for i, st in zip(idx, step))
+            if offset != previous:
+                runs += 1
+                previous = offset
+        moved = runs * tiled.tile_bytes(k)
+        moved_in += moved if mode & IN else 0
+        moved_out += moved if mode & OUT else 0
+    return moved_in, moved_out
 
 
 @dataclass(frozen=True)
@@ -356,15 +424,19 @@ class TierTileL1Pass(ModulePass):
                 plan = choose_tiles(g, accesses, resident, budget, self.cores)
                 if plan is None:
                     ranges = list(g.get_static_loop_ranges())
-                    smallest = [1 if t.data == IteratorType.PARALLEL else r
-                                for t, r in zip(g.iterator_types, ranges)]
+                    first_reduction = next(
+                        (k for k, t in enumerate(g.iterator_types) if t.data == IteratorType.REDUCTION),
+                        None,
+                    )
+                    smallest = [1 if t.data == IteratorType.PARALLEL or k == first_reduction else r
+                                for k, (t, r) in enumerate(zip(g.iterator_types, ranges))]
                     need = 2 * working_set(accesses, smallest, ranges, resident)
                     what = kernel.attributes.get(KERNEL)
                     op_name = what.data if isinstance(what, StringAttr) else name
                     raise PassFailedException(
                         f"tier-tile-l1: the {op_name} kernel @{name} needs at least {need} "
                         f"bytes of L1 (two buffers of its smallest tile: loop ranges "
-                        f"{smallest}; reduction loops are not tiled) but {budget} bytes "
+                        f"{smallest}; only the outermost reduction loop is cut) but {budget} bytes "
                         f"are left for tiles (budget {self.budget}, {self.budget - budget} "
                         "taken by tensors placed in L1); raise --tile-l1"
                     )
@@ -375,11 +447,9 @@ class TierTileL1Pass(ModulePass):
                     tile_kernels[key] = tname
                 tiled, ws = _tiled_call(call, tile_kernels[key], roots, accesses, resident, plan)
                 peak = max(peak, ws)
-                tiles = math.prod(tiled.grid_values())
-                for k, mode in enumerate(tiled.operand_modes()):
-                    moved = tiles * tiled.tile_bytes(k)
-                    dma_in += moved if mode & IN else 0
-                    dma_out += moved if mode & OUT else 0
+                moved_in, moved_out = dma_bytes(tiled)
+                dma_in += moved_in
+                dma_out += moved_out
                 n_tiled += 1
                 call.parent_block().insert_op_before(tiled, call)  # type: ignore[union-attr]
                 call.detach()

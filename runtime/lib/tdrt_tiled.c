@@ -13,9 +13,15 @@
  *       copy out tile t
  *   wait for every transfer
  *
+ * An operand whose tile is the same for tiles t and t+1 (its home offset does
+ * not change: an input the grid step does not move, an output accumulated
+ * over a cut reduction loop) stays in its buffer: no copy in for t+1, no copy
+ * out after t; it is copied out after the last tile that uses it.
+ *
  * The DMA completes transfers in queue order, so a copy in of tile t+1 into
- * the buffers of tile t-1 happens after tile t-1's copy out has read them, and
- * waiting for tile t's last copy in also waits for everything queued before. */
+ * the buffer an earlier tile used happens after that tile's copy out has read
+ * it, and waiting for tile t's last copy in also waits for everything queued
+ * before. */
 #include "tdrt.h"
 #include "tdrt_tiled.h"
 
@@ -34,26 +40,23 @@ static uint32_t home_offset(const struct tdrt_tiled_operand *o, const uint32_t i
     return idx[0] * o->step[0] + idx[1] * o->step[1] + idx[2] * o->step[2];
 }
 
-/* Queue the copies of one tile in one direction; returns the last id (or -1). */
-static int32_t copy_tile(const struct tdrt_tiled_call *c, const uint32_t idx[3], uint32_t buf,
-                         uint32_t mode) {
+/* Queue the copy of operand k's tile at `idx` between home and L1 buffer
+ * `buf`, in direction `mode`; returns the DMA id of its last transfer. */
+static int32_t copy_operand(const struct tdrt_tiled_operand *o, const uint32_t idx[3],
+                            uint32_t buf, uint32_t mode) {
     int32_t last = -1;
-    for (uint32_t k = 0; k < c->operands; k++) {
-        const struct tdrt_tiled_operand *o = &c->operand[k];
-        if (!(o->mode & mode)) continue;
-        uint8_t *home = (uint8_t *)(o->home + home_offset(o, idx));
-        uint8_t *local = (uint8_t *)o->l1[buf];
-        uint32_t plane_bytes = o->row_len * o->rows;
-        for (uint32_t p = 0; p < o->planes; p++) {
-            if (mode == TDRT_TILE_IN)
-                last = (int32_t)tdrt_dma_start_2d(local, home, o->row_len, o->rows, o->row_len,
-                                                  o->row_stride);
-            else
-                last = (int32_t)tdrt_dma_start_2d(home, local, o->row_len, o->rows,
-                                                  o->row_stride, o->row_len);
-            home += o->plane_stride;
-            local += plane_bytes;
-        }
+    uint8_t *home = (uint8_t *)(o->home + home_offset(o, idx));
+    uint8_t *local = (uint8_t *)o->l1[buf];
+    uint32_t plane_bytes = o->row_len * o->rows;
+    for (uint32_t p = 0; p < o->planes; p++) {
+        if (mode == TDRT_TILE_IN)
+            last = (int32_t)tdrt_dma_start_2d(local, home, o->row_len, o->rows, o->row_len,
+                                              o->row_stride);
+        else
+            last = (int32_t)tdrt_dma_start_2d(home, local, o->row_len, o->rows, o->row_stride,
+                                              o->row_len);
+        home += o->plane_stride;
+        local += plane_bytes;
     }
     return last;
 }
@@ -69,24 +72,43 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
     uint32_t tiles = c->grid[0] * c->grid[1] * c->grid[2];
     uint32_t cur[3] = {0, 0, 0};
     uint32_t nxt[3] = {0, 0, 0};
-    int32_t pending = copy_tile(c, cur, 0, TDRT_TILE_IN);
+    uint32_t buf[TDRT_TILED_MAX_OPERANDS]; /* the buffer holding each operand's tile */
+    int32_t pending = -1;
+    for (uint32_t k = 0; k < c->operands; k++) {
+        buf[k] = 0;
+        if (c->operand[k].mode & TDRT_TILE_IN)
+            pending = copy_operand(&c->operand[k], cur, 0, TDRT_TILE_IN);
+    }
     for (uint32_t t = 0; t < tiles; t++) {
-        uint32_t buf = t & 1;
         int32_t this_tile = pending;
+        uint32_t keep = 0; /* operands whose tile t+1 is tile t's: bit k */
         pending = -1;
         if (t + 1 < tiles) {
             next_index(c, nxt);
-            pending = copy_tile(c, nxt, buf ^ 1, TDRT_TILE_IN);
+            for (uint32_t k = 0; k < c->operands; k++) {
+                const struct tdrt_tiled_operand *o = &c->operand[k];
+                if (!o->mode) continue;
+                if (home_offset(o, nxt) == home_offset(o, cur)) {
+                    keep |= 1u << k;
+                } else if (o->mode & TDRT_TILE_IN) {
+                    pending = copy_operand(o, nxt, buf[k] ^ 1, TDRT_TILE_IN);
+                }
+            }
         }
         if (this_tile >= 0) tdrt_dma_wait((uint32_t)this_tile);
         tile_args[0] = c->kernel;
         for (uint32_t k = 0; k < TDRT_TILED_MAX_OPERANDS; k++)
-            tile_args[1 + k] = k < c->operands ? c->operand[k].l1[buf] : 0;
+            tile_args[1 + k] = k < c->operands ? c->operand[k].l1[buf[k]] : 0;
         if (c->flags & TDRT_TILED_PARALLEL)
             tdrt_parallel(call_block, tile_args);
         else
             call_block(tile_args);
-        copy_tile(c, cur, buf, TDRT_TILE_OUT);
+        for (uint32_t k = 0; k < c->operands; k++) {
+            const struct tdrt_tiled_operand *o = &c->operand[k];
+            if (!o->mode || (keep >> k) & 1u) continue;
+            if (o->mode & TDRT_TILE_OUT) copy_operand(o, cur, buf[k], TDRT_TILE_OUT);
+            buf[k] ^= 1;
+        }
         next_index(c, cur);
     }
     tdrt_dma_wait_all();

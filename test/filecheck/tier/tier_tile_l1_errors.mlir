@@ -1,10 +1,11 @@
 // RUN: not tdopt %s -p 'convert-train-to-linalg,plan-memory{l1_budget=0},tier-tile-l1{budget=4096}' 2>&1 | filecheck %s
 
-// Reduction loops are not cut: one row of A and one column of B (16 KiB
-// each) are the smallest tile, twice (double buffering) plus the 4-byte C tile
-// padded to 8: 65552 bytes, more than the 4 KiB budget.
-// CHECK: error: tier-tile-l1: the matmul kernel @k_matmul_0_1 needs at least 65552 bytes of L1 (two buffers of its smallest tile: loop ranges [1, 1, 4096]; reduction loops are not tiled) but 4096 bytes are left for tiles (budget 4096, 0 taken by tensors placed in L1); raise --tile-l1
-func.func @main(%a: tensor<2x4096xf32>, %b: tensor<4096x2xf32>) -> tensor<2x2xf32> {
-  %c = train.matmul %a, %b : (tensor<2x4096xf32>, tensor<4096x2xf32>) -> tensor<2x2xf32>
-  func.return %c : tensor<2x2xf32>
+// Only the outermost reduction loop is cut: summing 2 x 4096 over both
+// axes, the smallest tile is one row of 4096 floats (16 KiB) plus the
+// 4-byte result padded to 8, twice (double buffering): 32784 bytes, more
+// than the 4 KiB budget.
+// CHECK: error: tier-tile-l1: the reduce_sum kernel @k_reduce_sum_0_1 needs at least 32784 bytes of L1 (two buffers of its smallest tile: loop ranges [1, 4096]; only the outermost reduction loop is cut) but 4096 bytes are left for tiles (budget 4096, 0 taken by tensors placed in L1); raise --tile-l1
+func.func @main(%x: tensor<2x4096xf32>) -> tensor<f32> {
+  %s = train.reduce_sum %x {axes = array<i64: 0, 1>} : (tensor<2x4096xf32>) -> tensor<f32>
+  func.return %s : tensor<f32>
 }
