@@ -21,7 +21,9 @@
  * The DMA completes transfers in queue order, so a copy in of tile t+1 into
  * the buffer an earlier tile used happens after that tile's copy out has read
  * it, and waiting for tile t's last copy in also waits for everything queued
- * before. */
+ * before. A tile with nothing to copy in (an output-only kernel, or inputs
+ * kept in L1) waits instead for the copy out that last read each of its
+ * buffers: the kernel must not overwrite a buffer the DMA is still reading. */
 #include "tdrt.h"
 #include "tdrt_tiled.h"
 
@@ -73,9 +75,11 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
     uint32_t cur[3] = {0, 0, 0};
     uint32_t nxt[3] = {0, 0, 0};
     uint32_t buf[TDRT_TILED_MAX_OPERANDS]; /* the buffer holding each operand's tile */
+    int32_t out_id[TDRT_TILED_MAX_OPERANDS][2]; /* last copy out of each buffer, or -1 */
     int32_t pending = -1;
     for (uint32_t k = 0; k < c->operands; k++) {
         buf[k] = 0;
+        out_id[k][0] = out_id[k][1] = -1;
         if (c->operand[k].mode & TDRT_TILE_IN)
             pending = copy_operand(&c->operand[k], cur, 0, TDRT_TILE_IN);
     }
@@ -95,7 +99,14 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
                 }
             }
         }
-        if (this_tile >= 0) tdrt_dma_wait((uint32_t)this_tile);
+        /* the last transfer this tile depends on: its copies in, and the copy
+         * out still reading a buffer it writes (ids count up, in queue order) */
+        int32_t need = this_tile;
+        for (uint32_t k = 0; k < c->operands; k++) {
+            int32_t busy = out_id[k][buf[k]];
+            if (busy >= 0 && (need < 0 || (int32_t)((uint32_t)busy - (uint32_t)need) > 0)) need = busy;
+        }
+        if (need >= 0) tdrt_dma_wait((uint32_t)need);
         tile_args[0] = c->kernel;
         for (uint32_t k = 0; k < TDRT_TILED_MAX_OPERANDS; k++)
             tile_args[1 + k] = k < c->operands ? c->operand[k].l1[buf[k]] : 0;
@@ -106,7 +117,7 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
         for (uint32_t k = 0; k < c->operands; k++) {
             const struct tdrt_tiled_operand *o = &c->operand[k];
             if (!o->mode || (keep >> k) & 1u) continue;
-            if (o->mode & TDRT_TILE_OUT) copy_operand(o, cur, buf[k], TDRT_TILE_OUT);
+            if (o->mode & TDRT_TILE_OUT) out_id[k][buf[k]] = copy_operand(o, cur, buf[k], TDRT_TILE_OUT);
             buf[k] ^= 1;
         }
         next_index(c, cur);

@@ -159,6 +159,27 @@ def test_reduction_loop_cut(monkeypatch) -> None:
     assert attrs["tdopt.dma_out_bytes"].value.data == 512  # type: ignore[attr-defined]
 
 
+def test_output_only_tiles_into_l3(monkeypatch) -> None:
+    """Every tensor in L3 (no L2 for tensors) and 16 KiB of tiles: the fill
+    of the matmul's 32 KiB output writes 4 tiles and reads nothing, so no copy in
+    orders its buffers; the driver must wait for the (slow) copy out to L3
+    of tile t before the kernel writes tile t+2 into the same buffer. The
+    RTL's hazard checker stops the run if a core writes bytes an in-flight
+    transfer reads."""
+    module, inputs = matmul_module(128, 16, 64)
+    steps = (
+        "train-schedule-updates,convert-train-to-linalg,"
+        "plan-memory{l1_budget=0 capacity=0 spill_l3=true},tier-tile-l1{budget=16384}"
+    )
+    monkeypatch.setattr(pipeline, "to_linalg", lambda *args, **kwargs: steps)
+    planned = module.clone()
+    run_pipeline(make_context(), planned, steps)
+    fill = next(op for op in planned.walk() if isinstance(op, TiledCallOp))
+    assert fill.operand_modes() == (OUT,) and int(np.prod(fill.grid_values())) >= 3
+    run = run_tiled(module, inputs)
+    assert run.counters["dma.l1_to_l3.bytes"] >= 2 * 4 * 128 * 64
+
+
 def test_spill_to_l3(monkeypatch) -> None:
     """With an L2 too small for the step, the least-used tensors live in L3
     (only the DMA reaches it); the tiles of the kernels that use them come
