@@ -182,7 +182,7 @@ DMA_PAIRS = {
 COLUMNS = [
     "row", "FLOPs", "cycles", "FLOP/cycle", "utilisation", "cycles/image",
     "L1 bytes", "L2 bytes", "L3 bytes", *DMA_PAIRS, "trainable", "gradients",
-    "strategy", "model",
+    "strategy", "model", "dynamic bytes",
 ]
 WIDTH = {"row": 22, "strategy": 16, "utilisation": 11, "L3 bytes": 8}
 PEAK_FLOP_PER_CYCLE = 16  # 8 cores x one fmadd.s (2 FLOPs) per cycle
@@ -275,6 +275,9 @@ def run_row(
         "L1 bytes": tier_bytes("tdopt.l1_bytes") + tier_bytes("tdopt.tiles_bytes"),
         "L2 bytes": tier_bytes("tdopt.l2_bytes"),
         "L3 bytes": tier_bytes("tdopt.l3_bytes"),
+        # the planned buffers (activations, gradients, scratch) at their
+        # peak, wherever they live: the paper's dynamic memory
+        "dynamic bytes": tier_bytes("tdopt.arena_bytes"),
         "trainable": stats.trainable if stats else 0,
         "gradients": stats.gradient_elements if stats else 0,
     }
@@ -329,7 +332,7 @@ def format_table(results: list[dict[str, object]], failed: list[tuple[str, str]]
     dma = [c for c in DMA_PAIRS if any(r[c] for r in results)]
     columns = [
         "row", "strategy", "FLOPs", "cycles", "FLOP/cycle", "utilisation", "cycles/image",
-        "L1 bytes", "L2 bytes", "L3 bytes", *dma, "trainable", "gradients",
+        "L1 bytes", "L2 bytes", "L3 bytes", "dynamic bytes", *dma, "trainable", "gradients",
     ]
 
     def cell(c: str, v: object, i: int) -> str:
