@@ -22,10 +22,11 @@ from tdopt.lowering.kernel_builder import (
     broadcast_map,
     d,
     identity,
+    multiply_accumulate,
     offset_copy,
     pad_nchw,
 )
-from tdopt.lowering.train_kernels import Lower, _keep_shape, im2col, shape
+from tdopt.lowering.train_kernels import Lower, _keep_shape, im2col, shape, window_map
 
 Term = Callable[[Scalar, list[SSAValue]], SSAValue]
 
@@ -204,7 +205,7 @@ def lower_conv2d_input_grad(kb: KernelBuilder, op: Operation | None) -> None:
             [dcol],
             [amap(4, [d(3), d(1)]), amap(4, [d(0), d(3), d(2)]), amap(4, [d(0), d(1), d(2)])],
             [PARALLEL] * 3 + [REDUCTION],
-            lambda s, a: [s.add(a[2], s.mul(a[0], a[1]))],
+            multiply_accumulate,
         )
         dcol6 = kb.view(dcol, (n, cg, kh, kw, oh, ow))
         # loops n, c, i, j, oh, ow: only n and c address distinct outputs,
@@ -212,10 +213,7 @@ def lower_conv2d_input_grad(kb: KernelBuilder, op: Operation | None) -> None:
         kb.generic(
             [dcol6],
             [dxp],
-            [
-                identity(6),
-                amap(6, [d(0), d(1), d(4) * strides[0] + d(2) * dil[0], d(5) * strides[1] + d(3) * dil[1]]),
-            ],
+            [identity(6), window_map(strides, dil)],
             [PARALLEL, PARALLEL] + [REDUCTION] * 4,
             lambda s, a: [s.add(a[1], a[0])],
         )
@@ -237,7 +235,7 @@ def lower_conv2d_input_grad(kb: KernelBuilder, op: Operation | None) -> None:
             [dxp],
             [amap(dims, [d(0), d(1), d(2), d(3), d(4)]), amap(dims, [d(1), d(2), d(5), d(6), d(7)]), dxp_map],
             iters,
-            lambda s, a: [s.add(a[2], s.mul(a[0], a[1]))],
+            multiply_accumulate,
         )
     if padded:
         offset_copy(kb, dxp, out, (0, 0, top, left), into_larger=False)
@@ -264,7 +262,7 @@ def lower_conv2d_weight_grad(kb: KernelBuilder, op: Operation | None) -> None:
             [kb.view(out, (m, kdim))],
             [amap(4, [d(2), d(0), d(3)]), amap(4, [d(2), d(1), d(3)]), amap(4, [d(0), d(1)])],
             [PARALLEL, PARALLEL, REDUCTION, REDUCTION],
-            lambda s, a: [s.add(a[2], s.mul(a[0], a[1]))],
+            multiply_accumulate,
         )
         return
     # loops g, mo, c, i, j (the weight), then n, oh, ow (reduced)
@@ -280,7 +278,7 @@ def lower_conv2d_weight_grad(kb: KernelBuilder, op: Operation | None) -> None:
         [dw5],
         [x_map, amap(dims, [d(5), d(0), d(1), d(6), d(7)]), amap(dims, [d(0), d(1), d(2), d(3), d(4)])],
         [PARALLEL] * 5 + [REDUCTION] * 3,
-        lambda s, a: [s.add(a[2], s.mul(a[0], a[1]))],
+        multiply_accumulate,
     )
 
 

@@ -33,6 +33,12 @@ REDUCTION = IteratorTypeAttr.reduction()
 F32_LOWEST = -3.4028234663852886e38
 
 
+def multiply_accumulate(s: "Scalar", a: list[SSAValue]) -> list[SSAValue]:
+    """The body of a contraction (matmul, conv, their gradients): out + x * y
+    over (x, y, out); kernel-reorder-reductions recognises this form."""
+    return [s.add(a[2], s.mul(a[0], a[1]))]
+
+
 def d(i: int) -> AffineExpr:
     return AffineExpr.dimension(i)
 

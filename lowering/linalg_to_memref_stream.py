@@ -10,6 +10,7 @@ stay for `convert-linalg-to-loops`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -30,6 +31,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.transforms.convert_linalg_to_memref_stream import ConvertGenericOpPattern
 
 from tdopt.lowering.pipeline import MAX_CORES
+from tdopt.passes.parallelize_kernels import PARALLEL
 
 
 MAX_LOOPS = 6
@@ -186,7 +188,9 @@ def pointers_needed(op: memref_stream.GenericOp, blocking: Blocking) -> int:
         t = operand.type
         if not isinstance(t, MemRefType):
             continue
-        strides = _row_major_strides(t)
+        strides = t.get_strides()
+        assert strides is not None and None not in strides  # kernels take static buffers
+        elem = t.element_type.bitwidth // 8  # type: ignore[attr-defined]
         amap = op.indexing_maps.data[k].data
         n_dims = amap.num_dims
         offsets = set()
@@ -195,7 +199,7 @@ def pointers_needed(op: memref_stream.GenericOp, blocking: Blocking) -> int:
             for dim, value in combo:
                 point[dim] = value
             index = amap.eval(point, [])
-            offsets.add(sum(i * st for i, st in zip(index, strides)) * 4)
+            offsets.add(sum(i * st for i, st in zip(index, strides)) * elem)
         groups = 0
         start = None
         for off in sorted(offsets):
@@ -204,14 +208,6 @@ def pointers_needed(op: memref_stream.GenericOp, blocking: Blocking) -> int:
                 start = off
         total += groups
     return total
-
-
-def _row_major_strides(t: MemRefType) -> list[int]:
-    shape = list(t.get_shape())
-    strides = [1] * len(shape)
-    for i in range(len(shape) - 2, -1, -1):
-        strides[i] = strides[i + 1] * shape[i + 1]
-    return strides
 
 
 def _copy_points(blocking: Blocking) -> list[list[tuple[int, int]]]:
@@ -223,10 +219,7 @@ def _copy_points(blocking: Blocking) -> list[list[tuple[int, int]]]:
 
 
 def _copies(blocking: Blocking) -> int:
-    n = 1
-    for _, f in blocking:
-        n *= f
-    return n
+    return math.prod(f for _, f in blocking)
 
 
 def _divisors(n: int) -> list[int]:
@@ -344,8 +337,6 @@ def block_generic(op: memref_stream.GenericOp, blocking: Blocking) -> memref_str
 def _parallel_mark(op: Operation) -> dict[int, int]:
     """The loop the cluster will split (`cluster-mark-parallel`) keeps at
     least one iteration per core."""
-    from tdopt.passes.parallelize_kernels import PARALLEL
-
     f = op.parent_op()
     while f is not None and not isinstance(f, func.FuncOp):
         f = f.parent_op()

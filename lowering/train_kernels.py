@@ -7,7 +7,7 @@ from __future__ import annotations
 import math as pymath
 from collections.abc import Callable, Sequence
 
-from xdsl.dialects.builtin import MemRefType
+from xdsl.dialects.builtin import AffineMapAttr, MemRefType
 from xdsl.ir import Operation, SSAValue
 
 from tdopt.dialects import train
@@ -22,6 +22,7 @@ from tdopt.lowering.kernel_builder import (
     d,
     identity,
     memref,
+    multiply_accumulate,
     pad_nchw,
 )
 
@@ -127,7 +128,7 @@ def lower_matmul(kb: KernelBuilder, op: Operation | None) -> None:
         [out],
         [a_map, b_map, out_map],
         iters,
-        lambda s, x: [s.add(x[2], s.mul(x[0], x[1]))],
+        multiply_accumulate,
     )
 
 
@@ -144,7 +145,7 @@ def lower_gemm(kb: KernelBuilder, op: Operation | None) -> None:
         [out],
         [a_map, b_map, amap(3, [d(0), d(1)])],
         [PARALLEL, PARALLEL, REDUCTION],
-        lambda s, x: [s.add(x[2], s.mul(x[0], x[1]))],
+        multiply_accumulate,
     )
     if rest or alpha != 1.0:
         c = rest[0] if rest else None
@@ -187,7 +188,7 @@ def lower_conv2d(kb: KernelBuilder, op: Operation | None) -> None:
             [o3],
             [amap(4, [d(1), d(3)]), amap(4, [d(0), d(3), d(2)]), amap(4, [d(0), d(1), d(2)])],
             [PARALLEL] * 3 + [REDUCTION],
-            lambda s, a: [s.add(a[2], s.mul(a[0], a[1]))],
+            multiply_accumulate,
         )
         return
     # grouped: loops n, g, mo, oh, ow, c, i, j over views that split the
@@ -205,7 +206,7 @@ def lower_conv2d(kb: KernelBuilder, op: Operation | None) -> None:
         [o5],
         [x_map, amap(dims, [d(1), d(2), d(5), d(6), d(7)]), amap(dims, [d(0), d(1), d(2), d(3), d(4)])],
         [PARALLEL] * 5 + [REDUCTION] * 3,
-        lambda s, a: [s.add(a[2], s.mul(a[0], a[1]))],
+        multiply_accumulate,
     )
 
 
@@ -225,17 +226,15 @@ def im2col(
     n = shape(xp)[0]
     col = kb.scratch((n, c * kh * kw, oh * ow))
     col6 = kb.view(col, (n, c, kh, kw, oh, ow))
-    kb.generic(
-        [xp],
-        [col6],
-        [
-            amap(6, [d(0), d(1), d(4) * strides[0] + d(2) * dil[0], d(5) * strides[1] + d(3) * dil[1]]),
-            identity(6),
-        ],
-        [PARALLEL] * 6,
-        lambda s, a: [a[0]],
-    )
+    kb.generic([xp], [col6], [window_map(strides, dil), identity(6)], [PARALLEL] * 6, lambda s, a: [a[0]])
     return col
+
+
+def window_map(strides: Sequence[int], dil: Sequence[int]) -> AffineMapAttr:
+    """Loops (n, c, i, j, oh, ow) -> the padded input element (n, c,
+    oh*s + i*d, ow*s + j*d): where im2col reads a column entry and col2im
+    adds it back."""
+    return amap(6, [d(0), d(1), d(4) * strides[0] + d(2) * dil[0], d(5) * strides[1] + d(3) * dil[1]])
 
 
 def lower_maxpool(kb: KernelBuilder, op: Operation | None) -> None:

@@ -279,7 +279,6 @@ def choose_tiles(
     Parallel loops and the outermost reduction loop may be cut; the reduction
     loop first keeps MIN_REDUCTION_TILE iterations (or all it has), and goes
     below only if nothing else fits."""
-    ranges = list(g.get_static_loop_ranges())
     kinds = [t.data for t in g.iterator_types]
     reductions = [k for k, kind in enumerate(kinds) if kind == IteratorType.REDUCTION]
     for floor in (MIN_REDUCTION_TILE, 1):

@@ -54,43 +54,38 @@ def _deep_ae(work: str) -> tuple[str, str]:
     return path, os.path.join(work, "deep_ae", "inputs.npz")
 
 
-def _gemm(work: str, m: int = 64, k: int = 64, n: int = 64) -> tuple[str, str]:
-    path = os.path.join(work, "gemm.mlir")
+def _write_case(
+    work: str, name: str, signature: str, body: str, inputs: dict[str, tuple[int, ...]]
+) -> tuple[str, str]:
+    """A one-op program `name`.mlir (`func.func @main` with `signature` and
+    `body`) and its inputs, seeded standard-normal arrays of these shapes."""
+    path = os.path.join(work, f"{name}.mlir")
     with open(path, "w") as fh:
-        fh.write(
-            f"func.func @main(%a: tensor<{m}x{k}xf32>, %b: tensor<{k}x{n}xf32>) -> "
-            f"tensor<{m}x{n}xf32> {{\n"
-            f"  %c = train.matmul %a, %b : (tensor<{m}x{k}xf32>, tensor<{k}x{n}xf32>) "
-            f"-> tensor<{m}x{n}xf32>\n  func.return %c : tensor<{m}x{n}xf32>\n}}\n"
-        )
+        fh.write(f"func.func @main{signature} {{\n{body}}}\n")
     rng = np.random.default_rng(0)
-    inputs = os.path.join(work, "gemm_inputs.npz")
-    np.savez(
-        inputs,
-        a=rng.standard_normal((m, k)).astype(np.float32),
-        b=rng.standard_normal((k, n)).astype(np.float32),
+    arrays = os.path.join(work, f"{name}_inputs.npz")
+    np.savez(arrays, **{k: rng.standard_normal(shp).astype(np.float32) for k, shp in inputs.items()})
+    return path, arrays
+
+
+def _gemm(work: str, m: int = 64, k: int = 64, n: int = 64) -> tuple[str, str]:
+    a, b, c = f"tensor<{m}x{k}xf32>", f"tensor<{k}x{n}xf32>", f"tensor<{m}x{n}xf32>"
+    return _write_case(
+        work, "gemm", f"(%a: {a}, %b: {b}) -> {c}",
+        f"  %c = train.matmul %a, %b : ({a}, {b}) -> {c}\n  func.return %c : {c}\n",
+        {"a": (m, k), "b": (k, n)},
     )
-    return path, inputs
 
 
 def _conv(work: str, c: int = 64, m: int = 128, hw: int = 16) -> tuple[str, str]:
     """The CCT2 tokenizer's second convolution: 3x3, padding 1."""
-    path = os.path.join(work, "conv.mlir")
     x, w, y = f"tensor<1x{c}x{hw}x{hw}xf32>", f"tensor<{m}x{c}x3x3xf32>", f"tensor<1x{m}x{hw}x{hw}xf32>"
-    with open(path, "w") as fh:
-        fh.write(
-            f"func.func @main(%x: {x}, %w: {w}) -> {y} {{\n"
-            f"  %y = train.conv2d %x, %w {{pads = array<i64: 1, 1, 1, 1>}} : ({x}, {w}) -> {y}\n"
-            f"  func.return %y : {y}\n}}\n"
-        )
-    rng = np.random.default_rng(0)
-    inputs = os.path.join(work, "conv_inputs.npz")
-    np.savez(
-        inputs,
-        x=rng.standard_normal((1, c, hw, hw)).astype(np.float32),
-        w=rng.standard_normal((m, c, 3, 3)).astype(np.float32),
+    return _write_case(
+        work, "conv", f"(%x: {x}, %w: {w}) -> {y}",
+        f"  %y = train.conv2d %x, %w {{pads = array<i64: 1, 1, 1, 1>}} : ({x}, {w}) -> {y}\n"
+        f"  func.return %y : {y}\n",
+        {"x": (1, c, hw, hw), "w": (m, c, 3, 3)},
     )
-    return path, inputs
 
 
 CORPUS = os.environ.get(
