@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up tdopt on a fresh Debian 12 machine and run the demo or the tests.
 #   tools/dev.sh setup   # system packages (apt), .venv, pip install -e .[test]
+#   tools/dev.sh system-packages   # only the apt step
 #   tools/dev.sh demo    # setup, then the README demo
 #   tools/dev.sh test    # setup, then the lit/FileCheck suite and pytest
 # Re-running is quick: each step is skipped when already done.
@@ -16,11 +17,13 @@ apt_setup() {
         dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
     done
     if ((${#missing[@]})); then
-        local sudo=""
-        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        # `env` carries the variable through sudo and works without it too
+        # (a bare `VAR=x cmd` after an empty $sudo would run VAR=x as a command)
+        local run=(env DEBIAN_FRONTEND=noninteractive)
+        [ "$(id -u)" -eq 0 ] || run=(sudo "${run[@]}")
         echo "tdopt setup: installing ${missing[*]}"
-        $sudo apt-get update -q
-        $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+        "${run[@]}" apt-get update -q
+        "${run[@]}" apt-get install -y -q "${missing[@]}"
     fi
 }
 
@@ -31,7 +34,9 @@ venv_setup() {
     fi
     if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
         "$VENV/bin/python" -m pip install -q --upgrade pip
-        "$VENV/bin/python" -m pip install -q -e ".[test]"
+        # -qq: setuptools still prints an informational note about editable
+        # installs of a package rooted at the repository (not a warning)
+        "$VENV/bin/python" -m pip install -qq -e ".[test]"
         touch "$stamp"
     fi
 }
@@ -56,7 +61,8 @@ run_demo() {
 
 case "${1:-}" in
     setup) setup ;;
+    system-packages) apt_setup ;;
     demo) setup; run_demo ;;
     test) shift; setup; run_tests "$@" ;;
-    *) echo "usage: tools/dev.sh setup|demo|test" >&2; exit 2 ;;
+    *) echo "usage: tools/dev.sh setup|system-packages|demo|test" >&2; exit 2 ;;
 esac
