@@ -6,8 +6,8 @@ Consumes the `NAME_grad` results and returns `loss` plus `NAME_updated`
     NAME_updated = NAME - lr * NAME_grad
 
 The learning rate is the `lr` option when given, else the parameter's own
-`lr` property (recorded by the ONNX importer from SGD nodes); a parameter
-with neither is an error rather than a silent default.
+`lr` property (recorded by the ONNX importer from SGD nodes), else
+`DEFAULT_LR` (0.01, TrainDeeploy's setting and the presets' default).
 
 Momentum (PyTorch's form, no dampening): the velocity is optimizer state,
 modelled as a frozen parameter `NAME_velocity` initialised to zero inline
@@ -35,7 +35,6 @@ from xdsl.utils.exceptions import PassFailedException
 from tdopt.dialects import train
 from tdopt.passes.autodiff.emitter import Emitter, splat_zeros
 from tdopt.passes.autodiff.signature import (
-    TrainPassError,
     params_by_name,
     result_names,
     return_op,
@@ -58,16 +57,15 @@ def velocity_param(param: train.ParamOp) -> train.ParamOp:
     return v
 
 
+DEFAULT_LR = 0.01
+
+
 def learning_rate(param: train.ParamOp, lr: float | None) -> float:
     if lr is not None:
         return lr
     if param.lr is not None:
         return param.lr.value.data
-    raise TrainPassError(
-        f"{NAME}: no learning rate for @{param.param_name}: give train-sgd{{lr=...}} "
-        "(the parameter has no `lr` property)",
-        param,
-    )
+    return DEFAULT_LR
 
 
 def sgd_step(f: func.FuncOp, lr: float | None, momentum: float) -> None:
@@ -108,7 +106,7 @@ class TrainSgdPass(ModulePass):
 
     # `int` too, so that `lr=1` or `momentum=0` parse (xDSL types options strictly)
     lr: float | int | None = None
-    """Learning rate; when omitted, each parameter's `lr` property."""
+    """Learning rate; when omitted, each parameter's `lr` property, else 0.01."""
 
     momentum: float | int = 0.0
     """Momentum factor; non-zero adds `NAME_velocity` state (see the module doc)."""

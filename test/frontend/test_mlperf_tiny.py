@@ -1,0 +1,82 @@
+"""The MLPerf Tiny models of examples/mlperf_tiny, written in PyTorch and
+exported with the default `torch.onnx.export` (dynamo), import and train
+one SGD step on the reference interpreter that matches PyTorch's own step
+(loss and every updated parameter, rtol 1e-4)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+pytest.importorskip("onnxscript")
+
+from xdsl.context import Context  # noqa: E402
+from xdsl.passes import PassPipeline  # noqa: E402
+
+from tdopt.interpreter.reference import argument_names, find_function, run_function  # noqa: E402
+from tdopt.lowering.onnx import ImportOptions, import_onnx  # noqa: E402
+from tdopt.passes.registry import all_passes  # noqa: E402
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "mlperf_tiny" / "export.py"
+LR = 0.01
+RTOL, ATOL = 1e-4, 1e-6
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("tdopt_mlperf_tiny_export", EXAMPLE)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+EX = load_example()
+
+# (model, trainable globs, export keeping BatchNorm)
+CASES = [
+    ("ds_cnn", ["fc.*"], False),
+    ("ds_cnn", ["*"], False),
+    ("resnet8", ["fc.*", "stack3.*"], False),
+    ("resnet8", ["*"], False),
+    ("mobilenet_v1", ["fc.*", "features.26.*"], False),
+    ("deep_ae", ["out.*", "hidden.8.*"], False),
+    ("deep_ae", ["*"], False),
+]
+
+
+def case_id(case) -> str:
+    name, globs, keep = case
+    which = "full" if globs == ["*"] else "last"
+    return f"{name}-{which}" + ("-bn" if keep else "")
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_step_matches_pytorch(case, tmp_path: Path) -> None:
+    name, globs, keep = case
+    path = EX.export(name, str(tmp_path), keep_batchnorm=keep)
+    data = dict(np.load(tmp_path / "inputs.npz"))
+    label = "target" if "target" in data else "labels"
+    loss = EX.MODELS[name][2]
+    model = onnx.load(path)
+    names = {i.name for i in model.graph.initializer}
+    result = import_onnx(model, ImportOptions(trainable=",".join(globs), loss=loss, label=label))
+    module = result.module
+    PassPipeline.parse_spec(all_passes(), f"train-autodiff,train-sgd{{lr={LR}}}").apply(Context(), module)
+    module.verify()
+    f = find_function(module)
+    feeds = dict(zip(argument_names(f), [data["x"], data[label]]))
+    got = run_function(module, feeds, result.weights)
+
+    want_loss, want = EX.torch_step(name, globs, LR, names, folded=not keep)
+    assert want, "no trainable parameter matched"
+    np.testing.assert_allclose(got["loss"], want_loss, rtol=RTOL)
+    updated = {k.removesuffix("_updated") for k in got if k.endswith("_updated")}
+    assert updated == set(want)
+    for k, w in want.items():
+        np.testing.assert_allclose(got[f"{k}_updated"], w, rtol=RTOL, atol=ATOL, err_msg=k)
