@@ -15,6 +15,7 @@ The entry function keeps its name, takes no arguments and returns nothing.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from xdsl.utils.exceptions import DiagnosticException
 import numpy as np
 
 from tdopt.dialects import train
-from tdopt.dialects.weights import module_weights
+from tdopt.dialects.weights import WEIGHTS_ATTR, WeightsError, load_weights
 from tdopt.dialects.train_module import argument_names, result_names
 from tdopt.lowering import train_kernels
 from tdopt.lowering.grad_kernels import GRAD_KERNELS
@@ -93,6 +94,26 @@ class LoweringError(DiagnosticException):
         self.op = op
 
 
+def program_weights(module: ModuleOp) -> dict[str, np.ndarray]:
+    """The values of the parameters without an inline value, from the
+    module's weights file; every parameter must have one (a program with an
+    uninitialised parameter would run on garbage). A relative path is read
+    from the current directory: tdopt makes it absolute when it parses a
+    file, other drivers (stock xdsl-opt) do not."""
+    try:
+        return load_weights(module, os.getcwd())
+    except WeightsError as e:
+        message = e.message
+        attr = module.attributes.get(WEIGHTS_ATTR)
+        if "not found" in message and isinstance(attr, StringAttr) and not os.path.isabs(attr.data):
+            message += (
+                f"; the relative path is read from the current directory {os.getcwd()}: "
+                "run from the .mlir file's folder, or use tdopt, which resolves it "
+                "against the input file"
+            )
+        raise LoweringError(f"convert-train-to-linalg: {message}", e.op) from None
+
+
 def symbol_for(name: str, taken: set[str]) -> str:
     """An assembler-safe symbol for a tensor name, unique in the module."""
     base = re.sub(r"[^A-Za-z0-9_]", "_", name)
@@ -133,7 +154,7 @@ class FunctionLowering:
         self.step: list[Operation] = []
         self.buffers: dict[SSAValue, SSAValue] = {}
         self.inplace: dict[SSAValue, train.ParamOp] = {}
-        self.weights = module_weights(module)
+        self.weights = program_weights(module)
 
     def add_global(self, name: str, t: MemRefType, role: str, init: Attribute) -> str:
         sym = symbol_for(name, self.taken)

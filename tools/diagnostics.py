@@ -45,11 +45,13 @@ class Diagnostic(Exception):
         return text
 
 
-def internal_error(e: BaseException) -> Diagnostic:
-    """An unexpected exception: a bug in tdopt, reported in one line."""
+def internal_error(e: BaseException, where: str = "") -> Diagnostic:
+    """An unexpected exception: a bug in tdopt, reported in one line;
+    `where` says where it happened (e.g. "in pass 'plan-memory'")."""
     first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    at = f" {where}" if where else ""
     return Diagnostic(
-        f"internal compiler error: {type(e).__name__}: {first} "
+        f"internal compiler error{at}: {type(e).__name__}: {first} "
         "(please report it; TDOPT_TRACEBACK=1 shows the traceback)"
     )
 

@@ -2,6 +2,9 @@
 
     tdopt input.mlir -p PIPELINE [-o OUT] [-t TARGET] [--split-input-file]
           [--verify-diagnostics]
+    tdopt input.mlir --lora [--lora-rank N] [--tile-l1 SIZE] [--after-autodiff PASSES] ...
+    tdopt --lora --tile-l1=128k --print-pipeline     # the -p string a preset expands to
+    tdopt --help-pass NAME                           # a pass's options and documentation
 
 Differences from stock `xdsl-opt`: every op keeps its `file:line:col`, so a
 verifier or pass error names the offending source line; failures are one
@@ -12,10 +15,16 @@ weights file are checked against the file.
 from __future__ import annotations
 
 import argparse
+import ast
+import dataclasses
+import inspect
 import io
 import os
+import re
 import sys
-from collections.abc import Sequence
+import textwrap
+import time
+from collections.abc import Callable, Sequence
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
@@ -58,12 +67,16 @@ class TdoptMain(xDSLOptMain):
         )
         presets.add_argument(
             "--lora",
-            nargs="?",
-            const=4,
+            action="store_true",
+            help="LoRA fine-tuning step: train-lora{rank=N} on the last block's linear "
+            "layers, train-autodiff, train-sgd (`--lora=N` sets the rank too)",
+        )
+        presets.add_argument(
+            "--lora-rank",
             type=int,
-            metavar="RANK",
-            help="LoRA fine-tuning step: train-lora{rank=RANK (default 4)} on the last "
-            "block's linear layers, train-autodiff, train-sgd",
+            default=None,
+            metavar="N",
+            help="rank of the LoRA adapters (default 4)",
         )
         presets.add_argument(
             "--finetune",
@@ -96,6 +109,21 @@ class TdoptMain(xDSLOptMain):
             default="2m",
             help="L2 size (default 2m, the cluster's; 256 KiB of it hold the code)",
         )
+        points = arg_parser.add_argument_group(
+            "extension points of the presets (comma-separated passes, like -p)"
+        )
+        for point, where in EXTENSION_POINTS.items():
+            points.add_argument(f"--{point}", metavar="PASSES", default=None, help=where)
+        arg_parser.add_argument(
+            "--print-pipeline",
+            action="store_true",
+            help="print the -p pipeline that the given flags expand to and exit",
+        )
+        arg_parser.add_argument(
+            "--help-pass",
+            metavar="NAME",
+            help="print the documentation and options of a pass and exit",
+        )
         arg_parser.add_argument(
             "--stats",
             action="store_true",
@@ -108,62 +136,94 @@ class TdoptMain(xDSLOptMain):
             help="how far to lower: the training step in the train dialect (default), "
             "linalg kernels on memrefs with the memory plan, or RISC-V assembly",
         )
-        arg_parser.epilog = "passes:\n" + "\n".join(
-            f"  {name}" for name in sorted(self.available_passes)
-            if _is_project_pass(self.available_passes[name])
-        )
+        arg_parser.epilog = pass_listing(self.available_passes)
         arg_parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
     def setup_pipeline(self) -> None:
-        def verify(prev: ModulePass | None, module: ModuleOp, nxt: ModulePass | None):
+        self.current_pass: ModulePass | None = None
+        self.pass_times: list[tuple[str, float]] = []
+        self.verify_time = 0.0
+        started = time.perf_counter()
+
+        def between(prev: ModulePass | None, module: ModuleOp, nxt: ModulePass | None):
+            nonlocal started
+            if prev is not None:
+                self.pass_times.append((prev.name, time.perf_counter() - started))
+            t0 = time.perf_counter()
             if prev is not None and not self.args.disable_verify:
                 try:
                     verify_module(module, self.sources)
                 except Diagnostic as d:
                     d.message = f"after pass '{prev.name}': {d.message}"
                     raise
+            self.verify_time += time.perf_counter() - t0
             if prev is not None and nxt is not None and self.args.print_between_passes:
                 print(f"// IR after {prev.name}:")
                 Printer(stream=sys.stdout).print_op(module)
                 print("\n")
+            self.current_pass = nxt
+            started = time.perf_counter()
 
+        if self.args.help_pass is not None or self.args.print_pipeline:
+            self.pipeline_spec = self.preset_pipeline() if self.args.print_pipeline else ""
+            return
+        self.pipeline_spec = self.preset_pipeline()
         self.pipeline = PassPipeline.parse_spec(
-            self.available_passes, self.preset_pipeline(), verify
+            self.available_passes, self.pipeline_spec, between
         )
 
     def preset_pipeline(self) -> str:
         """The -p pipeline, or the one the preset flags expand to."""
         a = self.args
         lowering_flags = a.tile_l1 is not None or a.cores != 8 or a.l2 != "2m"
-        uses_presets = (
-            a.lora is not None or a.finetune is not None or a.emit != "train" or lowering_flags
-        )
+        if a.lora_rank is not None and not a.lora:
+            raise Diagnostic("--lora-rank needs --lora")
+        uses_presets = a.lora or a.finetune is not None or a.emit != "train" or lowering_flags
+        points = {p: getattr(a, p.replace("-", "_")) for p in EXTENSION_POINTS}
+        used_points = [p for p, v in points.items() if v is not None]
         if not uses_presets:
+            if used_points:
+                raise Diagnostic(
+                    f"--{used_points[0]} extends a preset (--lora, --finetune, --emit, "
+                    "--tile-l1); with -p, write the passes into the pipeline"
+                )
             return a.passes
         if a.passes:
             raise Diagnostic(
                 "-p cannot be combined with --lora, --finetune, --emit, --tile-l1, "
-                "--cores or --l2; write the whole pipeline with -p instead"
+                "--cores or --l2: add passes at an extension point (--before-autodiff, "
+                "--after-autodiff, --after-sgd, --before-riscv), or print the preset's "
+                "pipeline with --print-pipeline and edit it into -p"
             )
         if a.tile_l1 is not None and a.emit == "train":
             a.emit = "asm"
         if lowering_flags and a.emit == "train":
             raise Diagnostic("--cores and --l2 apply to --emit=linalg or --emit=asm")
-        if a.lora is not None and a.finetune is not None:
+        if a.lora and a.finetune is not None:
             raise Diagnostic("choose one of --lora and --finetune")
         steps: list[str] = []
-        if a.lora is not None:
-            if a.lora < 1:
-                raise Diagnostic(f"--lora rank must be >= 1, got {a.lora}")
-            steps.append(f"train-lora{{rank={a.lora}}}")
+        if a.lora:
+            rank = 4 if a.lora_rank is None else a.lora_rank
+            if rank < 1:
+                raise Diagnostic(f"--lora rank must be >= 1, got {rank}")
+            steps.append(f"train-lora{{rank={rank}}}")
         elif a.finetune is not None:
             if a.finetune.isdigit():
                 steps.append(f"train-finetune{{last={a.finetune}}}")
             else:
                 steps.append(f'train-finetune{{trainable="{a.finetune}"}}')
-        if steps:
+        training = bool(steps)
+        for p in ("before-autodiff", "after-autodiff", "after-sgd"):
+            if points[p] is not None and not training:
+                raise Diagnostic(f"--{p} needs a training preset (--lora or --finetune)")
+        if training:
+            steps += _extra(points["before-autodiff"])
             steps.append("train-autodiff")
+            steps += _extra(points["after-autodiff"])
             steps.append(f"train-sgd{{lr={a.lr}}}")
+            steps += _extra(points["after-sgd"])
+        if points["before-riscv"] is not None and a.emit != "asm":
+            raise Diagnostic("--before-riscv needs --emit=asm or --tile-l1")
         if a.emit in ("linalg", "asm"):
             from tdopt.lowering.pipeline import to_linalg, to_riscv
 
@@ -172,6 +232,7 @@ class TdoptMain(xDSLOptMain):
                 raise Diagnostic(f"--cores must be 1 to 8, got {a.cores}")
             steps.append(to_linalg(tile_l1, a.cores, l2))
             if a.emit == "asm":
+                steps += _extra(points["before-riscv"])
                 steps.append(to_riscv(parallel=a.cores > 1))
                 if a.target == "mlir":
                     a.target = "riscv-asm"
@@ -205,8 +266,40 @@ class TdoptMain(xDSLOptMain):
             if op is not None:
                 raise located(op, _first_line(e), self.sources) from None
             raise Diagnostic(_first_line(e), self.input_name()) from None
+        except Exception as e:
+            p = self.current_pass
+            if p is None or os.environ.get("TDOPT_TRACEBACK"):
+                raise
+            origin = type(p).__module__
+            if _is_project_module(origin):
+                raise PassCrash(internal_error(e, f"in pass '{p.name}'")) from None
+            # a pass from a plugin or from xDSL: not tdopt's bug to report
+            raise PassCrash(Diagnostic(
+                f"pass '{p.name}' (from {origin}) failed on {self.input_name()}: "
+                f"{type(e).__name__}: {_first_line(e)} (TDOPT_TRACEBACK=1 shows the "
+                "traceback)"
+            )) from None
+
+    def print_pass_times(self) -> None:
+        """mlir-opt's --mlir-timing in brief: wall time per pass, in pipeline
+        order, and the verification between passes, on stderr."""
+        total = sum(t for _, t in self.pass_times) + self.verify_time
+        width = max([len(n) for n, _ in self.pass_times] + [len("(verification)")])
+        print("tdopt pass timing (wall seconds):", file=sys.stderr)
+        for name, t in self.pass_times:
+            print(f"  {t:9.4f}  {name:<{width}}  {100 * t / total if total else 0:5.1f}%",
+                  file=sys.stderr)
+        print(f"  {self.verify_time:9.4f}  {'(verification)':<{width}}  "
+              f"{100 * self.verify_time / total if total else 0:5.1f}%", file=sys.stderr)
+        print(f"  {total:9.4f}  total", file=sys.stderr)
 
     def run(self) -> int:  # type: ignore[override]
+        if self.args.help_pass is not None:
+            print(pass_help(self.available_passes, self.args.help_pass))
+            return 0
+        if self.args.print_pipeline:
+            print(self.pipeline_spec)
+            return 0
         if self.args.input_file is not None and not os.path.exists(self.args.input_file):
             raise Diagnostic(f"no such file: {self.args.input_file}")
         stream = (
@@ -250,7 +343,138 @@ class TdoptMain(xDSLOptMain):
         if self.args.output_file:
             with open(self.args.output_file, "w") as fh:
                 fh.write(out.getvalue())  # type: ignore[attr-defined]
+        if self.args.time_passes:
+            self.print_pass_times()
         return 0
+
+
+class PassCrash(Exception):
+    """A pass raised an unexpected exception; carries its diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(str(diagnostic))
+        self.diagnostic = diagnostic
+
+
+# where each extension point puts its passes in a preset's pipeline
+EXTENSION_POINTS = {
+    "before-autodiff": "after train-lora / train-finetune, before train-autodiff",
+    "after-autodiff": "between train-autodiff (the NAME_grad results) and train-sgd",
+    "after-sgd": "after train-sgd: the whole step in the train dialect, before lowering",
+    "before-riscv": "after the linalg level (memory plan, L1 tiling), before the RISC-V "
+    "lowering (--emit=asm / --tile-l1)",
+}
+
+
+def _extra(passes: str | None) -> list[str]:
+    return [passes] if passes else []
+
+
+PassFactory = Callable[[], type[ModulePass]]
+
+
+def _is_project_module(module: str) -> bool:
+    return module == "tdopt" or module.startswith("tdopt.")
+
+
+def _origin(factory: PassFactory) -> str | None:
+    """"tdopt", a plugin's top-level package, or None for xDSL's own passes
+    (told apart without importing every xDSL pass)."""
+    module = getattr(factory, "__module__", "") or ""
+    if module == "xdsl" or module.startswith("xdsl."):
+        return None
+    if _is_project_module(module):
+        return "tdopt"
+    return module.split(".")[0]
+
+
+def _option_summary(cls: type[ModulePass]) -> str:
+    names = [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
+    return "{" + " ".join(names) + "}" if names else ""
+
+
+def _pass_doc(cls: type) -> str:
+    """The class docstring, else (a dataclass without one gets its
+    signature as __doc__) the module's."""
+    doc = inspect.getdoc(cls) or ""
+    if not doc or doc.startswith(f"{cls.__name__}("):
+        doc = inspect.getdoc(sys.modules.get(cls.__module__)) or ""
+    return doc.strip()
+
+
+def _first_doc_line(cls: type) -> str:
+    doc = _pass_doc(cls)
+    return doc.splitlines()[0] if doc else ""
+
+
+def pass_listing(passes: dict[str, PassFactory]) -> str:
+    """The --help epilog: tdopt's passes and every plugin's (from the
+    `xdsl.universe` entry point), with their options."""
+    groups: dict[str, list[str]] = {}
+    for name in sorted(passes):
+        origin = _origin(passes[name])
+        if origin is None:
+            continue
+        try:
+            cls = passes[name]()
+            line = f"{name}{_option_summary(cls)}"
+            doc = _first_doc_line(cls)
+        except Exception as e:  # a broken plugin must not break --help
+            line, doc = name, f"(cannot load: {type(e).__name__}: {_first_line(e)})"
+        groups.setdefault(origin, []).append(f"  {line}\n      {doc}" if doc else f"  {line}")
+    text = ["passes (tdopt --help-pass NAME for the options):"] + groups.pop("tdopt", [])
+    for origin in sorted(groups):
+        text += [f"plugin passes ({origin}):"] + groups[origin]
+    return "\n".join(text)
+
+
+def _field_docs(cls: type) -> dict[str, str]:
+    """Docstrings written under dataclass fields (the xDSL convention)."""
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for a, b in zip(body, body[1:]):
+            if (isinstance(a, ast.AnnAssign) and isinstance(a.target, ast.Name)
+                    and isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant)
+                    and isinstance(b.value.value, str)):
+                docs[a.target.id] = " ".join(b.value.value.split())
+    return docs
+
+
+def pass_help(passes: dict[str, PassFactory], name: str) -> str:
+    """`tdopt --help-pass NAME`: the pass's documentation and its options
+    (the dataclass fields: type, default, docstring)."""
+    if name not in passes:
+        close = [n for n in sorted(passes) if name in n or n in name][:5]
+        hint = f"; similar: {', '.join(close)}" if close else ""
+        raise Diagnostic(f"--help-pass: no pass named '{name}'{hint} (tdopt --help lists them)")
+    cls = passes[name]()
+    origin = _origin(passes[name]) or "xdsl"
+    lines = [f"{name}  ({origin}: {cls.__module__}.{cls.__qualname__})", ""]
+    doc = _pass_doc(cls)
+    module_doc = inspect.getdoc(sys.modules.get(cls.__module__)) or ""
+    if doc:
+        lines += [doc, ""]
+    if module_doc and module_doc != doc:
+        lines += [module_doc, ""]
+    fields = dataclasses.fields(cls) if dataclasses.is_dataclass(cls) else ()
+    if not fields:
+        lines.append("options: none")
+    else:
+        docs = _field_docs(cls)
+        lines.append("options (-p 'NAME{option=value ...}'):")
+        for f in fields:
+            default = f.default if f.default is not dataclasses.MISSING else "(required)"
+            kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+            lines.append(f"  {f.name}: {kind} = {default}")
+            if f.name in docs:
+                lines.append(textwrap.fill(docs[f.name], 76, initial_indent="      ",
+                                           subsequent_indent="      "))
+    return "\n".join(lines).rstrip()
 
 
 def _lowering_sizes(tile_l1: str | None, l2: str) -> tuple[int | None, int]:
@@ -294,15 +518,23 @@ def _first_line(e: BaseException) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
-def _is_project_pass(factory: object) -> bool:
-    return getattr(factory, "__module__", "").startswith("tdopt")
+def _expand_lora(argv: list[str]) -> list[str]:
+    """`--lora=N` is `--lora --lora-rank N`: the rank is never taken from
+    the next argument, which may be the input file."""
+    out: list[str] = []
+    for a in argv:
+        m = re.fullmatch(r"--lora=(.*)", a)
+        out += ["--lora", "--lora-rank", m.group(1)] if m else [a]
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _expand_lora(list(sys.argv[1:] if argv is None else argv))
     try:
         driver = TdoptMain(args=argv)
         return driver.run()
+    except PassCrash as c:
+        return report(c.diagnostic)
     except Diagnostic as d:
         return report(d)
     except ArgSpecParseError as e:

@@ -2,11 +2,11 @@
 // RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory,convert-globals-to-sections{poison=true}' | filecheck %s --check-prefix=POISON
 
 // With poison, the arena (scratch) starts as signalling NaNs (12 words);
-// other globals (here the parameter, no initial value) stay zeros.
+// other globals without an initial value (here the input) stay zeros.
 // POISON:      riscv.label "__tdopt_arena"
 // POISON-NEXT: riscv.directive ".fill" "12, 4, 0x7fbadbad"
-// POISON:      riscv.label "w"
-// POISON-NEXT: riscv.directive ".zero" "48"
+// POISON:      riscv.label "x"
+// POISON-NEXT: riscv.directive ".zero" "32"
 
 // Globals become labelled data in their tier's section (zeros, or the
 // initial value as words); an in-place output is an alias symbol with the
@@ -35,7 +35,7 @@
 // CHECK-NEXT: riscv_func.return
 // CHECK:      riscv.directive ".set" "main, tdopt_step"
 func.func @step(%x: tensor<2x4xf32>, %g: tensor<4x3xf32>) -> (tensor<2x3xf32>, tensor<4x3xf32>) attributes {train.result_names = ["y", "w_updated"]} {
-  %w = train.param @w trainable : tensor<4x3xf32>
+  %w = train.param @w trainable = dense<0.5> : tensor<4x3xf32>
   %y = train.matmul %x, %w : (tensor<2x4xf32>, tensor<4x3xf32>) -> tensor<2x3xf32>
   %r = train.relu %y : (tensor<2x3xf32>) -> tensor<2x3xf32>
   %lr = train.constant dense<0.01> : tensor<f32>

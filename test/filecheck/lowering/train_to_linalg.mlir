@@ -22,7 +22,7 @@
 // CHECK: builtin.unrealized_conversion_cast %{{.*}} : memref<2x3xf32> to memref<6xf32>
 // CHECK: iterator_types = ["parallel"]
 func.func @step(%x: tensor<2x4xf32>, %g: tensor<4x3xf32>) -> (tensor<2x3xf32>, tensor<4x3xf32>) attributes {train.result_names = ["y", "w_updated"]} {
-  %w = train.param @w trainable : tensor<4x3xf32>
+  %w = train.param @w trainable = dense<0.5> : tensor<4x3xf32>
   %y = train.matmul %x, %w : (tensor<2x4xf32>, tensor<4x3xf32>) -> tensor<2x3xf32>
   %r = train.relu %y : (tensor<2x3xf32>) -> tensor<2x3xf32>
   %lr = train.constant dense<0.01> : tensor<f32>
