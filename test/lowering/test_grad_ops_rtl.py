@@ -355,3 +355,14 @@ def test_activations_training_step_on_rtl() -> None:
             "grad.tanh", "grad.leaky_relu"} <= names
     assert set(run_function(step.clone(), inputs)) == {"loss", "w1_updated", "b1_updated", "w2_updated"}
     check_rtl(inputs, step)
+
+
+def test_activations_training_step_on_8_cores_tiled() -> None:
+    # the same step split over 8 cores, every kernel tiled through L1
+    rng = np.random.default_rng(9)
+    inputs = {"x": rand(rng, 4, 3), "target": rand(rng, 4, 2)}
+    step = training_step(inputs, activations_net)
+    expected = run_function(step.clone(), inputs)
+    run = run_on_rtl(make_context(), step, inputs, cores=8, max_cycles=5_000_000, tile_l1=True, l1="64k")
+    for name, want in expected.items():
+        np.testing.assert_allclose(run.results[name], want, rtol=RTOL, atol=ATOL, err_msg=name)
