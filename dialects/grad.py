@@ -10,6 +10,7 @@ Like `train`, every op infers its result types from operands and properties
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     I64,
@@ -19,6 +20,7 @@ from xdsl.dialects.builtin import (
     IntegerType,
     StringAttr,
     TensorType,
+    UnitAttr,
 )
 from xdsl.ir import Attribute, Dialect, Operation, SSAValue
 from xdsl.irdl import (
@@ -31,6 +33,13 @@ from xdsl.irdl import (
 from xdsl.utils.exceptions import VerifyException
 
 from tdopt.dialects.train import (
+    ClipOp,
+    HardSigmoidOp,
+    LeakyReluOp,
+    ReduceMaxOp,
+    ScalarParams,
+    SwishOp,
+    broadcast_shapes,
     Conv2dOp,
     MaxPool2dOp,
     TrainOp,
@@ -364,6 +373,195 @@ class BroadcastOp(GradOp):
         return tensor(dst, x.element_type)
 
 
+# -- activations, max / min and reduce_max -------------------------------------
+# dx = dy * f'(.) per activation; the derivative tables are
+# interpreter/elementwise.py (numpy) and lowering/elementwise_kernels.py.
+
+
+class OutputGradOp(GradOp):
+    """dx = dy * f'(x) with f' written in terms of the forward output y."""
+
+    output = operand_def(TensorType)
+    grad_output = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = (
+        "$output `,` $grad_output attr-dict `:` functional-type(operands, results)"
+    )
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        y = float_tensor(cls.name, operands[0], "output")
+        dy = float_tensor(cls.name, operands[1], "grad_output")
+        same_element_type(cls.name, [y, dy])
+        same_shape(cls.name, "grad_output", dy, y)
+        return y
+
+
+@irdl_op_definition
+class SigmoidGradOp(OutputGradOp):
+    """dy * y * (1 - y), y = sigmoid(x)."""
+
+    name = "grad.sigmoid"
+
+
+@irdl_op_definition
+class TanhGradOp(OutputGradOp):
+    """dy * (1 - y^2), y = tanh(x)."""
+
+    name = "grad.tanh"
+
+
+class ParamMaskedGradOp(ScalarParams, MaskedGradOp):
+    def verify_(self) -> None:
+        self.verify_params()
+        super().verify_()
+
+
+@irdl_op_definition
+class HardSigmoidGradOp(ParamMaskedGradOp):
+    """dy * alpha where 0 < alpha * x + beta < 1, else 0 (PyTorch's choice at
+    the kinks: no gradient)."""
+
+    name = "grad.hardsigmoid"
+    alpha = opt_prop_def(FloatAttr)
+    beta = opt_prop_def(FloatAttr)
+    DEFAULTS: ClassVar[Mapping[str, float | None]] = HardSigmoidOp.DEFAULTS
+
+
+@irdl_op_definition
+class HardSwishGradOp(MaskedGradOp):
+    """dy * (0 for x <= -3, x / 3 + 1/2 for x < 3, 1 above), PyTorch's
+    hardswish_backward at the kinks."""
+
+    name = "grad.hardswish"
+
+
+@irdl_op_definition
+class LeakyReluGradOp(ParamMaskedGradOp):
+    """dy where x > 0, else alpha * dy."""
+
+    name = "grad.leaky_relu"
+    alpha = opt_prop_def(FloatAttr)
+    DEFAULTS: ClassVar[Mapping[str, float | None]] = LeakyReluOp.DEFAULTS
+
+
+@irdl_op_definition
+class ClipGradOp(ParamMaskedGradOp):
+    """dy where min <= x <= max (bounds included, like torch.clamp), else 0."""
+
+    name = "grad.clip"
+    min = opt_prop_def(FloatAttr)
+    max = opt_prop_def(FloatAttr)
+    DEFAULTS: ClassVar[Mapping[str, float | None]] = ClipOp.DEFAULTS
+
+
+@irdl_op_definition
+class ErfGradOp(MaskedGradOp):
+    """dy * 2 / sqrt(pi) * exp(-x^2)."""
+
+    name = "grad.erf"
+
+
+@irdl_op_definition
+class SwishGradOp(ParamMaskedGradOp):
+    """dy * (s + alpha x s (1 - s)), s = sigmoid(alpha x)."""
+
+    name = "grad.swish"
+    alpha = opt_prop_def(FloatAttr)
+    DEFAULTS: ClassVar[Mapping[str, float | None]] = SwishOp.DEFAULTS
+
+
+@irdl_op_definition
+class SoftplusGradOp(MaskedGradOp):
+    """dy * sigmoid(x)."""
+
+    name = "grad.softplus"
+
+
+class SelectedGradOp(GradOp):
+    """The share of dy (at the broadcast shape) that goes to lhs of an
+    elementwise max / min: all of it where lhs is selected, half on ties
+    (torch.maximum / torch.minimum); rhs gets dy minus that share."""
+
+    lhs = operand_def(TensorType)
+    rhs = operand_def(TensorType)
+    grad_output = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = (
+        "$lhs `,` $rhs `,` $grad_output attr-dict `:` functional-type(operands, results)"
+    )
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        a = float_tensor(cls.name, operands[0], "lhs")
+        b = float_tensor(cls.name, operands[1], "rhs")
+        dy = float_tensor(cls.name, operands[2], "grad_output")
+        et = same_element_type(cls.name, [a, b, dy])
+        out = tensor(
+            broadcast_shapes(cls.name, tuple(a.get_shape()), tuple(b.get_shape())), et
+        )
+        same_shape(cls.name, "grad_output", dy, out)
+        return out
+
+
+@irdl_op_definition
+class MaxLhsGradOp(SelectedGradOp):
+    """dy where lhs > rhs, dy / 2 where lhs == rhs, else 0."""
+
+    name = "grad.max_lhs"
+
+
+@irdl_op_definition
+class MinLhsGradOp(SelectedGradOp):
+    """dy where lhs < rhs, dy / 2 where lhs == rhs, else 0."""
+
+    name = "grad.min_lhs"
+
+
+@irdl_op_definition
+class ReduceMaxGradOp(GradOp):
+    """dy split evenly among the positions that equal the maximum
+    (torch.amax's convention), from the forward input and output."""
+
+    name = "grad.reduce_max"
+    input = operand_def(TensorType)
+    output = operand_def(TensorType)
+    grad_output = operand_def(TensorType)
+    result = result_def(TensorType)
+    axes = prop_def(DenseArrayBase)
+    keepdims = opt_prop_def(UnitAttr)
+    assembly_format = (
+        "$input `,` $output `,` $grad_output attr-dict `:` functional-type(operands, results)"
+    )
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        x = float_tensor(cls.name, operands[0], "input")
+        y = float_tensor(cls.name, operands[1], "output")
+        dy = float_tensor(cls.name, operands[2], "grad_output")
+        same_element_type(cls.name, [x, y, dy])
+        reduced = ReduceMaxOp.infer_type([x], props)
+        same_shape(cls.name, "output", y, reduced)
+        same_shape(cls.name, "grad_output", dy, reduced)
+        return x
+
+
+ELEMENTWISE_MATH_GRAD_OPS = (
+    SigmoidGradOp,
+    TanhGradOp,
+    HardSigmoidGradOp,
+    HardSwishGradOp,
+    LeakyReluGradOp,
+    ClipGradOp,
+    ErfGradOp,
+    SwishGradOp,
+    SoftplusGradOp,
+    MaxLhsGradOp,
+    MinLhsGradOp,
+    ReduceMaxGradOp,
+)
+
+
 GRAD_OPS = (
     ReluGradOp,
     GeluGradOp,
@@ -376,5 +574,6 @@ GRAD_OPS = (
     SliceOp,
     BroadcastOp,
 )
+GRAD_OPS += ELEMENTWISE_MATH_GRAD_OPS
 
 Grad = Dialect("grad", list(GRAD_OPS), [])

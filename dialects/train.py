@@ -925,6 +925,193 @@ class ReduceSumOp(ReduceOp):
 
 
 # ---------------------------------------------------------------------------
+# activations, elementwise math, max / min and reduce_max
+#
+# One class per op; their numpy semantics (interpreter/elementwise.py),
+# derivatives (passes/autodiff/rules.py, dialects/grad.py) and kernels
+# (lowering/elementwise_kernels.py) are tables keyed by these classes.
+# ---------------------------------------------------------------------------
+
+
+class ScalarParams:
+    """Float properties with defaults (ONNX's), read by `param(name)`; a
+    given value must be finite. Shared by forward and gradient ops."""
+
+    DEFAULTS: ClassVar[Mapping[str, float | None]] = {}
+
+    def param(self, name: str) -> float | None:
+        attr = cast(IRDLOperation, self).properties.get(name)
+        if attr is None:
+            return self.DEFAULTS[name]
+        return float(cast(FloatAttr, attr).value.data)
+
+    def verify_params(self) -> None:
+        op = cast(IRDLOperation, self)
+        for name in self.DEFAULTS:
+            value = self.param(name)
+            if value is not None and not np.isfinite(value):
+                raise VerifyException(f"'{op.name}': {name} must be a finite number, got {value}")
+
+
+class ParamUnaryOp(ScalarParams, UnaryOp):
+    def verify_(self) -> None:
+        self.verify_params()
+        super().verify_()
+
+
+@irdl_op_definition
+class SigmoidOp(UnaryOp):
+    """1 / (1 + exp(-x))."""
+
+    name = "train.sigmoid"
+
+
+@irdl_op_definition
+class TanhOp(UnaryOp):
+    """Hyperbolic tangent."""
+
+    name = "train.tanh"
+
+
+@irdl_op_definition
+class HardSigmoidOp(ParamUnaryOp):
+    """max(0, min(1, alpha * x + beta)); alpha 0.2 and beta 0.5 by default
+    (ONNX), PyTorch's nn.Hardsigmoid is alpha = 1/6."""
+
+    name = "train.hardsigmoid"
+    alpha = opt_prop_def(FloatAttr)
+    beta = opt_prop_def(FloatAttr)
+    DEFAULTS: ClassVar[Mapping[str, float | None]] = {"alpha": 0.2, "beta": 0.5}
+
+
+@irdl_op_definition
+class HardSwishOp(UnaryOp):
+    """x * max(0, min(1, x / 6 + 1/2))."""
+
+    name = "train.hardswish"
+
+
+@irdl_op_definition
+class LeakyReluOp(ParamUnaryOp):
+    """x where x > 0, else alpha * x (alpha 0.01 by default)."""
+
+    name = "train.leaky_relu"
+    alpha = opt_prop_def(FloatAttr)
+    DEFAULTS: ClassVar[Mapping[str, float | None]] = {"alpha": 0.01}
+
+
+@irdl_op_definition
+class ClipOp(ParamUnaryOp):
+    """min(max(x, min), max); either bound may be absent (no bound). With
+    min > max every element becomes max (ONNX and torch.clamp)."""
+
+    name = "train.clip"
+    min = opt_prop_def(FloatAttr)
+    max = opt_prop_def(FloatAttr)
+    DEFAULTS: ClassVar[Mapping[str, float | None]] = {"min": None, "max": None}
+
+
+@irdl_op_definition
+class ExpOp(UnaryOp):
+    """Elementwise e^x."""
+
+    name = "train.exp"
+
+
+@irdl_op_definition
+class LogOp(UnaryOp):
+    """Elementwise natural logarithm."""
+
+    name = "train.log"
+
+
+@irdl_op_definition
+class NegOp(UnaryOp):
+    """Elementwise -x."""
+
+    name = "train.neg"
+
+
+@irdl_op_definition
+class ErfOp(UnaryOp):
+    """Elementwise error function."""
+
+    name = "train.erf"
+
+
+@irdl_op_definition
+class CeilOp(UnaryOp):
+    """Smallest integer >= x (gradient zero)."""
+
+    name = "train.ceil"
+
+
+@irdl_op_definition
+class FloorOp(UnaryOp):
+    """Largest integer <= x (gradient zero)."""
+
+    name = "train.floor"
+
+
+@irdl_op_definition
+class SwishOp(ParamUnaryOp):
+    """x * sigmoid(alpha * x) (ONNX Swish; alpha = 1 is SiLU)."""
+
+    name = "train.swish"
+    alpha = opt_prop_def(FloatAttr)
+    DEFAULTS: ClassVar[Mapping[str, float | None]] = {"alpha": 1.0}
+
+
+@irdl_op_definition
+class SoftplusOp(UnaryOp):
+    """log(1 + exp(x))."""
+
+    name = "train.softplus"
+
+
+@irdl_op_definition
+class MaxOp(BinaryOp):
+    """Elementwise maximum with numpy broadcasting."""
+
+    name = "train.max"
+
+
+@irdl_op_definition
+class MinOp(BinaryOp):
+    """Elementwise minimum with numpy broadcasting."""
+
+    name = "train.min"
+
+
+@irdl_op_definition
+class ReduceMaxOp(ReduceOp):
+    """Maximum over the listed axes (all when empty)."""
+
+    name = "train.reduce_max"
+
+
+ELEMENTWISE_MATH_OPS: tuple[type[IRDLOperation], ...] = (
+    SigmoidOp,
+    TanhOp,
+    HardSigmoidOp,
+    HardSwishOp,
+    LeakyReluOp,
+    ClipOp,
+    ExpOp,
+    LogOp,
+    NegOp,
+    ErfOp,
+    CeilOp,
+    FloorOp,
+    SwishOp,
+    SoftplusOp,
+    MaxOp,
+    MinOp,
+    ReduceMaxOp,
+)
+
+
+# ---------------------------------------------------------------------------
 # losses
 # ---------------------------------------------------------------------------
 
@@ -1006,6 +1193,7 @@ MODEL_OPS: tuple[type[IRDLOperation], ...] = (
     PowOp,
     ConcatOp,
 )
+MODEL_OPS += ELEMENTWISE_MATH_OPS
 
 Train = Dialect(
     "train",

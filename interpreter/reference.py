@@ -208,5 +208,8 @@ def run_function(
     from tdopt.interpreter.grad_reference import GradFunctions  # backward ops
 
     interp.register_implementations(GradFunctions())
+    from tdopt.interpreter.elementwise import ElementwiseFunctions  # activations, max/min
+
+    interp.register_implementations(ElementwiseFunctions())
     results = interp.call_op(f, tuple(args))
     return dict(zip(result_names(f), (np.asarray(r) for r in results)))

@@ -121,6 +121,20 @@ class Scalar:
         eq = self.b.insert(arith.CmpiOp(i, li, "eq")).result
         return self.b.insert(arith.SelectOp(eq, yes, no)).result
 
+    # -- used by the activations (lowering/elementwise_kernels.py) --
+
+    def min(self, x: SSAValue, y: SSAValue) -> SSAValue:
+        return self.b.insert(arith.MinimumfOp(x, y)).result
+
+    def neg(self, x: SSAValue) -> SSAValue:
+        return self.b.insert(arith.NegfOp(x)).result
+
+    def floor(self, x: SSAValue) -> SSAValue:
+        return self.b.insert(math.FloorOp(x)).result
+
+    def ceil(self, x: SSAValue) -> SSAValue:
+        return self.b.insert(math.CeilOp(x)).result
+
 
 class KernelBuilder:
     """A kernel: `func.func @name(%out..., %in...)` on memrefs whose body is

@@ -1,4 +1,4 @@
-"""`expand-math-rv32f`: f32 `math.exp/log/erf/tanh` as branch-free `arith` code.
+"""`expand-math-rv32f`: f32 `math.exp/log/erf/tanh/floor/ceil` as branch-free `arith` code.
 
 rv32imf has no transcendental instructions, and xDSL 0.74 lowers no `math`
 op to RISC-V, so each op becomes a straight-line sequence of `arith` ops
@@ -32,6 +32,10 @@ Designs
 - tanh(x) = sign(x) * em / (em + 2), em = expm1(min(2|x|, 40)), expm1 from
   the exp reduction as 2^n expm1(r) + (2^n - 1) with expm1(r) = r + r^2 P(r):
   no cancellation near 0, so the relative error stays small for tiny |x|.
+- floor(x), ceil(x): truncation by `arith.fptosi` (fcvt.w.s with RTZ, see
+  `convert-arith-extra-to-riscv`) and back, corrected by one where it went
+  the wrong way, sign copied from x (-0 stays -0); |x| >= 2^23 (already an
+  integer, maybe beyond int32), inf and NaN pass through.  Exact.
 - `soft-div-sqrt=true` (off by default): f32 `arith.divf`, `math.sqrt` and
   the division in tanh become Newton-Raphson code of multiply-adds, for an
   FPU without fdiv.s / fsqrt.s (on this cluster the hardware ones are about
@@ -396,6 +400,25 @@ def emit_soft_sqrt(e: _Emitter, x: SSAValue) -> SSAValue:
     return e.from_bits(bits)
 
 
+# |x| >= 2^23: every f32 is an integer already (and may not fit an int32)
+_INTEGRAL_FROM = 8388608.0
+
+
+def emit_round_down_or_up(e: _Emitter, x: SSAValue, up: bool) -> SSAValue:
+    """floor(x) (up False) or ceil(x): the truncation fcvt.w.s (RTZ) back to
+    float, one step towards -inf (floor) or +inf (ceil) where it moved x
+    the other way; copysign keeps -0 (ceil(-0.5) = -0). |x| >= 2^23, inf
+    and NaN are returned as they are (an unordered compare), so the
+    conversion's saturation outside int32 is never used. Exact."""
+    t = e.to_float(e._emit(arith.FPToSIOp(x, i32)))
+    if up:
+        r = e.add(t, e.select(e.cmp("olt", t, x), e.f(1.0), e.f(0.0)))
+    else:
+        r = e.sub(t, e.select(e.cmp("ogt", t, x), e.f(1.0), e.f(0.0)))
+    integral = e.cmp("uge", e.abs(x), e.f(_INTEGRAL_FROM))
+    return e.select(integral, x, e.copysign(r, x))
+
+
 def _is_scalar_f32(value: SSAValue) -> bool:
     return isinstance(value.type, Float32Type)
 
@@ -440,6 +463,13 @@ class ExpandTanh(RewritePattern):
             rewriter.replace(op, (), (emit_tanh(_Emitter(rewriter, self.soft_div_sqrt), op.operand),))
 
 
+class ExpandFloorCeil(RewritePattern):
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if isinstance(op, (math.FloorOp, math.CeilOp)) and _is_scalar_f32(op.operand):
+            y = emit_round_down_or_up(_Emitter(rewriter), op.operand, isinstance(op, math.CeilOp))
+            rewriter.replace(op, (), (y,))
+
+
 @dataclass(frozen=True)
 class ExpandSoftDiv(RewritePattern):
     @op_type_rewrite_pattern
@@ -460,7 +490,7 @@ class ExpandSoftSqrt(RewritePattern):
 
 @dataclass(frozen=True)
 class ExpandMathRv32fPass(ModulePass):
-    """Expand scalar f32 math.exp/log/erf/tanh into arith for rv32imf.
+    """Expand scalar f32 math.exp/log/erf/tanh/floor/ceil into arith for rv32imf.
 
     `soft-div-sqrt=true` also replaces f32 `arith.divf` and `math.sqrt` (and
     the division inside tanh) by Newton-Raphson sequences of multiply-adds,
@@ -473,7 +503,8 @@ class ExpandMathRv32fPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         soft = self.soft_div_sqrt
         patterns: list[RewritePattern] = [
-            ExpandExp(soft), ExpandLog(soft), ExpandErf(soft), ExpandTanh(soft)
+            ExpandExp(soft), ExpandLog(soft), ExpandErf(soft), ExpandTanh(soft),
+            ExpandFloorCeil(),
         ]
         if soft:
             patterns += [ExpandSoftDiv(), ExpandSoftSqrt()]

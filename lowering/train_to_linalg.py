@@ -44,6 +44,7 @@ from tdopt.dialects.weights import WEIGHTS_ATTR, WeightsError, load_weights
 from tdopt.dialects.train_module import argument_names, result_names
 from tdopt.lowering import train_kernels
 from tdopt.lowering.grad_kernels import GRAD_KERNELS
+from tdopt.lowering.elementwise_kernels import ELEMENTWISE_KERNELS
 from tdopt.lowering.kernel_builder import KernelBuilder, memref as memref_type
 
 ROLE = "tdopt.role"
@@ -251,7 +252,7 @@ class FunctionLowering:
             self.step.append(cast)
             self.buffers[op.results[0]] = cast.results[0]
             return
-        kernels = {**train_kernels.KERNELS, **GRAD_KERNELS}
+        kernels = {**train_kernels.KERNELS, **GRAD_KERNELS, **ELEMENTWISE_KERNELS}
         lower = kernels.get(type(op))
         if lower is None:
             raise LoweringError(

@@ -275,3 +275,69 @@ def mse_vjp(e: Emitter, op: train.MseOp, gy, need) -> Grads:
         count *= d
     diff = e.times(e.scale(e.sub(op.prediction, op.target), 2.0 / count), gy)
     return [diff if need[0] else None, e.neg(diff) if need[1] else None]
+
+
+# -- activations, elementwise math, max / min, reduce_max ---------------------
+
+# activations whose derivative is a grad op on the forward input (with the
+# forward op's parameters), or on the forward output
+INPUT_GRADS: dict[type[Operation], tuple[type[grad.MaskedGradOp], tuple[str, ...]]] = {
+    train.HardSigmoidOp: (grad.HardSigmoidGradOp, ("alpha", "beta")),
+    train.HardSwishOp: (grad.HardSwishGradOp, ()),
+    train.LeakyReluOp: (grad.LeakyReluGradOp, ("alpha",)),
+    train.ClipOp: (grad.ClipGradOp, ("min", "max")),
+    train.ErfOp: (grad.ErfGradOp, ()),
+    train.SwishOp: (grad.SwishGradOp, ("alpha",)),
+    train.SoftplusOp: (grad.SoftplusGradOp, ()),
+}
+OUTPUT_GRADS: dict[type[Operation], type[grad.OutputGradOp]] = {
+    train.SigmoidOp: grad.SigmoidGradOp,
+    train.TanhOp: grad.TanhGradOp,
+}
+
+
+@rule(*INPUT_GRADS)
+def input_grad_vjp(e: Emitter, op: train.UnaryOp, gy, need) -> Grads:
+    cls, names = INPUT_GRADS[type(op)]
+    return [e.emit(cls.make([op.input, gy], **_props(op, *names)))]
+
+
+@rule(*OUTPUT_GRADS)
+def output_grad_vjp(e: Emitter, op: train.UnaryOp, gy, need) -> Grads:
+    return [e.emit(OUTPUT_GRADS[type(op)].make([op.result, gy]))]
+
+
+@rule(train.ExpOp)
+def exp_vjp(e: Emitter, op: train.ExpOp, gy, need) -> Grads:
+    return [e.mul(gy, op.result)]  # exp' = exp: the forward output
+
+
+@rule(train.LogOp)
+def log_vjp(e: Emitter, op: train.LogOp, gy, need) -> Grads:
+    return [e.div(gy, op.input)]
+
+
+@rule(train.NegOp)
+def neg_vjp(e: Emitter, op: train.NegOp, gy, need) -> Grads:
+    return [e.emit(train.NegOp.make([gy]))]
+
+
+@rule(train.CeilOp, train.FloorOp)
+def step_vjp(e: Emitter, op: train.UnaryOp, gy, need) -> Grads:
+    return [e.zeros(shape_of(op.input), gy)]  # piecewise constant
+
+
+@rule(train.MaxOp, train.MinOp)
+def max_min_vjp(e: Emitter, op: train.BinaryOp, gy, need) -> Grads:
+    cls = grad.MaxLhsGradOp if isinstance(op, train.MaxOp) else grad.MinLhsGradOp
+    share = e.emit(cls.make([op.lhs, op.rhs, gy]))
+    ga = e.unbroadcast(share, shape_of(op.lhs)) if need[0] else None
+    # the shares add up to dy exactly (dy, dy / 2 or 0 each)
+    gb = e.unbroadcast(e.sub(gy, share), shape_of(op.rhs)) if need[1] else None
+    return [ga, gb]
+
+
+@rule(train.ReduceMaxOp)
+def reduce_max_vjp(e: Emitter, op: train.ReduceMaxOp, gy, need) -> Grads:
+    props = _props(op, "axes", "keepdims")
+    return [e.emit(grad.ReduceMaxGradOp.make([op.input, op.result, gy], **props))]

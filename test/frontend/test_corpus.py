@@ -19,15 +19,6 @@ RTOL, ATOL = 1e-4, 1e-5
 # folders whose graphs hold ops the train dialect cannot express
 NO_TRAIN_OP = "no train op for it"
 OUT_OF_SCOPE = {
-    "kernels/FP32/Ceil": f"Ceil: {NO_TRAIN_OP}",
-    "kernels/FP32/Floor": f"Floor: {NO_TRAIN_OP}",
-    "kernels/FP32/Clip": f"Clip: {NO_TRAIN_OP}",
-    "kernels/FP32/Exp": f"Exp: {NO_TRAIN_OP}",
-    "kernels/FP32/Sigmoid": f"Sigmoid: {NO_TRAIN_OP}",
-    "kernels/FP32/Swish": f"Swish: {NO_TRAIN_OP}",
-    "kernels/FP32/HardSigmoid": f"HardSigmoid: {NO_TRAIN_OP}",
-    "kernels/FP32/HardSwish": f"HardSwish: {NO_TRAIN_OP}",
-    "kernels/FP32/Hardswish": f"HardSwish: {NO_TRAIN_OP}",
     "kernels/FP32/Pad": f"Pad: {NO_TRAIN_OP}",
     "kernels/FP32/RMSNorm/single_fused_op": f"RMSNorm (a non-standard op): {NO_TRAIN_OP}",
     "kernels/FP32/Pow/Vector": "Pow with a tensor exponent: train.pow takes a scalar exponent",

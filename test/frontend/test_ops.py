@@ -98,6 +98,42 @@ CASES = {
 }
 
 
+# activations, elementwise math, Max / Min, ReduceMax
+_F = helper.make_tensor
+CASES.update({
+    "sigmoid-tanh-exp-log-neg-erf": (
+        [N("Sigmoid", ["x"], ["s"]), N("Tanh", ["s"], ["t"]), N("Exp", ["t"], ["e"]), N("Log", ["e"], ["l"]),
+         N("Neg", ["l"], ["n"]), N("Erf", ["n"], ["y"])], {"x": rand(3, 4)}, 13, {}),
+    "hardsigmoid-defaults": ([N("HardSigmoid", ["x"], ["y"])], {"x": rand(3, 4) * 4}, 13, {}),
+    "hardsigmoid-alpha-beta": ([N("HardSigmoid", ["x"], ["y"], alpha=1 / 6, beta=0.4)], {"x": rand(3, 4) * 4}, 13, {}),
+    "hardswish": ([N("HardSwish", ["x"], ["y"])], {"x": rand(2, 5) * 4}, 14, {}),
+    "leakyrelu-default": ([N("LeakyRelu", ["x"], ["y"])], {"x": rand(2, 5)}, 13, {}),
+    "leakyrelu-alpha": ([N("LeakyRelu", ["x"], ["y"], alpha=0.3)], {"x": rand(2, 5)}, 13, {}),
+    "clip-inputs": ([N("Clip", ["x", "lo", "hi"], ["y"])], {"x": rand(3, 4)}, 13,
+                    {"lo": np.array(-0.5, np.float32), "hi": np.array(0.6, np.float32)}),
+    "clip-max-only-input": ([N("Clip", ["x", "", "hi"], ["y"])], {"x": rand(3, 4)}, 13, {"hi": np.array(0.1, np.float32)}),
+    "clip-min-only-input": ([N("Clip", ["x", "lo"], ["y"])], {"x": rand(3, 4)}, 12, {"lo": np.array(-0.2, np.float32)}),
+    "clip-no-bounds": ([N("Clip", ["x"], ["y"])], {"x": rand(3, 4)}, 13, {}),
+    "clip-constant-node-bounds": (
+        [N("Constant", [], ["lo"], value=_F("lo", TensorProto.FLOAT, [], [0.0])),
+         N("Constant", [], ["hi"], value=_F("hi", TensorProto.FLOAT, [], [6.0])),
+         N("Clip", ["x", "lo", "hi"], ["y"])], {"x": rand(3, 4) * 5}, 13, {}),
+    "clip-attributes-opset10": ([N("Clip", ["x"], ["y"], min=-0.4, max=0.3)], {"x": rand(3, 4)}, 10, {}),
+    "clip-attribute-min-opset10": ([N("Clip", ["x"], ["y"], min=-0.4)], {"x": rand(3, 4)}, 10, {}),
+    "ceil-floor": ([N("Ceil", ["x"], ["c"]), N("Floor", ["x"], ["f"]), N("Add", ["c", "f"], ["y"])],
+                   {"x": rand(3, 4) * 3}, 13, {}),
+    "softplus": ([N("Softplus", ["x"], ["y"])], {"x": rand(3, 4) * 5}, 13, {}),
+    "silu-as-exported": ([N("Sigmoid", ["x"], ["s"]), N("Mul", ["x", "s"], ["y"])], {"x": rand(3, 4)}, 17, {}),
+    "swish-opset24-alpha": ([N("Swish", ["x"], ["y"], alpha=1.1)], {"x": rand(3, 4) * 3}, 24, {}),
+    "max-broadcast": ([N("Max", ["x", "w"], ["y"])], {"x": rand(3, 4)}, 13, {"w": rand(4)}),
+    "min-three-inputs": ([N("Min", ["x", "w", "v"], ["y"])], {"x": rand(3, 4)}, 13, {"w": rand(4), "v": rand(3, 1)}),
+    "max-single-input": ([N("Max", ["x"], ["m"]), N("Neg", ["m"], ["y"])], {"x": rand(3, 4)}, 13, {}),
+    "reducemax-attribute": ([N("ReduceMax", ["x"], ["y"], axes=[1], keepdims=0)], {"x": rand(2, 3, 4)}, 13, {}),
+    "reducemax-input-opset18": (
+        [N("ReduceMax", ["x", "a"], ["y"], keepdims=1)], {"x": rand(2, 3, 4)}, 18, {"a": np.array([-1, 0], np.int64)}),
+    "reducemax-all": ([N("ReduceMax", ["x"], ["y"], keepdims=0)], {"x": rand(2, 3)}, 18, {}),
+})
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_op(name: str, run_module):
     nodes, inputs, opset, inits = CASES[name]
@@ -135,3 +171,10 @@ def test_pytorch_identity_aliases_stay_distinct_parameters():
     from tdopt.dialects import train
     names = sorted(op.param_name for op in result.module.walk() if isinstance(op, train.ParamOp))
     assert names == ["w", "w2"]
+
+
+def test_clip_with_a_computed_bound_is_a_diagnostic():
+    m = model([N("Clip", ["x", "w"], ["y"])], {"x": rand(3), "w": rand(1)})
+    from tdopt.lowering.onnx import ImportFailure
+    with pytest.raises(ImportFailure, match=r"Clip.*min.*must be a constant"):
+        import_onnx(m)

@@ -266,3 +266,79 @@ def test_params_from_weights_and_inline():
     module = make_module({"x": x}, body)
     out = run_function(module, {"x": x}, {"fc.w": w})["result0"]
     check(out, F.linear(T(x), T(w), T(b)))
+
+
+# -- activations, elementwise math, max / min, reduce_max ---------------------
+
+
+def _f(v: float) -> FloatAttr:
+    return FloatAttr(v, f32)
+
+
+# (train op, properties, torch function, input transform); inputs are f32
+ACTIVATIONS = {
+    "sigmoid": (train.SigmoidOp, {}, torch.sigmoid, lambda x: 6 * x),
+    "tanh": (train.TanhOp, {}, torch.tanh, lambda x: 4 * x),
+    "hardsigmoid-onnx-defaults": (train.HardSigmoidOp, {}, lambda t: torch.clamp(0.2 * t + 0.5, 0, 1), lambda x: 4 * x),
+    "hardsigmoid-pytorch": (train.HardSigmoidOp, {"alpha": _f(1 / 6)}, F.hardsigmoid, lambda x: 5 * x),
+    "hardsigmoid-alpha-beta": (
+        train.HardSigmoidOp, {"alpha": _f(0.3), "beta": _f(0.4)}, lambda t: torch.clamp(0.3 * t + 0.4, 0, 1), lambda x: 4 * x),
+    "hardswish": (train.HardSwishOp, {}, F.hardswish, lambda x: 5 * x),
+    "leaky_relu": (train.LeakyReluOp, {"alpha": _f(0.2)}, lambda t: F.leaky_relu(t, 0.2), None),
+    "leaky_relu-default": (train.LeakyReluOp, {}, F.leaky_relu, None),
+    "clip": (train.ClipOp, {"min": _f(-0.5), "max": _f(0.7)}, lambda t: torch.clamp(t, -0.5, 0.7), None),
+    "clip-min-only": (train.ClipOp, {"min": _f(-0.3)}, lambda t: torch.clamp(t, min=-0.3), None),
+    "clip-max-only": (train.ClipOp, {"max": _f(0.2)}, lambda t: torch.clamp(t, max=0.2), None),
+    "clip-none": (train.ClipOp, {}, lambda t: t.clone(), None),
+    "clip-min-above-max": (train.ClipOp, {"min": _f(1.0), "max": _f(-1.0)}, lambda t: torch.clamp(t, 1.0, -1.0), None),
+    "relu6": (train.ClipOp, {"min": _f(0.0), "max": _f(6.0)}, F.relu6, lambda x: 5 * x),
+    "exp": (train.ExpOp, {}, torch.exp, lambda x: 3 * x),
+    "log": (train.LogOp, {}, torch.log, lambda x: np.abs(x) * 10 + 1e-3),
+    "neg": (train.NegOp, {}, torch.neg, None),
+    "erf": (train.ErfOp, {}, torch.erf, lambda x: 2 * x),
+    "ceil": (train.CeilOp, {}, torch.ceil, lambda x: 4 * x),
+    "floor": (train.FloorOp, {}, torch.floor, lambda x: 4 * x),
+    "silu": (train.SwishOp, {}, F.silu, lambda x: 4 * x),
+    "swish-alpha": (train.SwishOp, {"alpha": _f(1.1)}, lambda t: t * torch.sigmoid(1.1 * t), lambda x: 4 * x),
+    # F.softplus returns x itself above 20: exact there too
+    "softplus": (train.SoftplusOp, {}, F.softplus, lambda x: 12 * x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("shape", [(7,), (3, 4), (2, 3, 5, 4)], ids=str)
+def test_activation(name, shape):
+    op, props, ref, transform = ACTIVATIONS[name]
+    x = rand(np.random.default_rng(8), *shape)
+    x = (transform(x) if transform else x).astype(np.float32)
+    check(run_one({"x": x}, lambda v: [op.make(v, **props)]), ref(T(x)))
+
+
+def test_activation_special_values():
+    # exact kinks, +-0, huge magnitudes (beyond int32 for ceil / floor), inf
+    x = np.array([-3.0, 3.0, 0.0, -0.0, -2.5, 2.5, 6.0, 1e10, -1e10, 3e38, -3e38, np.inf, -np.inf, 0.5, -0.5],
+                 dtype=np.float32)
+    for name in ("sigmoid", "tanh", "hardsigmoid-pytorch", "hardswish", "relu6", "ceil", "floor", "neg", "exp",
+                 "leaky_relu", "clip"):
+        op, props, ref, _ = ACTIVATIONS[name]
+        # torch's hardswish is x * (x + 3) / 6 with clamps: 3e38 * 6 overflows there
+        xs = x[np.abs(x) != np.float32(3e38)] if name == "hardswish" else x
+        with np.errstate(over="ignore"):
+            check(run_one({"x": xs}, lambda v: [op.make(v, **props)]), ref(T(xs)))
+
+
+@pytest.mark.parametrize("op,ref", [(train.MaxOp, torch.maximum), (train.MinOp, torch.minimum)], ids=["max", "min"])
+@pytest.mark.parametrize("shapes", BROADCAST_SHAPES, ids=str)
+def test_max_min(op, ref, shapes):
+    rng = np.random.default_rng(9)
+    a, b = rand(rng, *shapes[0]), rand(rng, *shapes[1])
+    check(run_one({"a": a, "b": b}, lambda v: [op.make(v)]), ref(T(a), T(b)))
+
+
+@pytest.mark.parametrize("axes", [(), (0,), (1, 2), (-1,)], ids=str)
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reduce_max(axes, keepdims):
+    x = rand(np.random.default_rng(10), 2, 3, 4)
+    props = dict(axes=train.i64_array(list(axes)), keepdims=UnitAttr() if keepdims else None)
+    out = run_one({"x": x}, lambda v: [train.ReduceMaxOp.make(v, **props)])
+    check(out, torch.amax(T(x), dim=axes if axes else (0, 1, 2), keepdim=keepdims))

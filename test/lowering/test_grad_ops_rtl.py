@@ -180,6 +180,55 @@ CASES: dict[str, tuple[dict[str, np.ndarray], Body]] = {
 }
 
 
+# -- activations, elementwise math, max / min, reduce_max ---------------------
+
+from tdopt.interpreter.elementwise import reduce_max, sigmoid  # noqa: E402
+
+
+def _f(v: float) -> FloatAttr:
+    return FloatAttr(v, f32)
+
+
+def _masked(op, x: np.ndarray, **props) -> tuple[dict[str, np.ndarray], Body]:
+    """Inputs (x, dy) of an elementwise gradient op."""
+    return {"x": x.astype(np.float32), "dy": rand(R, *x.shape)}, lambda v: [op.make(v, **props)]
+
+
+# kinks of hardsigmoid / hardswish / relu6 / clip next to random points
+KINKS = np.array([-3.0, 3.0, 0.0, -0.5, 0.6, 6.0, -2.5, 2.5, 7.0, -7.0], np.float32)
+ITIES = R.integers(-1, 2, size=(2, 3, 4)).astype(np.float32)  # many equal maxima
+
+CASES.update({
+    "sigmoid": ({"y": sigmoid(rand(R, 3, 5) * 4), "dy": rand(R, 3, 5)}, lambda v: [grad.SigmoidGradOp.make(v)]),
+    "tanh": ({"y": np.tanh(rand(R, 2, 6) * 2), "dy": rand(R, 2, 6)}, lambda v: [grad.TanhGradOp.make(v)]),
+    "hardsigmoid": _masked(grad.HardSigmoidGradOp, np.concatenate([rand(R, 6) * 4, KINKS])),
+    "hardsigmoid_pytorch": _masked(grad.HardSigmoidGradOp, np.concatenate([rand(R, 6) * 4, KINKS]), alpha=_f(1 / 6)),
+    "hardswish": _masked(grad.HardSwishGradOp, np.concatenate([rand(R, 6) * 4, KINKS])),
+    "leaky_relu": _masked(grad.LeakyReluGradOp, np.concatenate([rand(R, 6), KINKS]), alpha=_f(0.2)),
+    "clip": _masked(grad.ClipGradOp, np.concatenate([rand(R, 6), KINKS]), min=_f(-0.5), max=_f(0.6)),
+    "clip_min_only": _masked(grad.ClipGradOp, np.concatenate([rand(R, 6), KINKS]), min=_f(-0.5)),
+    "relu6": _masked(grad.ClipGradOp, np.concatenate([rand(R, 6) * 5, KINKS]), min=_f(0.0), max=_f(6.0)),
+    "erf": _masked(grad.ErfGradOp, rand(R, 2, 5) * 2),
+    "swish": _masked(grad.SwishGradOp, rand(R, 2, 5) * 4, alpha=_f(1.1)),
+    "softplus": _masked(grad.SoftplusGradOp, rand(R, 2, 5) * 6),
+    "max_lhs_ties_broadcast": (
+        {"a": np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 5.0]], np.float32), "b": np.array([1.0, 2.0, 4.0], np.float32),
+         "dy": rand(R, 2, 3)},
+        lambda v: [grad.MaxLhsGradOp.make(v)]),
+    "min_lhs_ties": (
+        {"a": ITIES[0], "b": ITIES[1], "dy": rand(R, 3, 4)}, lambda v: [grad.MinLhsGradOp.make(v)]),
+    "reduce_max_ties": (
+        {"x": ITIES, "y": reduce_max(ITIES, [1], False), "dy": rand(R, 2, 4)},
+        lambda v: [grad.ReduceMaxGradOp.make(v, axes=ints(1))]),
+    "reduce_max_all_ties_keepdims": (
+        {"x": ITIES, "y": reduce_max(ITIES, [0, 1, 2], True), "dy": rand(R, 1, 1, 1)},
+        lambda v: [grad.ReduceMaxGradOp.make(v, axes=ints(), keepdims=UnitAttr())]),
+    "reduce_max_two_axes": (
+        {"x": rand(R, 2, 3, 4), "y": None, "dy": rand(R, 3)},
+        lambda v: [grad.ReduceMaxGradOp.make(v, axes=ints(0, 2))]),
+})
+CASES["reduce_max_two_axes"][0]["y"] = reduce_max(CASES["reduce_max_two_axes"][0]["x"], [0, 2], False)
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_grad_op_on_rtl(case: str) -> None:
     inputs, body = CASES[case]
@@ -276,3 +325,44 @@ def test_attention_training_step_on_rtl() -> None:
     names = set(run_function(step.clone(), inputs))
     assert names == {"loss", "ln_scale_updated", "ln_bias_updated", "wq_updated", "wo_updated"}
     check_rtl(inputs, step)
+
+
+def activations_net(v: list[SSAValue]) -> list[Operation]:
+    """linear, hardswish, clip, max with a sigmoid branch, swish, reduce_max
+    over features (keepdims), tanh, leaky relu, mse: every new gradient
+    kind in one step."""
+    x, target = v
+    rng = np.random.default_rng(8)
+    w1, b1 = param("w1", rand(rng, 6, 3) * 0.8), param("b1", rand(rng, 6) * 0.1)
+    w2 = param("w2", rand(rng, 6, 2) * 0.5)
+    h = train.GemmOp.make([x, w1, b1], trans_b=UnitAttr())
+    a = train.HardSwishOp.make([h])
+    c = train.ClipOp.make([h], min=_f(-0.5), max=_f(0.8))
+    m = train.MaxOp.make([a, train.SigmoidOp.make([c])])
+    s = train.SwishOp.make([m])
+    top = train.ReduceMaxOp.make([s], axes=ints(1), keepdims=UnitAttr())
+    t = train.TanhOp.make([train.SubOp.make([s, top])])
+    o = train.LeakyReluOp.make([train.MatMulOp.make([t, w2])], alpha=_f(0.1))
+    return [train.MseOp.make([o, target])]
+
+
+def test_activations_training_step_on_rtl() -> None:
+    rng = np.random.default_rng(9)
+    inputs = {"x": rand(rng, 4, 3), "target": rand(rng, 4, 2)}
+    step = training_step(inputs, activations_net)
+    names = {op.name for op in step.walk()}
+    assert {"grad.hardswish", "grad.clip", "grad.max_lhs", "grad.sigmoid", "grad.swish", "grad.reduce_max",
+            "grad.tanh", "grad.leaky_relu"} <= names
+    assert set(run_function(step.clone(), inputs)) == {"loss", "w1_updated", "b1_updated", "w2_updated"}
+    check_rtl(inputs, step)
+
+
+def test_activations_training_step_on_8_cores_tiled() -> None:
+    # the same step split over 8 cores, every kernel tiled through L1
+    rng = np.random.default_rng(9)
+    inputs = {"x": rand(rng, 4, 3), "target": rand(rng, 4, 2)}
+    step = training_step(inputs, activations_net)
+    expected = run_function(step.clone(), inputs)
+    run = run_on_rtl(make_context(), step, inputs, cores=8, max_cycles=5_000_000, tile_l1=True, l1="64k")
+    for name, want in expected.items():
+        np.testing.assert_allclose(run.results[name], want, rtol=RTOL, atol=ATOL, err_msg=name)

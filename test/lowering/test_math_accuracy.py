@@ -179,3 +179,44 @@ def test_soft_div_sqrt_special_values(soft):
     (s,) = evaluate(soft["sqrt"], np.array([0.0, -0.0, np.inf, -1.0, np.nan, 4.0], F32))
     assert s[0] == 0 and np.signbit(s[1]) and s[2] == np.inf
     assert np.isnan(s[3]) and np.isnan(s[4]) and s[5] == 2
+
+
+# -- floor / ceil ----------------------------------------------------------------
+
+ROUNDING = """func.func @floor(%x: f32) -> f32 {
+  %y = math.floor %x : f32
+  func.return %y : f32
+}
+func.func @ceil(%x: f32) -> f32 {
+  %y = math.ceil %x : f32
+  func.return %y : f32
+}"""
+
+
+def rounding_points() -> np.ndarray:
+    """Dense around the integers, every power-of-two magnitude up to f32's
+    largest (beyond int32: 2^31 and up), the 2^23 edge, +-0, +-inf."""
+    dense = np.linspace(-40, 40, N)
+    steps = np.arange(-40, 41, dtype=np.float64)
+    near = np.concatenate([steps, np.nextafter(steps.astype(F32), np.float32(np.inf)),
+                           np.nextafter(steps.astype(F32), np.float32(-np.inf))])
+    mags = np.geomspace(1e-30, 3e38, 4001)
+    edge = np.array([2.0**23 - 0.5, 2.0**23, 2.0**23 + 1, 2.0**31, 2.0**31 + 256, 2.0**32, 1.5])
+    special = np.array([0.0, -0.0, np.inf, -np.inf])
+    xs = np.concatenate([dense, near, mags, -mags, edge, -edge, special])
+    return xs.astype(F32)
+
+
+@pytest.mark.parametrize("name, ref", [("floor", np.floor), ("ceil", np.ceil)])
+def test_floor_ceil_are_exact(name, ref):
+    fn = functions(run(ROUNDING, "expand-math-rv32f"))[name]
+    assert {op.name for op in fn.body.walk()} <= {
+        "arith.constant", "arith.fptosi", "arith.sitofp", "arith.cmpf", "arith.select",
+        "arith.addf", "arith.subf", "math.absf", "math.copysign", "func.return"}
+    x = rounding_points()
+    (y,) = evaluate(fn, x)
+    want = ref(x)
+    assert np.array_equal(y, want)
+    assert np.array_equal(np.signbit(y), np.signbit(want))  # -0 where numpy has it
+    (nan,) = evaluate(fn, np.array([np.nan], F32))
+    assert np.isnan(nan[0])

@@ -85,7 +85,53 @@ CASES = {
 }
 
 
+# -- activations, elementwise math, max / min, reduce_max ---------------------
+
+
+def _f(v: float) -> FloatAttr:
+    return FloatAttr(v, f32)
+
+
+# kinks, +-0 and values beyond int32 (ceil / floor) next to random ones
+EDGES = np.array([-3.0, 3.0, 0.0, -0.0, 2.5, -2.5, 6.0, -0.5, 0.5, 1e10, -1e10, 3e9, 7.0, -7.0, 100.0, -100.0],
+                 dtype=np.float32)
+
+
+def _unary(op, **props):
+    return lambda v: [op.make(v, **props)]
+
+
+CASES.update({
+    "sigmoid": ({"x": rand(R, 3, 5) * 6}, _unary(train.SigmoidOp)),
+    "sigmoid_saturated": ({"x": np.array([-200.0, -90.0, -88.0, 0.0, 88.0, 200.0], np.float32)}, _unary(train.SigmoidOp)),
+    "tanh": ({"x": rand(R, 2, 7) * 3}, _unary(train.TanhOp)),
+    "hardsigmoid": ({"x": np.concatenate([rand(R, 8) * 4, EDGES])}, _unary(train.HardSigmoidOp)),
+    "hardsigmoid_pytorch": ({"x": np.concatenate([rand(R, 8) * 4, EDGES])}, _unary(train.HardSigmoidOp, alpha=_f(1 / 6))),
+    "hardswish": ({"x": np.concatenate([rand(R, 8) * 4, EDGES])}, _unary(train.HardSwishOp)),
+    "leaky_relu": ({"x": rand(R, 3, 4)}, _unary(train.LeakyReluOp, alpha=_f(0.1))),
+    "clip": ({"x": rand(R, 3, 4)}, _unary(train.ClipOp, min=_f(-0.5), max=_f(0.6))),
+    "clip_max_only": ({"x": rand(R, 6)}, _unary(train.ClipOp, max=_f(0.1))),
+    "relu6": ({"x": np.concatenate([rand(R, 8) * 5, EDGES])}, _unary(train.ClipOp, min=_f(0.0), max=_f(6.0))),
+    "exp": ({"x": rand(R, 2, 5) * 3}, _unary(train.ExpOp)),
+    "log": ({"x": np.abs(rand(R, 2, 5)) * 10 + 1e-3}, _unary(train.LogOp)),
+    "neg": ({"x": np.concatenate([rand(R, 5), EDGES])}, _unary(train.NegOp)),
+    "erf": ({"x": rand(R, 2, 5) * 2}, _unary(train.ErfOp)),
+    "ceil": ({"x": np.concatenate([rand(R, 8) * 4, EDGES])}, _unary(train.CeilOp)),
+    "floor": ({"x": np.concatenate([rand(R, 8) * 4, EDGES])}, _unary(train.FloorOp)),
+    "swish": ({"x": rand(R, 2, 6) * 4}, _unary(train.SwishOp, alpha=_f(1.1))),
+    "softplus": ({"x": np.concatenate([rand(R, 8) * 10, EDGES])}, _unary(train.SoftplusOp)),
+    "max_broadcast_ties": (
+        {"a": np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 5.0]], np.float32), "b": np.array([1.0, 2.0, 4.0], np.float32)},
+        lambda v: [train.MaxOp.make(v)]),
+    "min_broadcast": ({"a": rand(R, 3, 1), "b": rand(R, 1, 4)}, lambda v: [train.MinOp.make(v)]),
+    "reduce_max": ({"x": rand(R, 2, 3, 4)}, lambda v: [train.ReduceMaxOp.make(v, axes=train.i64_array([1]))]),
+    "reduce_max_all_keepdims": (
+        {"x": rand(R, 3, 4)}, lambda v: [train.ReduceMaxOp.make(v, axes=train.i64_array([]), keepdims=UnitAttr())]),
+})
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_op_on_rtl(case):
     inputs, body = CASES[case]
     check_rtl(inputs, body)
+

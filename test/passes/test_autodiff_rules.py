@@ -326,3 +326,121 @@ def test_cross_entropy(n: int, c: int) -> None:
 
 def test_mse() -> None:
     check([r(3, 4), r(3, 4, seed=2)], lambda p: train.MseOp.make(p), lambda t: F.mse_loss(*t), scalar_loss=True)
+
+
+# -- activations, elementwise math, max / min, reduce_max ---------------------
+
+
+def check_at_kinks(
+    values: Sequence[np.ndarray], body: Body, torch_body: TorchBody, seed: int = 0, rtol: float = 1e-12
+) -> None:
+    """Gradients against torch.autograd only: inputs placed on kinks and ties
+    on purpose, where finite differences are meaningless."""
+    values = [np.asarray(v, np.float64) for v in values]
+    probe = build(values, body, None)
+    out_shape = tuple(probe.ops.first.function_type.outputs.data[0].get_shape())
+    cot = np.random.default_rng(seed).standard_normal(out_shape)
+    _, grads = gradients(build(values, body, cot), values)
+    ts = [torch.tensor(v, requires_grad=True) for v in values]
+    (torch_body(ts) * torch.tensor(cot)).sum().backward()
+    for k, (g, t) in enumerate(zip(grads, ts)):
+        np.testing.assert_allclose(g, t.grad.numpy(), rtol=rtol, atol=1e-15, err_msg=f"p{k}")
+
+
+def _clamp(lo, hi):
+    return lambda t: torch.clamp(t[0], lo, hi)
+
+
+# (train op, properties, torch function, input transform)
+ACTIVATIONS = {
+    "sigmoid": (train.SigmoidOp, {}, lambda t: torch.sigmoid(t[0]), None),
+    "tanh": (train.TanhOp, {}, lambda t: torch.tanh(t[0]), None),
+    "hardsigmoid-onnx-defaults": (
+        train.HardSigmoidOp, {}, lambda t: torch.clamp(0.2 * t[0] + 0.5, 0, 1), lambda x: 4 * x),
+    # F.hardsigmoid's float64 backward multiplies by the f32 constant 1/6:
+    # compared with the exact slope here, with F.hardsigmoid at the kinks
+    "hardsigmoid-pytorch": (
+        train.HardSigmoidOp, {"alpha": fl(1 / 6)}, lambda t: torch.clamp(t[0] / 6 + 0.5, 0, 1), lambda x: 5 * x),
+    "hardswish": (train.HardSwishOp, {}, lambda t: F.hardswish(t[0]), lambda x: 5 * x),
+    "leaky_relu": (train.LeakyReluOp, {"alpha": fl(0.1)}, lambda t: F.leaky_relu(t[0], 0.1), None),
+    "leaky_relu-default": (train.LeakyReluOp, {}, lambda t: F.leaky_relu(t[0]), None),
+    "clip": (train.ClipOp, {"min": fl(-0.5), "max": fl(0.7)}, _clamp(-0.5, 0.7), None),
+    "clip-min-only": (train.ClipOp, {"min": fl(-0.3)}, _clamp(-0.3, None), None),
+    "clip-max-only": (train.ClipOp, {"max": fl(0.2)}, _clamp(None, 0.2), None),
+    "relu6": (train.ClipOp, {"min": fl(0.0), "max": fl(6.0)}, _clamp(0.0, 6.0), lambda x: 5 * x),
+    "exp": (train.ExpOp, {}, lambda t: torch.exp(t[0]), None),
+    "log": (train.LogOp, {}, lambda t: torch.log(t[0]), lambda x: np.abs(x) + 0.5),
+    "neg": (train.NegOp, {}, lambda t: torch.neg(t[0]), None),
+    "erf": (train.ErfOp, {}, lambda t: torch.erf(t[0]), None),
+    "ceil": (train.CeilOp, {}, lambda t: torch.ceil(t[0]), lambda x: 3 * x),
+    "floor": (train.FloorOp, {}, lambda t: torch.floor(t[0]), lambda x: 3 * x),
+    "silu": (train.SwishOp, {}, lambda t: F.silu(t[0]), lambda x: 3 * x),
+    "swish-alpha": (train.SwishOp, {"alpha": fl(1.1)}, lambda t: t[0] * torch.sigmoid(1.1 * t[0]), lambda x: 3 * x),
+    "softplus": (train.SoftplusOp, {}, lambda t: F.softplus(t[0]), lambda x: 4 * x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation(name: str) -> None:
+    op, props, torch_fn, transform = ACTIVATIONS[name]
+    x = r(4, 5)
+    check([transform(x) if transform else x], lambda p: op.make(p, **props), torch_fn)
+
+
+# inputs exactly on each activation's kinks (PyTorch's one-sided choices)
+KINKS = {
+    "hardsigmoid-pytorch": [-3.0, 3.0, -2.9, 2.9, -3.1, 3.1, 0.0],
+    "hardswish": [-3.0, 3.0, -2.9, 2.9, -3.1, 3.1, 0.0],
+    "leaky_relu": [0.0, -0.0, 1.0, -1.0],
+    "clip": [-0.5, 0.7, -0.6, 0.8, 0.0],
+    "clip-min-only": [-0.3, -0.4, 5.0],
+    "clip-max-only": [0.2, 0.3, -5.0],
+    "relu6": [0.0, 6.0, -1.0, 7.0, 3.0],
+    "ceil": [-1.0, 0.0, 2.0, 0.5],
+    "floor": [-1.0, 0.0, 2.0, -0.5],
+}
+
+
+@pytest.mark.parametrize("name", sorted(KINKS))
+def test_activation_at_kinks(name: str) -> None:
+    op, props, torch_fn, _ = ACTIVATIONS[name]
+    rtol = 1e-12
+    if name == "hardsigmoid-pytorch":  # strict at +-3, slope 1/6 rounded to f32 (above)
+        torch_fn, rtol = (lambda t: F.hardsigmoid(t[0])), 1e-7
+    check_at_kinks([np.array(KINKS[name])], lambda p: op.make(p, **props), torch_fn, rtol=rtol)
+
+
+MAX_MIN = [(train.MaxOp, torch.maximum), (train.MinOp, torch.minimum)]
+
+
+@pytest.mark.parametrize("k", [0, 1], ids=["max", "min"])
+@pytest.mark.parametrize("sa,sb", BROADCAST_SHAPES)
+def test_max_min(k: int, sa, sb) -> None:
+    op, ref = MAX_MIN[k]
+    check([r(*sa, seed=2), r(*sb, seed=3)], lambda p: op.make(p), lambda t: ref(*t))
+
+
+@pytest.mark.parametrize("k", [0, 1], ids=["max", "min"])
+def test_max_min_ties_split_like_torch(k: int) -> None:
+    # equal operands get half of dy each (torch.maximum / torch.minimum),
+    # also where one operand is broadcast
+    op, ref = MAX_MIN[k]
+    a = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 2.0]])
+    b = np.array([1.0, 1.0, 3.0])
+    check_at_kinks([a, b], lambda p: op.make(p), lambda t: ref(*t))
+    check_at_kinks([a, a.copy()], lambda p: op.make(p), lambda t: ref(*t))
+
+
+@pytest.mark.parametrize("axes,keep", [((1,), False), ((0, 2), True), ((), False), ((-1,), True)])
+def test_reduce_max(axes, keep: bool) -> None:
+    dims = axes if axes else (0, 1, 2)
+    props = {"axes": arr(*axes), "keepdims": UnitAttr() if keep else None}
+    check([r(2, 3, 4)], lambda p: train.ReduceMaxOp.make(p, **props), lambda t: torch.amax(t[0], dim=dims, keepdim=keep))
+
+
+@pytest.mark.parametrize("axes,keep", [((1,), False), ((0, 2), True), ((), False)])
+def test_reduce_max_ties_split_evenly_like_amax(axes, keep: bool) -> None:
+    dims = axes if axes else (0, 1, 2)
+    props = {"axes": arr(*axes), "keepdims": UnitAttr() if keep else None}
+    x = np.random.default_rng(5).integers(-1, 2, size=(2, 3, 4)).astype(np.float64)  # many ties
+    check_at_kinks([x], lambda p: train.ReduceMaxOp.make(p, **props), lambda t: torch.amax(t[0], dim=dims, keepdim=keep))

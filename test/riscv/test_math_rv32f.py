@@ -150,3 +150,24 @@ def test_soft_div_sqrt_allocates_and_assembles(tmp_path):
         [assembler, "-march=rv32imf_zicsr", "-mabi=ilp32f", str(tmp_path / "soft.s"), "-o", str(tmp_path / "soft.o")],
         check=True,
     )
+
+
+def test_floor_ceil_lowered_are_exact():
+    # through fcvt.w.s (RTZ, saturating outside int32) as rv_eval executes it
+    text = """func.func @floor(%x: f32) -> f32 {
+  %y = math.floor %x : f32
+  func.return %y : f32
+}
+func.func @ceil(%x: f32) -> f32 {
+  %y = math.ceil %x : f32
+  func.return %y : f32
+}"""
+    fns = functions(run(text, f"{TO_RISCV},{FUSE}"))
+    steps = np.arange(-20, 21, dtype=F32)
+    x = np.concatenate([np.linspace(-20, 20, N).astype(F32), steps, np.nextafter(steps, F32(np.inf)),
+                        np.nextafter(steps, F32(-np.inf)),
+                        np.array([0.0, -0.0, 2.0**23 - 0.5, 2.0**31, -2.0**31 - 256, 3e38, -3e38, np.inf, -np.inf], F32)])
+    for name, ref in (("floor", np.floor), ("ceil", np.ceil)):
+        (y,) = evaluate(fns[name], x)
+        assert np.array_equal(y, ref(x)), name
+        assert np.array_equal(np.signbit(y), np.signbit(ref(x))), name

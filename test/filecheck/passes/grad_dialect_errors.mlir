@@ -30,3 +30,27 @@ func.func @f(%s: tensor<3xf32>) {
   %0 = grad.broadcast %s {shape = array<i64: 2, 4>} : (tensor<3xf32>) -> tensor<2x4xf32>
   func.return
 }
+// -----
+func.func @f(%a: tensor<2x3xf32>, %b: tensor<3xf32>, %dy: tensor<3xf32>) {
+  // CHECK: grad_dialect_errors.mlir:[[# @LINE + 1]]:3: error: 'grad.max_lhs': grad_output must have shape 2x3, got tensor<3xf32>
+  %0 = grad.max_lhs %a, %b, %dy : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  func.return
+}
+// -----
+func.func @f(%x: tensor<2x3xf32>, %y: tensor<3xf32>, %dy: tensor<2xf32>) {
+  // CHECK: grad_dialect_errors.mlir:[[# @LINE + 1]]:3: error: 'grad.reduce_max': output must have shape 2, got tensor<3xf32>
+  %0 = grad.reduce_max %x, %y, %dy {axes = array<i64: 1>} : (tensor<2x3xf32>, tensor<3xf32>, tensor<2xf32>) -> tensor<2x3xf32>
+  func.return
+}
+// -----
+func.func @f(%y: tensor<2x3xf32>, %dy: tensor<2x3xf64>) {
+  // CHECK: grad_dialect_errors.mlir:[[# @LINE + 1]]:3: error: 'grad.sigmoid': operands must share one element type, got f32, f64
+  %0 = grad.sigmoid %y, %dy : (tensor<2x3xf32>, tensor<2x3xf64>) -> tensor<2x3xf32>
+  func.return
+}
+// -----
+func.func @f(%x: tensor<2x3xf32>, %dy: tensor<2x3xf32>) {
+  // CHECK: grad_dialect_errors.mlir:[[# @LINE + 1]]:3: error: 'grad.clip': max must be a finite number, got -inf
+  %0 = grad.clip %x, %dy {max = 0xFF800000 : f32} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return
+}

@@ -97,3 +97,48 @@ func.func @losses(%logits: tensor<4x10xf32>, %labels: tensor<4xi32>, %p: tensor<
   %1 = train.mse %p, %t : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<f32>
   func.return %0, %1 : tensor<f32>, tensor<f32>
 }
+
+// CHECK-LABEL: func.func @activations
+func.func @activations(%x: tensor<4x3xf32>, %b: tensor<3xf32>) -> (tensor<4x3xf32>, tensor<4xf32>, tensor<1x3xf32>) {
+  // CHECK: train.sigmoid %x : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %0 = train.sigmoid %x : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.tanh %{{.*}} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %1 = train.tanh %0 : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.hardsigmoid %{{.*}} {alpha = 0.166666672 : f32, beta = 5.000000e-01 : f32} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %2 = train.hardsigmoid %1 {alpha = 0.16666667 : f32, beta = 0.5 : f32} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.hardsigmoid %{{.*}} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %3 = train.hardsigmoid %2 : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.hardswish %{{.*}} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %4 = train.hardswish %3 : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.leaky_relu %{{.*}} {alpha = 1.000000e-01 : f32} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %5 = train.leaky_relu %4 {alpha = 0.1 : f32} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.clip %{{.*}} {min = 0.000000e+00 : f32, max = 6.000000e+00 : f32} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %6 = train.clip %5 {min = 0.0 : f32, max = 6.0 : f32} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.clip %{{.*}} {max = 1.000000e+00 : f32} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %7 = train.clip %6 {max = 1.0 : f32} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.exp %{{.*}} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %8 = train.exp %7 : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.log %{{.*}} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %9 = train.log %8 : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.neg %{{.*}} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %10 = train.neg %9 : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.erf %{{.*}} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %11 = train.erf %10 : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.ceil %{{.*}} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %12 = train.ceil %11 : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.floor %{{.*}} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %13 = train.floor %12 : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.swish %{{.*}} {alpha = 1.100000e+00 : f32} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %14 = train.swish %13 {alpha = 1.1 : f32} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.softplus %{{.*}} : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  %15 = train.softplus %14 : (tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.max %{{.*}}, %b : (tensor<4x3xf32>, tensor<3xf32>) -> tensor<4x3xf32>
+  %16 = train.max %15, %b : (tensor<4x3xf32>, tensor<3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.min %{{.*}}, %x : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
+  %17 = train.min %16, %x : (tensor<4x3xf32>, tensor<4x3xf32>) -> tensor<4x3xf32>
+  // CHECK: train.reduce_max %{{.*}} {axes = array<i64: 1>} : (tensor<4x3xf32>) -> tensor<4xf32>
+  %18 = train.reduce_max %17 {axes = array<i64: 1>} : (tensor<4x3xf32>) -> tensor<4xf32>
+  // CHECK: train.reduce_max %{{.*}} {axes = array<i64: 0>, keepdims} : (tensor<4x3xf32>) -> tensor<1x3xf32>
+  %19 = train.reduce_max %17 {axes = array<i64: 0>, keepdims} : (tensor<4x3xf32>) -> tensor<1x3xf32>
+  func.return %17, %18, %19 : tensor<4x3xf32>, tensor<4xf32>, tensor<1x3xf32>
+}

@@ -182,3 +182,39 @@ func.func @f(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %0 = train.relu %a : tensor<2x3xf32>
   func.return %0 : tensor<2x3xf32>
 }
+// -----
+func.func @f(%a: tensor<2x3xi32>) -> tensor<2x3xi32> {
+  // CHECK: verify.mlir:[[# @LINE + 1]]:3: error: 'train.sigmoid': input must have f32 or f64 elements, got i32
+  %0 = train.sigmoid %a : (tensor<2x3xi32>) -> tensor<2x3xi32>
+  func.return %0 : tensor<2x3xi32>
+}
+// -----
+func.func @f(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // CHECK: verify.mlir:[[# @LINE + 1]]:3: error: 'train.clip': min must be a finite number, got nan
+  %0 = train.clip %a {min = 0x7FC00000 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return %0 : tensor<2x3xf32>
+}
+// -----
+func.func @f(%a: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // CHECK: verify.mlir:[[# @LINE + 1]]:3: error: 'train.hardsigmoid': alpha must be a finite number, got inf
+  %0 = train.hardsigmoid %a {alpha = 0x7F800000 : f32} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  func.return %0 : tensor<2x3xf32>
+}
+// -----
+func.func @f(%a: tensor<2x3xf32>, %b: tensor<2x4xf32>) -> tensor<2x3xf32> {
+  // CHECK: verify.mlir:[[# @LINE + 1]]:3: error: 'train.max': operand shapes 2x3 and 2x4 are not broadcast-compatible (dimension -1: 3 vs 4)
+  %0 = train.max %a, %b : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<2x3xf32>
+  func.return %0 : tensor<2x3xf32>
+}
+// -----
+func.func @f(%a: tensor<2x3xf32>) -> tensor<2xf32> {
+  // CHECK: verify.mlir:[[# @LINE + 1]]:3: error: 'train.reduce_max': axis 2 is out of range for a rank-2 tensor (expected -2 <= axis < 2)
+  %0 = train.reduce_max %a {axes = array<i64: 2>} : (tensor<2x3xf32>) -> tensor<2xf32>
+  func.return %0 : tensor<2xf32>
+}
+// -----
+func.func @f(%a: tensor<2x3xf32>) -> tensor<2xf32> {
+  // CHECK: verify.mlir:[[# @LINE + 1]]:3: error: 'train.reduce_max': result type tensor<2xf32> does not match the inferred type tensor<3xf32>
+  %0 = train.reduce_max %a {axes = array<i64: 0>} : (tensor<2x3xf32>) -> tensor<2xf32>
+  func.return %0 : tensor<2xf32>
+}
