@@ -326,3 +326,16 @@ def test_cross_entropy(n: int, c: int) -> None:
 
 def test_mse() -> None:
     check([r(3, 4), r(3, 4, seed=2)], lambda p: train.MseOp.make(p), lambda t: F.mse_loss(*t), scalar_loss=True)
+
+
+@pytest.mark.parametrize(
+    "shape,starts,sizes,steps,index",
+    [
+        ((4, 5), (1, 0), (2, 5), (1, 1), (slice(1, 3), slice(None))),
+        ((3, 7), (0, 6), (3, 3), (1, -3), (slice(None), [6, 3, 0])),
+        ((2, 6, 3), (1, 1, 0), (1, 3, 3), (1, 2, 1), (slice(1, 2), slice(1, 6, 2), slice(None))),
+    ],
+)
+def test_slice(shape, starts, sizes, steps, index) -> None:
+    props = {"starts": arr(*starts), "sizes": arr(*sizes), "steps": arr(*steps)}
+    check([r(*shape)], lambda p: train.SliceOp.make(p, **props), lambda t: t[0][index])
