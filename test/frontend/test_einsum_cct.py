@@ -67,6 +67,7 @@ def torch_parameter(model, name: str):
 
 EXPORTS = [
     pytest.param({}, id="default"),
+    pytest.param({"opset_version": 17}, id="dynamo-17"),
     pytest.param({"opset_version": 18}, id="dynamo-18"),
     pytest.param({"opset_version": 20}, id="dynamo-20"),
     pytest.param({"dynamo": False, "opset_version": 13}, id="torchscript-13"),
