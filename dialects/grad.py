@@ -51,6 +51,7 @@ from tdopt.dialects.train import (
     normalize_axis,
     same_element_type,
     shape_str,
+    slice_geometry,
     tensor,
     verify_gelu_form,
 )
@@ -562,6 +563,37 @@ ELEMENTWISE_MATH_GRAD_OPS = (
 )
 
 
+@irdl_op_definition
+class SliceScatterOp(GradOp):
+    """zeros(input_shape) with grad_output placed at the elements a
+    `train.slice` of the same `starts`/`sizes`/`steps` reads (its gradient)."""
+
+    name = "grad.slice_scatter"
+    grad_output = operand_def(TensorType)
+    result = result_def(TensorType)
+    input_shape = prop_def(DenseArrayBase)
+    starts = prop_def(DenseArrayBase)
+    sizes = prop_def(DenseArrayBase)
+    steps = opt_prop_def(DenseArrayBase)
+    assembly_format = "$grad_output attr-dict `:` functional-type(operands, results)"
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        dy = float_tensor(cls.name, operands[0], "grad_output")
+        shape = ints(props["input_shape"], ())
+        if min(shape, default=1) < 1:
+            raise VerifyException(
+                f"'{cls.name}': input_shape must be positive integers, got {list(shape)}"
+            )
+        _, sizes, _ = slice_geometry(cls.name, shape, props)
+        if tuple(dy.get_shape()) != sizes:
+            raise VerifyException(
+                f"'{cls.name}': grad_output must have the slice's shape "
+                f"{shape_str(sizes)}, got {dy}"
+            )
+        return tensor(shape, dy.element_type)
+
+
 GRAD_OPS = (
     ReluGradOp,
     GeluGradOp,
@@ -573,6 +605,8 @@ GRAD_OPS = (
     CrossEntropyGradOp,
     SliceOp,
     BroadcastOp,
+    # strided slices
+    SliceScatterOp,
 )
 GRAD_OPS += ELEMENTWISE_MATH_GRAD_OPS
 

@@ -1168,6 +1168,60 @@ class MseOp(TrainOp):
         return tensor((), same_element_type(cls.name, [p, t]))
 
 
+# ---------------------------------------------------------------------------
+# strided slices (ONNX Slice, Split, Gather with constant indices)
+# ---------------------------------------------------------------------------
+
+
+def slice_geometry(
+    op: str, shape: Shape, props: Mapping[str, Attribute]
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """(starts, sizes, steps) of a strided slice of a tensor of `shape`,
+    checked: one entry per dimension, starts in range, steps non-zero and
+    every selected index start + i * step (0 <= i < size) inside the
+    dimension. Shared by `train.slice` and its gradient `grad.slice_scatter`."""
+    rank = len(shape)
+    starts = ints(props["starts"], ())
+    sizes = ints(props["sizes"], ())
+    steps = ints(props.get("steps"), (1,) * rank)
+    for what, vals in (("starts", starts), ("sizes", sizes), ("steps", steps)):
+        if len(vals) != rank:
+            raise VerifyException(
+                f"'{op}': {what} must have one entry per dimension of the rank-{rank} "
+                f"input ({shape_str(shape)}), got {list(vals)}"
+            )
+    for i, (n, start, size, step) in enumerate(zip(shape, starts, sizes, steps)):
+        last = start + (size - 1) * step
+        if step == 0 or size < 1 or not 0 <= start < n or not 0 <= last < n:
+            raise VerifyException(
+                f"'{op}': dimension {i} of size {n}: start {start}, size {size}, step "
+                f"{step} select indices outside [0, {n}) (expected step != 0, size >= 1, "
+                f"start and start + (size - 1) * step in range)"
+            )
+    return starts, sizes, steps
+
+
+@irdl_op_definition
+class SliceOp(TrainOp):
+    """result[i] = input[starts + i * steps] per dimension: a strided slice
+    with static, normalised bounds (`starts` non-negative, `steps` non-zero,
+    possibly negative; the result shape is `sizes`)."""
+
+    name = "train.slice"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    starts = prop_def(DenseArrayBase)
+    sizes = prop_def(DenseArrayBase)
+    steps = opt_prop_def(DenseArrayBase)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        x = as_tensor(cls.name, operands[0], "input")
+        _, sizes, _ = slice_geometry(cls.name, tuple(x.get_shape()), props)
+        return tensor(sizes, x.element_type)
+
+
 LOSS_OPS: tuple[type[TrainOp], ...] = (CrossEntropyOp, MseOp)
 
 MODEL_OPS: tuple[type[IRDLOperation], ...] = (
@@ -1192,6 +1246,8 @@ MODEL_OPS: tuple[type[IRDLOperation], ...] = (
     SqrtOp,
     PowOp,
     ConcatOp,
+    # strided slices
+    SliceOp,
 )
 MODEL_OPS += ELEMENTWISE_MATH_OPS
 

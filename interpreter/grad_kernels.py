@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tdopt.interpreter.kernels import erf, pad_nchw, softmax, windows
+from tdopt.interpreter.kernels import erf, pad_nchw, slice_indices, softmax, windows
 
 
 def relu_grad(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
@@ -145,3 +145,15 @@ def slice_axis(x: np.ndarray, axis: int, start: int, size: int) -> np.ndarray:
 
 def broadcast(x: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(x, tuple(shape)))
+
+
+def slice_scatter(
+    dy: np.ndarray,
+    input_shape: Sequence[int],
+    starts: Sequence[int],
+    sizes: Sequence[int],
+    steps: Sequence[int],
+) -> np.ndarray:
+    dx = np.zeros(tuple(input_shape), dtype=dy.dtype)
+    dx[slice_indices(starts, sizes, steps)] = dy
+    return dx

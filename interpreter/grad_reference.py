@@ -60,3 +60,9 @@ class GradFunctions(InterpreterFunctions):
     @impl(grad.BroadcastOp)
     def run_broadcast(self, interp, op: grad.BroadcastOp, args):
         return (G.broadcast(args[0], train.ints(op.shape, ())),)
+
+    @impl(grad.SliceScatterOp)
+    def run_slice_scatter(self, interp, op: grad.SliceScatterOp, args):
+        shape = train.ints(op.input_shape, ())
+        starts, sizes, steps = train.slice_geometry(op.name, shape, op.properties)
+        return (G.slice_scatter(args[0], shape, starts, sizes, steps),)

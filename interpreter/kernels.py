@@ -132,3 +132,18 @@ def reduce(x: np.ndarray, axes: Sequence[int], keepdims: bool, kind: str) -> np.
     ax = tuple(axes) if axes else tuple(range(x.ndim))
     f = np.mean if kind == "mean" else np.sum
     return np.asarray(f(x, axis=ax, keepdims=keepdims), dtype=x.dtype)
+
+
+# -- strided slices --------------------------------------------------------------
+
+
+def slice_indices(starts: Sequence[int], sizes: Sequence[int], steps: Sequence[int]):
+    """The open mesh of the indices a strided slice selects (numpy's
+    start:stop:step cannot express a negative step that ends at index 0)."""
+    return np.ix_(*[s + k * np.arange(n) for s, n, k in zip(starts, sizes, steps)])
+
+
+def strided_slice(
+    x: np.ndarray, starts: Sequence[int], sizes: Sequence[int], steps: Sequence[int]
+) -> np.ndarray:
+    return np.ascontiguousarray(x[slice_indices(starts, sizes, steps)])

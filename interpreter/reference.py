@@ -150,6 +150,11 @@ class TrainFunctions(InterpreterFunctions):
         axes = train.ReduceSumOp.reduced_axes(op.properties, args[0].ndim)
         return (K.reduce(args[0], axes, op.keepdims is not None, "sum"),)
 
+    @impl(train.SliceOp)
+    def run_slice(self, interp, op: train.SliceOp, args):
+        starts, sizes, steps = train.slice_geometry(op.name, args[0].shape, op.properties)
+        return (K.strided_slice(args[0], starts, sizes, steps),)
+
     @impl(train.CrossEntropyOp)
     def run_cross_entropy(self, interp, op, args):
         return (K.cross_entropy(*args),)

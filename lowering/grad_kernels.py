@@ -25,6 +25,7 @@ from tdopt.lowering.kernel_builder import (
     multiply_accumulate,
     offset_copy,
     pad_nchw,
+    strided_copy,
 )
 from tdopt.lowering.train_kernels import Lower, _keep_shape, im2col, shape, window_map
 
@@ -377,6 +378,15 @@ def lower_broadcast(kb: KernelBuilder, op: Operation | None) -> None:
     kb.map_elementwise(out, [x], lambda s, a: [a[0]])
 
 
+def lower_slice_scatter(kb: KernelBuilder, op: Operation | None) -> None:
+    assert isinstance(op, grad.SliceScatterOp)
+    out, dy = kb.args
+    shape_in = train.ints(op.input_shape, ())
+    starts, _, steps = train.slice_geometry(op.name, shape_in, op.properties)
+    kb.fill(out, 0.0)
+    strided_copy(kb, dy, out, starts, steps, into_larger=True)
+
+
 GRAD_KERNELS: dict[type[Operation], Lower] = {
     grad.ReluGradOp: lower_relu_grad,
     grad.GeluGradOp: lower_gelu_grad,
@@ -388,4 +398,6 @@ GRAD_KERNELS: dict[type[Operation], Lower] = {
     grad.CrossEntropyGradOp: lower_cross_entropy_grad,
     grad.SliceOp: lower_slice,
     grad.BroadcastOp: lower_broadcast,
+    # strided slices
+    grad.SliceScatterOp: lower_slice_scatter,
 }

@@ -373,3 +373,33 @@ def pad_nchw(kb: KernelBuilder, x: SSAValue, pads: Sequence[int], fill: float) -
     kb.fill(buf, fill)
     offset_copy(kb, x, buf, (0, 0, top, left), into_larger=True)
     return buf
+
+
+def strided_copy(
+    kb: KernelBuilder,
+    small: SSAValue,
+    large: SSAValue,
+    starts: Sequence[int],
+    steps: Sequence[int],
+    into_larger: bool,
+) -> None:
+    """small[i] = large[starts + i * steps] (a strided slice, into_larger
+    False) or large[starts + i * steps] = small[i] (its scatter), over
+    small's shape. Like `offset_copy`, the large buffer is addressed through
+    a flat view with a linearised index, behind a leading one-trip loop."""
+    ss, ls = _shape(small), _shape(large)
+    rank = len(ss) + 1
+    size = 1
+    for n in ls:
+        size *= n
+    index: Expr = d(0) * size
+    stride = 1
+    for k in reversed(range(len(ls))):
+        index = index + (d(1 + k) * steps[k] + starts[k]) * stride
+        stride *= ls[k]
+    flat = kb.view(large, (size,))
+    lead = kb.view(small, (1, *ss))
+    flat_map = amap(rank, [index])
+    ins, outs = ([lead], [flat]) if into_larger else ([flat], [lead])
+    maps = [identity(rank), flat_map] if into_larger else [flat_map, identity(rank)]
+    kb.generic(ins, outs, maps, [PARALLEL] * rank, lambda s, a: [a[0]], keep_unit_loops=True)

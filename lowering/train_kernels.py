@@ -24,6 +24,7 @@ from tdopt.lowering.kernel_builder import (
     memref,
     multiply_accumulate,
     pad_nchw,
+    strided_copy,
 )
 
 Lower = Callable[[KernelBuilder, Operation | None], None]
@@ -419,6 +420,17 @@ def lower_mse(kb: KernelBuilder, op: Operation | None) -> None:
     )
 
 
+def lower_slice(kb: KernelBuilder, op: Operation | None) -> None:
+    assert isinstance(op, train.SliceOp)
+    out, x = kb.args
+    xs = tuple(op.input.type.get_shape())  # type: ignore[attr-defined]
+    starts, _, steps = train.slice_geometry(op.name, xs, op.properties)
+    if not xs:  # a rank-0 slice is a copy
+        copy_kernel(kb, op)
+        return
+    strided_copy(kb, out, x, starts, steps, into_larger=False)
+
+
 KERNELS: dict[type[Operation], Lower] = {
     train.AddOp: _binary(lambda s, a, b: s.add(a, b)),
     train.SubOp: _binary(lambda s, a, b: s.sub(a, b)),
@@ -440,4 +452,6 @@ KERNELS: dict[type[Operation], Lower] = {
     train.ReduceSumOp: _reduce("sum"),
     train.CrossEntropyOp: lower_cross_entropy,
     train.MseOp: lower_mse,
+    # strided slices
+    train.SliceOp: lower_slice,
 }

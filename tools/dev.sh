@@ -32,11 +32,14 @@ venv_setup() {
     if [ ! -x "$VENV/bin/python" ]; then
         python3 -m venv "$VENV"
     fi
-    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] \
+            || [ examples/plugin/pyproject.toml -nt "$stamp" ]; then
         "$VENV/bin/python" -m pip install -q --upgrade pip
         # -qq: setuptools still prints an informational note about editable
         # installs of a package rooted at the repository (not a warning)
         "$VENV/bin/python" -m pip install -qq -e ".[test]"
+        # the example plugin (docs/extending.md): its lit test runs with the suite
+        "$VENV/bin/python" -m pip install -qq --no-deps -e examples/plugin
         touch "$stamp"
     fi
 }
@@ -49,7 +52,7 @@ setup() {
 run_tests() {
     export PATH="$VENV/bin:$PATH"
     echo "== lit / FileCheck suite"
-    lit -q test/filecheck
+    lit -q test/filecheck examples/plugin/test
     echo "== pytest"
     python -m pytest test "$@"
 }

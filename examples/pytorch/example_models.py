@@ -28,8 +28,8 @@ class SmallCNN(nn.Module):
 
 class TransformerBlock(nn.Module):
     """Pre-norm multi-head self-attention and a GELU MLP, both residual, on
-    [batch, tokens, dim] (separate q/k/v projections: tdimport has no Slice
-    to split a fused qkv projection)."""
+    [batch, tokens, dim], with separate q/k/v projections and matmul
+    attention (einsum_cct.py has the fused-qkv, einsum form)."""
 
     def __init__(self, tokens: int = 8, dim: int = 16, heads: int = 2):
         super().__init__()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from onnx import ModelProto, NodeProto
+from onnx import ModelProto, NodeProto, numpy_helper
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ArrayAttr, FloatAttr, ModuleOp, StringAttr, TensorType, f32, i64
 from xdsl.ir import Block, Region, SSAValue
@@ -27,6 +27,8 @@ from tdopt.lowering.onnx.errors import ImportFailure, Unsupported
 from tdopt.lowering.onnx.fold import fold
 from tdopt.lowering.onnx.names import ssa_name, unique_ssa_names
 from tdopt.lowering.onnx.ops import CONVERTERS
+from tdopt.lowering.onnx.patterns import fuse_gelu
+from tdopt.lowering.onnx.torch_export import torch_initializers
 
 LOSSES = ("cross-entropy", "mse")
 
@@ -63,9 +65,14 @@ def import_onnx(model: ModelProto | str, options: ImportOptions | None = None) -
                 f"('{info.loss_node.name}')"
             )
         model = G.forward_slice(model, info)
+    # PyTorch's dynamo exporter: Linear weights back under PyTorch's names,
+    # its scalar initializers as constants (torch_export.py)
+    model, constants = torch_initializers(model)
     g = model.graph
     inits = {i.name: i for i in g.initializer}
     cx = Context(inits, opset)
+    for name in constants:
+        cx.static[name] = numpy_helper.to_array(inits[name])
 
     inputs = [i for i in g.input if i.name not in inits]
     block = Block(arg_types=[_input_type(i) for i in inputs])
@@ -75,7 +82,8 @@ def import_onnx(model: ModelProto | str, options: ImportOptions | None = None) -
         cx.values[name] = arg
 
     outputs = [o.name for o in g.output]
-    _convert(cx, G.ancestors(g, outputs), G.inferred_shapes(model), set(outputs))
+    nodes = fuse_gelu(G.ancestors(g, outputs), inits, set(outputs))
+    _convert(cx, nodes, G.inferred_shapes(model), set(outputs))
     try:
         results = [cx.value(o) for o in outputs]
     except Unsupported as e:

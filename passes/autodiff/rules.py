@@ -242,6 +242,13 @@ def concat_vjp(e: Emitter, op: train.ConcatOp, gy, need) -> Grads:
     return out
 
 
+@rule(train.SliceOp)
+def slice_vjp(e: Emitter, op: train.SliceOp, gy, need) -> Grads:
+    shape = DenseArrayBase.from_list(i64, list(shape_of(op.input)))
+    props = _props(op, "starts", "sizes", "steps")
+    return [e.emit(grad.SliceScatterOp.make([gy], input_shape=shape, **props))]
+
+
 @rule(train.ReduceSumOp, train.ReduceMeanOp)
 def reduce_vjp(e: Emitter, op: train.ReduceOp, gy, need) -> Grads:
     shape = shape_of(op.input)

@@ -10,7 +10,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
-from tdopt.lowering.onnx import import_onnx
+from tdopt.lowering.onnx import ImportFailure, import_onnx
 
 RNG = np.random.default_rng(0)
 
@@ -178,3 +178,111 @@ def test_clip_with_a_computed_bound_is_a_diagnostic():
     from tdopt.lowering.onnx import ImportFailure
     with pytest.raises(ImportFailure, match=r"Clip.*min.*must be a constant"):
         import_onnx(m)
+
+
+# -- static slicing and selection, Einsum (PyTorch exports) ---------------------
+
+I64 = np.int64
+SLICING_CASES = {
+    "slice-negative-indices-step2": (
+        [N("Slice", ["x", "s", "e", "a", "k"], ["y"])], {"x": rand(4, 9)}, 13,
+        {"s": np.array([-8], I64), "e": np.array([-1], I64), "a": np.array([1], I64), "k": np.array([2], I64)}),
+    "slice-negative-step-clamped": (
+        [N("Slice", ["x", "s", "e", "a", "k"], ["y"])], {"x": rand(3, 5, 2)}, 13,
+        {"s": np.array([100, 2], I64), "e": np.array([-100, 0], I64), "a": np.array([1, 0], I64),
+         "k": np.array([-2, -1], I64)}),
+    "slice-no-axes-no-steps": (
+        [N("Slice", ["x", "s", "e"], ["y"])], {"x": rand(5, 4)}, 13,
+        {"s": np.array([1, 0], I64), "e": np.array([4, 3], I64)}),
+    "slice-opset9-attributes": ([N("Slice", ["x"], ["y"], starts=[1], ends=[1000], axes=[-1])], {"x": rand(2, 6)}, 9, {}),
+    "split-input-sizes": (
+        [N("Split", ["x", "s"], ["a", "b"], axis=1), N("Concat", ["b", "a"], ["y"], axis=1)], {"x": rand(2, 7)}, 13,
+        {"s": np.array([3, 4], I64)}),
+    "split-num-outputs-uneven": (
+        [N("Split", ["x"], ["a", "b", "c"], axis=0, num_outputs=3), N("Concat", ["c", "a", "b"], ["y"], axis=0)],
+        {"x": rand(8, 2)}, 18, {}),
+    "split-equal-attribute-form": (
+        [N("Split", ["x"], ["a", "b"], axis=-1), N("Sub", ["a", "b"], ["y"])], {"x": rand(3, 4)}, 11, {}),
+    "gather-scalar-index": ([N("Gather", ["x", "i"], ["y"], axis=1)], {"x": rand(2, 3, 4)}, 13, {"i": np.array(-1, I64)}),
+    "gather-progression": ([N("Gather", ["x", "i"], ["y"], axis=0)], {"x": rand(7, 3)}, 13, {"i": np.array([5, 3, 1], I64)}),
+    "gather-index-matrix": (
+        [N("Gather", ["x", "i"], ["y"], axis=1)], {"x": rand(2, 5)}, 13, {"i": np.array([[4, 0], [0, 2]], I64)}),
+    "expand": ([N("Expand", ["x", "s"], ["y"])], {"x": rand(3, 1)}, 13, {"s": np.array([2, 1, 4], I64)}),
+    "expand-leading-ones": ([N("Expand", ["x", "s"], ["y"])], {"x": rand(3, 4)}, 13, {"s": np.array([1, 3, 1], I64)}),
+    "where-constant-mask-fill": (
+        [N("Where", ["m", "f", "x"], ["y"])], {"x": rand(3, 4)}, 13,
+        {"m": np.triu(np.ones((3, 4), bool), 1), "f": np.array(-np.inf, np.float32)}),
+    "where-constant-mask-two-tensors": (
+        [N("Where", ["m", "x", "z"], ["y"])], {"x": rand(2, 3), "z": rand(2, 3)}, 13,
+        {"m": np.array([True, False, True])}),
+}
+EINSUMS = {
+    "bhid,bhjd->bhij": [(2, 2, 3, 4), (2, 2, 5, 4)],
+    "bhij,bhjd->bhid": [(2, 2, 3, 5), (2, 2, 5, 4)],
+    "bij,jk->bik": [(2, 3, 4), (4, 5)],
+    "ij->ji": [(3, 4)],
+    "bn,bnd->bd": [(2, 5), (2, 5, 3)],
+    "bij,bkj->bki": [(2, 3, 4), (2, 5, 4)],
+    "...ij,...jk->...ik": [(2, 3, 4), (2, 4, 2)],
+    "ij,jk": [(3, 4), (4, 2)],
+    "ijk->j": [(2, 3, 4)],
+    "ij,kj->": [(3, 4), (2, 4)],
+    "bi,cj->bcij": [(2, 3), (4, 5)],
+}
+for _eq, _shapes in EINSUMS.items():
+    _names = [f"x{k}" for k in range(len(_shapes))]
+    SLICING_CASES[f"einsum {_eq}"] = (
+        [N("Einsum", _names, ["y"], equation=_eq)], {n: rand(*s) for n, s in zip(_names, _shapes)}, 13, {})
+
+
+@pytest.mark.parametrize("name", sorted(SLICING_CASES))
+def test_slicing_and_einsum(name: str, run_module):
+    nodes, inputs, opset, inits = SLICING_CASES[name]
+    check(model(nodes, inputs, opset=opset, inits=inits), inputs, run_module=run_module)
+
+
+@pytest.mark.parametrize("equation,shapes,reason", [
+    ("ii->i", [(3, 3)], "a label repeats within 'ii'"),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)], "has 3 operands"),
+    ("ij,jk->ik", [(2, 3), (4, 5)], "label 'j' has sizes 3 and 4"),
+])
+def test_einsum_diagnostics_name_the_equation(equation, shapes, reason):
+    names = [f"x{k}" for k in range(len(shapes))]
+    m = model([N("Einsum", names, ["y"], equation=equation, name="attn")],
+              {n: rand(*s) for n, s in zip(names, shapes)})
+    with pytest.raises(ImportFailure, match=f"'attn' \\(Einsum.*{equation}.*{reason}"):
+        import_onnx(m)
+
+
+def gelu_nodes(form: str):
+    c = lambda name, v: N("Constant", [], [name], value=numpy_helper.from_array(np.array(v, np.float32)))  # noqa: E731
+    head = [c("r2", np.sqrt(2.0)), c("one", 1.0), c("half", 0.5), N("Div", ["x", "r2"], ["d"]),
+            N("Erf", ["d"], ["e"]), N("Add", ["e", "one"], ["p"])]
+    if form == "torchscript":  # (x * (1 + erf)) * 0.5
+        return head + [N("Mul", ["x", "p"], ["m"]), N("Mul", ["m", "half"], ["y"])]
+    if form == "dynamo":  # x * (0.5 * (1 + erf))
+        return head + [N("Mul", ["half", "p"], ["m"]), N("Mul", ["x", "m"], ["y"])]
+    return head + [N("Mul", ["x", "half"], ["m"]), N("Mul", ["p", "m"], ["y"])]  # (1 + erf) * (x * 0.5)
+
+
+@pytest.mark.parametrize("form", ["torchscript", "dynamo", "half-first"])
+def test_exact_gelu_subgraph_becomes_one_gelu(form: str, run_module):
+    from tdopt.dialects import train
+
+    x = rand(3, 5) * 2
+    m = model(gelu_nodes(form), {"x": x}, opset=17)
+    result = import_onnx(m)
+    computing = [op.name for op in result.module.walk() if isinstance(op, train.TrainOp)]
+    assert computing == ["train.gelu"]
+    check(m, {"x": x}, run_module=run_module)  # onnx.reference runs the Erf chain
+
+
+def test_gelu_pattern_needs_its_constants_and_single_uses():
+    from tdopt.lowering.onnx.patterns import fuse_gelu
+
+    good = gelu_nodes("dynamo")
+    assert [n.op_type for n in fuse_gelu(good, {}, {"y"})][-1] == "Gelu"
+    wrong_scale = [N("Constant", [], ["r2"], value=numpy_helper.from_array(np.array(2.0, np.float32)))] + good[1:]
+    assert "Erf" in [n.op_type for n in fuse_gelu(wrong_scale, {}, {"y"})]
+    # the erf result is also a graph output: the chain must stay
+    assert "Erf" in [n.op_type for n in fuse_gelu(good, {}, {"y", "e"})]

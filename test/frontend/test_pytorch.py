@@ -1,6 +1,7 @@
-"""The documented PyTorch path (examples/pytorch): torch.onnx.export of a
-small CNN and a Transformer block, tdimport, the reference interpreter
-matching PyTorch's output."""
+"""The documented PyTorch path (examples/pytorch): torch.onnx.export (the
+default dynamo exporter, and the TorchScript one with dynamo=False) of a
+small CNN, a Transformer block and an einsum CCT, tdimport, the reference
+interpreter matching PyTorch's output."""
 
 from __future__ import annotations
 
@@ -28,9 +29,12 @@ def load_example():
 EX = load_example()
 
 
+@pytest.mark.parametrize("torchscript", [False, True], ids=["default", "torchscript"])
 @pytest.mark.parametrize("index", range(len(EX.examples())), ids=[e[0] for e in EX.examples()])
-def test_pytorch_roundtrip(index: int, tmp_path: Path):
+def test_pytorch_roundtrip(index: int, torchscript: bool, tmp_path: Path):
+    if not torchscript:
+        pytest.importorskip("onnxscript")  # the dynamo exporter needs it
     name, model, example = EX.examples(seed=index)[index]
-    r = EX.roundtrip(name, model, example, str(tmp_path))
+    r = EX.roundtrip(name, model, example, str(tmp_path), torchscript)
     assert (tmp_path / f"{name}.mlir").exists() and (tmp_path / f"{name}.npz").exists()
     np.testing.assert_allclose(r.tdopt_output, r.torch_output, rtol=1e-4, atol=1e-5)

@@ -342,3 +342,22 @@ def test_reduce_max(axes, keepdims):
     props = dict(axes=train.i64_array(list(axes)), keepdims=UnitAttr() if keepdims else None)
     out = run_one({"x": x}, lambda v: [train.ReduceMaxOp.make(v, **props)])
     check(out, torch.amax(T(x), dim=axes if axes else (0, 1, 2), keepdim=keepdims))
+
+
+# -- strided slices ---------------------------------------------------------------
+
+SLICE_CASES = [
+    # shape, starts, sizes, steps, the same slice in PyTorch
+    ((5, 6), (1, 0), (3, 6), (1, 1), lambda t: t[1:4]),
+    ((4, 7), (0, 1), (4, 3), (1, 2), lambda t: t[:, 1:7:2]),
+    ((2, 3, 8), (1, 0, 7), (1, 3, 4), (1, 1, -2), lambda t: t[1:2, :, [7, 5, 3, 1]]),
+    ((6,), (5,), (6,), (-1,), lambda t: torch.flip(t, [0])),
+]
+
+
+@pytest.mark.parametrize("case", SLICE_CASES, ids=lambda c: str(c[:4]))
+def test_slice(case):
+    shape, starts, sizes, steps, ref = case
+    x = rand(np.random.default_rng(12), *shape)
+    props = {"starts": train.i64_array(starts), "sizes": train.i64_array(sizes), "steps": train.i64_array(steps)}
+    check(run_one({"x": x}, lambda v: [train.SliceOp.make(v, **props)]), ref(T(x)))

@@ -177,6 +177,11 @@ CASES: dict[str, tuple[dict[str, np.ndarray], Body]] = {
     "broadcast_rows": ({"x": rand(R, 3)}, lambda v: [grad.BroadcastOp.make(v, shape=ints(2, 3))]),
     "broadcast_keepdims": ({"x": rand(R, 2, 1)}, lambda v: [grad.BroadcastOp.make(v, shape=ints(2, 4))]),
     "broadcast_scalar": ({"x": np.array(1.5, np.float32)}, lambda v: [grad.BroadcastOp.make(v, shape=ints(3, 2))]),
+    # the gradient of train.slice: dy scattered into zeros, strided and reversed
+    "slice_scatter": (
+        {"dy": rand(R, 2, 2)},
+        lambda v: [grad.SliceScatterOp.make(v, input_shape=ints(3, 5), starts=ints(1, 4), sizes=ints(2, 2), steps=ints(1, -3))],
+    ),
 }
 
 

@@ -82,6 +82,15 @@ CASES = {
         lambda v: [train.CrossEntropyOp.make(v)],
     ),
     "mse": ({"p": rand(R, 2, 4), "t": rand(R, 2, 4)}, lambda v: [train.MseOp.make(v)]),
+    # strided slices: an inner window, and a reversed stride-2 column pick
+    "slice_window": (
+        {"x": rand(R, 3, 5)},
+        lambda v: [train.SliceOp.make(v, starts=train.i64_array([1, 1]), sizes=train.i64_array([2, 3]))],
+    ),
+    "slice_negative_step": (
+        {"x": rand(R, 2, 3, 6)},
+        lambda v: [train.SliceOp.make(v, starts=train.i64_array([1, 0, 5]), sizes=train.i64_array([1, 3, 3]), steps=train.i64_array([1, 1, -2]))],
+    ),
 }
 
 

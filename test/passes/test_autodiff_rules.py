@@ -444,3 +444,16 @@ def test_reduce_max_ties_split_evenly_like_amax(axes, keep: bool) -> None:
     props = {"axes": arr(*axes), "keepdims": UnitAttr() if keep else None}
     x = np.random.default_rng(5).integers(-1, 2, size=(2, 3, 4)).astype(np.float64)  # many ties
     check_at_kinks([x], lambda p: train.ReduceMaxOp.make(p, **props), lambda t: torch.amax(t[0], dim=dims, keepdim=keep))
+
+
+@pytest.mark.parametrize(
+    "shape,starts,sizes,steps,index",
+    [
+        ((4, 5), (1, 0), (2, 5), (1, 1), (slice(1, 3), slice(None))),
+        ((3, 7), (0, 6), (3, 3), (1, -3), (slice(None), [6, 3, 0])),
+        ((2, 6, 3), (1, 1, 0), (1, 3, 3), (1, 2, 1), (slice(1, 2), slice(1, 6, 2), slice(None))),
+    ],
+)
+def test_slice(shape, starts, sizes, steps, index) -> None:
+    props = {"starts": arr(*starts), "sizes": arr(*sizes), "steps": arr(*steps)}
+    check([r(*shape)], lambda p: train.SliceOp.make(p, **props), lambda t: t[0][index])

@@ -7,7 +7,7 @@
 // RUN: not python -m tdopt.tools.tdimport %t.mlp.onnx --trainable nothing_like_this 2>&1 | filecheck %s --check-prefix=NAME
 // RUN: not python -m tdopt.tools.tdimport %t.mlp.onnx --loss mse 2>&1 | filecheck %s --check-prefix=LABEL
 
-// CHECK: error: cannot import 3 ONNX node(s): 'hardmax' (Hardmax, domain ai.onnx); 'slice' (Slice, domain ai.onnx); 'attn' (Attention, domain com.microsoft)
+// CHECK: error: cannot import 3 ONNX node(s): 'hardmax' (Hardmax, domain ai.onnx); 'cumsum' (CumSum, domain ai.onnx); 'attn' (Attention, domain com.microsoft)
 // CHECK-NOT: Traceback
 
 // NAME: error: --trainable: no parameter named 'nothing_like_this'

@@ -54,3 +54,9 @@ func.func @f(%x: tensor<2x3xf32>, %dy: tensor<2x3xf32>) {
   %0 = grad.clip %x, %dy {max = 0xFF800000 : f32} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
   func.return
 }
+// -----
+func.func @f(%dy: tensor<2x2xf32>) {
+  // CHECK: grad_dialect_errors.mlir:[[# @LINE + 1]]:3: error: 'grad.slice_scatter': grad_output must have the slice's shape 2x3, got tensor<2x2xf32>
+  %0 = grad.slice_scatter %dy {input_shape = array<i64: 3, 5>, starts = array<i64: 1, 0>, sizes = array<i64: 2, 3>, steps = array<i64: 1, 2>} : (tensor<2x2xf32>) -> tensor<3x5xf32>
+  func.return
+}

@@ -218,3 +218,15 @@ func.func @f(%a: tensor<2x3xf32>) -> tensor<2xf32> {
   %0 = train.reduce_max %a {axes = array<i64: 0>} : (tensor<2x3xf32>) -> tensor<2xf32>
   func.return %0 : tensor<2xf32>
 }
+// -----
+func.func @f(%a: tensor<4x6xf32>) -> tensor<2x4xf32> {
+  // CHECK: verify.mlir:[[# @LINE + 1]]:3: error: 'train.slice': dimension 1 of size 6: start 5, size 4, step -2 select indices outside [0, 6)
+  %0 = train.slice %a {starts = array<i64: 0, 5>, sizes = array<i64: 2, 4>, steps = array<i64: 1, -2>} : (tensor<4x6xf32>) -> tensor<2x4xf32>
+  func.return %0 : tensor<2x4xf32>
+}
+// -----
+func.func @f(%a: tensor<4x6xf32>) -> tensor<2xf32> {
+  // CHECK: verify.mlir:[[# @LINE + 1]]:3: error: 'train.slice': starts must have one entry per dimension of the rank-2 input (4x6), got [1]
+  %0 = train.slice %a {starts = array<i64: 1>, sizes = array<i64: 2>} : (tensor<4x6xf32>) -> tensor<2xf32>
+  func.return %0 : tensor<2xf32>
+}

@@ -17,7 +17,7 @@ nodes = [
 if kind == "unsupported":
     nodes += [
         helper.make_node("Hardmax", ["logits"], ["e"], name="hardmax"),
-        helper.make_node("Slice", ["e", "s", "s"], ["z"], name="slice"),
+        helper.make_node("CumSum", ["e", "s"], ["z"], name="cumsum"),
         helper.make_node("Attention", ["z"], ["out"], name="attn", domain="com.microsoft"),
     ]
 g = helper.make_graph(
