@@ -115,7 +115,42 @@ def _cct2(folder: str) -> Callable[[str], tuple[str, str]]:
     return make
 
 
+def _mlperf_tiny(name: str) -> Callable[[str], tuple[str, str]]:
+    """An MLPerf Tiny model of examples/mlperf_tiny, written in PyTorch,
+    exported with the default `torch.onnx.export` (needs torch and
+    onnxscript: `pip install -e .[test]`) and imported with its loss."""
+
+    def make(work: str) -> tuple[str, str]:
+        import subprocess
+
+        try:
+            import onnxscript  # noqa: F401
+            import torch  # noqa: F401
+        except ImportError as e:
+            raise RuntimeError(f"{name} rows need torch and onnxscript ({e}): "
+                               "pip install -e '.[test]'") from None
+        sys.path.insert(0, os.path.join(ROOT, "examples", "mlperf_tiny"))
+        import export as mlperf  # type: ignore[import-not-found]
+
+        out = os.path.join(work, name)
+        onnx_path = mlperf.export(name, out)
+        label = "target" if mlperf.MODELS[name][2] == "mse" else "labels"
+        path = os.path.join(out, "model.mlir")
+        subprocess.run(
+            ["tdimport", onnx_path, "--loss", mlperf.MODELS[name][2], "--label", label,
+             "-o", path],
+            check=True,
+        )
+        return path, os.path.join(out, "inputs.npz")
+
+    return make
+
+
 MODELS: dict[str, Callable[[str], tuple[str, str]]] = {
+    "ds-cnn": _mlperf_tiny("ds_cnn"),
+    "resnet8": _mlperf_tiny("resnet8"),
+    "mobilenet-v1": _mlperf_tiny("mobilenet_v1"),
+    "deep-ae-bn": _mlperf_tiny("deep_ae"),
     "cct2-lp": _cct2("CCT2_LP"),
     "cct2-lora1": _cct2("CCT2_LoRA1"),
     "cct-block": _cct_block,
@@ -166,6 +201,22 @@ ROWS = [
     Row("cct2/full", "cct2-lp", _finetune("*") + SGD,
         "corpus CCT2, every parameter (full backprop)", long=True),
     Row("gemm256", "gemm256", "", "fp32 GEMM 256x256x256, forward", long=True),
+    # MLPerf Tiny, exported from PyTorch by the default exporter (BatchNorm
+    # folded into the layer before it by the exporter)
+    Row("ds-cnn/full", "ds-cnn", SGD, "MLPerf Tiny DS-CNN (KWS, 49x10 MFCC), every layer"),
+    Row("ds-cnn/last-block", "ds-cnn", _finetune("fc.*", "blocks.3.*") + SGD,
+        "MLPerf Tiny DS-CNN, last separable block and classifier"),
+    Row("resnet8/full", "resnet8", SGD, "MLPerf Tiny ResNet-8 (32x32x3), every layer", long=True),
+    Row("resnet8/last-stack", "resnet8", _finetune("fc.*", "stack3.*") + SGD,
+        "MLPerf Tiny ResNet-8, last residual stack and classifier"),
+    Row("mobilenet-v1/full", "mobilenet-v1", SGD,
+        "MLPerf Tiny MobileNetV1-0.25 (VWW, 96x96x3), every layer", long=True),
+    Row("mobilenet-v1/last-2", "mobilenet-v1", _finetune("fc.*", "features.26.*") + SGD,
+        "MLPerf Tiny MobileNetV1-0.25, last pointwise conv and classifier"),
+    Row("deep-ae-bn/full", "deep-ae-bn", SGD,
+        "MLPerf Tiny Deep-AE with BatchNorm (640-128x4-8-128x4-640), every layer"),
+    Row("deep-ae-bn/last-2", "deep-ae-bn", _finetune("out.*", "hidden.8.*") + SGD,
+        "MLPerf Tiny Deep-AE with BatchNorm, last two layers"),
 ]
 
 TIERS = ("l1", "l2", "l3")
