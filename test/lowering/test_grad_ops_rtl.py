@@ -180,6 +180,49 @@ CASES: dict[str, tuple[dict[str, np.ndarray], Body]] = {
 }
 
 
+# -- grouped, depthwise and strided convolution gradients (issue 13) ----------
+CASES.update(
+    {
+        "conv_input_depthwise_s2_odd": (
+            {"dy": rand(R, 1, 4, 4, 4), "w": rand(R, 4, 1, 3, 3)},
+            conv_input((1, 4, 7, 7), strides=ints(2, 2), pads=ints(1, 1, 1, 1), group=IntegerAttr(4, i64)),
+        ),
+        "conv_input_group2_s2_pad_9x9": (
+            {"dy": rand(R, 1, 6, 5, 5), "w": rand(R, 6, 2, 3, 3)},
+            conv_input((1, 4, 9, 9), strides=ints(2, 2), pads=ints(1, 1, 1, 1), group=IntegerAttr(2, i64)),
+        ),
+        "conv_input_s2_one_position": (
+            {"dy": rand(R, 1, 4, 1, 1), "w": rand(R, 4, 3, 3, 3)},
+            conv_input((1, 3, 2, 2), strides=ints(2, 2), pads=ints(1, 1, 1, 1)),
+        ),
+        "conv_input_depthwise_one_position": (
+            {"dy": rand(R, 2, 4, 1, 1), "w": rand(R, 4, 1, 3, 3)},
+            conv_input((2, 4, 2, 2), strides=ints(2, 2), pads=ints(1, 1, 1, 1), group=IntegerAttr(4, i64)),
+        ),
+        "conv_weight_depthwise_s2_9x9": (
+            {"x": rand(R, 1, 4, 9, 9), "dy": rand(R, 1, 4, 5, 5)},
+            conv_weight((3, 3), strides=ints(2, 2), pads=ints(1, 1, 1, 1), group=IntegerAttr(4, i64)),
+        ),
+        "conv_weight_group2_s2_pad_8x8": (
+            {"x": rand(R, 2, 4, 8, 8), "dy": rand(R, 2, 6, 4, 4)},
+            conv_weight((3, 3), strides=ints(2, 2), pads=ints(1, 1, 1, 1), group=IntegerAttr(2, i64)),
+        ),
+        "conv_weight_s2_one_position": (
+            {"x": rand(R, 1, 3, 2, 2), "dy": rand(R, 1, 4, 1, 1)},
+            conv_weight((3, 3), strides=ints(2, 2), pads=ints(1, 1, 1, 1)),
+        ),
+        "conv_weight_depthwise_one_position": (
+            {"x": rand(R, 2, 4, 2, 2), "dy": rand(R, 2, 4, 1, 1)},
+            conv_weight((3, 3), strides=ints(2, 2), pads=ints(1, 1, 1, 1), group=IntegerAttr(4, i64)),
+        ),
+        "maxpool_one_position": (
+            pool(rand(R, 1, 2, 2, 2), (3, 3), (2, 2), (1, 1, 1, 1)),
+            lambda v: [grad.MaxPool2dGradOp.make(v, kernel=ints(3, 3), strides=ints(2, 2), pads=ints(1, 1, 1, 1))],
+        ),
+    }
+)
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_grad_op_on_rtl(case: str) -> None:
     inputs, body = CASES[case]
@@ -275,4 +318,37 @@ def test_attention_training_step_on_rtl() -> None:
     step = training_step(inputs, attention)
     names = set(run_function(step.clone(), inputs))
     assert names == {"loss", "ln_scale_updated", "ln_bias_updated", "wq_updated", "wo_updated"}
+    check_rtl(inputs, step)
+
+
+def depthwise_separable(v: list[SSAValue]) -> list[Operation]:
+    """MobileNet-style: conv 3x3, relu, depthwise 3x3 stride 2 (6x6 -> 3x3),
+    relu, pointwise 1x1, depthwise 3x3 stride 2 (3x3 -> 2x2), depthwise 3x3
+    stride 2 (2x2 -> 1x1, the one-position window), flatten, linear,
+    cross-entropy; all pads 1."""
+    x, labels = v
+    rng = np.random.default_rng(8)
+    p1 = ints(1, 1, 1, 1)
+    s2 = ints(2, 2)
+    w1 = param("w1", rand(rng, 4, 2, 3, 3) * 0.5)
+    dw1, db1 = param("dw1", rand(rng, 4, 1, 3, 3) * 0.5), param("db1", rand(rng, 4) * 0.1)
+    pw = param("pw", rand(rng, 6, 4, 1, 1) * 0.5)
+    dw2 = param("dw2", rand(rng, 6, 1, 3, 3) * 0.5)
+    dw3 = param("dw3", rand(rng, 6, 1, 3, 3) * 0.5)
+    fc = param("fc", rand(rng, 3, 6) * 0.5)
+    h = train.ReluOp.make([train.Conv2dOp.make([x, w1], pads=p1)])
+    h = train.ReluOp.make([train.Conv2dOp.make([h, dw1, db1], strides=s2, pads=p1, group=IntegerAttr(4, i64))])
+    h = train.Conv2dOp.make([h, pw])
+    h = train.Conv2dOp.make([h, dw2], strides=s2, pads=p1, group=IntegerAttr(6, i64))
+    h = train.Conv2dOp.make([h, dw3], strides=s2, pads=p1, group=IntegerAttr(6, i64))
+    o = train.GemmOp.make([train.ReshapeOp.make_to(h, (2, 6)), fc], trans_b=UnitAttr())
+    return [train.CrossEntropyOp.make([o, labels])]
+
+
+def test_depthwise_separable_training_step_on_rtl() -> None:
+    rng = np.random.default_rng(9)
+    inputs = {"x": rand(rng, 2, 2, 6, 6), "labels": np.array([1, 2], dtype=np.int64)}
+    step = training_step(inputs, depthwise_separable)
+    names = set(run_function(step.clone(), inputs))
+    assert names == {"loss", "w1_updated", "dw1_updated", "db1_updated", "pw_updated", "dw2_updated", "dw3_updated", "fc_updated"}
     check_rtl(inputs, step)
