@@ -275,3 +275,26 @@ def mse_vjp(e: Emitter, op: train.MseOp, gy, need) -> Grads:
         count *= d
     diff = e.times(e.scale(e.sub(op.prediction, op.target), 2.0 / count), gy)
     return [diff if need[0] else None, e.neg(diff) if need[1] else None]
+
+
+# -- batch normalisation (issue 13) -------------------------------------------
+
+from tdopt.passes.autodiff.signature import TrainPassError  # noqa: E402
+
+
+@rule(train.BatchNormOp)
+def batchnorm_vjp(e: Emitter, op: train.BatchNormOp, gy, need) -> Grads:
+    if need[3] or need[4]:
+        # the verifier rejects trainable statistics; this is a value computed
+        # from trainable parameters feeding mean or var
+        raise TrainPassError(
+            f"train-autodiff: the running mean and variance of '{op.name}' must not "
+            "depend on trainable parameters (they are statistics, not differentiated)",
+            op,
+        )
+    g = e.op(
+        grad.BatchNormGradOp.make(
+            [op.input, op.scale, op.mean, op.var, gy], epsilon=op.epsilon, training=op.training
+        )
+    )
+    return [v if n else None for v, n in zip(g.results, need[:3])] + [None, None]

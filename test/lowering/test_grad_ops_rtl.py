@@ -223,6 +223,35 @@ CASES.update(
 )
 
 
+
+# -- batch normalisation (issue 13) -------------------------------------------
+
+
+def bn_grad_inputs(*shape: int) -> dict[str, np.ndarray]:
+    c = shape[1]
+    return {
+        "x": rand(R, *shape) * 2 + 0.5,
+        "s": rand(R, c),
+        "m": rand(R, c),
+        "v": np.abs(rand(R, c)) + 0.5,
+        "dy": rand(R, *shape),
+    }
+
+
+def bn_grad(training: bool, eps: float) -> Body:
+    return lambda v: list(
+        grad.BatchNormGradOp.make(v, epsilon=FloatAttr(eps, f32), training=UnitAttr() if training else None).results
+    )
+
+
+CASES.update(
+    {
+        "batchnorm_eval": (bn_grad_inputs(2, 3, 4, 4), bn_grad(False, 1e-5)),
+        "batchnorm_training": (bn_grad_inputs(2, 3, 3, 5), bn_grad(True, 1e-3)),
+        "batchnorm_training_2d": (bn_grad_inputs(6, 5), bn_grad(True, 1e-5)),
+    }
+)
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_grad_op_on_rtl(case: str) -> None:
     inputs, body = CASES[case]
@@ -351,4 +380,35 @@ def test_depthwise_separable_training_step_on_rtl() -> None:
     step = training_step(inputs, depthwise_separable)
     names = set(run_function(step.clone(), inputs))
     assert names == {"loss", "w1_updated", "dw1_updated", "db1_updated", "pw_updated", "dw2_updated", "dw3_updated", "fc_updated"}
+    check_rtl(inputs, step)
+
+
+def frozen(name: str, value: np.ndarray) -> SSAValue:
+    t = train.tensor(value.shape, f32)
+    return train.ParamOp(name, t, trainable=False, value=train.dense_from_numpy(value)).result
+
+
+def conv_bn_net(v: list[SSAValue]) -> list[Operation]:
+    """conv 3x3 stride 2, batchnorm in training mode (batch statistics,
+    running statistics updated), relu, flatten, linear, cross-entropy."""
+    x, labels = v
+    rng = np.random.default_rng(10)
+    w = param("w", rand(rng, 4, 2, 3, 3) * 0.5)
+    scale, bias = param("bn_scale", 1 + rand(rng, 4) * 0.1), param("bn_bias", rand(rng, 4) * 0.1)
+    mean, var = frozen("bn_mean", rand(rng, 4)), frozen("bn_var", np.abs(rand(rng, 4)) + 0.5)
+    fc = param("fc", rand(rng, 3, 16) * 0.3)
+    h = train.Conv2dOp.make([x, w], strides=ints(2, 2), pads=ints(1, 1, 1, 1))
+    n = train.BatchNormOp.make(
+        [h, scale, bias, mean, var], epsilon=FloatAttr(1e-5, f32), momentum=FloatAttr(0.8, f32), training=UnitAttr()
+    )
+    flat = train.ReshapeOp.make_to(train.ReluOp.make([n]), (2, 16))
+    return [train.CrossEntropyOp.make([train.GemmOp.make([flat, fc], trans_b=UnitAttr()), labels])]
+
+
+def test_batchnorm_training_step_on_rtl() -> None:
+    rng = np.random.default_rng(11)
+    inputs = {"x": rand(rng, 2, 2, 4, 4), "labels": np.array([2, 0], dtype=np.int64)}
+    step = training_step(inputs, conv_bn_net)
+    names = set(run_function(step.clone(), inputs))
+    assert names == {"loss", "w_updated", "bn_scale_updated", "bn_bias_updated", "fc_updated", "bn_mean_updated", "bn_var_updated"}
     check_rtl(inputs, step)

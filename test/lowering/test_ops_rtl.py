@@ -135,6 +135,51 @@ CASES.update(
 )
 
 
+
+# -- batch normalisation (issue 13) -------------------------------------------
+
+
+def bn_inputs(*shape: int) -> dict[str, np.ndarray]:
+    c = shape[1]
+    return {
+        "x": rand(R, *shape) * 2 + 0.5,
+        "s": rand(R, c),
+        "b": rand(R, c),
+        "m": rand(R, c),
+        "v": np.abs(rand(R, c)) + 0.5,
+    }
+
+
+def bn_stats(*shape: int) -> dict[str, np.ndarray]:
+    i = bn_inputs(*shape)
+    return {"x": i["x"], "m": i["m"], "v": i["v"]}
+
+
+CASES.update(
+    {
+        "batchnorm_eval": (
+            bn_inputs(2, 3, 4, 4),
+            lambda v: [train.BatchNormOp.make(v, epsilon=FloatAttr(1e-5, f32))],
+        ),
+        "batchnorm_training": (
+            bn_inputs(2, 3, 3, 5),
+            lambda v: [train.BatchNormOp.make(v, epsilon=FloatAttr(1e-3, f32), training=UnitAttr())],
+        ),
+        "batchnorm_training_2d": (
+            bn_inputs(6, 5),
+            lambda v: [train.BatchNormOp.make(v, epsilon=FloatAttr(1e-5, f32), training=UnitAttr())],
+        ),
+        "batchnorm_update": (
+            bn_stats(3, 4, 2, 3),
+            lambda v: list(train.BatchNormUpdateOp.make(v, momentum=FloatAttr(0.9, f32)).results),
+        ),
+        "batchnorm_update_2d": (
+            bn_stats(4, 3),
+            lambda v: list(train.BatchNormUpdateOp.make(v, momentum=FloatAttr(0.3, f32)).results),
+        ),
+    }
+)
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_op_on_rtl(case):
     inputs, body = CASES[case]
