@@ -93,6 +93,8 @@ def import_onnx(model: ModelProto | str, options: ImportOptions | None = None) -
             onnx_names.append(opts.label)  # type: ignore[arg-type]
     if opts.trainable:
         chosen = T.select(opts.trainable, cx.params, inits)
+    # batchnorm running statistics are never trained (a glob may cover them)
+    chosen -= {p.param_name for p in train.running_statistics(cx.ops)}
     _mark_trainable(cx, chosen, info)
 
     weights = _place_values(cx, opts.inline_threshold)
