@@ -1157,7 +1157,48 @@ class BatchNormUpdateOp(IRDLOperation):
             )
 
 
-BATCHNORM_OPS: tuple[type[IRDLOperation], ...] = (BatchNormOp, BatchNormUpdateOp)
+# ---------------------------------------------------------------------------
+# padding (issue 13)
+# ---------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class PadOp(TrainOp):
+    """Constant padding: pads = [begin_0, ..., begin_{r-1}, end_0, ...,
+    end_{r-1}] (ONNX order), non-negative, filled with `value` (default 0;
+    infinities allowed, e.g. before a max pool)."""
+
+    name = "train.pad"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    pads = prop_def(DenseArrayBase)
+    value = opt_prop_def(FloatAttr)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        x = float_tensor(cls.name, operands[0], "input")
+        shape = tuple(x.get_shape())
+        pads = ints(props["pads"], ())
+        if len(pads) != 2 * len(shape) or min(pads, default=0) < 0:
+            raise VerifyException(
+                f"'{cls.name}': pads must be {2 * len(shape)} non-negative integers "
+                f"(begin and end of each dimension of {x}), got {list(pads)}"
+            )
+        r = len(shape)
+        return tensor([n + pads[i] + pads[r + i] for i, n in enumerate(shape)], x.element_type)
+
+    @property
+    def pad_value(self) -> float:
+        return 0.0 if self.value is None else float(self.value.value.data)
+
+    def begins_ends(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        pads = ints(self.pads, ())
+        r = len(pads) // 2
+        return pads[:r], pads[r:]
+
+
+BATCHNORM_OPS: tuple[type[IRDLOperation], ...] = (BatchNormOp, BatchNormUpdateOp, PadOp)
 
 
 LOSS_OPS: tuple[type[TrainOp], ...] = (CrossEntropyOp, MseOp)

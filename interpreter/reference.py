@@ -169,6 +169,12 @@ class TrainFunctions(InterpreterFunctions):
     def run_batchnorm_update(self, interp, op: train.BatchNormUpdateOp, args):
         return K.batchnorm_update(*args, float(op.momentum.value.data))
 
+    @impl(train.PadOp)
+    def run_pad(self, interp, op: train.PadOp, args):
+        begins, ends = op.begins_ends()
+        x = args[0]
+        return (np.pad(x, list(zip(begins, ends)), constant_values=np.asarray(op.pad_value, x.dtype)),)
+
 
 class InterpretationFailure(Exception):
     """A run that cannot start or finish: missing input, wrong shape, ..."""

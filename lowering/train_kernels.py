@@ -23,6 +23,7 @@ from tdopt.lowering.kernel_builder import (
     identity,
     memref,
     multiply_accumulate,
+    offset_copy,
     pad_nchw,
 )
 
@@ -521,6 +522,19 @@ def lower_batchnorm_update(kb: KernelBuilder, op: Operation | None) -> None:
     )
 
 
+
+# -- padding (issue 13) -----------------------------------------------------
+
+
+def lower_pad(kb: KernelBuilder, op: Operation | None) -> None:
+    """The pad value everywhere, then the input copied into its window."""
+    assert isinstance(op, train.PadOp)
+    out, x = kb.args
+    begins, _ = op.begins_ends()
+    kb.fill(out, op.pad_value)
+    offset_copy(kb, x, out, begins, into_larger=True)
+
+
 KERNELS: dict[type[Operation], Lower] = {
     train.AddOp: _binary(lambda s, a, b: s.add(a, b)),
     train.SubOp: _binary(lambda s, a, b: s.sub(a, b)),
@@ -546,3 +560,5 @@ KERNELS: dict[type[Operation], Lower] = {
 
 # batch normalisation (issue 13)
 KERNELS.update({train.BatchNormOp: lower_batchnorm, train.BatchNormUpdateOp: lower_batchnorm_update})
+# padding (issue 13)
+KERNELS[train.PadOp] = lower_pad

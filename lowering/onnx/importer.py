@@ -98,6 +98,11 @@ def import_onnx(model: ModelProto | str, options: ImportOptions | None = None) -
     _mark_trainable(cx, chosen, info)
 
     weights = _place_values(cx, opts.inline_threshold)
+    # a Pad folded into every conv that reads it is not computed (issue 13)
+    cx.ops = [
+        op for op in cx.ops
+        if not (isinstance(op, train.PadOp) and not op.results[0].uses and op.results[0] not in results)
+    ]
     block.add_ops([*cx.params.values(), *cx.ops, func.ReturnOp(*results)])
     f = func.FuncOp(
         "main", ([a.type for a in block.args], [r.type for r in results]), Region(block)

@@ -77,9 +77,7 @@ def batch_normalization(cx: Context, node: NodeProto) -> Sequence[Result]:
     a = attributes(node)
     if int(a.get("spatial", 1)) != 1:  # type: ignore[call-overload]
         raise Unsupported("spatial = 0 (per-activation statistics; only per-channel)")
-    if "is_test" in a:  # opset < 7
-        training = not int(a["is_test"])  # type: ignore[call-overload]
-    elif cx.opset >= 14:
+    if cx.opset >= 14:
         training = bool(int(a.get("training_mode", 0)))  # type: ignore[call-overload]
     else:
         training = any(o for o in node.output[1:])

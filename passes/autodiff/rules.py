@@ -298,3 +298,16 @@ def batchnorm_vjp(e: Emitter, op: train.BatchNormOp, gy, need) -> Grads:
         )
     )
     return [v if n else None for v, n in zip(g.results, need[:3])] + [None, None]
+
+
+@rule(train.PadOp)
+def pad_vjp(e: Emitter, op: train.PadOp, gy, need) -> Grads:
+    """The input's window of gy: one slice per padded dimension."""
+    begins, _ = op.begins_ends()
+    g = gy
+    for axis, (begin, size) in enumerate(zip(begins, shape_of(op.input))):
+        if shape_of(g)[axis] != size:
+            g = e.emit(
+                grad.SliceOp.make([g], axis=e.int_attr(axis), start=e.int_attr(begin), size=e.int_attr(size))
+            )
+    return [g]

@@ -172,3 +172,100 @@ def test_pytorch_training_export_one_sgd_step(tmp_path) -> None:
     for name, buf in model.named_buffers():
         if "running" in name:
             np.testing.assert_allclose(out[f"{name}_updated"], buf.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+# -- Pad (issue 13) ---------------------------------------------------------------
+
+
+def pad_model(nodes, x: np.ndarray, opset: int, inits: dict[str, np.ndarray] | None = None, out: str = "y"):
+    g = helper.make_graph(
+        nodes,
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+        [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(v, n) for n, v in (inits or {}).items()],
+    )
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+
+
+I64 = np.int64
+PAD_CASES = {
+    "opset10-attributes": ([N("Pad", ["x"], ["y"], pads=[0, 1, 2, 0, 2, 1], value=1.5)], (2, 3, 4), 10, {}),
+    "opset13-inputs": (
+        [N("Pad", ["x", "p", "v"], ["y"])], (2, 3, 4), 13,
+        {"p": np.array([1, 0, 0, 0, 2, 3], I64), "v": np.array(-2.0, np.float32)}),
+    "opset13-default-value": ([N("Pad", ["x", "p"], ["y"])], (3, 4), 13, {"p": np.array([1, 2, 0, 1], I64)}),
+    "opset18-axes": (
+        [N("Pad", ["x", "p", "", "a"], ["y"])], (2, 3, 4, 5), 18,
+        {"p": np.array([1, 2, 0, 3], I64), "a": np.array([-1, 1], I64)}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PAD_CASES))
+def test_pad(case: str, run_module) -> None:
+    nodes, shape, opset, inits = PAD_CASES[case]
+    x = rand(*shape)
+    m = pad_model(nodes, x, opset, inits)
+    (want,) = ReferenceEvaluator(m).run(None, {"x": x})
+    result = import_onnx(m)
+    assert sum(isinstance(o, train.PadOp) for o in result.module.walk()) == 1
+    (got,) = run_module(result, {"x": x}).values()
+    np.testing.assert_array_equal(got, want)
+
+
+def conv_after_pad(pads: list[int], value: float | None, x_shape=(1, 2, 5, 5), extra_use: bool = False):
+    inits = {"p": np.array(pads, I64), "w": rand(3, x_shape[1], 3, 3)}
+    pad_inputs = ["x", "p"]
+    if value is not None:
+        inits["v"] = np.array(value, np.float32)
+        pad_inputs.append("v")
+    nodes = [N("Pad", pad_inputs, ["xp"]), N("Conv", ["xp", "w"], ["c"], strides=[2, 1], pads=[0, 1, 1, 0])]
+    if extra_use:
+        nodes.append(N("ReduceSum", ["xp"], ["s"], keepdims=0))
+        nodes.append(N("Add", ["c", "s"], ["y"]))
+    else:
+        nodes.append(N("Relu", ["c"], ["y"]))
+    return pad_model(nodes, np.zeros(x_shape, np.float32), 13, inits)
+
+
+@pytest.mark.parametrize(
+    "pads,value,extra_use,folded",
+    [
+        ([0, 0, 1, 2, 0, 0, 2, 0], None, False, True),
+        ([0, 0, 1, 2, 0, 0, 2, 0], 0.0, True, True),  # the pad stays for its other reader
+        ([0, 0, 1, 1, 0, 0, 1, 1], 0.5, False, False),  # not zero
+        ([0, 1, 1, 1, 0, 0, 1, 1], None, False, False),  # pads a channel
+    ],
+    ids=["zero-spatial", "zero-spatial-shared", "nonzero-value", "channel-pad"],
+)
+def test_pad_folds_into_conv(pads, value, extra_use: bool, folded: bool, run_module) -> None:
+    m = conv_after_pad(pads, value, extra_use=extra_use)
+    if pads[1]:  # a channel pad changes the conv's input channels
+        m.graph.initializer[1].CopyFrom(numpy_helper.from_array(rand(3, 3, 3, 3), "w"))
+    x = rand(1, 2, 5, 5)
+    (want,) = ReferenceEvaluator(m).run(None, {"x": x})
+    result = import_onnx(m)
+    convs = [o for o in result.module.walk() if isinstance(o, train.Conv2dOp)]
+    pad_ops = [o for o in result.module.walk() if isinstance(o, train.PadOp)]
+    assert isinstance(convs[0].input.owner, train.PadOp) != folded
+    assert len(pad_ops) == (0 if folded and not extra_use else 1)
+    if folded:
+        top, left, bottom, right = train.ints(convs[0].pads, ())
+        assert (top, left, bottom, right) == (0 + pads[2], 1 + pads[3], 1 + pads[6], 0 + pads[7])
+    (got,) = run_module(result, {"x": x}).values()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "node,opset,inits,match",
+    [
+        (N("Pad", ["x", "p"], ["y"], mode="reflect"), 13, {"p": np.array([0, 1, 0, 1], I64)}, "mode 'reflect'"),
+        (N("Pad", ["x"], ["y"], mode="edge", pads=[0, 1, 0, 1]), 10, {}, "mode 'edge'"),
+        (N("Pad", ["x", "p"], ["y"]), 13, {"p": np.array([0, -1, 0, 0], I64)}, "negative pads"),
+    ],
+    ids=["reflect", "edge", "negative"],
+)
+def test_pad_unsupported(node, opset: int, inits, match: str) -> None:
+    m = pad_model([node], rand(2, 4), opset, inits)
+    with pytest.raises(ImportFailure, match=rf"'.*' \(Pad, .*{match}"):
+        import_onnx(m)

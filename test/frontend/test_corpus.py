@@ -28,7 +28,6 @@ OUT_OF_SCOPE = {
     "kernels/FP32/HardSigmoid": f"HardSigmoid: {NO_TRAIN_OP}",
     "kernels/FP32/HardSwish": f"HardSwish: {NO_TRAIN_OP}",
     "kernels/FP32/Hardswish": f"HardSwish: {NO_TRAIN_OP}",
-    "kernels/FP32/Pad": f"Pad: {NO_TRAIN_OP}",
     "kernels/FP32/RMSNorm/single_fused_op": f"RMSNorm (a non-standard op): {NO_TRAIN_OP}",
     "kernels/FP32/Pow/Vector": "Pow with a tensor exponent: train.pow takes a scalar exponent",
     "kernels/FP32/Softmax/CrossEntropyGrad": "a gradient op: tdopt derives gradients itself",

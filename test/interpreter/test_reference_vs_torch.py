@@ -318,3 +318,23 @@ def test_batchnorm_running_statistics(shape, momentum):
     F.batch_norm(T(x), rm, rv, training=True, momentum=1.0 - momentum, eps=1e-5)
     check(new_mean, rm)
     check(new_var, rv)
+
+
+# -- padding (issue 13) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape,pads,value",
+    [((2, 3), [1, 0, 2, 3], 0.0), ((1, 2, 4, 5), [0, 0, 1, 2, 0, 1, 0, 1], -1.5), ((3, 2, 4), [0, 1, 0, 2, 0, 3], 2.0)],
+    ids=str,
+)
+def test_pad(shape, pads, value):
+    x = rand(np.random.default_rng(14), *shape)
+    props = {"pads": train.i64_array(pads)}
+    if value:
+        props["value"] = FloatAttr(value, f32)
+    ours = run_one({"x": x}, lambda v: [train.PadOp.make(v, **props)])
+    r = len(shape)
+    # torch.nn.functional.pad: (begin, end) pairs from the last dimension
+    torch_pads = [p for axis in reversed(range(r)) for p in (pads[axis], pads[r + axis])]
+    check(ours, F.pad(T(x), torch_pads, value=value))

@@ -412,3 +412,28 @@ def test_batchnorm_training_step_on_rtl() -> None:
     names = set(run_function(step.clone(), inputs))
     assert names == {"loss", "w_updated", "bn_scale_updated", "bn_bias_updated", "fc_updated", "bn_mean_updated", "bn_var_updated"}
     check_rtl(inputs, step)
+
+
+def pad_net(v: list[SSAValue]) -> list[Operation]:
+    """conv 1x1, train.pad (spatial and channel, value 0.5), conv without
+    pads, relu, flatten, linear, mse: the pad's gradient (grad.slice along
+    each padded dimension) reaches the first conv."""
+    x, target = v
+    rng = np.random.default_rng(12)
+    w1 = param("w1", rand(rng, 2, 2, 1, 1) * 0.5)
+    w = param("w", rand(rng, 2, 3, 3, 3) * 0.5)
+    fc = param("fc", rand(rng, 3, 18) * 0.3)
+    h1 = train.Conv2dOp.make([x, w1])
+    p = train.PadOp.make([h1], pads=ints(0, 1, 1, 0, 0, 0, 1, 2), value=FloatAttr(0.5, f32))
+    h = train.ReluOp.make([train.Conv2dOp.make([p, w])])
+    o = train.GemmOp.make([train.ReshapeOp.make_to(h, (1, 18)), fc], trans_b=UnitAttr())
+    return [train.MseOp.make([o, target])]
+
+
+def test_pad_training_step_on_rtl() -> None:
+    rng = np.random.default_rng(13)
+    inputs = {"x": rand(rng, 1, 2, 3, 3), "target": rand(rng, 1, 3)}
+    step = training_step(inputs, pad_net)
+    assert set(run_function(step.clone(), inputs)) == {"loss", "w1_updated", "w_updated", "fc_updated"}
+    assert sum(isinstance(op, grad.SliceOp) for op in step.walk()) == 3
+    check_rtl(inputs, step)

@@ -180,6 +180,18 @@ CASES.update(
     }
 )
 
+
+# -- padding (issue 13) -------------------------------------------------------
+CASES.update(
+    {
+        "pad_2d": ({"x": rand(R, 3, 4)}, lambda v: [train.PadOp.make(v, pads=train.i64_array([1, 0, 2, 3]))]),
+        "pad_nchw_value": (
+            {"x": rand(R, 1, 2, 3, 4)},
+            lambda v: [train.PadOp.make(v, pads=train.i64_array([0, 1, 1, 2, 0, 0, 2, 1]), value=FloatAttr(-1.5, f32))],
+        ),
+    }
+)
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_op_on_rtl(case):
     inputs, body = CASES[case]

@@ -367,3 +367,17 @@ def test_batchnorm_statistics_are_not_differentiated() -> None:
     module = build([x, s, b, r(3, seed=4)], body, r(2, 3, seed=3))
     with pytest.raises(Exception, match="running mean and variance"):
         gradients(module, [x, s, b, r(3, seed=4)])
+
+
+# -- padding (issue 13) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape,pads", [((3, 4), [1, 0, 2, 3]), ((1, 2, 3, 3), [0, 1, 1, 2, 0, 0, 2, 1])], ids=str)
+def test_pad(shape, pads) -> None:
+    r_ = len(shape)
+    torch_pads = [p for axis in reversed(range(r_)) for p in (pads[axis], pads[r_ + axis])]
+    check(
+        [r(*shape)],
+        lambda p: train.PadOp.make(p, pads=arr(*pads), value=fl(0.5)),
+        lambda t: F.pad(t[0], torch_pads, value=0.5),
+    )
