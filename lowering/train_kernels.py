@@ -335,8 +335,10 @@ def lower_concat(kb: KernelBuilder, op: Operation | None) -> None:
     axis = op.axis.value.data % rank
     offset = 0
     for x in xs:
-        exprs = [d(i) + offset if i == axis else d(i) for i in range(rank)]
-        kb.generic([x], [out], [identity(rank), amap(rank, exprs)], [PARALLEL] * rank, lambda s, a: [a[0]])
+        # through offset_copy: at offset 0 a plain `d(axis)` map would claim
+        # the whole output dimension (invalid linalg, see offset_copy)
+        offsets = [offset if i == axis else 0 for i in range(rank)]
+        offset_copy(kb, x, out, offsets, into_larger=True)
         offset += shape(x)[axis]
 
 
