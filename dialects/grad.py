@@ -56,6 +56,8 @@ from tdopt.dialects.train import (
     verify_gelu_form,
 )
 
+from tdopt.dialects.train import channel_vectors, verify_batch_statistics
+
 Shape = tuple[int, ...]
 
 
@@ -594,6 +596,63 @@ class SliceScatterOp(GradOp):
         return tensor(shape, dy.element_type)
 
 
+# -- batch normalisation (issue 13) -------------------------------------------
+
+
+@irdl_op_definition
+class BatchNormGradOp(TrainOp):
+    """Gradients of `train.batchnorm` w.r.t. input, scale and bias (three
+    results). With `training` the statistics are the batch's and the input
+    gradient flows through them; without, mean and var are the operands."""
+
+    name = "grad.batchnorm"
+    input = operand_def(TensorType)
+    scale = operand_def(TensorType)
+    mean = operand_def(TensorType)
+    var = operand_def(TensorType)
+    grad_output = operand_def(TensorType)
+    grad_input = result_def(TensorType)
+    grad_scale = result_def(TensorType)
+    grad_bias = result_def(TensorType)
+    epsilon = prop_def(FloatAttr)
+    training = opt_prop_def(UnitAttr)
+    assembly_format = (
+        "$input `,` $scale `,` $mean `,` $var `,` $grad_output attr-dict `:` "
+        "functional-type(operands, results)"
+    )
+
+    @classmethod
+    def infer_types(
+        cls, operands: Sequence[Attribute], props: Mapping[str, Attribute]
+    ) -> list[TensorType]:
+        x = float_tensor(cls.name, operands[0], "input")
+        channel_vectors(cls.name, x, list(zip(("scale", "mean", "var"), operands[1:4])))
+        dy = float_tensor(cls.name, operands[4], "grad_output")
+        same_element_type(cls.name, [x, dy])
+        same_shape(cls.name, "grad_output", dy, x)
+        if "training" in props:
+            verify_batch_statistics(cls.name, x)
+        s = as_tensor(cls.name, operands[1], "scale")
+        return [x, s, s]
+
+    @classmethod
+    def make(cls, operands: Sequence[SSAValue | Operation], **props: Attribute | None):
+        values = [SSAValue.get(o) for o in operands]
+        p = {k: v for k, v in props.items() if v is not None}
+        types = cls.infer_types([v.type for v in values], p)
+        return cls.create(operands=values, result_types=types, properties=p)
+
+    def verify_(self) -> None:
+        expected = self.infer_types([o.type for o in self.operands], self.properties)
+        actual = [r.type for r in self.results]
+        if actual != expected:
+            raise VerifyException(
+                f"'{self.name}': result types {', '.join(map(str, actual))} do not "
+                f"match the inferred types {', '.join(map(str, expected))}"
+            )
+
+
+
 GRAD_OPS = (
     ReluGradOp,
     GeluGradOp,
@@ -609,5 +668,6 @@ GRAD_OPS = (
     SliceScatterOp,
 )
 GRAD_OPS += ELEMENTWISE_MATH_GRAD_OPS
+GRAD_OPS += (BatchNormGradOp,)
 
 Grad = Dialect("grad", list(GRAD_OPS), [])

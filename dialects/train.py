@@ -1222,6 +1222,226 @@ class SliceOp(TrainOp):
         return tensor(sizes, x.element_type)
 
 
+# ---------------------------------------------------------------------------
+# batch normalisation (issue 13)
+# ---------------------------------------------------------------------------
+
+
+def channel_vectors(op: str, x: TensorType, named: Sequence[tuple[str, Attribute]]) -> int:
+    """The channel count of an N x C [x spatial...] input; every named
+    operand must be a vector of that many elements with x's element type."""
+    shape = tuple(x.get_shape())
+    if len(shape) < 2:
+        raise VerifyException(
+            f"'{op}': input must have rank >= 2 (N x C [x spatial...]), got {x}"
+        )
+    c = shape[1]
+    ts = [x]
+    for what, t in named:
+        tt = float_tensor(op, t, what)
+        if tuple(tt.get_shape()) != (c,):
+            raise VerifyException(
+                f"'{op}': {what} must have shape {c} (one value per channel of "
+                f"input {shape_str(shape)}), got {tt}"
+            )
+        ts.append(tt)
+    same_element_type(op, ts)
+    return c
+
+
+def values_per_channel(shape: Sequence[int]) -> int:
+    """How many values a channel of an N x C [x spatial...] tensor holds."""
+    return int(np.prod(shape)) // shape[1]
+
+
+def verify_batch_statistics(op: str, x: TensorType) -> None:
+    """Batch statistics need two values per channel (the running variance
+    is unbiased, as in PyTorch, which rejects one value per channel too)."""
+    if values_per_channel(tuple(x.get_shape())) < 2:
+        raise VerifyException(
+            f"'{op}': batch statistics need more than one value per channel; "
+            f"input {x} has one"
+        )
+
+
+def verify_momentum(op: str, props: Mapping[str, Attribute]) -> None:
+    m = props.get("momentum")
+    if m is not None and not 0.0 <= cast(FloatAttr, m).value.data <= 1.0:
+        raise VerifyException(
+            f"'{op}': momentum must be in [0, 1] (ONNX convention: the weight of "
+            f"the old running value), got {cast(FloatAttr, m).value.data}"
+        )
+
+
+@irdl_op_definition
+class BatchNormOp(TrainOp):
+    """Batch normalisation over channel axis 1 of an N x C [x spatial...]
+    input: y = (x - mean) / sqrt(var + epsilon) * scale + bias, per channel.
+
+    Without `training`: mean and var are the operands, the (frozen) running
+    statistics (inference, fine-tuning with frozen statistics; foldable into
+    a preceding conv or gemm by `train-fold-batchnorm`). With `training`: y
+    uses the batch statistics (mean and biased variance over every dimension
+    but 1); the mean and var operands are then the running statistics that
+    `train-sgd` updates (`train.batchnorm_update`) with `momentum` (ONNX
+    convention: running = momentum * running + (1 - momentum) * batch;
+    default 0.9)."""
+
+    name = "train.batchnorm"
+    input = operand_def(TensorType)
+    scale = operand_def(TensorType)
+    bias = operand_def(TensorType)
+    mean = operand_def(TensorType)
+    var = operand_def(TensorType)
+    result = result_def(TensorType)
+    epsilon = prop_def(FloatAttr)
+    momentum = opt_prop_def(FloatAttr)
+    training = opt_prop_def(UnitAttr)
+    assembly_format = (
+        "$input `,` $scale `,` $bias `,` $mean `,` $var attr-dict `:` "
+        "functional-type(operands, results)"
+    )
+
+    DEFAULT_MOMENTUM: ClassVar[float] = 0.9
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        x = float_tensor(cls.name, operands[0], "input")
+        channel_vectors(
+            cls.name, x, list(zip(("scale", "bias", "mean", "var"), operands[1:]))
+        )
+        if "training" in props:
+            verify_batch_statistics(cls.name, x)
+        verify_momentum(cls.name, props)
+        return x
+
+    @property
+    def momentum_value(self) -> float:
+        return self.DEFAULT_MOMENTUM if self.momentum is None else float(self.momentum.value.data)
+
+    def verify_(self) -> None:
+        super().verify_()
+        for what, v in (("mean", self.mean), ("var", self.var)):
+            if isinstance(v.owner, ParamOp) and v.owner.is_trainable:
+                raise VerifyException(
+                    f"'{self.name}': the running {what} @{v.owner.param_name} is "
+                    "a statistic, not a trainable parameter (train its scale and "
+                    "bias; `training` mode updates the statistics)"
+                )
+
+
+def running_statistics(ops: Sequence[Operation]) -> set[ParamOp]:
+    """The parameters some `train.batchnorm` among `ops` (or nested in them)
+    reads as its running mean or variance: never trainable."""
+    found: set[ParamOp] = set()
+    for top in ops:
+        for op in top.walk():
+            if isinstance(op, BatchNormOp):
+                for v in (op.mean, op.var):
+                    if isinstance(v.owner, ParamOp):
+                        found.add(v.owner)
+    return found
+
+
+@irdl_op_definition
+class BatchNormUpdateOp(IRDLOperation):
+    """The running-statistics update of a training-mode batch normalisation
+    (two results, not differentiated; `train-sgd` emits it):
+
+        mean' = momentum * mean + (1 - momentum) * batch_mean
+        var'  = momentum * var  + (1 - momentum) * batch_var_unbiased
+
+    with the batch statistics over every dimension of the N x C [x
+    spatial...] input but 1. The variance is the unbiased one (divided by
+    count - 1), as PyTorch updates it; ONNX's reference text uses the
+    population variance, but PyTorch is where training-mode BatchNorm
+    graphs come from. `momentum` follows ONNX (PyTorch's is 1 - it)."""
+
+    name = "train.batchnorm_update"
+    input = operand_def(TensorType)
+    mean = operand_def(TensorType)
+    var = operand_def(TensorType)
+    new_mean = result_def(TensorType)
+    new_var = result_def(TensorType)
+    momentum = prop_def(FloatAttr)
+
+    traits = traits_def(Pure())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = (
+        "$input `,` $mean `,` $var attr-dict `:` functional-type(operands, results)"
+    )
+
+    @classmethod
+    def infer_types(
+        cls, operands: Sequence[Attribute], props: Mapping[str, Attribute]
+    ) -> list[TensorType]:
+        x = float_tensor(cls.name, operands[0], "input")
+        channel_vectors(cls.name, x, list(zip(("mean", "var"), operands[1:])))
+        verify_batch_statistics(cls.name, x)
+        verify_momentum(cls.name, props)
+        return [cast(TensorType, operands[1]), cast(TensorType, operands[2])]
+
+    @classmethod
+    def make(cls, operands: Sequence[SSAValue | Operation], momentum: FloatAttr) -> "BatchNormUpdateOp":
+        values = [SSAValue.get(o) for o in operands]
+        props: dict[str, Attribute] = {"momentum": momentum}
+        types = cls.infer_types([v.type for v in values], props)
+        return cls.create(operands=values, result_types=types, properties=props)
+
+    def verify_(self) -> None:
+        expected = self.infer_types([o.type for o in self.operands], self.properties)
+        actual = [r.type for r in self.results]
+        if actual != expected:
+            raise VerifyException(
+                f"'{self.name}': result types {', '.join(map(str, actual))} do not "
+                f"match the inferred types {', '.join(map(str, expected))}"
+            )
+
+
+# ---------------------------------------------------------------------------
+# padding (issue 13)
+# ---------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class PadOp(TrainOp):
+    """Constant padding: pads = [begin_0, ..., begin_{r-1}, end_0, ...,
+    end_{r-1}] (ONNX order), non-negative, filled with `value` (default 0;
+    infinities allowed, e.g. before a max pool)."""
+
+    name = "train.pad"
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    pads = prop_def(DenseArrayBase)
+    value = opt_prop_def(FloatAttr)
+    assembly_format = "$input attr-dict `:` functional-type(operands, results)"
+
+    @classmethod
+    def infer_type(cls, operands, props):
+        x = float_tensor(cls.name, operands[0], "input")
+        shape = tuple(x.get_shape())
+        pads = ints(props["pads"], ())
+        if len(pads) != 2 * len(shape) or min(pads, default=0) < 0:
+            raise VerifyException(
+                f"'{cls.name}': pads must be {2 * len(shape)} non-negative integers "
+                f"(begin and end of each dimension of {x}), got {list(pads)}"
+            )
+        r = len(shape)
+        return tensor([n + pads[i] + pads[r + i] for i, n in enumerate(shape)], x.element_type)
+
+    @property
+    def pad_value(self) -> float:
+        return 0.0 if self.value is None else float(self.value.value.data)
+
+    def begins_ends(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        pads = ints(self.pads, ())
+        r = len(pads) // 2
+        return pads[:r], pads[r:]
+
+
+BATCHNORM_OPS: tuple[type[IRDLOperation], ...] = (BatchNormOp, BatchNormUpdateOp, PadOp)
+
+
 LOSS_OPS: tuple[type[TrainOp], ...] = (CrossEntropyOp, MseOp)
 
 MODEL_OPS: tuple[type[IRDLOperation], ...] = (
@@ -1253,6 +1473,6 @@ MODEL_OPS += ELEMENTWISE_MATH_OPS
 
 Train = Dialect(
     "train",
-    [ParamOp, ConstantOp, *MODEL_OPS, *LOSS_OPS],
+    [ParamOp, ConstantOp, *MODEL_OPS, *LOSS_OPS, *BATCHNORM_OPS],
     [],
 )

@@ -147,6 +147,40 @@ def broadcast(x: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(x, tuple(shape)))
 
 
+# -- batch normalisation (issue 13) -------------------------------------------
+
+from tdopt.interpreter.kernels import batch_statistics, channel_axes, per_channel  # noqa: E402
+
+
+def batchnorm_grad(
+    x: np.ndarray,
+    scale: np.ndarray,
+    mean: np.ndarray,
+    var: np.ndarray,
+    dy: np.ndarray,
+    epsilon: float,
+    training: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of `train.batchnorm` w.r.t. input, scale and bias. With
+    batch statistics the input gradient goes through the mean and variance
+    too: dx = scale * rstd * (dy - mean(dy) - xhat * mean(dy * xhat))."""
+    n = x.ndim
+    axes = channel_axes(n)
+    if training:
+        mean, var = batch_statistics(x)
+    rstd = 1.0 / np.sqrt(var + np.asarray(epsilon, dtype=x.dtype))
+    xhat = (x - per_channel(mean, n)) * per_channel(rstd, n)
+    dscale = (dy * xhat).sum(axis=axes)
+    dbias = dy.sum(axis=axes)
+    if training:
+        count = x.size // x.shape[1]
+        inner = dy - per_channel(dbias / count, n) - xhat * per_channel(dscale / count, n)
+    else:
+        inner = dy
+    dx = per_channel(scale * rstd, n) * inner
+    return dx.astype(x.dtype), dscale.astype(x.dtype), dbias.astype(x.dtype)
+
+
 def slice_scatter(
     dy: np.ndarray,
     input_shape: Sequence[int],

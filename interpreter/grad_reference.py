@@ -61,6 +61,13 @@ class GradFunctions(InterpreterFunctions):
     def run_broadcast(self, interp, op: grad.BroadcastOp, args):
         return (G.broadcast(args[0], train.ints(op.shape, ())),)
 
+    # -- batch normalisation (issue 13) ------------------------------------
+
+    @impl(grad.BatchNormGradOp)
+    def run_batchnorm_grad(self, interp, op: grad.BatchNormGradOp, args):
+        eps = float(op.epsilon.value.data)
+        return G.batchnorm_grad(*args, eps, op.training is not None)
+
     @impl(grad.SliceScatterOp)
     def run_slice_scatter(self, interp, op: grad.SliceScatterOp, args):
         shape = train.ints(op.input_shape, ())

@@ -134,6 +134,57 @@ def reduce(x: np.ndarray, axes: Sequence[int], keepdims: bool, kind: str) -> np.
     return np.asarray(f(x, axis=ax, keepdims=keepdims), dtype=x.dtype)
 
 
+# -- batch normalisation (issue 13) -------------------------------------------
+
+
+def per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
+    """A channel vector broadcast along axis 1 of an N x C [x spatial...] tensor."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def channel_axes(ndim: int) -> tuple[int, ...]:
+    return (0, *range(2, ndim))
+
+
+def batch_statistics(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and biased (population) variance."""
+    axes = channel_axes(x.ndim)
+    mean = x.mean(axis=axes)
+    return mean, ((x - per_channel(mean, x.ndim)) ** 2).mean(axis=axes)
+
+
+def batchnorm(
+    x: np.ndarray,
+    scale: np.ndarray,
+    bias: np.ndarray,
+    mean: np.ndarray,
+    var: np.ndarray,
+    epsilon: float,
+    training: bool,
+) -> np.ndarray:
+    if training:
+        mean, var = batch_statistics(x)
+    n = x.ndim
+    rstd = 1.0 / np.sqrt(var + np.asarray(epsilon, dtype=x.dtype))
+    y = (x - per_channel(mean, n)) * per_channel(rstd * scale, n) + per_channel(bias, n)
+    return y.astype(x.dtype)
+
+
+def batchnorm_update(
+    x: np.ndarray, mean: np.ndarray, var: np.ndarray, momentum: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Running statistics after one batch (ONNX momentum, unbiased variance)."""
+    batch_mean, batch_var = batch_statistics(x)
+    count = x.size // x.shape[1]
+    unbiased = batch_var * (count / (count - 1))
+    m = np.asarray(momentum, dtype=x.dtype)
+    one = np.asarray(1.0, dtype=x.dtype)
+    return (
+        (m * mean + (one - m) * batch_mean).astype(x.dtype),
+        (m * var + (one - m) * unbiased).astype(x.dtype),
+    )
+
+
 # -- strided slices --------------------------------------------------------------
 
 

@@ -163,6 +163,23 @@ class TrainFunctions(InterpreterFunctions):
     def run_mse(self, interp, op, args):
         return (K.mse(*args),)
 
+    # -- batch normalisation (issue 13) ------------------------------------
+
+    @impl(train.BatchNormOp)
+    def run_batchnorm(self, interp, op: train.BatchNormOp, args):
+        eps = float(op.epsilon.value.data)
+        return (K.batchnorm(*args, eps, op.training is not None),)
+
+    @impl(train.BatchNormUpdateOp)
+    def run_batchnorm_update(self, interp, op: train.BatchNormUpdateOp, args):
+        return K.batchnorm_update(*args, float(op.momentum.value.data))
+
+    @impl(train.PadOp)
+    def run_pad(self, interp, op: train.PadOp, args):
+        begins, ends = op.begins_ends()
+        x = args[0]
+        return (np.pad(x, list(zip(begins, ends)), constant_values=np.asarray(op.pad_value, x.dtype)),)
+
 
 class InterpretationFailure(Exception):
     """A run that cannot start or finish: missing input, wrong shape, ..."""

@@ -387,6 +387,68 @@ def lower_slice_scatter(kb: KernelBuilder, op: Operation | None) -> None:
     strided_copy(kb, dy, out, starts, steps, into_larger=True)
 
 
+# -- batch normalisation (issue 13) -------------------------------------------
+
+from tdopt.lowering.train_kernels import batch_statistics, channel_generic, inverse_std  # noqa: E402
+
+
+def lower_batchnorm_grad(kb: KernelBuilder, op: Operation | None) -> None:
+    """dscale = sum(dy * xhat), dbias = sum(dy) per channel, xhat = (x -
+    mean) * rstd; dx = scale * rstd * dy with frozen statistics, and with
+    batch statistics dx = scale * rstd * (dy - dbias / n - xhat * dscale / n)
+    (n values per channel): the statistics' own gradients folded in."""
+    assert isinstance(op, grad.BatchNormGradOp)
+    dx, dscale, dbias, x, scale, mean, var, dy = kb.args
+    eps = float(op.epsilon.value.data)
+    training = op.training is not None
+    c = shape(x)[1]
+    rstd = kb.scratch((c,))
+    if training:
+        bmean = kb.scratch((c,))
+        count = batch_statistics(kb, x, bmean, rstd)
+        inverse_std(kb, rstd, rstd, 1.0 / count, eps)
+        mean = bmean
+    else:
+        inverse_std(kb, rstd, var, 1.0, eps)
+    kb.fill(dscale, 0.0)
+    kb.fill(dbias, 0.0)
+
+    def sums(s: Scalar, a: list[SSAValue]) -> list[SSAValue]:
+        g, xv, m, r, acc_s, acc_b = a
+        xhat = s.mul(s.sub(xv, m), r)
+        return [s.add(acc_s, s.mul(g, xhat)), s.add(acc_b, g)]
+
+    channel_generic(kb, [dscale, dbias], [dy, x], [mean, rstd], sums, reduce=True)
+    if not training:
+        channel_generic(
+            kb, [dx], [dy], [scale, rstd], lambda s, a: [s.mul(a[0], s.mul(a[1], a[2]))], reduce=False
+        )
+        return
+    # dx = k (dy - db/n - (x - mean) r ds/n), k = scale r, as dx = k dy + p x + q
+    # per channel (p = -k r ds/n, q = k (mean r ds - db)/n): the elementwise
+    # pass reads two tensors and three vectors (registers hold every pointer)
+    inv = 1.0 / count
+    p = kb.scratch((c,))
+    q = kb.scratch((c,))
+
+    def coefficients(s: Scalar, a: list[SSAValue]) -> list[SSAValue]:
+        sc, r, m, ds, db, _, _ = a
+        k = s.mul(sc, r)
+        rds = s.mul(s.mul(r, ds), s.const(inv))
+        return [s.mul(s.sub(s.const(0.0), k), rds), s.mul(k, s.sub(s.mul(m, rds), s.mul(db, s.const(inv))))]
+
+    kb.generic(
+        [scale, rstd, mean, dscale, dbias], [p, q], [identity(1)] * 7, [PARALLEL], coefficients
+    )
+    kb.map_elementwise(rstd, [scale], lambda s, a: [s.mul(a[0], a[1])])  # rstd <- k
+
+    def final(s: Scalar, a: list[SSAValue]) -> list[SSAValue]:
+        g, xv, k, pv, qv, _ = a
+        return [s.add(s.add(s.mul(k, g), s.mul(pv, xv)), qv)]
+
+    channel_generic(kb, [dx], [dy, x], [rstd, p, q], final, reduce=False)
+
+
 GRAD_KERNELS: dict[type[Operation], Lower] = {
     grad.ReluGradOp: lower_relu_grad,
     grad.GeluGradOp: lower_gelu_grad,
@@ -401,3 +463,6 @@ GRAD_KERNELS: dict[type[Operation], Lower] = {
     # strided slices
     grad.SliceScatterOp: lower_slice_scatter,
 }
+
+# batch normalisation (issue 13)
+GRAD_KERNELS[grad.BatchNormGradOp] = lower_batchnorm_grad

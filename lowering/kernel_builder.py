@@ -289,21 +289,33 @@ def _drop_unit_loops(
     iterators: Sequence[Attribute],
 ) -> tuple[list[AffineMapAttr], list[Attribute]]:
     """Loops of one trip (batch 1, group 1, ...) only cost registers: pin
-    them to 0 (not done for bodies that read loop indices)."""
+    them to 0 (not done for bodies that read loop indices).
+
+    A unit loop stays when pinning it would leave a window expression as a
+    bare loop that does not span its operand dimension: with a one-position
+    output, `oh*s + i` becomes `i`, and linalg's verifier requires a bare
+    `d(i)` result to equal the dimension (a padded input is larger than the
+    window), and takes the loop's range from it."""
     ranges = _loop_ranges(operands, maps)
-    keep = [i for i, r in enumerate(ranges) if r != 1]
-    if not keep:
-        keep = [len(ranges) - 1]
-    if len(keep) == len(ranges):
-        return list(maps), list(iterators)
-    new_dims: list[AffineExpr] = []
-    for i in range(len(ranges)):
-        new_dims.append(d(keep.index(i)) if i in keep else AffineExpr.constant(0))
-    new_maps = [
-        AffineMapAttr(m.data.replace_dims_and_symbols(new_dims, [], len(keep), 0))
-        for m in maps
-    ]
-    return new_maps, [iterators[i] for i in keep]
+    keep = {i for i, r in enumerate(ranges) if r != 1}
+    while True:
+        kept = sorted(keep) or [len(ranges) - 1]
+        if len(kept) == len(ranges):
+            return list(maps), list(iterators)
+        new_dims = [d(kept.index(i)) if i in kept else AffineExpr.constant(0) for i in range(len(ranges))]
+        new_maps = [m.data.replace_dims_and_symbols(new_dims, [], len(kept), 0) for m in maps]
+        restore: set[int] = set()
+        for v, old, new in zip(operands, maps, new_maps):
+            for size, e_old, e_new in zip(_shape(v), old.data.results, new.results):
+                if (
+                    isinstance(e_new, AffineDimExpr)
+                    and not isinstance(e_old, AffineDimExpr)
+                    and ranges[kept[e_new.position]] != size
+                ):
+                    restore |= {i for i in e_old.used_dims() if ranges[i] == 1}
+        if not restore - keep:
+            return [AffineMapAttr(m) for m in new_maps], [iterators[i] for i in kept]
+        keep |= restore
 
 
 def _root_arg(v: SSAValue) -> BlockArgument:

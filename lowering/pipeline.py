@@ -192,6 +192,9 @@ def compile_to_asm(
     from xdsl.dialects.riscv import print_assembly
 
     run_pipeline(ctx, module, to_linalg(tile_l1, l2=l2))
+    # the kernels must be valid linalg (as `tdopt` checks after every pass):
+    # an invalid loop nest can still assemble and compute out of bounds
+    module.verify()
     symbols = program_symbols(module)
     if at_linalg is not None:
         at_linalg(module)

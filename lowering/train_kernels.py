@@ -23,6 +23,7 @@ from tdopt.lowering.kernel_builder import (
     identity,
     memref,
     multiply_accumulate,
+    offset_copy,
     pad_nchw,
     strided_copy,
 )
@@ -335,8 +336,10 @@ def lower_concat(kb: KernelBuilder, op: Operation | None) -> None:
     axis = op.axis.value.data % rank
     offset = 0
     for x in xs:
-        exprs = [d(i) + offset if i == axis else d(i) for i in range(rank)]
-        kb.generic([x], [out], [identity(rank), amap(rank, exprs)], [PARALLEL] * rank, lambda s, a: [a[0]])
+        # through offset_copy: at offset 0 a plain `d(axis)` map would claim
+        # the whole output dimension (invalid linalg, see offset_copy)
+        offsets = [offset if i == axis else 0 for i in range(rank)]
+        offset_copy(kb, x, out, offsets, into_larger=True)
         offset += shape(x)[axis]
 
 
@@ -431,6 +434,121 @@ def lower_slice(kb: KernelBuilder, op: Operation | None) -> None:
     strided_copy(kb, out, x, starts, steps, into_larger=False)
 
 
+# -- batch normalisation (issue 13) -------------------------------------------
+
+
+def channel_map(rank: int) -> AffineMapAttr:
+    """A per-channel vector read along axis 1 of a rank-`rank` iteration space."""
+    return amap(rank, [d(1)])
+
+
+def channel_generic(
+    kb: KernelBuilder,
+    outs: Sequence[SSAValue],
+    tensors: Sequence[SSAValue],
+    vectors: Sequence[SSAValue],
+    body: Callable[[Scalar, list[SSAValue]], list[SSAValue]],
+    reduce: bool,
+) -> None:
+    """One loop nest over the N x C [x spatial...] shape of `tensors[0]`:
+    `tensors` are read elementwise, `vectors` per channel; `outs` are
+    tensors (`reduce` False) or per-channel vectors summed over every
+    dimension but 1 (`reduce` True). `body` gets (tensors, vectors, outs).
+    Tensors are seen as N x C x (spatial size): three loops at most, so the
+    pointers of every operand fit the integer registers."""
+    xs = shape(tensors[0])
+    flat = (xs[0], xs[1], pymath.prod(xs[2:]))
+    tensors = [kb.view(t, flat) for t in tensors]
+    if not reduce:
+        outs = [kb.view(o, flat) for o in outs]
+    rank = 3
+    ins = [*tensors, *vectors]
+    maps = [identity(rank)] * len(tensors) + [channel_map(rank)] * len(vectors)
+    maps += [channel_map(rank) if reduce else identity(rank)] * len(outs)
+    iters = [PARALLEL if (i == 1 or not reduce) else REDUCTION for i in range(rank)]
+    kb.generic(ins, list(outs), maps, iters, body)
+
+
+def batch_statistics(kb: KernelBuilder, x: SSAValue, mean: SSAValue, sq: SSAValue) -> int:
+    """mean[c] = the batch mean, sq[c] = the sum of squared deviations from
+    it (two passes: no cancellation); returns the values per channel."""
+    xs = shape(x)
+    count = pymath.prod(xs) // xs[1]
+    kb.fill(mean, 0.0)
+    channel_generic(kb, [mean], [x], [], lambda s, a: [s.add(a[1], a[0])], reduce=True)
+    kb.map_elementwise(mean, [], lambda s, a: [s.mul(a[0], s.const(1.0 / count))])
+    kb.fill(sq, 0.0)
+
+    def squares(s: Scalar, a: list[SSAValue]) -> list[SSAValue]:
+        dev = s.sub(a[0], a[1])
+        return [s.add(a[2], s.mul(dev, dev))]
+
+    channel_generic(kb, [sq], [x], [mean], squares, reduce=True)
+    return count
+
+
+def inverse_std(kb: KernelBuilder, rstd: SSAValue, var: SSAValue, scale: float, eps: float) -> None:
+    """rstd[c] = 1 / sqrt(var[c] * scale + eps)."""
+
+    def body(s: Scalar, a: list[SSAValue]) -> list[SSAValue]:
+        return [s.div(s.const(1.0), s.sqrt(s.add(s.mul(a[0], s.const(scale)), s.const(eps))))]
+
+    kb.map_elementwise(rstd, [var], body)
+
+
+def lower_batchnorm(kb: KernelBuilder, op: Operation | None) -> None:
+    """y = x * a[c] + b[c] with a = scale * rstd, b = bias - mean * a: the
+    statistics per channel first (the batch's in training mode), then one
+    elementwise pass."""
+    assert isinstance(op, train.BatchNormOp)
+    out, x, scale, bias, mean, var = kb.args
+    eps = float(op.epsilon.value.data)
+    c = shape(x)[1]
+    a = kb.scratch((c,))
+    b = kb.scratch((c,))
+    if op.training is not None:
+        count = batch_statistics(kb, x, b, a)  # b: mean, a: squared deviations
+        inverse_std(kb, a, a, 1.0 / count, eps)
+        mean = b
+    else:
+        inverse_std(kb, a, var, 1.0, eps)
+    # a = scale * rstd, b = bias - mean * a (mean may live in b: read first)
+    kb.map_elementwise(a, [scale], lambda s, v: [s.mul(v[1], v[0])])
+    kb.map_elementwise(b, [mean, bias, a], lambda s, v: [s.sub(v[1], s.mul(v[0], v[2]))])
+    channel_generic(kb, [out], [x], [a, b], lambda s, v: [s.add(s.mul(v[0], v[1]), v[2])], reduce=False)
+
+
+def lower_batchnorm_update(kb: KernelBuilder, op: Operation | None) -> None:
+    assert isinstance(op, train.BatchNormUpdateOp)
+    new_mean, new_var, x, mean, var = kb.args
+    m = float(op.momentum.value.data)
+    c = shape(x)[1]
+    bmean = kb.scratch((c,))
+    sq = kb.scratch((c,))
+    count = batch_statistics(kb, x, bmean, sq)
+    kb.map_elementwise(
+        new_mean, [mean, bmean], lambda s, v: [s.add(s.mul(v[0], s.const(m)), s.mul(v[1], s.const(1.0 - m)))]
+    )
+    # the unbiased batch variance: squared deviations / (count - 1)
+    w = (1.0 - m) / (count - 1)
+    kb.map_elementwise(
+        new_var, [var, sq], lambda s, v: [s.add(s.mul(v[0], s.const(m)), s.mul(v[1], s.const(w)))]
+    )
+
+
+
+# -- padding (issue 13) -----------------------------------------------------
+
+
+def lower_pad(kb: KernelBuilder, op: Operation | None) -> None:
+    """The pad value everywhere, then the input copied into its window."""
+    assert isinstance(op, train.PadOp)
+    out, x = kb.args
+    begins, _ = op.begins_ends()
+    kb.fill(out, op.pad_value)
+    offset_copy(kb, x, out, begins, into_larger=True)
+
+
 KERNELS: dict[type[Operation], Lower] = {
     train.AddOp: _binary(lambda s, a, b: s.add(a, b)),
     train.SubOp: _binary(lambda s, a, b: s.sub(a, b)),
@@ -455,3 +573,8 @@ KERNELS: dict[type[Operation], Lower] = {
     # strided slices
     train.SliceOp: lower_slice,
 }
+
+# batch normalisation (issue 13)
+KERNELS.update({train.BatchNormOp: lower_batchnorm, train.BatchNormUpdateOp: lower_batchnorm_update})
+# padding (issue 13)
+KERNELS[train.PadOp] = lower_pad

@@ -15,6 +15,8 @@ TRAINING = {
     "train-sgd": "passes.train_sgd:TrainSgdPass",
     "train-stats": "passes.train_stats:TrainStatsPass",
     "train-schedule-updates": "passes.train_schedule_updates:TrainScheduleUpdatesPass",
+    # issue 13
+    "train-fold-batchnorm": "passes.train_fold_batchnorm:TrainFoldBatchnormPass",
 }
 
 LOWERING = {

@@ -10,6 +10,7 @@ A *layer* is an op that consumes parameters (directly or through reshape,
 transpose, squeeze or unsqueeze), together with the elementwise ops that
 directly apply further parameters to its result: `matmul` + bias `add`, or a
 decomposed layernorm's scale `mul` + bias `add`, are one layer each.
+The running statistics of a `train.batchnorm` are never chosen.
 """
 
 from __future__ import annotations
@@ -88,7 +89,9 @@ def select(f: func.FuncOp, patterns: tuple[str, ...], last: int | None) -> set[s
                 f,
             )
         chosen.update(p.param_name for g in groups[-last:] for p in g)
-    return chosen
+    # a batchnorm's running mean and variance are statistics, never trained
+    # (a glob or a layer that covers them chooses the scale and bias only)
+    return chosen - {p.param_name for p in train.running_statistics([f])}
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,13 @@ several steps feeds it back like any other updated tensor:
 
     NAME_velocity_updated = momentum * NAME_velocity + NAME_grad
     NAME_updated          = NAME - lr * NAME_velocity_updated
+
+Batch normalisation in training mode (`train.batchnorm {training}`) keeps
+running statistics, frozen parameters that are state like the velocity:
+the step returns `MEAN_updated` and `VAR_updated` for them, computed by
+`train.batchnorm_update` from the same batch (running = momentum * running
++ (1 - momentum) * batch, ONNX's momentum; the variance unbiased, as in
+PyTorch). These are not gradient steps: `lr` does not apply to them.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from dataclasses import dataclass
 from xdsl.builder import Builder
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.dialects.builtin import FloatAttr, ModuleOp, TensorType
 from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint
@@ -94,8 +101,38 @@ def sgd_step(f: func.FuncOp, lr: float | None, momentum: float) -> None:
             state[f"{v.param_name}_updated"] = step
         updated[f"{pname}_updated"] = e.sub(param.result, e.scale(step, learning_rate(param, lr)))
     loss = ret.operands[names.index("loss")]
-    results = {"loss": loss, **updated, **state}
+    results = {"loss": loss, **updated, **state, **running_statistics_updates(f, e)}
     set_results(f, list(results.values()), list(results))
+
+
+def running_statistics_updates(f: func.FuncOp, e: Emitter) -> dict[str, SSAValue]:
+    """`NAME_updated` of the running mean and variance of every training-mode
+    `train.batchnorm` whose statistics are parameters (`train.constant`
+    statistics have no name to return under and stay as they are)."""
+    out: dict[str, SSAValue] = {}
+    for op in list(f.body.walk()):
+        if not isinstance(op, train.BatchNormOp) or op.training is None:
+            continue
+        stats = [v.owner for v in (op.mean, op.var)]
+        if not all(isinstance(p, train.ParamOp) for p in stats):
+            continue
+        new = e.op(
+            train.BatchNormUpdateOp.make(
+                [op.input, op.mean, op.var],
+                momentum=FloatAttr(op.momentum_value, op.epsilon.type),
+            )
+        )
+        for p, v in zip(stats, new.results):
+            assert isinstance(p, train.ParamOp)
+            key = f"{p.param_name}_updated"
+            if key in out:
+                raise TrainPassError(
+                    f"{NAME}: @{p.param_name} is the running statistic of more than one "
+                    "training-mode train.batchnorm; give each its own",
+                    op,
+                )
+            out[key] = v
+    return out
 
 
 @dataclass(frozen=True)

@@ -101,9 +101,16 @@ def import_onnx(model: ModelProto | str, options: ImportOptions | None = None) -
             onnx_names.append(opts.label)  # type: ignore[arg-type]
     if opts.trainable:
         chosen = T.select(opts.trainable, cx.params, inits)
+    # batchnorm running statistics are never trained (a glob may cover them)
+    chosen -= {p.param_name for p in train.running_statistics(cx.ops)}
     _mark_trainable(cx, chosen, info)
 
     weights = _place_values(cx, opts.inline_threshold)
+    # a Pad folded into every conv that reads it is not computed (issue 13)
+    cx.ops = [
+        op for op in cx.ops
+        if not (isinstance(op, train.PadOp) and not op.results[0].uses and op.results[0] not in results)
+    ]
     block.add_ops([*cx.params.values(), *cx.ops, func.ReturnOp(*results)])
     f = func.FuncOp(
         "main", ([a.type for a in block.args], [r.type for r in results]), Region(block)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from onnx import NodeProto
-from xdsl.dialects.builtin import FloatAttr, f32
+from xdsl.dialects.builtin import FloatAttr, UnitAttr, f32
 from xdsl.ir import SSAValue
 
 from tdopt.dialects import train
@@ -62,3 +62,31 @@ def group_normalization(cx: Context, node: NodeProto) -> Sequence[Result]:
 @converts("InstanceNormalization")
 def instance_normalization(cx: Context, node: NodeProto) -> Sequence[Result]:
     return [group_norm(cx, node, cx.shape(node.input[0])[1])]
+
+
+# -- batch normalisation (issue 13) -------------------------------------------
+
+
+@converts("BatchNormalization")
+def batch_normalization(cx: Context, node: NodeProto) -> Sequence[Result]:
+    """Inference form (running statistics as operands) or, with
+    `training_mode = 1` (opset >= 14) or the statistics outputs requested
+    (opsets 9-13), batch statistics. The running-statistics outputs are not
+    returned here: `train-sgd` returns their update as `NAME_updated`; a
+    graph that reads them itself is rejected (output #1 or #2 used)."""
+    a = attributes(node)
+    if int(a.get("spatial", 1)) != 1:  # type: ignore[call-overload]
+        raise Unsupported("spatial = 0 (per-activation statistics; only per-channel)")
+    if cx.opset >= 14:
+        training = bool(int(a.get("training_mode", 0)))  # type: ignore[call-overload]
+    else:
+        training = any(o for o in node.output[1:])
+    eps = float(a.get("epsilon", 1e-5))  # type: ignore[arg-type]
+    momentum = float(a.get("momentum", train.BatchNormOp.DEFAULT_MOMENTUM))  # type: ignore[arg-type]
+    operands = [cx.value(x) for x in node.input[:5]]
+    props = {"epsilon": FloatAttr(eps, f32)}
+    if training:
+        props["training"] = UnitAttr()  # type: ignore[assignment]
+        if momentum != train.BatchNormOp.DEFAULT_MOMENTUM:
+            props["momentum"] = FloatAttr(momentum, f32)
+    return [cx.emit(train.BatchNormOp.make(operands, **props))]  # type: ignore[arg-type]

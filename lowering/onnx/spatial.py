@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from onnx import NodeProto
-from xdsl.dialects.builtin import UnitAttr
+from xdsl.dialects.builtin import FloatAttr, UnitAttr, f32
 from xdsl.ir import SSAValue
 
 from tdopt.dialects import train
@@ -98,7 +98,10 @@ def conv(cx: Context, node: NodeProto) -> Sequence[Result]:
     w = cx.value(node.input[1])
     if g.n == 1:
         w = reshape(cx, w, [wdims[0], wdims[1], 1, wdims[2]])
-    operands = [g.lift(cx, cx.value(node.input[0])), w]
+    x = g.lift(cx, cx.value(node.input[0]))
+    if g.n == 2:  # issue 13: a zero Pad before the conv becomes its pads
+        x, g.pads = fold_zero_pad(x, g.pads)
+    operands = [x, w]
     if present(node, 2):
         operands.append(cx.value(node.input[2]))
     group = int(attributes(node).get("group", 1))  # type: ignore[arg-type]
@@ -159,3 +162,56 @@ def avgpool(cx: Context, node: NodeProto) -> Sequence[Result]:
         props["group"] = i64_attr(channels)
     y = cx.emit(train.Conv2dOp.make([g.lift(cx, x), weight], **props))  # type: ignore[arg-type]
     return [g.lower(cx, y)]
+
+
+# -- padding (issue 13) -------------------------------------------------------
+
+
+@converts("Pad")
+def pad(cx: Context, node: NodeProto) -> Sequence[Result]:
+    """Constant padding: pads (and value) as attributes before opset 11,
+    inputs from 11 on, with the axes input of opset 18. A zero pad of the
+    spatial dimensions of a conv's input becomes the conv's own pads (see
+    `fold_zero_pad`); otherwise it is a `train.pad`."""
+    a = attributes(node)
+    mode = str(a.get("mode", "constant"))
+    if mode != "constant":
+        raise Unsupported(f"mode '{mode}' (only mode 'constant'; reflect, edge and wrap are not supported)")
+    dims = cx.shape(node.input[0])
+    rank = len(dims)
+    if cx.opset < 11:
+        pads = [int(p) for p in a.get("pads", [])]  # type: ignore[union-attr]
+        value = float(a.get("value", 0.0))  # type: ignore[arg-type]
+    else:
+        pads = [int(p) for p in cx.const(node.input[1], "pads").reshape(-1)]
+        value = float(cx.const(node.input[2], "constant_value").reshape(-1)[0]) if present(node, 2) else 0.0
+    if cx.opset >= 18 and present(node, 3):
+        axes = [int(x) % rank for x in cx.const(node.input[3], "axes").reshape(-1)]
+        if len(pads) != 2 * len(axes):
+            raise Unsupported(f"{len(pads)} pads for {len(axes)} axes (expected {2 * len(axes)})")
+        full = [0] * (2 * rank)
+        for i, axis in enumerate(axes):
+            full[axis], full[rank + axis] = pads[i], pads[len(axes) + i]
+        pads = full
+    if len(pads) != 2 * rank:
+        raise Unsupported(f"{len(pads)} pads for a rank-{rank} input (expected {2 * rank})")
+    if min(pads) < 0:
+        raise Unsupported(f"negative pads {pads} (cropping; only non-negative pads)")
+    props = {"pads": train.i64_array(pads)}
+    if value != 0.0:
+        props["value"] = FloatAttr(value, f32)  # type: ignore[assignment]
+    return [cx.emit(train.PadOp.make([cx.value(node.input[0])], **props))]  # type: ignore[arg-type]
+
+
+def fold_zero_pad(x: SSAValue, pads: list[int]) -> tuple[SSAValue, list[int]]:
+    """A conv input made by a zero `train.pad` of its spatial dimensions
+    only: the pad's input, with those pads added to the conv's [top, left,
+    bottom, right] (the importer drops the pad if nothing else uses it)."""
+    op = x.owner
+    if not isinstance(op, train.PadOp) or op.pad_value != 0.0 or len(pads) != 4:
+        return x, pads
+    begins, ends = op.begins_ends()
+    if len(begins) != 4 or any(begins[:2]) or any(ends[:2]):
+        return x, pads
+    top, left, bottom, right = pads
+    return op.input, [top + begins[2], left + begins[3], bottom + ends[2], right + ends[3]]

@@ -275,6 +275,42 @@ def cross_entropy_vjp(e: Emitter, op: train.CrossEntropyOp, gy, need) -> Grads:
     return [e.emit(grad.CrossEntropyGradOp.make([op.logits, op.labels, gy])), None]
 
 
+
+
+# -- batch normalisation (issue 13) -------------------------------------------
+
+from tdopt.passes.autodiff.signature import TrainPassError  # noqa: E402
+
+
+@rule(train.BatchNormOp)
+def batchnorm_vjp(e: Emitter, op: train.BatchNormOp, gy, need) -> Grads:
+    if need[3] or need[4]:
+        # the verifier rejects trainable statistics; this is a value computed
+        # from trainable parameters feeding mean or var
+        raise TrainPassError(
+            f"train-autodiff: the running mean and variance of '{op.name}' must not "
+            "depend on trainable parameters (they are statistics, not differentiated)",
+            op,
+        )
+    g = e.op(
+        grad.BatchNormGradOp.make(
+            [op.input, op.scale, op.mean, op.var, gy], epsilon=op.epsilon, training=op.training
+        )
+    )
+    return [v if n else None for v, n in zip(g.results, need[:3])] + [None, None]
+
+
+@rule(train.PadOp)
+def pad_vjp(e: Emitter, op: train.PadOp, gy, need) -> Grads:
+    """The input's window of gy: one slice per padded dimension."""
+    begins, _ = op.begins_ends()
+    g = gy
+    for axis, (begin, size) in enumerate(zip(begins, shape_of(op.input))):
+        if shape_of(g)[axis] != size:
+            g = e.emit(
+                grad.SliceOp.make([g], axis=e.int_attr(axis), start=e.int_attr(begin), size=e.int_attr(size))
+            )
+    return [g]
 @rule(train.MseOp)
 def mse_vjp(e: Emitter, op: train.MseOp, gy, need) -> Grads:
     count = 1

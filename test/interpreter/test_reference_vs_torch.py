@@ -268,6 +268,78 @@ def test_params_from_weights_and_inline():
     check(out, F.linear(T(x), T(w), T(b)))
 
 
+# -- batch normalisation (issue 13) -------------------------------------------
+
+
+def bn_inputs(shape, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    c = shape[1]
+    return {
+        "x": rand(rng, *shape) * 2 + 0.5,
+        "scale": rand(rng, c),
+        "bias": rand(rng, c),
+        "mean": rand(rng, c),
+        "var": np.abs(rand(rng, c)) + 0.5,
+    }
+
+
+@pytest.mark.parametrize("training", [False, True], ids=["eval", "training"])
+@pytest.mark.parametrize("shape", [(3, 4, 5, 5), (6, 3), (2, 3, 7)], ids=str)
+def test_batchnorm(shape, training):
+    inputs = bn_inputs(shape, 11)
+    ours = run_one(
+        inputs,
+        lambda v: [
+            train.BatchNormOp.make(
+                v, epsilon=FloatAttr(1e-3, f32), training=UnitAttr() if training else None
+            )
+        ],
+    )
+    rm, rv = T(inputs["mean"].copy()), T(inputs["var"].copy())
+    theirs = F.batch_norm(
+        T(inputs["x"]), rm, rv, T(inputs["scale"]), T(inputs["bias"]), training=training, eps=1e-3
+    )
+    check(ours, theirs)
+
+
+@pytest.mark.parametrize("shape,momentum", [((3, 4, 5, 5), 0.9), ((6, 3), 0.7), ((2, 3, 1, 1), 0.0)], ids=str)
+def test_batchnorm_running_statistics(shape, momentum):
+    """train.batchnorm_update equals PyTorch's in-place running update of a
+    training-mode batch_norm (PyTorch's momentum = 1 - ONNX's; unbiased
+    running variance)."""
+    inputs = bn_inputs(shape, 12)
+    x, mean, var = inputs["x"], inputs["mean"], inputs["var"]
+    module = make_module(
+        {"x": x, "mean": mean, "var": var},
+        lambda v: list(train.BatchNormUpdateOp.make(v, momentum=FloatAttr(momentum, f32)).results),
+    )
+    new_mean, new_var = run_function(module, {"x": x, "mean": mean, "var": var}).values()
+    rm, rv = T(mean.copy()), T(var.copy())
+    F.batch_norm(T(x), rm, rv, training=True, momentum=1.0 - momentum, eps=1e-5)
+    check(new_mean, rm)
+    check(new_var, rv)
+
+
+# -- padding (issue 13) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape,pads,value",
+    [((2, 3), [1, 0, 2, 3], 0.0), ((1, 2, 4, 5), [0, 0, 1, 2, 0, 1, 0, 1], -1.5), ((3, 2, 4), [0, 1, 0, 2, 0, 3], 2.0)],
+    ids=str,
+)
+def test_pad(shape, pads, value):
+    x = rand(np.random.default_rng(14), *shape)
+    props = {"pads": train.i64_array(pads)}
+    if value:
+        props["value"] = FloatAttr(value, f32)
+    ours = run_one({"x": x}, lambda v: [train.PadOp.make(v, **props)])
+    r = len(shape)
+    # torch.nn.functional.pad: (begin, end) pairs from the last dimension
+    torch_pads = [p for axis in reversed(range(r)) for p in (pads[axis], pads[r + axis])]
+    check(ours, F.pad(T(x), torch_pads, value=value))
+
+
 # -- activations, elementwise math, max / min, reduce_max ---------------------
 
 

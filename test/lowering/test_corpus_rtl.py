@@ -37,3 +37,23 @@ def test_transformer_train_step_on_rtl(tmp_path, cores):
     assert got["rtl.cycles"] > 0 and "FLOP/cycle" in run.stdout
     if cores == 8:  # one core takes about 3 M cycles; the split must pay off
         assert got["rtl.cycles"] < 1_000_000
+
+
+PAD = os.path.normpath(os.path.join(CORPUS, "..", "kernels", "FP32", "Pad"))
+
+
+@pytest.mark.skipif(not os.path.isdir(PAD), reason="the Deeploy corpus is not beside the checkout")
+def test_pad_kernel_on_rtl(tmp_path):
+    """The corpus Pad (opset 10, pads as attributes, value -inf) imported as
+    train.pad, run on 8 cores, equals outputs.npz exactly (issue 13)."""
+    model = tmp_path / "m.mlir"
+    out = tmp_path / "rtl.npz"
+    subprocess.run(["tdimport", os.path.join(PAD, "network.onnx"), "-o", str(model)], check=True)
+    subprocess.run(
+        ["tdrun", str(model), "--inputs", os.path.join(PAD, "inputs.npz"), "--rtl", "--cores", "8", "-o", str(out)],
+        check=True, capture_output=True, text=True,
+    )
+    expected = np.load(os.path.join(PAD, "outputs.npz"))
+    got = np.load(out)["output"]
+    np.testing.assert_array_equal(got, expected[expected.files[0]].reshape(got.shape))
+    assert np.isneginf(got).sum() == 3 * (34 * 34 - 32 * 32)

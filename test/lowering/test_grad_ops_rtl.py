@@ -234,6 +234,78 @@ CASES.update({
 })
 CASES["reduce_max_two_axes"][0]["y"] = reduce_max(CASES["reduce_max_two_axes"][0]["x"], [0, 2], False)
 
+# -- grouped, depthwise and strided convolution gradients (issue 13) ----------
+CASES.update(
+    {
+        "conv_input_depthwise_s2_odd": (
+            {"dy": rand(R, 1, 4, 4, 4), "w": rand(R, 4, 1, 3, 3)},
+            conv_input((1, 4, 7, 7), strides=ints(2, 2), pads=ints(1, 1, 1, 1), group=IntegerAttr(4, i64)),
+        ),
+        "conv_input_group2_s2_pad_9x9": (
+            {"dy": rand(R, 1, 6, 5, 5), "w": rand(R, 6, 2, 3, 3)},
+            conv_input((1, 4, 9, 9), strides=ints(2, 2), pads=ints(1, 1, 1, 1), group=IntegerAttr(2, i64)),
+        ),
+        "conv_input_s2_one_position": (
+            {"dy": rand(R, 1, 4, 1, 1), "w": rand(R, 4, 3, 3, 3)},
+            conv_input((1, 3, 2, 2), strides=ints(2, 2), pads=ints(1, 1, 1, 1)),
+        ),
+        "conv_input_depthwise_one_position": (
+            {"dy": rand(R, 2, 4, 1, 1), "w": rand(R, 4, 1, 3, 3)},
+            conv_input((2, 4, 2, 2), strides=ints(2, 2), pads=ints(1, 1, 1, 1), group=IntegerAttr(4, i64)),
+        ),
+        "conv_weight_depthwise_s2_9x9": (
+            {"x": rand(R, 1, 4, 9, 9), "dy": rand(R, 1, 4, 5, 5)},
+            conv_weight((3, 3), strides=ints(2, 2), pads=ints(1, 1, 1, 1), group=IntegerAttr(4, i64)),
+        ),
+        "conv_weight_group2_s2_pad_8x8": (
+            {"x": rand(R, 2, 4, 8, 8), "dy": rand(R, 2, 6, 4, 4)},
+            conv_weight((3, 3), strides=ints(2, 2), pads=ints(1, 1, 1, 1), group=IntegerAttr(2, i64)),
+        ),
+        "conv_weight_s2_one_position": (
+            {"x": rand(R, 1, 3, 2, 2), "dy": rand(R, 1, 4, 1, 1)},
+            conv_weight((3, 3), strides=ints(2, 2), pads=ints(1, 1, 1, 1)),
+        ),
+        "conv_weight_depthwise_one_position": (
+            {"x": rand(R, 2, 4, 2, 2), "dy": rand(R, 2, 4, 1, 1)},
+            conv_weight((3, 3), strides=ints(2, 2), pads=ints(1, 1, 1, 1), group=IntegerAttr(4, i64)),
+        ),
+        "maxpool_one_position": (
+            pool(rand(R, 1, 2, 2, 2), (3, 3), (2, 2), (1, 1, 1, 1)),
+            lambda v: [grad.MaxPool2dGradOp.make(v, kernel=ints(3, 3), strides=ints(2, 2), pads=ints(1, 1, 1, 1))],
+        ),
+    }
+)
+
+
+
+# -- batch normalisation (issue 13) -------------------------------------------
+
+
+def bn_grad_inputs(*shape: int) -> dict[str, np.ndarray]:
+    c = shape[1]
+    return {
+        "x": rand(R, *shape) * 2 + 0.5,
+        "s": rand(R, c),
+        "m": rand(R, c),
+        "v": np.abs(rand(R, c)) + 0.5,
+        "dy": rand(R, *shape),
+    }
+
+
+def bn_grad(training: bool, eps: float) -> Body:
+    return lambda v: list(
+        grad.BatchNormGradOp.make(v, epsilon=FloatAttr(eps, f32), training=UnitAttr() if training else None).results
+    )
+
+
+CASES.update(
+    {
+        "batchnorm_eval": (bn_grad_inputs(2, 3, 4, 4), bn_grad(False, 1e-5)),
+        "batchnorm_training": (bn_grad_inputs(2, 3, 3, 5), bn_grad(True, 1e-3)),
+        "batchnorm_training_2d": (bn_grad_inputs(6, 5), bn_grad(True, 1e-5)),
+    }
+)
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_grad_op_on_rtl(case: str) -> None:
     inputs, body = CASES[case]
@@ -329,6 +401,95 @@ def test_attention_training_step_on_rtl() -> None:
     step = training_step(inputs, attention)
     names = set(run_function(step.clone(), inputs))
     assert names == {"loss", "ln_scale_updated", "ln_bias_updated", "wq_updated", "wo_updated"}
+    check_rtl(inputs, step)
+
+
+def depthwise_separable(v: list[SSAValue]) -> list[Operation]:
+    """MobileNet-style: conv 3x3, relu, depthwise 3x3 stride 2 (6x6 -> 3x3),
+    relu, pointwise 1x1, depthwise 3x3 stride 2 (3x3 -> 2x2), depthwise 3x3
+    stride 2 (2x2 -> 1x1, the one-position window), flatten, linear,
+    cross-entropy; all pads 1."""
+    x, labels = v
+    rng = np.random.default_rng(8)
+    p1 = ints(1, 1, 1, 1)
+    s2 = ints(2, 2)
+    w1 = param("w1", rand(rng, 4, 2, 3, 3) * 0.5)
+    dw1, db1 = param("dw1", rand(rng, 4, 1, 3, 3) * 0.5), param("db1", rand(rng, 4) * 0.1)
+    pw = param("pw", rand(rng, 6, 4, 1, 1) * 0.5)
+    dw2 = param("dw2", rand(rng, 6, 1, 3, 3) * 0.5)
+    dw3 = param("dw3", rand(rng, 6, 1, 3, 3) * 0.5)
+    fc = param("fc", rand(rng, 3, 6) * 0.5)
+    h = train.ReluOp.make([train.Conv2dOp.make([x, w1], pads=p1)])
+    h = train.ReluOp.make([train.Conv2dOp.make([h, dw1, db1], strides=s2, pads=p1, group=IntegerAttr(4, i64))])
+    h = train.Conv2dOp.make([h, pw])
+    h = train.Conv2dOp.make([h, dw2], strides=s2, pads=p1, group=IntegerAttr(6, i64))
+    h = train.Conv2dOp.make([h, dw3], strides=s2, pads=p1, group=IntegerAttr(6, i64))
+    o = train.GemmOp.make([train.ReshapeOp.make_to(h, (2, 6)), fc], trans_b=UnitAttr())
+    return [train.CrossEntropyOp.make([o, labels])]
+
+
+def test_depthwise_separable_training_step_on_rtl() -> None:
+    rng = np.random.default_rng(9)
+    inputs = {"x": rand(rng, 2, 2, 6, 6), "labels": np.array([1, 2], dtype=np.int64)}
+    step = training_step(inputs, depthwise_separable)
+    names = set(run_function(step.clone(), inputs))
+    assert names == {"loss", "w1_updated", "dw1_updated", "db1_updated", "pw_updated", "dw2_updated", "dw3_updated", "fc_updated"}
+    check_rtl(inputs, step)
+
+
+def frozen(name: str, value: np.ndarray) -> SSAValue:
+    t = train.tensor(value.shape, f32)
+    return train.ParamOp(name, t, trainable=False, value=train.dense_from_numpy(value)).result
+
+
+def conv_bn_net(v: list[SSAValue]) -> list[Operation]:
+    """conv 3x3 stride 2, batchnorm in training mode (batch statistics,
+    running statistics updated), relu, flatten, linear, cross-entropy."""
+    x, labels = v
+    rng = np.random.default_rng(10)
+    w = param("w", rand(rng, 4, 2, 3, 3) * 0.5)
+    scale, bias = param("bn_scale", 1 + rand(rng, 4) * 0.1), param("bn_bias", rand(rng, 4) * 0.1)
+    mean, var = frozen("bn_mean", rand(rng, 4)), frozen("bn_var", np.abs(rand(rng, 4)) + 0.5)
+    fc = param("fc", rand(rng, 3, 16) * 0.3)
+    h = train.Conv2dOp.make([x, w], strides=ints(2, 2), pads=ints(1, 1, 1, 1))
+    n = train.BatchNormOp.make(
+        [h, scale, bias, mean, var], epsilon=FloatAttr(1e-5, f32), momentum=FloatAttr(0.8, f32), training=UnitAttr()
+    )
+    flat = train.ReshapeOp.make_to(train.ReluOp.make([n]), (2, 16))
+    return [train.CrossEntropyOp.make([train.GemmOp.make([flat, fc], trans_b=UnitAttr()), labels])]
+
+
+def test_batchnorm_training_step_on_rtl() -> None:
+    rng = np.random.default_rng(11)
+    inputs = {"x": rand(rng, 2, 2, 4, 4), "labels": np.array([2, 0], dtype=np.int64)}
+    step = training_step(inputs, conv_bn_net)
+    names = set(run_function(step.clone(), inputs))
+    assert names == {"loss", "w_updated", "bn_scale_updated", "bn_bias_updated", "fc_updated", "bn_mean_updated", "bn_var_updated"}
+    check_rtl(inputs, step)
+
+
+def pad_net(v: list[SSAValue]) -> list[Operation]:
+    """conv 1x1, train.pad (spatial and channel, value 0.5), conv without
+    pads, relu, flatten, linear, mse: the pad's gradient (grad.slice along
+    each padded dimension) reaches the first conv."""
+    x, target = v
+    rng = np.random.default_rng(12)
+    w1 = param("w1", rand(rng, 2, 2, 1, 1) * 0.5)
+    w = param("w", rand(rng, 2, 3, 3, 3) * 0.5)
+    fc = param("fc", rand(rng, 3, 18) * 0.3)
+    h1 = train.Conv2dOp.make([x, w1])
+    p = train.PadOp.make([h1], pads=ints(0, 1, 1, 0, 0, 0, 1, 2), value=FloatAttr(0.5, f32))
+    h = train.ReluOp.make([train.Conv2dOp.make([p, w])])
+    o = train.GemmOp.make([train.ReshapeOp.make_to(h, (1, 18)), fc], trans_b=UnitAttr())
+    return [train.MseOp.make([o, target])]
+
+
+def test_pad_training_step_on_rtl() -> None:
+    rng = np.random.default_rng(13)
+    inputs = {"x": rand(rng, 1, 2, 3, 3), "target": rand(rng, 1, 3)}
+    step = training_step(inputs, pad_net)
+    assert set(run_function(step.clone(), inputs)) == {"loss", "w1_updated", "w_updated", "fc_updated"}
+    assert sum(isinstance(op, grad.SliceOp) for op in step.walk()) == 3
     check_rtl(inputs, step)
 
 

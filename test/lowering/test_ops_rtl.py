@@ -139,6 +139,113 @@ CASES.update({
 })
 
 
+# -- grouped, depthwise and strided convolutions (MobileNet-style) -------------
+# With a one-position output (stride 2 on a padded 2x2 input), a window index
+# `oh*s + i` pinned at oh = 0 must not become a bare loop `i` over the padded
+# input: linalg requires a bare loop to span its dimension (issue 13).
+CASES.update(
+    {
+        "conv_depthwise_s2_odd": (
+            {"x": rand(R, 1, 4, 7, 7), "w": rand(R, 4, 1, 3, 3), "b": rand(R, 4)},
+            lambda v: [train.Conv2dOp.make(v, strides=train.i64_array([2, 2]), pads=train.i64_array([1, 1, 1, 1]), group=IntegerAttr(4, i64))],
+        ),
+        "conv_depthwise_s1_batch2": (
+            {"x": rand(R, 2, 3, 5, 5), "w": rand(R, 3, 1, 3, 3)},
+            lambda v: [train.Conv2dOp.make(v, pads=train.i64_array([1, 1, 1, 1]), group=IntegerAttr(3, i64))],
+        ),
+        "conv_depthwise_multiplier2_9x9": (
+            {"x": rand(R, 1, 2, 9, 9), "w": rand(R, 4, 1, 3, 3)},
+            lambda v: [train.Conv2dOp.make(v, strides=train.i64_array([2, 2]), pads=train.i64_array([1, 1, 1, 1]), group=IntegerAttr(2, i64))],
+        ),
+        "conv_group2_s2_pad_9x9": (
+            {"x": rand(R, 1, 4, 9, 9), "w": rand(R, 6, 2, 3, 3), "b": rand(R, 6)},
+            lambda v: [train.Conv2dOp.make(v, strides=train.i64_array([2, 2]), pads=train.i64_array([1, 1, 1, 1]), group=IntegerAttr(2, i64))],
+        ),
+        "conv_s2_pad_8x8": (
+            {"x": rand(R, 1, 3, 8, 8), "w": rand(R, 4, 3, 3, 3)},
+            lambda v: [train.Conv2dOp.make(v, strides=train.i64_array([2, 2]), pads=train.i64_array([1, 1, 1, 1]))],
+        ),
+        "conv_s2_one_position": (
+            {"x": rand(R, 1, 3, 2, 2), "w": rand(R, 4, 3, 3, 3)},
+            lambda v: [train.Conv2dOp.make(v, strides=train.i64_array([2, 2]), pads=train.i64_array([1, 1, 1, 1]))],
+        ),
+        "conv_depthwise_one_position": (
+            {"x": rand(R, 2, 4, 2, 2), "w": rand(R, 4, 1, 3, 3)},
+            lambda v: [train.Conv2dOp.make(v, strides=train.i64_array([2, 2]), pads=train.i64_array([1, 1, 1, 1]), group=IntegerAttr(4, i64))],
+        ),
+        "conv_one_row": (
+            {"x": rand(R, 1, 2, 2, 6), "w": rand(R, 3, 2, 3, 3)},
+            lambda v: [train.Conv2dOp.make(v, strides=train.i64_array([2, 1]), pads=train.i64_array([1, 1, 1, 1]))],
+        ),
+        "conv_pointwise_s2": (
+            {"x": rand(R, 1, 4, 5, 5), "w": rand(R, 3, 4, 1, 1)},
+            lambda v: [train.Conv2dOp.make(v, strides=train.i64_array([2, 2]))],
+        ),
+        "maxpool_one_position": (
+            {"x": rand(R, 1, 2, 2, 2)},
+            lambda v: [train.MaxPool2dOp.make(v, kernel=train.i64_array([3, 3]), strides=train.i64_array([2, 2]), pads=train.i64_array([1, 1, 1, 1]))],
+        ),
+    }
+)
+
+
+
+# -- batch normalisation (issue 13) -------------------------------------------
+
+
+def bn_inputs(*shape: int) -> dict[str, np.ndarray]:
+    c = shape[1]
+    return {
+        "x": rand(R, *shape) * 2 + 0.5,
+        "s": rand(R, c),
+        "b": rand(R, c),
+        "m": rand(R, c),
+        "v": np.abs(rand(R, c)) + 0.5,
+    }
+
+
+def bn_stats(*shape: int) -> dict[str, np.ndarray]:
+    i = bn_inputs(*shape)
+    return {"x": i["x"], "m": i["m"], "v": i["v"]}
+
+
+CASES.update(
+    {
+        "batchnorm_eval": (
+            bn_inputs(2, 3, 4, 4),
+            lambda v: [train.BatchNormOp.make(v, epsilon=FloatAttr(1e-5, f32))],
+        ),
+        "batchnorm_training": (
+            bn_inputs(2, 3, 3, 5),
+            lambda v: [train.BatchNormOp.make(v, epsilon=FloatAttr(1e-3, f32), training=UnitAttr())],
+        ),
+        "batchnorm_training_2d": (
+            bn_inputs(6, 5),
+            lambda v: [train.BatchNormOp.make(v, epsilon=FloatAttr(1e-5, f32), training=UnitAttr())],
+        ),
+        "batchnorm_update": (
+            bn_stats(3, 4, 2, 3),
+            lambda v: list(train.BatchNormUpdateOp.make(v, momentum=FloatAttr(0.9, f32)).results),
+        ),
+        "batchnorm_update_2d": (
+            bn_stats(4, 3),
+            lambda v: list(train.BatchNormUpdateOp.make(v, momentum=FloatAttr(0.3, f32)).results),
+        ),
+    }
+)
+
+
+# -- padding (issue 13) -------------------------------------------------------
+CASES.update(
+    {
+        "pad_2d": ({"x": rand(R, 3, 4)}, lambda v: [train.PadOp.make(v, pads=train.i64_array([1, 0, 2, 3]))]),
+        "pad_nchw_value": (
+            {"x": rand(R, 1, 2, 3, 4)},
+            lambda v: [train.PadOp.make(v, pads=train.i64_array([0, 1, 1, 2, 0, 0, 2, 1]), value=FloatAttr(-1.5, f32))],
+        ),
+    }
+)
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_op_on_rtl(case):
     inputs, body = CASES[case]

@@ -204,3 +204,29 @@ def test_spill_to_l3(monkeypatch) -> None:
     monkeypatch.setattr(pipeline, "to_linalg", to_linalg)
     run = run_tiled(module, inputs)
     assert run.counters["dma.l3_to_l1.bytes"] > 0
+
+
+def test_depthwise_separable_step_tiled(monkeypatch) -> None:
+    """The MobileNet-style step (depthwise stride-2 convolutions down to a
+    one-position output) cut into tiles through a small L1 (issue 13)."""
+    from test_grad_ops_rtl import depthwise_separable
+
+    rng = np.random.default_rng(9)
+    inputs = {"x": rng.standard_normal((2, 2, 6, 6)).astype(np.float32), "labels": np.array([1, 2], dtype=np.int64)}
+    module = training_step(inputs, depthwise_separable)
+    counts = use_small_tiles(module, monkeypatch)
+    assert max(counts) > 1
+    run_tiled(module, inputs)
+
+
+def test_batchnorm_step_tiled(monkeypatch) -> None:
+    """A training-mode batchnorm step (batch statistics, running statistics
+    returned) cut into tiles through a small L1 (issue 13)."""
+    from test_grad_ops_rtl import conv_bn_net
+
+    rng = np.random.default_rng(11)
+    inputs = {"x": rng.standard_normal((2, 2, 4, 4)).astype(np.float32), "labels": np.array([2, 0], dtype=np.int64)}
+    module = training_step(inputs, conv_bn_net)
+    counts = use_small_tiles(module, monkeypatch)
+    assert max(counts) > 1
+    run_tiled(module, inputs)

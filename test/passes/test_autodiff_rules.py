@@ -328,6 +328,61 @@ def test_mse() -> None:
     check([r(3, 4), r(3, 4, seed=2)], lambda p: train.MseOp.make(p), lambda t: F.mse_loss(*t), scalar_loss=True)
 
 
+# -- batch normalisation (issue 13) -------------------------------------------
+
+
+@pytest.mark.parametrize("training", [False, True], ids=["eval", "training"])
+@pytest.mark.parametrize("shape", [(3, 4, 3, 2), (5, 3), (2, 2, 3)], ids=str)
+def test_batchnorm(shape, training: bool) -> None:
+    """Gradients for x, scale and bias; the running mean and variance are
+    constants (frozen statistics), read only without `training`."""
+    c = shape[1]
+    values = [r(*shape) * 2 + 0.3, r(c, seed=5), r(c, seed=6)]
+    mean, var = r(c, seed=8), r(c, seed=9, positive=True)
+
+    def body(p):
+        stats = [train.ConstantOp(train.dense_from_numpy(v)) for v in (mean, var)]
+        return train.BatchNormOp.make(
+            [*p, *stats], epsilon=fl(1e-3), training=UnitAttr() if training else None
+        )
+
+    def torch_body(t):
+        return F.batch_norm(
+            t[0], torch.tensor(mean), torch.tensor(var), t[1], t[2], training=training, eps=1e-3
+        )
+
+    check(values, body, torch_body)
+
+
+def test_batchnorm_statistics_are_not_differentiated() -> None:
+    """A mean computed from a trainable parameter is rejected, not given a
+    silent zero gradient."""
+    x, s, b, v = r(2, 3), r(3, seed=5), r(3, seed=6), r(3, seed=9, positive=True)
+
+    def body(p):
+        var = train.ConstantOp(train.dense_from_numpy(v))
+        mean = train.MulOp.make([p[3], p[3]])  # not a parameter: passes the verifier
+        return train.BatchNormOp.make([p[0], p[1], p[2], mean, var], epsilon=fl(1e-5))
+
+    module = build([x, s, b, r(3, seed=4)], body, r(2, 3, seed=3))
+    with pytest.raises(Exception, match="running mean and variance"):
+        gradients(module, [x, s, b, r(3, seed=4)])
+
+
+# -- padding (issue 13) -------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape,pads", [((3, 4), [1, 0, 2, 3]), ((1, 2, 3, 3), [0, 1, 1, 2, 0, 0, 2, 1])], ids=str)
+def test_pad(shape, pads) -> None:
+    r_ = len(shape)
+    torch_pads = [p for axis in reversed(range(r_)) for p in (pads[axis], pads[r_ + axis])]
+    check(
+        [r(*shape)],
+        lambda p: train.PadOp.make(p, pads=arr(*pads), value=fl(0.5)),
+        lambda t: F.pad(t[0], torch_pads, value=0.5),
+    )
+
+
 # -- activations, elementwise math, max / min, reduce_max ---------------------
 
 

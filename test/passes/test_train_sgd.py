@@ -140,3 +140,75 @@ def test_momentum_two_steps(data) -> None:
 def test_bad_options(pipeline: str, message: str) -> None:
     with pytest.raises(PassFailedException, match=message):
         compile_step(MLP.replace("LR1", ""), pipeline)
+
+
+# -- batch normalisation in training mode (issue 13) ---------------------------
+
+BN_NET = """
+func.func @step(%x: tensor<3x2x4x4xf64>, %labels: tensor<3xi64>) -> tensor<f64> {
+  %w = train.param @conv trainable : tensor<4x2x3x3xf64>
+  %s = train.param @bn.weight trainable : tensor<4xf64>
+  %b = train.param @bn.bias trainable : tensor<4xf64>
+  %m = train.param @bn.running_mean : tensor<4xf64>
+  %v = train.param @bn.running_var : tensor<4xf64>
+  %fc = train.param @fc trainable : tensor<2x64xf64>
+  %c = train.conv2d %x, %w {pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>} : (tensor<3x2x4x4xf64>, tensor<4x2x3x3xf64>) -> tensor<3x4x2x2xf64>
+  %n = train.batchnorm %c, %s, %b, %m, %v {epsilon = 1.0e-05 : f64, momentum = 0.75 : f64, training} : (tensor<3x4x2x2xf64>, tensor<4xf64>, tensor<4xf64>, tensor<4xf64>, tensor<4xf64>) -> tensor<3x4x2x2xf64>
+  %r = train.relu %n : (tensor<3x4x2x2xf64>) -> tensor<3x4x2x2xf64>
+  %f = train.reshape %r : (tensor<3x4x2x2xf64>) -> tensor<3x16xf64>
+  %fcv = train.reshape %fc : (tensor<2x64xf64>) -> tensor<8x16xf64>
+  %o = train.gemm %f, %fcv {trans_b} : (tensor<3x16xf64>, tensor<8x16xf64>) -> tensor<3x8xf64>
+  %l = train.cross_entropy %o, %labels : (tensor<3x8xf64>, tensor<3xi64>) -> tensor<f64>
+  func.return %l : tensor<f64>
+}
+"""
+
+
+def test_batchnorm_training_step_against_torch() -> None:
+    """One SGD step through a training-mode batchnorm: the loss, every
+    updated parameter (gradients through the batch statistics) and the
+    running statistics (returned as NAME_updated, PyTorch momentum 0.25 =
+    1 - ONNX's 0.75, unbiased variance) equal PyTorch's."""
+    rng = np.random.default_rng(5)
+    inputs = {"x": rng.standard_normal((3, 2, 4, 4)), "labels": np.array([1, 7, 3])}
+    weights = {
+        "conv": rng.standard_normal((4, 2, 3, 3)) * 0.5,
+        "bn.weight": 1 + rng.standard_normal(4) * 0.1,
+        "bn.bias": rng.standard_normal(4) * 0.1,
+        "bn.running_mean": rng.standard_normal(4),
+        "bn.running_var": np.abs(rng.standard_normal(4)) + 0.5,
+        "fc": rng.standard_normal((2, 64)) * 0.3,
+    }
+    step = compile_step(BN_NET, "train-autodiff,train-sgd{lr=0.1}")
+    out = run_function(step, inputs, weights)
+    assert set(out) == {
+        "loss", "conv_updated", "bn.weight_updated", "bn.bias_updated", "fc_updated",
+        "bn.running_mean_updated", "bn.running_var_updated",
+    }
+
+    t = {k: torch.tensor(v, requires_grad=k in ("conv", "bn.weight", "bn.bias", "fc")) for k, v in weights.items()}
+    h = F.conv2d(torch.tensor(inputs["x"]), t["conv"], stride=2, padding=1)
+    rm, rv = t["bn.running_mean"].detach().clone(), t["bn.running_var"].detach().clone()
+    h = F.relu(F.batch_norm(h, rm, rv, t["bn.weight"], t["bn.bias"], training=True, momentum=0.25, eps=1e-5))
+    logits = h.reshape(3, 16) @ t["fc"].reshape(8, 16).T
+    loss = F.cross_entropy(logits, torch.tensor(inputs["labels"]))
+    loss.backward()
+    np.testing.assert_allclose(out["loss"], loss.item(), rtol=1e-12)
+    for k in ("conv", "bn.weight", "bn.bias", "fc"):
+        want = (t[k] - 0.1 * t[k].grad).detach().numpy()
+        np.testing.assert_allclose(out[f"{k}_updated"], want, rtol=1e-10, atol=1e-12, err_msg=k)
+    np.testing.assert_allclose(out["bn.running_mean_updated"], rm.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(out["bn.running_var_updated"], rv.numpy(), rtol=1e-12)
+
+
+def test_batchnorm_running_statistics_stay_frozen() -> None:
+    """train-finetune never chooses the running statistics (last=1 covers
+    the batchnorm's layer), and the verifier rejects them marked trainable."""
+    text = BN_NET.replace("@conv trainable", "@conv").replace("@fc trainable", "@fc")
+    text = text.replace("@bn.weight trainable", "@bn.weight").replace("@bn.bias trainable", "@bn.bias")
+    module = compile_step(text, "train-finetune{trainable=\"bn.*\"}")
+    chosen = {p.param_name for p in module.walk() if isinstance(p, train.ParamOp) and p.is_trainable}
+    assert chosen == {"bn.weight", "bn.bias"}
+    bad = text.replace("@bn.running_var :", "@bn.running_var trainable :")
+    with pytest.raises(Exception, match="running var @bn.running_var is a statistic"):
+        parse(bad).verify()
