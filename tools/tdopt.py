@@ -82,7 +82,8 @@ class TdoptMain(xDSLOptMain):
             "--finetune",
             metavar="N|PATTERNS",
             help="selective fine-tuning step: train-finetune{last=N} for a number, "
-            "else train-finetune{trainable=PATTERNS}, then train-autodiff, train-sgd",
+            "else train-finetune{trainable=PATTERNS} (comma-separated names or globs of "
+            "the parameters to train), then train-autodiff, train-sgd",
         )
         presets.add_argument(
             "--lr", type=float, default=0.01, help="SGD learning rate of the presets "
@@ -211,7 +212,8 @@ class TdoptMain(xDSLOptMain):
             if a.finetune.isdigit():
                 steps.append(f"train-finetune{{last={a.finetune}}}")
             else:
-                steps.append(f'train-finetune{{trainable="{a.finetune}"}}')
+                patterns = ",".join(f'"{p.strip()}"' for p in a.finetune.split(",") if p.strip())
+                steps.append(f"train-finetune{{trainable={patterns}}}")
         training = bool(steps)
         for p in ("before-autodiff", "after-autodiff", "after-sgd"):
             if points[p] is not None and not training:

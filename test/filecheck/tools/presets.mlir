@@ -4,6 +4,7 @@
 // RUN: tdopt %s --lora=2 --print-pipeline | filecheck %s --check-prefix=RANK2
 // RUN: tdopt --lora %s --lora-rank 3 --print-pipeline | filecheck %s --check-prefix=RANK3
 // RUN: tdopt --finetune=1 --after-autodiff=canonicalize --before-autodiff=cse --after-sgd='canonicalize,cse' --print-pipeline | filecheck %s --check-prefix=POINTS
+// RUN: tdopt --finetune='fc.*, blocks.3.*' --print-pipeline | filecheck %s --check-prefix=GLOBS
 // RUN: tdopt --lora --tile-l1=128k --cores=4 --before-riscv=licm --print-pipeline | filecheck %s --check-prefix=RISCV
 // RUN: tdopt %s --lora --lora-rank 2 | filecheck %s --check-prefix=STEP
 // RUN: tdopt %s --lora --time-passes -o /dev/null 2>&1 | filecheck %s --check-prefix=TIME
@@ -20,6 +21,7 @@
 // RANK2: train-lora{rank=2},train-autodiff,train-sgd{lr=0.01}
 // RANK3: train-lora{rank=3},train-autodiff,train-sgd{lr=0.01}
 // POINTS: train-finetune{last=1},cse,train-autodiff,canonicalize,train-sgd{lr=0.01},canonicalize,cse
+// GLOBS: train-finetune{trainable="fc.*","blocks.3.*"},train-autodiff,train-sgd{lr=0.01}
 // RISCV: train-lora{rank=4},train-autodiff,train-sgd{lr=0.01},train-schedule-updates,convert-train-to-linalg,{{.*}}tier-tile-l1{budget={{[0-9]+}} cores=4},licm,convert-globals-to-sections,
 
 // The input file after --lora is the input, not the rank.
