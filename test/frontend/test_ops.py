@@ -286,3 +286,53 @@ def test_gelu_pattern_needs_its_constants_and_single_uses():
     assert "Erf" in [n.op_type for n in fuse_gelu(wrong_scale, {}, {"y"})]
     # the erf result is also a graph output: the chain must stay
     assert "Erf" in [n.op_type for n in fuse_gelu(good, {}, {"y", "e"})]
+
+
+# -- Pow with a tensor exponent, RMS normalisation (issue 13) -------------------
+
+CASES_POW_RMS = {
+    "pow-tensor-broadcast": (
+        [N("Pow", ["x", "e"], ["y"])], {"x": np.abs(rand(2, 3, 4)) + 0.1, "e": rand(3, 1)}, 15, {}),
+    "pow-constant-int-exponent-vector": (
+        [N("Pow", ["x", "e"], ["y"])], {"x": rand(2, 4)}, 15, {"e": np.array([1, 2, 3, 0], np.int64)}),
+    "pow-negative-bases-integer-exponents": (
+        [N("Pow", ["x", "e"], ["y"])], {"x": -np.abs(rand(2, 4)) - 0.1}, 15,
+        {"e": np.array([[1.0, 2.0, 3.0, -2.0]], np.float32)}),
+    "rmsnormalization-last-axis": (
+        [N("RMSNormalization", ["x", "s"], ["y"], epsilon=1e-3)], {"x": rand(2, 3, 5)}, 23, {"s": rand(5)}),
+    "rmsnormalization-axis1-broadcast-scale": (
+        [N("RMSNormalization", ["x", "s"], ["y"], axis=1)], {"x": rand(2, 3, 5)}, 23, {"s": rand(1, 5)}),
+    "rmsnormalization-negative-axis": (
+        [N("RMSNormalization", ["x", "s"], ["y"], axis=-2)], {"x": rand(2, 3, 4)}, 23, {"s": rand(3, 4)}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES_POW_RMS))
+def test_pow_tensor_and_rms_norm(name: str, run_module):
+    nodes, inputs, opset, inits = CASES_POW_RMS[name]
+    check(model(nodes, inputs, opset=opset, inits=inits), inputs, run_module=run_module)
+
+
+def test_deeploy_rmsnorm_is_rms_normalization_over_the_last_axis(run_module):
+    x, w = rand(3, 2, 6), rand(6)
+    m = model([N("RMSNorm", ["x", "w"], ["y"], eps=1e-4)], {"x": x}, opset=13, inits={"w": w})
+    x64 = x.astype(np.float64)
+    want = (x64 / np.sqrt((x64 * x64).mean(-1, keepdims=True) + 1e-4) * w).astype(np.float32)
+    check(m, {"x": x}, want, run_module)
+
+
+@pytest.mark.parametrize("node,opset,inits,match", [
+    (N("RMSNorm", ["x", "w"], ["y"], eps=1e-4, axis=0, name="rms"), 13, {"w": rand(6)},
+     r"'rms' \(RMSNorm,.*attribute axis \(accepted: eps\)"),
+    (N("RMSNormalization", ["x", "w"], ["y"], stash_type=10, name="rms"), 23, {"w": rand(6)},
+     r"'rms' \(RMSNormalization,.*stash_type = 10"),
+    (N("RMSNormalization", ["x", "w"], ["y"], name="rms"), 23, {"w": rand(2, 6)},
+     r"'rms' \(RMSNormalization,.*scale of shape \[2, 6\] does not broadcast to the normalised shape \[6\]"),
+    (N("RMSNormalization", ["x", "w"], ["y"], axis=3, name="rms"), 23, {"w": rand(6)},
+     r"'rms' \(RMSNormalization,.*axis 3 for an input of rank 3"),
+    (N("Pow", ["x", "e"], ["y"], name="p"), 15, {"e": np.ones((2, 2), np.float64)},
+     r"'p' \(Pow,.*exponent 'e'.*base's element type"),
+])
+def test_pow_and_rms_norm_diagnostics(node, opset, inits, match):
+    with pytest.raises(ImportFailure, match=match):
+        import_onnx(model([node], {"x": rand(3, 2, 6)}, opset=opset, inits=inits))
