@@ -336,3 +336,63 @@ def test_deeploy_rmsnorm_is_rms_normalization_over_the_last_axis(run_module):
 def test_pow_and_rms_norm_diagnostics(node, opset, inits, match):
     with pytest.raises(ImportFailure, match=match):
         import_onnx(model([node], {"x": rand(3, 2, 6)}, opset=opset, inits=inits))
+
+
+# -- attributes outside what is supported: a diagnostic naming the node, the
+# op and what is accepted; the accepted forms checked against onnx.reference
+
+ATTRIBUTE_FORMS = {
+    "avgpool-ceil-mode-same-shape": (
+        [N("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1)], {"x": rand(1, 2, 4, 4)}, 19),
+    "avgpool-dilated": ([N("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2])], {"x": rand(1, 2, 5, 5)}, 19),
+    "avgpool-padding-counted": (
+        [N("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1)],
+        {"x": rand(1, 2, 4, 4)}, 19),
+    "maxpool-storage-order-without-indices": (
+        [N("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], storage_order=1)], {"x": rand(1, 2, 5, 5)}, 13),
+    "maxpool-same-upper-stride": (
+        [N("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER")], {"x": rand(1, 2, 5, 5)}, 13),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ATTRIBUTE_FORMS))
+def test_accepted_attribute_forms(name: str, run_module):
+    nodes, inputs, opset = ATTRIBUTE_FORMS[name]
+    check(model(nodes, inputs, opset=opset), inputs, run_module=run_module)
+
+
+@pytest.mark.parametrize("node,inputs,opset,inits,match", [
+    (N("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1, name="pool"),
+     {"x": rand(1, 2, 5, 5)}, 19, {}, r"'pool' \(AveragePool,.*ceil_mode = 1 where it changes the output shape"),
+    (N("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1, name="pool"),
+     {"x": rand(1, 2, 6, 6)}, 13, {}, r"'pool' \(MaxPool,.*ceil_mode = 1 where it changes the output shape"),
+    (N("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], auto_pad="SAME_UPPER", name="pool"),
+     {"x": rand(1, 2, 5, 5)}, 19, {}, r"'pool' \(AveragePool,.*padding excluded from the average \(count_include_pad = 0\)"),
+    (N("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2], name="pool"),
+     {"x": rand(1, 2, 5, 5)}, 13, {}, r"'pool' \(MaxPool,.*dilations \[2, 2\]"),
+    (N("Conv", ["x", "w"], ["y"], auto_pad="SAME_SIDEWAYS", name="c"),
+     {"x": rand(1, 2, 5, 5)}, 13, {"w": rand(3, 2, 3, 3)}, r"'c' \(Conv,.*auto_pad = 'SAME_SIDEWAYS'"),
+    (N("Conv", ["x", "w"], ["y"], kernel_shape=[2, 2], name="c"),
+     {"x": rand(1, 2, 5, 5)}, 13, {"w": rand(3, 2, 3, 3)},
+     r"'c' \(Conv,.*kernel_shape \[2, 2\] differs from the weight's spatial shape \[3, 3\]"),
+    (N("Conv", ["x", "w"], ["y"], name="c"),
+     {"x": rand(1, 2, 4, 4, 4)}, 13, {"w": rand(3, 2, 3, 3, 3)}, r"'c' \(Conv,.*3-D Conv \(only 1-D and 2-D\)"),
+    (N("SoftmaxCrossEntropyLoss", ["x", "l"], ["y"], reduction="none", name="ce"),
+     {"x": rand(3, 4)}, 13, {"l": np.array([0, 1, 2], np.int64)}, r"'ce' \(SoftmaxCrossEntropyLoss,.*reduction = 'none'"),
+    (N("SoftmaxCrossEntropyLoss", ["x", "l"], ["y"], ignore_index=1, name="ce"),
+     {"x": rand(3, 4)}, 13, {"l": np.array([0, 1, 2], np.int64)}, r"'ce' \(SoftmaxCrossEntropyLoss,.*ignore_index"),
+    (N("Gelu", ["x"], ["y"], approximate="sigmoid", name="g"),
+     {"x": rand(3, 4)}, 20, {}, r"'g' \(Gelu,.*approximate = 'sigmoid'"),
+    (N("LeakyRelu", ["x"], ["y"], alpha=0.1, beta=2.0, name="l"),
+     {"x": rand(3, 4)}, 13, {}, r"'l' \(LeakyRelu,.*attribute beta \(accepted: alpha\)"),
+])
+def test_unsupported_attributes_are_diagnosed(node, inputs, opset, inits, match):
+    with pytest.raises(ImportFailure, match=match):
+        import_onnx(model([node], inputs, opset=opset, inits=inits))
+
+
+def test_maxpool_indices_in_use_are_diagnosed():
+    nodes = [N("MaxPool", ["x"], ["y", "i"], kernel_shape=[2, 2], name="pool"), N("Cast", ["i"], ["f"], to=1),
+             N("Add", ["y", "f"], ["z"])]
+    with pytest.raises(ImportFailure, match=r"'pool' \(MaxPool,.*its output #1 \('i'\) is used"):
+        import_onnx(model(nodes, {"x": rand(1, 2, 4, 4)}, out_name="z"))
