@@ -549,6 +549,28 @@ class ReduceMaxGradOp(GradOp):
         return x
 
 
+# -- Pow with a tensor exponent: the partial derivatives, at the broadcast
+# shape (the autodiff rule sums them back to each operand's shape); the
+# conventions of torch.pow's backward at a zero base or exponent
+
+
+@irdl_op_definition
+class PowTensorBaseGradOp(SelectedGradOp):
+    """dy * rhs * lhs ** (rhs - 1), 0 where rhs == 0: the gradient of
+    `train.pow_tensor` with respect to its base."""
+
+    name = "grad.pow_tensor_base"
+
+
+@irdl_op_definition
+class PowTensorExponentGradOp(SelectedGradOp):
+    """dy * lhs ** rhs * log(lhs), 0 where lhs == 0 and rhs >= 0 (NaN for a
+    negative base): the gradient of `train.pow_tensor` with respect to its
+    exponent."""
+
+    name = "grad.pow_tensor_exponent"
+
+
 ELEMENTWISE_MATH_GRAD_OPS = (
     SigmoidGradOp,
     TanhGradOp,
@@ -611,6 +633,7 @@ class BatchNormGradOp(TrainOp):
     mean = operand_def(TensorType)
     var = operand_def(TensorType)
     grad_output = operand_def(TensorType)
+GRAD_OPS += (PowTensorBaseGradOp, PowTensorExponentGradOp)
     grad_input = result_def(TensorType)
     grad_scale = result_def(TensorType)
     grad_bias = result_def(TensorType)

@@ -1442,6 +1442,22 @@ class PadOp(TrainOp):
 BATCHNORM_OPS: tuple[type[IRDLOperation], ...] = (BatchNormOp, BatchNormUpdateOp, PadOp)
 
 
+# ---------------------------------------------------------------------------
+# Pow with a tensor exponent (ONNX Pow whose exponent is not a constant scalar)
+# ---------------------------------------------------------------------------
+
+
+@irdl_op_definition
+class PowTensorOp(BinaryOp):
+    """lhs ** rhs elementwise with numpy broadcasting, numpy's (and
+    torch.pow's) real semantics: a negative base gives a real result for an
+    integer exponent (negative for an odd one) and NaN otherwise; 0 ** 0 = 1,
+    0 ** b = 0 for b > 0 and +inf for b < 0. `train.pow` is the form with a
+    constant scalar exponent."""
+
+    name = "train.pow_tensor"
+
+
 LOSS_OPS: tuple[type[TrainOp], ...] = (CrossEntropyOp, MseOp)
 
 MODEL_OPS: tuple[type[IRDLOperation], ...] = (
@@ -1470,6 +1486,7 @@ MODEL_OPS: tuple[type[IRDLOperation], ...] = (
     SliceOp,
 )
 MODEL_OPS += ELEMENTWISE_MATH_OPS
+MODEL_OPS += (PowTensorOp,)
 
 Train = Dialect(
     "train",

@@ -177,11 +177,46 @@ class _Tables(InterpreterFunctions):
         return (reduce_max_grad(*args, axes),)
 
 
+# -- Pow with a tensor exponent (numpy's real semantics; torch.pow's backward)
+
+
+def pow_tensor(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.power: NaN for a negative base with a non-integer exponent."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return np.power(a, b)
+
+
+def pow_tensor_base_grad(a: np.ndarray, b: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        d = dy * b * pow_tensor(a, b - _c(1.0, b))
+    return np.where(b == 0, _c(0.0, dy), d).astype(dy.dtype)
+
+
+def pow_tensor_exponent_grad(a: np.ndarray, b: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        d = dy * pow_tensor(a, b) * np.log(a)
+    return np.where((a == 0) & (b >= 0), _c(0.0, dy), d).astype(dy.dtype)
+
+
+class _PowTensor(InterpreterFunctions):
+    @impl(train.PowTensorOp)
+    def run_pow_tensor(self, interp, op, args):
+        return (pow_tensor(*args),)
+
+    @impl(grad.PowTensorBaseGradOp)
+    def run_pow_tensor_base(self, interp, op, args):
+        return (pow_tensor_base_grad(*args),)
+
+    @impl(grad.PowTensorExponentGradOp)
+    def run_pow_tensor_exponent(self, interp, op, args):
+        return (pow_tensor_exponent_grad(*args),)
+
+
 # one `@impl` per table entry, generated
 ElementwiseFunctions = register_impls(
     type(
         "ElementwiseFunctions",
-        (_Tables,),
+        (_Tables, _PowTensor),
         {
             **{f"run_{c.__name__}": impl(c)(_forward(f)) for c, f in FORWARD.items()},
             **{f"run_{c.__name__}": impl(c)(_gradient(f)) for c, f in DERIVATIVE.items()},

@@ -225,3 +225,51 @@ ELEMENTWISE_KERNELS: dict[type[Operation], Lower] = {
     train.ReduceMaxOp: lower_reduce_max,
     grad.ReduceMaxGradOp: lower_reduce_max_grad,
 }
+
+
+# -- Pow with a tensor exponent: numpy's real semantics (see train.PowTensorOp)
+
+
+def pow_tensor(s: Scalar, a: SSAValue, b: SSAValue) -> SSAValue:
+    """exp(b * log|a|) with the sign of a for odd integer b, NaN for a < 0
+    and non-integer b, 1 for b == 0; 0 ** b follows from log(0) = -inf and
+    exp's saturation (0 for b > 0, +inf for b < 0)."""
+    mag = s.exp(s.mul(b, s.log(s.abs(a))))
+    is_int = s.cmp("oeq", s.floor(b), b)
+    half = s.mul(b, s.const(0.5))
+    odd = s.cmp("one", s.floor(half), half)  # only meaningful where b is an integer
+    y = s.select(odd, s.copysign(mag, a), mag)
+    y = s.select(s.cmp("olt", a, s.const(0.0)), s.select(is_int, y, s.const(float("nan"))), y)
+    return s.select(s.cmp("oeq", b, s.const(0.0)), s.const(1.0), y)
+
+
+def pow_tensor_base_slope(s: Scalar, a: SSAValue, b: SSAValue, dy: SSAValue) -> SSAValue:
+    # torch.pow's backward: 0 where b == 0 (also at a == 0)
+    d = s.mul(s.mul(dy, b), pow_tensor(s, a, s.sub(b, s.const(1.0))))
+    return s.select(s.cmp("oeq", b, s.const(0.0)), s.const(0.0), d)
+
+
+def pow_tensor_exponent_slope(s: Scalar, a: SSAValue, b: SSAValue, dy: SSAValue) -> SSAValue:
+    """dy * a ** b * log(a) from one log: NaN for a < 0 (log), so the sign of
+    a ** b never matters; 0 where a == 0 and b >= 0 (torch.pow's backward).
+    Few live values: xDSL's register allocator cannot spill."""
+    log_a = s.log(s.abs(a))
+    d = s.mul(s.mul(dy, s.exp(s.mul(b, log_a))), log_a)
+    zero = s.const(0.0)
+    d = s.select(s.cmp("olt", a, zero), s.const(float("nan")), d)
+    return s.select(s.cmp("oeq", a, zero), s.select(s.cmp("oge", b, zero), zero, d), d)
+
+
+def _ternary(body: Callable[[Scalar, SSAValue, SSAValue, SSAValue], SSAValue]) -> Lower:
+    def lower(kb: KernelBuilder, op: Operation | None) -> None:
+        out, a, b, dy = kb.args
+        kb.map_elementwise(out, [a, b, dy], lambda s, x: [body(s, x[0], x[1], x[2])])
+
+    return lower
+
+
+ELEMENTWISE_KERNELS.update({
+    train.PowTensorOp: _binary(pow_tensor),
+    grad.PowTensorBaseGradOp: _ternary(pow_tensor_base_slope),
+    grad.PowTensorExponentGradOp: _ternary(pow_tensor_exponent_slope),
+})

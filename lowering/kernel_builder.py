@@ -135,6 +135,14 @@ class Scalar:
     def ceil(self, x: SSAValue) -> SSAValue:
         return self.b.insert(math.CeilOp(x)).result
 
+    # -- used by train.pow_tensor (lowering/elementwise_kernels.py) --
+
+    def abs(self, x: SSAValue) -> SSAValue:
+        return self.b.insert(math.AbsFOp(x)).result
+
+    def copysign(self, magnitude: SSAValue, sign: SSAValue) -> SSAValue:
+        return self.b.insert(math.CopySignOp(magnitude, sign)).result
+
 
 class KernelBuilder:
     """A kernel: `func.func @name(%out..., %in...)` on memrefs whose body is

@@ -8,7 +8,10 @@
   plan); reshape-like ops alias their operand's buffer;
 * every op becomes a call of a kernel `func.func @k_<op>_<n>(%outs..., %ins...)`
   whose body is linalg on memrefs (`<op>` is `grad_<name>` for grad ops);
-  kernels with the same op, types and attributes are shared.
+  kernels with the same op, types and attributes are shared. A kernel
+  function and its calls carry the location of the op they were lowered
+  from (the first one, for a shared kernel), so a failure inside is
+  reported there (tools/diagnostics.py `failing_op`).
 
 The entry function keeps its name, takes no arguments and returns nothing.
 """
@@ -301,6 +304,9 @@ class FunctionLowering:
             parts = kb.finish()
             for part, _ in parts:
                 part.attributes["tdopt.kernel"] = StringAttr(short)
+                if op is not None:
+                    # a failure inside the kernel is reported at its (first) op
+                    part.location = op.location
                 self.taken.add(part.sym_name.data)
                 self.module.body.block.add_op(part)
             known = (parts, kb.scratch_types)
@@ -313,7 +319,10 @@ class FunctionLowering:
             self.step.append(alloc)
             args.append(alloc.memref)
         for part, roots in parts:
-            self.step.append(func.CallOp(part.sym_name.data, [args[i] for i in roots], []))
+            call = func.CallOp(part.sym_name.data, [args[i] for i in roots], [])
+            if op is not None:
+                call.location = op.location
+            self.step.append(call)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ sees a Python traceback for bad input.
 
 from __future__ import annotations
 
+import io
 import sys
 from dataclasses import dataclass
 from typing import IO
@@ -15,6 +16,7 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
 from xdsl.ir import Operation
 from xdsl.parser import Parser
+from xdsl.printer import Printer
 from xdsl.utils.exceptions import ParseError, VerifyException
 
 
@@ -124,12 +126,93 @@ def located(
 
 
 def verify_module(module: ModuleOp, sources: dict[str, str] | None = None) -> None:
-    """Verify op by op, so the failure is attributed to the op that fails."""
+    """Verify op by op, so the failure is attributed to the op that fails
+    (`failing_op`: also when a pass created it)."""
     for op in module.walk():
         try:
             op.verify(verify_nested_ops=False)
         except VerifyException as e:
-            raise located(op, _first_line(e), sources) from None
+            raise failing_op(op, _first_line(e), sources) from None
+
+
+# the `tdopt.kernel` attribute of a kernel function (lowering/train_to_linalg.py)
+KERNEL_ATTR = "tdopt.kernel"
+OP_TEXT_LIMIT = 160
+
+
+def failing_op(op: Operation, message: str, sources: dict[str, str] | None = None) -> Diagnostic:
+    """A failure of `op` reported against the op itself. A parsed op has its
+    own location. An op a pass created has none: the message names it, the
+    kernel function it is in and the train or grad op that kernel was
+    lowered from, located at the nearest location of an enclosing op (the
+    kernel carries its op's location), never the module's; without any,
+    the op's own text (first line, shortened) says which op failed."""
+    if isinstance(op.location, FileLineColLoc):
+        return located(op, message, sources)
+    context = f"'{op.name}'"
+    owner = _enclosing_symbol(op)
+    if owner is not None:
+        name = owner.attributes.get("sym_name") or owner.properties.get("sym_name")
+        sym = f"@{name.data}" if isinstance(name, StringAttr) else f"'{owner.name}'"
+        kernel = owner.attributes.get(KERNEL_ATTR)
+        if isinstance(kernel, StringAttr):
+            context += f" in kernel {sym} (lowered from '{_kernel_origin(kernel.data)}')"
+        else:
+            context += f" in {sym}"
+    file, line, col = _nearest_location(op)
+    if file is None and sources is not None and len(sources) == 1:
+        file = next(iter(sources))  # the one input file, without a line
+    text = f"{context}: {message}"
+    if line is None:
+        text += f"; the op: {_op_text(op)}"
+    src = None
+    source = (sources or {}).get(file or "")
+    if source is not None and line is not None:
+        src = _source_line(source, line)
+    return Diagnostic(text, file, line, col, src)
+
+
+def _enclosing_symbol(op: Operation) -> Operation | None:
+    cur = op.parent_op()
+    while cur is not None and not isinstance(cur, ModuleOp):
+        if "sym_name" in cur.attributes or "sym_name" in cur.properties:
+            return cur
+        cur = cur.parent_op()
+    return None
+
+
+def _kernel_origin(short: str) -> str:
+    """The op a kernel was lowered from: `grad_relu` is grad.relu, `relu`
+    train.relu (train_to_linalg's naming)."""
+    if short.startswith("grad_"):
+        return "grad." + short.removeprefix("grad_")
+    return "train." + short
+
+
+def _nearest_location(op: Operation) -> tuple[str | None, int | None, int | None]:
+    """The location of the nearest enclosing op that has one, below the top
+    module (whose 1:1 says nothing); the module gives only the file name."""
+    cur: Operation | None = op
+    while cur is not None:
+        loc = cur.location
+        if isinstance(loc, FileLineColLoc):
+            if cur.parent_op() is None:
+                return loc.filename.data, None, None
+            return loc.filename.data, loc.line.data, loc.column.data
+        cur = cur.parent_op()
+    return None, None, None
+
+
+def _op_text(op: Operation) -> str:
+    """The op's first printed line, shortened."""
+    stream = io.StringIO()
+    try:
+        Printer(stream=stream).print_op(op)
+    except Exception:  # an invalid op may not print in its custom form
+        stream = io.StringIO()
+        Printer(stream=stream, print_generic_format=True).print_op(op)
+    line = stream.getvalue().strip().splitlines()[0] if stream.getvalue().strip() else op.name
+    return line if len(line) <= OP_TEXT_LIMIT else line[: OP_TEXT_LIMIT - 3] + "..."
 
 
 def _first_line(e: BaseException) -> str:

@@ -1,13 +1,15 @@
 """Group and instance normalisation, expressed with train.layernorm: the
 input viewed as [N, groups, rest] is normalised over its last dimension
-(a unit scale), then viewed back and scaled and shifted per channel."""
+(a unit scale), then viewed back and scaled and shifted per channel.
+RMS normalisation (ONNX RMSNormalization, Deeploy's RMSNorm) is expanded
+into train.mul/reduce_mean/add/sqrt/div/mul.""" 
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
-from onnx import NodeProto
+from onnx import NodeProto, TensorProto
 from xdsl.dialects.builtin import FloatAttr, UnitAttr, f32
 from xdsl.ir import SSAValue
 
@@ -62,6 +64,63 @@ def group_normalization(cx: Context, node: NodeProto) -> Sequence[Result]:
 @converts("InstanceNormalization")
 def instance_normalization(cx: Context, node: NodeProto) -> Sequence[Result]:
     return [group_norm(cx, node, cx.shape(node.input[0])[1])]
+
+
+# -- RMS normalisation (issue 13) ----------------------------------------------
+# ONNX RMSNormalization (opset 23) and Deeploy's RMSNorm (default domain, not
+# an ONNX op: attribute `eps`, the last axis, as its corpus kernel computes)
+# are expanded as the ONNX function body defines them:
+# x / sqrt(mean(x * x over [axis, rank)) + eps) * scale.
+
+
+def rms_norm(cx: Context, node: NodeProto, axis: int, eps: float) -> SSAValue:
+    x = cx.value(node.input[0])
+    dims = cx.shape(node.input[0])
+    if not -len(dims) <= axis < len(dims):
+        raise Unsupported(f"axis {axis} for an input of rank {len(dims)} (expected -{len(dims)} <= axis < "
+                          f"{len(dims)})")
+    axis %= len(dims)
+    et = train.numpy_dtype(cx.tensor_type(node.input[0]).element_type)
+    mean = cx.emit(train.ReduceMeanOp.make([cx.emit(train.MulOp.make([x, x]))],
+                                           axes=train.i64_array(list(range(axis, len(dims)))),
+                                           keepdims=UnitAttr()))
+    eps_c = cx.emit(train.ConstantOp(train.dense_from_numpy(np.asarray(eps, dtype=et))))
+    rms = cx.emit(train.SqrtOp.make([cx.emit(train.AddOp.make([mean, eps_c]))]))
+    y = cx.emit(train.DivOp.make([x, rms]))
+    scale = cx.shape(node.input[1])
+    try:
+        fits = np.broadcast_shapes(tuple(scale), tuple(dims[axis:])) == tuple(dims[axis:])
+    except ValueError:
+        fits = False
+    if not fits:
+        raise Unsupported(f"scale of shape {list(scale)} does not broadcast to the normalised shape "
+                          f"{list(dims[axis:])}")
+    return cx.emit(train.MulOp.make([y, cx.value(node.input[1])]))
+
+
+def _only(node: NodeProto, accepted: set[str]) -> dict[str, object]:
+    a = attributes(node)
+    extra = sorted(set(a) - accepted)
+    if extra:
+        raise Unsupported(f"attribute {', '.join(extra)} (accepted: {', '.join(sorted(accepted))})")
+    return a
+
+
+@converts("RMSNormalization")
+def rms_normalization(cx: Context, node: NodeProto) -> Sequence[Result]:
+    a = attributes(node)
+    stash = int(a.get("stash_type", TensorProto.FLOAT))  # type: ignore[arg-type]
+    if stash not in (TensorProto.FLOAT, TensorProto.DOUBLE):
+        raise Unsupported(f"stash_type = {stash} (only FLOAT (1) or DOUBLE (11): computed in the input's type)")
+    return [rms_norm(cx, node, int(a.get("axis", -1)), float(a.get("epsilon", 1e-5)))]  # type: ignore[arg-type]
+
+
+@converts("RMSNorm")
+def deeploy_rms_norm(cx: Context, node: NodeProto) -> Sequence[Result]:
+    a = _only(node, {"eps"})
+    if len(node.input) != 2:
+        raise Unsupported(f"{len(node.input)} inputs (Deeploy's RMSNorm takes the input and a weight)")
+    return [rms_norm(cx, node, -1, float(a.get("eps", 1e-5)))]  # type: ignore[arg-type]
 
 
 # -- batch normalisation (issue 13) -------------------------------------------

@@ -134,15 +134,32 @@ def sqrt(cx: Context, node: NodeProto) -> Sequence[Result]:
 
 @converts("Pow")
 def pow_(cx: Context, node: NodeProto) -> Sequence[Result]:
-    x = cx.value(node.input[0])
-    e = cx.const(node.input[1], "exponent")
-    if e.size != 1:
-        raise Unsupported(f"exponent of shape {list(e.shape)}; only a scalar constant")
+    x, name = cx.value(node.input[0]), node.input[1]
+    constant = cx.is_static(name) or name in cx.initializers
+    if not constant or cx.const(name, "exponent").size != 1:
+        return [pow_tensor(cx, node)]
+    e = cx.const(name, "exponent")
     out = cx.emit(train.PowOp.make([x], exponent=FloatAttr(float(e.reshape(-1)[0]), f64)))
     dims = cx.shape(node.input[0])
     if e.ndim > len(dims):  # a [1]-shaped exponent raises the result's rank
         out = reshape(cx, out, [1] * (e.ndim - len(dims)) + list(dims))
     return [out]
+
+
+def pow_tensor(cx: Context, node: NodeProto) -> SSAValue:
+    """Pow with a tensor exponent: `train.pow_tensor` (numpy broadcasting);
+    a constant exponent of another dtype is converted to the base's."""
+    x, name = cx.value(node.input[0]), node.input[1]
+    et = cx.tensor_type(node.input[0]).element_type
+    if cx.is_static(name):
+        e = cx.static[name].astype(train.numpy_dtype(et))
+        y = cx.emit(train.ConstantOp(train.dense_from_numpy(np.require(e, requirements="C"))))
+    else:
+        y = cx.value(name)
+        if cx.tensor_type(name).element_type != et:
+            raise Unsupported(f"exponent '{name}' of type {cx.tensor_type(name)} for a base of element "
+                              f"type {et} (a tensor exponent must have the base's element type)")
+    return cx.emit(train.PowTensorOp.make([x, y]))
 
 
 def _gelu(cx: Context, x: SSAValue, form: str) -> SSAValue:

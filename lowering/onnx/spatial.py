@@ -94,6 +94,10 @@ class Spatial:
 @converts("Conv")
 def conv(cx: Context, node: NodeProto) -> Sequence[Result]:
     wdims = cx.shape(node.input[1])
+    declared = attributes(node).get("kernel_shape")
+    if declared is not None and [int(k) for k in declared] != list(wdims[2:]):  # type: ignore[union-attr]
+        raise Unsupported(f"kernel_shape {list(declared)} differs from the weight's spatial shape "  # type: ignore[arg-type]
+                          f"{list(wdims[2:])} (they must agree)")
     g = Spatial(cx, node, kernel=wdims[2:])
     w = cx.value(node.input[1])
     if g.n == 1:

@@ -117,10 +117,12 @@ def differentiate(f: func.FuncOp) -> None:
         if rule is None:
             raise TrainPassError(f"{NAME}: no vector-Jacobian rule for '{op.name}'", op)
         need = [v in p.needs_grad for v in op.operands]
+        e.location = op.location
         for v, g in zip(op.operands, rule(e, op, gy, need)):
             if g is None or v not in p.needs_grad:
                 continue
             grads[v] = e.add(grads[v], g) if v in grads else g  # fan-out
+    e.location = None
     outputs = [loss]
     for param in trainable:
         g = grads.get(param.result)

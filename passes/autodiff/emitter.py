@@ -17,6 +17,7 @@ from xdsl.dialects.builtin import (
     UnitAttr,
     i64,
 )
+from xdsl.dialects.builtin import LocationAttr
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.rewriter import InsertPoint
@@ -53,8 +54,13 @@ class Emitter:
         # the pattern driver is notified
         self.builder: Builder = rewriter if rewriter is not None else Builder(self.point)
         self.one: SSAValue | None = None  # the seed dL/dL, when known
+        # the location given to the ops emitted (the forward op's, while its
+        # rule runs), so later failures point at the source op
+        self.location: LocationAttr | None = None
 
     def op(self, op: Operation) -> Operation:
+        if self.location is not None:
+            op.location = self.location
         self.builder.insert(op, self.point)
         return op
 

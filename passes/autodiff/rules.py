@@ -384,3 +384,17 @@ def max_min_vjp(e: Emitter, op: train.BinaryOp, gy, need) -> Grads:
 def reduce_max_vjp(e: Emitter, op: train.ReduceMaxOp, gy, need) -> Grads:
     props = _props(op, "axes", "keepdims")
     return [e.emit(grad.ReduceMaxGradOp.make([op.input, op.result, gy], **props))]
+
+
+# -- Pow with a tensor exponent -------------------------------------------------
+
+
+@rule(train.PowTensorOp)
+def pow_tensor_vjp(e: Emitter, op: train.PowTensorOp, gy, need) -> Grads:
+    a, b = op.lhs, op.rhs
+    ga = gb = None
+    if need[0]:
+        ga = e.unbroadcast(e.emit(grad.PowTensorBaseGradOp.make([a, b, gy])), shape_of(a))
+    if need[1]:
+        gb = e.unbroadcast(e.emit(grad.PowTensorExponentGradOp.make([a, b, gy])), shape_of(b))
+    return [ga, gb]

@@ -19,8 +19,6 @@ RTOL, ATOL = 1e-4, 1e-5
 # folders whose graphs hold ops the train dialect cannot express
 NO_TRAIN_OP = "no train op for it"
 OUT_OF_SCOPE = {
-    "kernels/FP32/RMSNorm/single_fused_op": f"RMSNorm (a non-standard op): {NO_TRAIN_OP}",
-    "kernels/FP32/Pow/Vector": "Pow with a tensor exponent: train.pow takes a scalar exponent",
     "kernels/FP32/Softmax/CrossEntropyGrad": "a gradient op: tdopt derives gradients itself",
     "kernels/FP32/Softmax/Grad": "a gradient op: tdopt derives gradients itself",
 }

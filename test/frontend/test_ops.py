@@ -286,3 +286,113 @@ def test_gelu_pattern_needs_its_constants_and_single_uses():
     assert "Erf" in [n.op_type for n in fuse_gelu(wrong_scale, {}, {"y"})]
     # the erf result is also a graph output: the chain must stay
     assert "Erf" in [n.op_type for n in fuse_gelu(good, {}, {"y", "e"})]
+
+
+# -- Pow with a tensor exponent, RMS normalisation (issue 13) -------------------
+
+CASES_POW_RMS = {
+    "pow-tensor-broadcast": (
+        [N("Pow", ["x", "e"], ["y"])], {"x": np.abs(rand(2, 3, 4)) + 0.1, "e": rand(3, 1)}, 15, {}),
+    "pow-constant-int-exponent-vector": (
+        [N("Pow", ["x", "e"], ["y"])], {"x": rand(2, 4)}, 15, {"e": np.array([1, 2, 3, 0], np.int64)}),
+    "pow-negative-bases-integer-exponents": (
+        [N("Pow", ["x", "e"], ["y"])], {"x": -np.abs(rand(2, 4)) - 0.1}, 15,
+        {"e": np.array([[1.0, 2.0, 3.0, -2.0]], np.float32)}),
+    "rmsnormalization-last-axis": (
+        [N("RMSNormalization", ["x", "s"], ["y"], epsilon=1e-3)], {"x": rand(2, 3, 5)}, 23, {"s": rand(5)}),
+    "rmsnormalization-axis1-broadcast-scale": (
+        [N("RMSNormalization", ["x", "s"], ["y"], axis=1)], {"x": rand(2, 3, 5)}, 23, {"s": rand(1, 5)}),
+    "rmsnormalization-negative-axis": (
+        [N("RMSNormalization", ["x", "s"], ["y"], axis=-2)], {"x": rand(2, 3, 4)}, 23, {"s": rand(3, 4)}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES_POW_RMS))
+def test_pow_tensor_and_rms_norm(name: str, run_module):
+    nodes, inputs, opset, inits = CASES_POW_RMS[name]
+    check(model(nodes, inputs, opset=opset, inits=inits), inputs, run_module=run_module)
+
+
+def test_deeploy_rmsnorm_is_rms_normalization_over_the_last_axis(run_module):
+    x, w = rand(3, 2, 6), rand(6)
+    m = model([N("RMSNorm", ["x", "w"], ["y"], eps=1e-4)], {"x": x}, opset=13, inits={"w": w})
+    x64 = x.astype(np.float64)
+    want = (x64 / np.sqrt((x64 * x64).mean(-1, keepdims=True) + 1e-4) * w).astype(np.float32)
+    check(m, {"x": x}, want, run_module)
+
+
+@pytest.mark.parametrize("node,opset,inits,match", [
+    (N("RMSNorm", ["x", "w"], ["y"], eps=1e-4, axis=0, name="rms"), 13, {"w": rand(6)},
+     r"'rms' \(RMSNorm,.*attribute axis \(accepted: eps\)"),
+    (N("RMSNormalization", ["x", "w"], ["y"], stash_type=10, name="rms"), 23, {"w": rand(6)},
+     r"'rms' \(RMSNormalization,.*stash_type = 10"),
+    (N("RMSNormalization", ["x", "w"], ["y"], name="rms"), 23, {"w": rand(2, 6)},
+     r"'rms' \(RMSNormalization,.*scale of shape \[2, 6\] does not broadcast to the normalised shape \[6\]"),
+    (N("RMSNormalization", ["x", "w"], ["y"], axis=3, name="rms"), 23, {"w": rand(6)},
+     r"'rms' \(RMSNormalization,.*axis 3 for an input of rank 3"),
+    (N("Pow", ["x", "e"], ["y"], name="p"), 15, {"e": np.ones((2, 2), np.float64)},
+     r"'p' \(Pow,.*exponent 'e'.*base's element type"),
+])
+def test_pow_and_rms_norm_diagnostics(node, opset, inits, match):
+    with pytest.raises(ImportFailure, match=match):
+        import_onnx(model([node], {"x": rand(3, 2, 6)}, opset=opset, inits=inits))
+
+
+# -- attributes outside what is supported: a diagnostic naming the node, the
+# op and what is accepted; the accepted forms checked against onnx.reference
+
+ATTRIBUTE_FORMS = {
+    "avgpool-ceil-mode-same-shape": (
+        [N("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1)], {"x": rand(1, 2, 4, 4)}, 19),
+    "avgpool-dilated": ([N("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2])], {"x": rand(1, 2, 5, 5)}, 19),
+    "avgpool-padding-counted": (
+        [N("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1)],
+        {"x": rand(1, 2, 4, 4)}, 19),
+    "maxpool-storage-order-without-indices": (
+        [N("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], storage_order=1)], {"x": rand(1, 2, 5, 5)}, 13),
+    "maxpool-same-upper-stride": (
+        [N("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER")], {"x": rand(1, 2, 5, 5)}, 13),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ATTRIBUTE_FORMS))
+def test_accepted_attribute_forms(name: str, run_module):
+    nodes, inputs, opset = ATTRIBUTE_FORMS[name]
+    check(model(nodes, inputs, opset=opset), inputs, run_module=run_module)
+
+
+@pytest.mark.parametrize("node,inputs,opset,inits,match", [
+    (N("AveragePool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1, name="pool"),
+     {"x": rand(1, 2, 5, 5)}, 19, {}, r"'pool' \(AveragePool,.*ceil_mode = 1 where it changes the output shape"),
+    (N("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1, name="pool"),
+     {"x": rand(1, 2, 6, 6)}, 13, {}, r"'pool' \(MaxPool,.*ceil_mode = 1 where it changes the output shape"),
+    (N("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], auto_pad="SAME_UPPER", name="pool"),
+     {"x": rand(1, 2, 5, 5)}, 19, {}, r"'pool' \(AveragePool,.*padding excluded from the average \(count_include_pad = 0\)"),
+    (N("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2], name="pool"),
+     {"x": rand(1, 2, 5, 5)}, 13, {}, r"'pool' \(MaxPool,.*dilations \[2, 2\]"),
+    (N("Conv", ["x", "w"], ["y"], auto_pad="SAME_SIDEWAYS", name="c"),
+     {"x": rand(1, 2, 5, 5)}, 13, {"w": rand(3, 2, 3, 3)}, r"'c' \(Conv,.*auto_pad = 'SAME_SIDEWAYS'"),
+    (N("Conv", ["x", "w"], ["y"], kernel_shape=[2, 2], name="c"),
+     {"x": rand(1, 2, 5, 5)}, 13, {"w": rand(3, 2, 3, 3)},
+     r"'c' \(Conv,.*kernel_shape \[2, 2\] differs from the weight's spatial shape \[3, 3\]"),
+    (N("Conv", ["x", "w"], ["y"], name="c"),
+     {"x": rand(1, 2, 4, 4, 4)}, 13, {"w": rand(3, 2, 3, 3, 3)}, r"'c' \(Conv,.*3-D Conv \(only 1-D and 2-D\)"),
+    (N("SoftmaxCrossEntropyLoss", ["x", "l"], ["y"], reduction="none", name="ce"),
+     {"x": rand(3, 4)}, 13, {"l": np.array([0, 1, 2], np.int64)}, r"'ce' \(SoftmaxCrossEntropyLoss,.*reduction = 'none'"),
+    (N("SoftmaxCrossEntropyLoss", ["x", "l"], ["y"], ignore_index=1, name="ce"),
+     {"x": rand(3, 4)}, 13, {"l": np.array([0, 1, 2], np.int64)}, r"'ce' \(SoftmaxCrossEntropyLoss,.*ignore_index"),
+    (N("Gelu", ["x"], ["y"], approximate="sigmoid", name="g"),
+     {"x": rand(3, 4)}, 20, {}, r"'g' \(Gelu,.*approximate = 'sigmoid'"),
+    (N("LeakyRelu", ["x"], ["y"], alpha=0.1, beta=2.0, name="l"),
+     {"x": rand(3, 4)}, 13, {}, r"'l' \(LeakyRelu,.*attribute beta \(accepted: alpha\)"),
+])
+def test_unsupported_attributes_are_diagnosed(node, inputs, opset, inits, match):
+    with pytest.raises(ImportFailure, match=match):
+        import_onnx(model([node], inputs, opset=opset, inits=inits))
+
+
+def test_maxpool_indices_in_use_are_diagnosed():
+    nodes = [N("MaxPool", ["x"], ["y", "i"], kernel_shape=[2, 2], name="pool"), N("Cast", ["i"], ["f"], to=1),
+             N("Add", ["y", "f"], ["z"])]
+    with pytest.raises(ImportFailure, match=r"'pool' \(MaxPool,.*its output #1 \('i'\) is used"):
+        import_onnx(model(nodes, {"x": rand(1, 2, 4, 4)}, out_name="z"))

@@ -433,3 +433,23 @@ def test_slice(case):
     x = rand(np.random.default_rng(12), *shape)
     props = {"starts": train.i64_array(starts), "sizes": train.i64_array(sizes), "steps": train.i64_array(steps)}
     check(run_one({"x": x}, lambda v: [train.SliceOp.make(v, **props)]), ref(T(x)))
+
+
+# -- Pow with a tensor exponent -------------------------------------------------
+
+
+@pytest.mark.parametrize("shapes", BROADCAST_SHAPES, ids=str)
+def test_pow_tensor(shapes):
+    rng = np.random.default_rng(11)
+    a = np.asarray(np.abs(rand(rng, *shapes[0])) + np.float32(0.1))
+    b = np.asarray(rand(rng, *shapes[1]) * np.float32(2.0))
+    check(run_one({"a": a, "b": b}, lambda v: [train.PowTensorOp.make(v)]), torch.pow(T(a), T(b)))
+
+
+def test_pow_tensor_negative_and_zero_bases_like_torch():
+    # a negative base: real for integer exponents (sign by parity), NaN for
+    # the others; a zero base: 1, 0 or inf by the exponent's sign
+    a = np.array([-2.0, -2.0, -1.5, -3.0, -2.0, 0.0, 0.0, 0.0, 0.0, -0.0, 2.0, -2.0], dtype=np.float32)
+    b = np.array([2.0, 3.0, -1.0, 0.5, -2.5, 0.0, 2.0, -1.0, 0.5, 3.0, 0.0, 0.0], dtype=np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        check(run_one({"a": a, "b": b}, lambda v: [train.PowTensorOp.make(v)]), torch.pow(T(a), T(b)))

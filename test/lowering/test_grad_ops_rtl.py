@@ -306,6 +306,18 @@ CASES.update(
     }
 )
 
+# the two partial derivatives of train.pow_tensor, random (broadcast) and at
+# torch.pow's special cases (zero base or exponent, negative bases)
+POW_A = np.array([0.0, 0.0, 0.0, 0.0, -2.0, -1.5, -2.0, 1.5, 0.0, 2.0], np.float32)
+POW_B = np.array([0.0, 2.0, 1.0, 0.5, 3.0, 2.0, 0.0, 0.0, -1.0, -0.5], np.float32)
+for _name, _cls in (("base", grad.PowTensorBaseGradOp), ("exponent", grad.PowTensorExponentGradOp)):
+    CASES[f"pow_tensor_{_name}_broadcast"] = (
+        {"a": np.abs(rand(R, 3, 4)) * 2 + 0.05, "b": rand(R, 4) * 2, "dy": rand(R, 3, 4)},
+        lambda v, c=_cls: [c.make(v)])
+    CASES[f"pow_tensor_{_name}_special_cases"] = (
+        {"a": POW_A, "b": POW_B, "dy": rand(R, 10)}, lambda v, c=_cls: [c.make(v)])
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_grad_op_on_rtl(case: str) -> None:
     inputs, body = CASES[case]

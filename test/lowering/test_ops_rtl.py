@@ -246,6 +246,17 @@ CASES.update(
     }
 )
 
+# Pow with a tensor exponent: random positive bases, and numpy's special
+# cases (negative bases with integer / non-integer exponents, +-0 bases)
+POW_A = np.array([-2.0, -2.0, -1.5, -3.0, -2.0, 0.0, 0.0, 0.0, -0.0, -0.0, 1.5, -2.0], np.float32)
+POW_B = np.array([2.0, 3.0, -1.0, 0.5, -2.5, 0.0, 2.0, -1.0, 3.0, -1.0, 0.0, 0.0], np.float32)
+CASES.update({
+    "pow_tensor_broadcast": (
+        {"a": np.abs(rand(R, 3, 4)) * 2 + 0.05, "b": rand(R, 4) * 2}, lambda v: [train.PowTensorOp.make(v)]),
+    "pow_tensor_special_cases": ({"a": POW_A, "b": POW_B}, lambda v: [train.PowTensorOp.make(v)]),
+})
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_op_on_rtl(case):
     inputs, body = CASES[case]

@@ -512,3 +512,21 @@ def test_reduce_max_ties_split_evenly_like_amax(axes, keep: bool) -> None:
 def test_slice(shape, starts, sizes, steps, index) -> None:
     props = {"starts": arr(*starts), "sizes": arr(*sizes), "steps": arr(*steps)}
     check([r(*shape)], lambda p: train.SliceOp.make(p, **props), lambda t: t[0][index])
+
+
+# -- Pow with a tensor exponent -------------------------------------------------
+
+
+@pytest.mark.parametrize("sa,sb", BROADCAST_SHAPES)
+def test_pow_tensor(sa, sb) -> None:
+    a, b = r(*sa, seed=2, positive=True), r(*sb, seed=3)
+    check([a, b], lambda p: train.PowTensorOp.make(p), lambda t: torch.pow(*t))
+
+
+def test_pow_tensor_at_zero_and_negative_bases_like_torch() -> None:
+    # torch.pow's backward: d/da = 0 where b == 0, d/db = 0 where a == 0 and
+    # b >= 0, NaN for a negative base (log); inf where 0 ** (b - 1) is
+    a = np.array([0.0, 0.0, 0.0, 0.0, -2.0, -1.5, -2.0, 1.5, 0.0])
+    b = np.array([0.0, 2.0, 1.0, 0.5, 3.0, 2.0, 0.0, 0.0, -1.0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        check_at_kinks([a, b], lambda p: train.PowTensorOp.make(p), lambda t: torch.pow(*t))

@@ -142,3 +142,11 @@ func.func @activations(%x: tensor<4x3xf32>, %b: tensor<3xf32>) -> (tensor<4x3xf3
   %19 = train.reduce_max %17 {axes = array<i64: 0>, keepdims} : (tensor<4x3xf32>) -> tensor<1x3xf32>
   func.return %17, %18, %19 : tensor<4x3xf32>, tensor<4xf32>, tensor<1x3xf32>
 }
+
+// Pow with a tensor exponent (numpy broadcasting)
+// CHECK-LABEL: func.func @pow_tensor
+func.func @pow_tensor(%x: tensor<4x3xf32>, %e: tensor<3xf32>) -> tensor<4x3xf32> {
+  // CHECK: train.pow_tensor %x, %e : (tensor<4x3xf32>, tensor<3xf32>) -> tensor<4x3xf32>
+  %0 = train.pow_tensor %x, %e : (tensor<4x3xf32>, tensor<3xf32>) -> tensor<4x3xf32>
+  func.return %0 : tensor<4x3xf32>
+}

@@ -230,3 +230,9 @@ func.func @f(%a: tensor<4x6xf32>) -> tensor<2xf32> {
   %0 = train.slice %a {starts = array<i64: 1>, sizes = array<i64: 2>} : (tensor<4x6xf32>) -> tensor<2xf32>
   func.return %0 : tensor<2xf32>
 }
+// -----
+func.func @f(%a: tensor<2x3xf32>, %b: tensor<2x4xf32>) -> tensor<2x3xf32> {
+  // CHECK: verify.mlir:[[# @LINE + 1]]:3: error: 'train.pow_tensor': operand shapes 2x3 and 2x4 are not broadcast-compatible (dimension -1: 3 vs 4)
+  %0 = train.pow_tensor %a, %b : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<2x3xf32>
+  func.return %0 : tensor<2x3xf32>
+}
