@@ -633,7 +633,6 @@ class BatchNormGradOp(TrainOp):
     mean = operand_def(TensorType)
     var = operand_def(TensorType)
     grad_output = operand_def(TensorType)
-GRAD_OPS += (PowTensorBaseGradOp, PowTensorExponentGradOp)
     grad_input = result_def(TensorType)
     grad_scale = result_def(TensorType)
     grad_bias = result_def(TensorType)
@@ -692,5 +691,6 @@ GRAD_OPS = (
 )
 GRAD_OPS += ELEMENTWISE_MATH_GRAD_OPS
 GRAD_OPS += (BatchNormGradOp,)
+GRAD_OPS += (PowTensorBaseGradOp, PowTensorExponentGradOp)
 
 Grad = Dialect("grad", list(GRAD_OPS), [])
