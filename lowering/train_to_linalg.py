@@ -104,6 +104,8 @@ def program_weights(module: ModuleOp) -> dict[str, np.ndarray]:
     uninitialised parameter would run on garbage). A relative path is read
     from the current directory: tdopt makes it absolute when it parses a
     file, other drivers (stock xdsl-opt) do not."""
+    if all(op.value is not None for op in module.walk() if isinstance(op, train.ParamOp)):
+        return {}  # every value inline: the weights file is not read
     try:
         return load_weights(module, os.getcwd())
     except WeightsError as e:

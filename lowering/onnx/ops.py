@@ -98,6 +98,24 @@ def cast(cx: Context, node: NodeProto) -> Sequence[Result]:
     return [x]
 
 
+@converts("CastLike")
+def cast_like(cx: Context, node: NodeProto) -> Sequence[Result]:
+    # the dynamo exporter casts constants (e.g. a zero conv bias) to the
+    # activations' type: fold when the value is static
+    src, like = node.input[0], node.input[1]
+    if cx.is_static(like):
+        target = cx.static[like].dtype
+    else:
+        target = train.numpy_dtype(cx.tensor_type(like).element_type)
+    if cx.is_static(src):
+        return [np.asarray(cx.static[src]).astype(target)]
+    x = cx.value(src)
+    if train.numpy_dtype(cx.tensor_type(src).element_type) != target:
+        raise Unsupported(f"CastLike of {x.type} to {np.dtype(target).name} (only no-op casts "
+                          "of run-time values; constants are converted)")
+    return [x]
+
+
 @converts("Shape")
 def shape(cx: Context, node: NodeProto) -> Sequence[Result]:
     # shapes are static: Shape is a compile-time constant

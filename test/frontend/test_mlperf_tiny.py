@@ -47,6 +47,10 @@ CASES = [
     ("mobilenet_v1", ["fc.*", "features.26.*"], False),
     ("deep_ae", ["out.*", "hidden.8.*"], False),
     ("deep_ae", ["*"], False),
+    # optimize=False keeps BatchNormalization: its scale and bias train too
+    ("ds_cnn", ["*"], True),
+    ("resnet8", ["*"], True),
+    ("deep_ae", ["*"], True),
 ]
 
 
