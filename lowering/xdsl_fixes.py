@@ -82,8 +82,9 @@ def _mem_ok(op) -> bool:
 def _parse_memref_global(cls: type[memref.GlobalOp], parser: Parser) -> memref.GlobalOp:
     """MLIR's syntax: `memref.global ("public"|"private"|"nested")? constant?
     @name : memref-type (= (uninitialized | elements-attr))? (alignment = N)?
-    attr-dict`. No visibility means public (MLIR's default); no initial value
-    and `uninitialized` are both the unit attribute, as in xDSL's form."""
+    attr-dict`. No visibility means public (MLIR's default); `uninitialized`
+    is the unit attribute, as in xDSL's form; a declaration (no `=`) is an
+    error, since xDSL's op cannot hold one."""
     visibility = parser.parse_optional_str_literal() or "public"
     constant = UnitAttr() if parser.parse_optional_keyword("constant") else None
     name = parser.parse_symbol_name()
@@ -92,9 +93,13 @@ def _parse_memref_global(cls: type[memref.GlobalOp], parser: Parser) -> memref.G
     if not isinstance(t, MemRefType):
         parser.raise_error(f"memref.global: expected a memref type, got {t}")
     init = UnitAttr()
-    if parser.parse_optional_punctuation("=") and not parser.parse_optional_keyword(
-        "uninitialized"
-    ):
+    if parser.parse_optional_punctuation("=") is None:
+        # xDSL's memref.global always has an initial value (or `uninitialized`)
+        parser.raise_error(
+            f"memref.global @{name.data}: an external declaration (no `= ...`) "
+            "cannot be represented in xDSL; give it `= uninitialized` or a value"
+        )
+    if not parser.parse_optional_keyword("uninitialized"):
         if parser.parse_optional_keyword("dense"):
             # the value's type is the memref's as a tensor (MLIR prints it without)
             init = parser.parse_dense_int_or_fp_elements_attr(
