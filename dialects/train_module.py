@@ -4,7 +4,7 @@ or transform, and the names of its arguments and results."""
 from __future__ import annotations
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ArrayAttr, ModuleOp, StringAttr
 
 from tdopt.dialects import train
 
@@ -32,14 +32,33 @@ def find_function(
     return funcs[0]
 
 
+# the function attribute naming the arguments (inputs); SSA name hints are
+# not enough: upstream MLIR drops them (`%image` prints as `%arg0`)
+ARG_NAMES = "train.arg_names"
+
+
 def argument_names(f: func.FuncOp) -> list[str]:
-    """Argument names: the function attribute `train.arg_names` (importers
-    keep names there that SSA names cannot hold, e.g. `input_0`), else the
+    """Argument names: the function attribute `train.arg_names` (importers,
+    generators and the training passes write it; it holds names SSA names
+    cannot, e.g. `input.0`, and survives tools that drop SSA names), else the
     SSA name hints (`%x` -> `x`), else `arg<i>`."""
-    names_attr = f.attributes.get("train.arg_names")
+    names_attr = f.attributes.get(ARG_NAMES)
     if names_attr is not None:
-        return [s.data for s in names_attr.data]  # type: ignore[attr-defined]
+        names = [s.data for s in names_attr.data]  # type: ignore[attr-defined]
+        if len(names) != len(f.body.block.args):
+            raise ValueError(
+                f"@{f.sym_name.data}: {ARG_NAMES} names {len(names)} arguments, "
+                f"the function has {len(f.body.block.args)}"
+            )
+        return names
     return [a.name_hint or f"arg{i}" for i, a in enumerate(f.body.block.args)]
+
+
+def keep_argument_names(f: func.FuncOp) -> None:
+    """Record the argument names in `train.arg_names` (if not there yet), so
+    they survive a printer or tool that drops SSA name hints."""
+    if ARG_NAMES not in f.attributes:
+        f.attributes[ARG_NAMES] = ArrayAttr([StringAttr(n) for n in argument_names(f)])
 
 
 def result_names(f: func.FuncOp) -> list[str]:

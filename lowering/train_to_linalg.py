@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import (
+    BytesAttr,
+    DenseIntOrFPElementsAttr,
     Float32Type,
     IntegerType,
     MemRefType,
@@ -148,6 +150,25 @@ def device_type(t: Attribute, op: Operation | None = None) -> MemRefType:
     return memref_type(tuple(t.get_shape()), et)
 
 
+def global_init(value: Attribute, t: MemRefType) -> Attribute:
+    """A tensor's initial value as the initial value of its global `t`:
+    the same elements with the global's shape and element type, as upstream
+    MLIR's memref.global verifier requires (a rank-0 `dense` initialises a
+    1-element memref; integer tensors are stored as i32). Splats stay splats."""
+    if not isinstance(value, DenseIntOrFPElementsAttr):
+        return value
+    et = t.element_type
+    data = value.data
+    if value.get_element_type() != et:
+        # integer constants (labels, indices) are words on rv32
+        values = train.numpy_from_dense(value).reshape(-1)
+        data = BytesAttr(values.astype(train.numpy_dtype(et).newbyteorder("<")).tobytes())
+    shape = tuple(t.get_shape())
+    if len(data.data) // (et.bitwidth // 8) not in (1, int(np.prod(shape))):  # type: ignore[attr-defined]
+        raise LoweringError(f"initial value {value.type} does not fill {t}")
+    return DenseIntOrFPElementsAttr(TensorType(et, shape), data)
+
+
 class FunctionLowering:
     def __init__(self, module: ModuleOp, f: func.FuncOp, kernels: dict[str, tuple]):
         self.module = module
@@ -164,7 +185,7 @@ class FunctionLowering:
 
     def add_global(self, name: str, t: MemRefType, role: str, init: Attribute) -> str:
         sym = symbol_for(name, self.taken)
-        g = memref.GlobalOp.get(StringAttr(sym), t, init, StringAttr("public"))
+        g = memref.GlobalOp.get(StringAttr(sym), t, global_init(init, t), StringAttr("public"))
         g.attributes[ROLE] = StringAttr(role)
         g.attributes[TENSOR] = StringAttr(name)
         self.globals.append(g)

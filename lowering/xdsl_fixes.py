@@ -5,13 +5,22 @@ checking their range (`add x, 2048` becomes `addi x, 2048`, `lw` offsets are
 summed past 2047), and the IR then fails to verify. Large strides and
 offsets are common in real tensors, so tdopt guards those patterns: a fold
 whose immediate would not fit is skipped (the constant stays in a register).
+
+xDSL 0.74 also has no custom syntax for `memref.global`, the form upstream
+MLIR prints (`memref.global "public" @x : memref<4xf32> = dense<...>`, the
+initial value without its type, which is implied by the memref's); `apply()`
+lets the parser read it, so IR that went through upstream MLIR (mlir-opt,
+iree-opt, the Python bindings) parses back. Printing is unchanged (generic),
+which upstream reads as well.
+
 `apply()` is idempotent and called by tdopt's drivers and pipelines.
 """
 
 from __future__ import annotations
 
-from xdsl.dialects import riscv
-from xdsl.dialects.builtin import IntegerAttr
+from xdsl.dialects import memref, riscv
+from xdsl.dialects.builtin import IntegerAttr, MemRefType, StringAttr, TensorType, UnitAttr
+from xdsl.parser import Parser
 from xdsl.ir import OpResult, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.transforms.canonicalization_patterns import riscv as patterns
@@ -70,11 +79,50 @@ def _mem_ok(op) -> bool:
     return fits_si12(base + imm.value.data)
 
 
+def _parse_memref_global(cls: type[memref.GlobalOp], parser: Parser) -> memref.GlobalOp:
+    """MLIR's syntax: `memref.global ("public"|"private"|"nested")? constant?
+    @name : memref-type (= (uninitialized | elements-attr))? (alignment = N)?
+    attr-dict`. No visibility means public (MLIR's default); `uninitialized`
+    is the unit attribute, as in xDSL's form; a declaration (no `=`) is an
+    error, since xDSL's op cannot hold one."""
+    visibility = parser.parse_optional_str_literal() or "public"
+    constant = UnitAttr() if parser.parse_optional_keyword("constant") else None
+    name = parser.parse_symbol_name()
+    parser.parse_punctuation(":")
+    t = parser.parse_type()
+    if not isinstance(t, MemRefType):
+        parser.raise_error(f"memref.global: expected a memref type, got {t}")
+    init = UnitAttr()
+    if parser.parse_optional_punctuation("=") is None:
+        # xDSL's memref.global always has an initial value (or `uninitialized`)
+        parser.raise_error(
+            f"memref.global @{name.data}: an external declaration (no `= ...`) "
+            "cannot be represented in xDSL; give it `= uninitialized` or a value"
+        )
+    if not parser.parse_optional_keyword("uninitialized"):
+        if parser.parse_optional_keyword("dense"):
+            # the value's type is the memref's as a tensor (MLIR prints it without)
+            init = parser.parse_dense_int_or_fp_elements_attr(
+                TensorType(t.element_type, t.get_shape())
+            )
+        else:
+            init = parser.parse_attribute()
+    alignment = None
+    if parser.parse_optional_keyword("alignment"):
+        parser.parse_punctuation("=")
+        alignment = parser.parse_integer()
+    op = memref.GlobalOp.get(name, t, init, StringAttr(visibility), constant, alignment)
+    extra = parser.parse_optional_attr_dict()
+    op.attributes.update(extra)
+    return op
+
+
 def apply() -> None:
     global _applied
     if _applied:
         return
     _applied = True
+    memref.GlobalOp.parse = classmethod(_parse_memref_global)  # type: ignore[method-assign]
     _guard(patterns.AddImmediates, _add_ok)
     _guard(patterns.SubImmediates, _sub_ok)
     for name in (

@@ -6,6 +6,11 @@ from xdsl.universe import Universe
 
 
 def make_context() -> Context:
+    # xDSL fixes tdopt relies on, among them reading upstream MLIR's
+    # `memref.global` syntax
+    from tdopt.lowering import xdsl_fixes
+
+    xdsl_fixes.apply()
     ctx = Context()
     for name, factory in Universe.get_multiverse().all_dialects.items():
         ctx.register_dialect(name, factory)

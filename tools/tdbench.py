@@ -61,7 +61,11 @@ def _write_case(
     `body`) and its inputs, seeded standard-normal arrays of these shapes."""
     path = os.path.join(work, f"{name}.mlir")
     with open(path, "w") as fh:
-        fh.write(f"func.func @main{signature} {{\n{body}}}\n")
+        names = ", ".join(f'"{k}"' for k in inputs)
+        fh.write(
+            f"func.func @main{signature} attributes {{train.arg_names = [{names}]}} "
+            f"{{\n{body}}}\n"
+        )
     rng = np.random.default_rng(0)
     arrays = os.path.join(work, f"{name}_inputs.npz")
     np.savez(arrays, **{k: rng.standard_normal(shp).astype(np.float32) for k, shp in inputs.items()})

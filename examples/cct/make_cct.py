@@ -232,7 +232,7 @@ def model_text(weights_file: str = "cct.npz") -> str:
         f'builtin.module attributes {{train.weights = "{weights_file}"}} {{',
         f"  func.func @main(%image: {_t(IMAGE)}, %label: {_t((1,), 'i64')}) -> "
         f"({_t((1, CLASSES))}, tensor<f32>) attributes "
-        '{train.result_names = ["logits", "loss"]} {',
+        '{train.arg_names = ["image", "label"], train.result_names = ["logits", "loss"]} {',
     ]
     tail = [
         f"    func.return {logits}, {loss} : {_t((1, CLASSES))}, tensor<f32>",

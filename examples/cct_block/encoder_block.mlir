@@ -3,7 +3,7 @@
 // the cross-entropy loss, written directly in the train dialect. Parameters
 // come from encoder_block.npz (make_inputs.py writes it beside this file).
 builtin.module attributes {train.weights = "encoder_block.npz"} {
-  func.func @main(%tokens: tensor<1x4x8xf32>, %label: tensor<1xi64>) -> (tensor<1x3xf32>, tensor<f32>) attributes {train.result_names = ["logits", "loss"]} {
+  func.func @main(%tokens: tensor<1x4x8xf32>, %label: tensor<1xi64>) -> (tensor<1x3xf32>, tensor<f32>) attributes {train.arg_names = ["tokens", "label"], train.result_names = ["logits", "loss"]} {
     // pre-norm multi-head self-attention
     %ln1_s = train.param @ln1.scale : tensor<8xf32>
     %ln1_b = train.param @ln1.bias : tensor<8xf32>

@@ -40,6 +40,7 @@ def build(batch: int = 1) -> ModuleOp:
     loss = train.MseOp.make([h, block.args[0]])
     block.add_ops([loss, func.ReturnOp(loss.result)])
     f = func.FuncOp("main", ([x_t], [loss.result.type]), Region(block))
+    f.attributes["train.arg_names"] = ArrayAttr([StringAttr("x")])
     f.attributes["train.result_names"] = ArrayAttr([StringAttr("loss")])
     module = ModuleOp([f])
     module.attributes["train.weights"] = StringAttr("deep_ae.npz")

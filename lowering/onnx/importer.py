@@ -1,7 +1,7 @@
 """ONNX graph -> train module: the driver of the conversion.
 
 One function `@main`: its arguments are the graph inputs (ONNX names kept in
-`train.arg_names` when they are not valid SSA names), its results the graph
+`train.arg_names`, which also holds names SSA names cannot), its results the graph
 outputs (`train.result_names`), or the loss alone for a training import.
 Initializers the model computes with become `train.param`s named after them;
 their values go to the weights file named by the module attribute
@@ -115,9 +115,9 @@ def import_onnx(model: ModelProto | str, options: ImportOptions | None = None) -
     f = func.FuncOp(
         "main", ([a.type for a in block.args], [r.type for r in results]), Region(block)
     )
+    # always: SSA names cannot hold every ONNX name, and upstream MLIR drops them
+    f.attributes["train.arg_names"] = ArrayAttr([StringAttr(n) for n in onnx_names])
     f.attributes["train.result_names"] = ArrayAttr([StringAttr(n) for n in result_names])
-    if [a.name_hint for a in block.args] != onnx_names:
-        f.attributes["train.arg_names"] = ArrayAttr([StringAttr(n) for n in onnx_names])
     module = ModuleOp([f])
     if weights:
         module.attributes["train.weights"] = StringAttr(opts.weights_file)

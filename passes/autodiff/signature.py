@@ -11,7 +11,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.utils.exceptions import PassFailedException
 
 from tdopt.dialects import train
-from tdopt.dialects.train_module import FunctionChoiceError, find_function
+from tdopt.dialects.train_module import FunctionChoiceError, find_function, keep_argument_names
 
 RESULT_NAMES = "train.result_names"
 
@@ -26,11 +26,15 @@ class TrainPassError(PassFailedException):
 
 
 def the_function(pass_name: str, module: ModuleOp, name: str | None) -> func.FuncOp:
-    """The function a training pass transforms: `name`, or the only one."""
+    """The function a training pass transforms: `name`, or the only one. Its
+    argument names are recorded in `train.arg_names` (a training step keeps
+    its input names through tools that drop SSA names, e.g. upstream MLIR)."""
     try:
-        return find_function(module, name, how_to_choose="the `function` option")
+        f = find_function(module, name, how_to_choose="the `function` option")
     except FunctionChoiceError as e:
         raise PassFailedException(f"{pass_name}: {e}") from None
+    keep_argument_names(f)
+    return f
 
 
 def return_op(f: func.FuncOp) -> func.ReturnOp:

@@ -11,8 +11,8 @@
 
 // PLAIN:      builtin.module attributes {train.weights = "{{.*}}.npz"} {
 // PLAIN-NEXT:   func.func @main(%input.0: tensor<2x4xf32>) -> tensor<2x3xf32>
+// PLAIN-SAME:     train.arg_names = ["input.0"]
 // PLAIN-SAME:     train.result_names = ["logits"]
-// PLAIN-NOT:      train.arg_names
 // PLAIN-NEXT:     %fc.weight = train.param @fc.weight : tensor<3x4xf32>
 // PLAIN-NEXT:     %fc.bias = train.param @fc.bias : tensor<3xf32>
 // PLAIN-NEXT:     %h = train.gemm %input.0, %fc.weight, %fc.bias {trans_b} : (tensor<2x4xf32>, tensor<3x4xf32>, tensor<3xf32>) -> tensor<2x3xf32>
@@ -22,6 +22,7 @@
 // NPZ: ['fc.bias', 'fc.weight']
 
 // LOSS:      func.func @main(%input.0: tensor<2x4xf32>, %labels: tensor<2xi64>) -> tensor<f32>
+// LOSS-SAME:   train.arg_names = ["input.0", "labels"]
 // LOSS-SAME:   train.result_names = ["loss"]
 // LOSS-DAG:    train.param @fc.weight trainable = dense<{{.*}}> : tensor<3x4xf32>
 // LOSS-DAG:    train.param @fc.bias trainable = dense<{{.*}}> : tensor<3xf32>
