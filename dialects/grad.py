@@ -85,11 +85,17 @@ class MaskedGradOp(GradOp):
 
     @classmethod
     def infer_type(cls, operands, props):
-        x = float_tensor(cls.name, operands[0], "input")
-        dy = float_tensor(cls.name, operands[1], "grad_output")
-        same_element_type(cls.name, [x, dy])
-        same_shape(cls.name, "grad_output", dy, x)
-        return x
+        return derivative_type(cls.name, operands, "input")
+
+
+def derivative_type(op: str, operands: Sequence[Attribute], first: str) -> TensorType:
+    """The type of dy * f'(.) from (`first`, grad_output): both float
+    tensors of one element type and shape."""
+    x = float_tensor(op, operands[0], first)
+    dy = float_tensor(op, operands[1], "grad_output")
+    same_element_type(op, [x, dy])
+    same_shape(op, "grad_output", dy, x)
+    return x
 
 
 @irdl_op_definition
@@ -393,11 +399,7 @@ class OutputGradOp(GradOp):
 
     @classmethod
     def infer_type(cls, operands, props):
-        y = float_tensor(cls.name, operands[0], "output")
-        dy = float_tensor(cls.name, operands[1], "grad_output")
-        same_element_type(cls.name, [y, dy])
-        same_shape(cls.name, "grad_output", dy, y)
-        return y
+        return derivative_type(cls.name, operands, "output")
 
 
 @irdl_op_definition

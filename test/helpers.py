@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 from xdsl.dialects import func
@@ -57,3 +61,22 @@ def make_module(
     module = ModuleOp([f])
     module.verify()
     return module
+
+
+EXAMPLES = Path(__file__).parents[1] / "examples"
+
+
+def load_example(relative: str) -> ModuleType:
+    """An example script (e.g. "mlperf_tiny/export.py") as a module; its
+    folder goes on sys.path so that it can import its neighbours."""
+    path = EXAMPLES / relative
+    name = "tdopt_example_" + relative.replace("/", "_").removesuffix(".py")
+    if name in sys.modules:
+        return sys.modules[name]
+    sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod  # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod

@@ -7,13 +7,12 @@ full fine-tuning and for LoRA (train-lora)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import load_example
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnxscript")  # the dynamo exporter needs it
@@ -26,20 +25,12 @@ from tdopt.interpreter.reference import run_function  # noqa: E402
 from tdopt.lowering.onnx import ImportOptions, import_onnx  # noqa: E402
 from tdopt.passes.registry import all_passes  # noqa: E402
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "pytorch" / "einsum_cct.py"
 LR = 0.1
 
 
-def load_example():
-    spec = importlib.util.spec_from_file_location("tdopt_einsum_cct", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
-EX = load_example()
+EX = load_example("pytorch/einsum_cct.py")
 
 
 def model_and_data(seed: int = 0):

@@ -5,13 +5,12 @@ one SGD step on the reference interpreter that matches PyTorch's own step
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
+from helpers import load_example
 
 pytest.importorskip("onnxscript")
 
@@ -22,21 +21,13 @@ from tdopt.interpreter.reference import argument_names, find_function, run_funct
 from tdopt.lowering.onnx import ImportOptions, import_onnx  # noqa: E402
 from tdopt.passes.registry import all_passes  # noqa: E402
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "mlperf_tiny" / "export.py"
 LR = 0.01
 RTOL, ATOL = 1e-4, 1e-6
 
 
-def load_example():
-    spec = importlib.util.spec_from_file_location("tdopt_mlperf_tiny_export", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
-EX = load_example()
+EX = load_example("mlperf_tiny/export.py")
 
 # (model, trainable globs, export keeping BatchNorm)
 CASES = [

@@ -7,13 +7,12 @@ tdbench: `tdbench --rows ds-cnn/last-block,resnet8/last-stack,...`)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
+from helpers import load_example
 
 pytest.importorskip("onnxscript")
 
@@ -27,20 +26,12 @@ from tdopt.passes.registry import all_passes  # noqa: E402
 from tdopt.tools.context import make_context  # noqa: E402
 from tdopt.tools.rtl_run import run_on_rtl  # noqa: E402
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "mlperf_tiny" / "export.py"
 
 
-def load_example():
-    spec = importlib.util.spec_from_file_location("tdopt_mlperf_tiny_export_rtl", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_deep_ae_last_layers_step_on_8_cores_tiled(tmp_path: Path) -> None:
-    ex = load_example()
+    ex = load_example("mlperf_tiny/export.py")
     globs = ["out.*", "hidden.8.*"]
     path = ex.export("deep_ae", str(tmp_path))
     data = dict(np.load(tmp_path / "inputs.npz"))
