@@ -3,7 +3,7 @@ xDSL's interpreter framework (one `@impl` per op, kernels in `kernels.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -211,8 +211,39 @@ def function_inputs(f: func.FuncOp, inputs: Mapping[str, np.ndarray]) -> list[np
             raise InterpretationFailure(
                 f"input '{name}' has shape {value.shape}, the function expects {want}"
             )
-        args.append(value.astype(train.numpy_dtype(t.element_type)))
+        dtype = train.numpy_dtype(t.element_type)
+        if np.issubdtype(dtype, np.integer) and not np.issubdtype(value.dtype, np.integer):
+            bad = ~np.isfinite(value) | (value != np.round(value)) if value.size else value
+            if np.any(bad):
+                where = tuple(int(i) for i in np.argwhere(bad)[0])
+                raise InterpretationFailure(
+                    f"input '{name}' must hold integers ({t}), got {value[where]} at index "
+                    f"{list(where)}"
+                )
+        args.append(value.astype(dtype))
+    check_labels(f, names, args)
     return args
+
+
+def check_labels(f: func.FuncOp, names: Sequence[str], args: Sequence[np.ndarray]) -> None:
+    """Class labels that are function inputs lie in [0, classes): outside,
+    numpy would wrap a negative label and the cluster would read past the
+    logits, both silently."""
+    block_args = list(f.body.block.args)
+    for op in f.walk():
+        if not isinstance(op, train.CrossEntropyOp) or op.operands[1] not in block_args:
+            continue
+        i = block_args.index(op.operands[1])  # type: ignore[arg-type]
+        classes = op.operands[0].type.get_shape()[1]  # type: ignore[attr-defined]
+        labels = args[i]
+        bad = (labels < 0) | (labels >= classes)
+        if np.any(bad):
+            where = tuple(int(j) for j in np.argwhere(bad)[0])
+            raise InterpretationFailure(
+                f"input '{names[i]}': label {labels[where]} at index {list(where)} is not a "
+                f"class of train.cross_entropy (its logits have {classes} classes: 0 to "
+                f"{classes - 1})"
+            )
 
 
 def run_function(
