@@ -57,9 +57,27 @@ def weights_path(mlir_path: str) -> str:
     return root + ".npz"
 
 
+def check_output_paths(model: str, output: str, npz: str) -> None:
+    """Nothing the import writes may replace the model or each other."""
+    if not output.endswith(".mlir"):
+        raise Diagnostic(f"-o {output}: the output is the .mlir text (the weights go beside "
+                         "it, NAME.npz); give a path ending in .mlir")
+    if os.path.isdir(output):
+        raise Diagnostic(f"-o {output}: is a folder; give the .mlir file to write")
+    folder = os.path.dirname(os.path.abspath(output))
+    if not os.path.isdir(folder):
+        raise Diagnostic(f"-o {output}: the folder {folder} does not exist")
+    model_real = os.path.realpath(model)
+    for what, path in (("the .mlir", output), ("the weights", npz)):
+        if os.path.realpath(path) == model_real:
+            raise Diagnostic(f"-o {output}: {what} would overwrite the model {model}")
+
+
 def run(argv: Sequence[str]) -> int:
     args = _parser().parse_args(list(argv))
     npz = weights_path(args.output) if args.output else None
+    if args.output is not None:
+        check_output_paths(args.model, args.output, npz)  # type: ignore[arg-type]
     opts = ImportOptions(
         trainable=args.trainable,
         loss=args.loss,

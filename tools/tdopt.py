@@ -19,6 +19,7 @@ import ast
 import dataclasses
 import inspect
 import io
+import math
 import os
 import re
 import sys
@@ -27,6 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import IO
 
+import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
 from xdsl.printer import Printer
@@ -200,6 +202,8 @@ class TdoptMain(xDSLOptMain):
             a.emit = "asm"
         if lowering_flags and a.emit == "train":
             raise Diagnostic("--cores and --l2 apply to --emit=linalg or --emit=asm")
+        if not (math.isfinite(a.lr) and a.lr > 0):
+            raise Diagnostic(f"--lr must be a positive number, got {a.lr}")
         if a.lora and a.finetune is not None:
             raise Diagnostic("choose one of --lora and --finetune")
         steps: list[str] = []
@@ -222,7 +226,7 @@ class TdoptMain(xDSLOptMain):
             steps += _extra(points["before-autodiff"])
             steps.append("train-autodiff")
             steps += _extra(points["after-autodiff"])
-            steps.append(f"train-sgd{{lr={a.lr}}}")
+            steps.append(f"train-sgd{{lr={_pipeline_number(a.lr)}}}")
             steps += _extra(points["after-sgd"])
         if points["before-riscv"] is not None and a.emit != "asm":
             raise Diagnostic("--before-riscv needs --emit=asm or --tile-l1")
@@ -366,6 +370,12 @@ EXTENSION_POINTS = {
     "before-riscv": "after the linalg level (memory plan, L1 tiling), before the RISC-V "
     "lowering (--emit=asm / --tile-l1)",
 }
+
+
+def _pipeline_number(x: float) -> str:
+    """A float as xDSL's pipeline syntax reads it: positional digits (it
+    has no exponent notation, which Python prints for 1e-05)."""
+    return np.format_float_positional(x, trim="-")
 
 
 def _extra(passes: str | None) -> list[str]:

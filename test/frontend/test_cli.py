@@ -158,3 +158,17 @@ def test_runs_as_a_module(tmp_path: Path):
     p = subprocess.run([sys.executable, "-m", "tdopt.tools.tdimport", str(onnx_path), "--trainable", "x"],
                        capture_output=True, text=True)
     assert p.returncode == 1 and p.stderr.startswith("error: ") and p.stderr.count("\n") == 1
+
+
+def test_output_paths_never_replace_the_model(tmp_path: Path, capsys) -> None:
+    onnx_path = mlp(tmp_path / "m.onnx")
+    before = onnx_path.read_bytes()
+    fails(capsys, [str(onnx_path), "-o", str(onnx_path)], "give a path ending in .mlir")
+    fails(capsys, [str(onnx_path), "-o", str(tmp_path / "w.npz")], "give a path ending in .mlir")
+    fails(capsys, [str(onnx_path), "-o", str(tmp_path / "missing" / "a.mlir")], "does not exist")
+    # a model named like the weights file the import would write
+    as_npz = tmp_path / "n.npz"
+    as_npz.write_bytes(before)
+    fails(capsys, [str(as_npz), "-o", str(tmp_path / "n.mlir")], "the weights would overwrite the model")
+    assert onnx_path.read_bytes() == before and as_npz.read_bytes() == before
+    assert not (tmp_path / "n.mlir").exists()

@@ -5,6 +5,8 @@
 // RUN: tdopt --lora %s --lora-rank 3 --print-pipeline | filecheck %s --check-prefix=RANK3
 // RUN: tdopt --finetune=1 --after-autodiff=canonicalize --before-autodiff=cse --after-sgd='canonicalize,cse' --print-pipeline | filecheck %s --check-prefix=POINTS
 // RUN: tdopt --finetune='fc.*, blocks.3.*' --print-pipeline | filecheck %s --check-prefix=GLOBS
+// RUN: tdopt --lora --lr 0.00001 --print-pipeline | filecheck %s --check-prefix=SMALLLR
+// RUN: not tdopt --lora --lr nan --print-pipeline 2>&1 | filecheck %s --check-prefix=NANLR
 // RUN: tdopt --lora --tile-l1=128k --cores=4 --before-riscv=licm --print-pipeline | filecheck %s --check-prefix=RISCV
 // RUN: tdopt %s --lora --lora-rank 2 | filecheck %s --check-prefix=STEP
 // RUN: tdopt %s --lora --time-passes -o /dev/null 2>&1 | filecheck %s --check-prefix=TIME
@@ -22,6 +24,8 @@
 // RANK3: train-lora{rank=3},train-autodiff,train-sgd{lr=0.01}
 // POINTS: train-finetune{last=1},cse,train-autodiff,canonicalize,train-sgd{lr=0.01},canonicalize,cse
 // GLOBS: train-finetune{trainable="fc.*","blocks.3.*"},train-autodiff,train-sgd{lr=0.01}
+// SMALLLR: train-lora{rank=4},train-autodiff,train-sgd{lr=0.00001}
+// NANLR: error: --lr must be a positive number, got nan
 // RISCV: train-lora{rank=4},train-autodiff,train-sgd{lr=0.01},train-schedule-updates,convert-train-to-linalg,{{.*}}tier-tile-l1{budget={{[0-9]+}} cores=4},licm,convert-globals-to-sections,
 
 // The input file after --lora is the input, not the rank.
