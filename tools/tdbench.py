@@ -150,7 +150,41 @@ def _mlperf_tiny(name: str) -> Callable[[str], tuple[str, str]]:
     return make
 
 
+def _einsum_cct(work: str) -> tuple[str, str]:
+    """examples/pytorch/einsum_cct.py (fused qkv split by chunk/unbind,
+    torch.einsum attention, exact GELU), two 3x8x8 images, exported with
+    the default `torch.onnx.export` (needs torch and onnxscript)."""
+    import subprocess
+    import warnings
+
+    try:
+        import onnxscript  # noqa: F401
+        import torch
+    except ImportError as e:
+        raise RuntimeError(f"einsum-cct rows need torch and onnxscript ({e}): "
+                           "pip install -e '.[test]'") from None
+    sys.path.insert(0, os.path.join(ROOT, "examples", "pytorch"))
+    import einsum_cct  # type: ignore[import-not-found]
+
+    out = os.path.join(work, "einsum_cct")
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    model = einsum_cct.EinsumCCT().eval()
+    images = torch.randn(2, 3, 8, 8)
+    onnx_path = os.path.join(out, "einsum_cct.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (images,), onnx_path, verbose=False)
+    inputs = os.path.join(out, "inputs.npz")
+    np.savez(inputs, images=images.numpy(), labels=np.array([3, 1], dtype=np.int64))
+    path = os.path.join(out, "model.mlir")
+    subprocess.run(["tdimport", onnx_path, "--loss", "cross-entropy", "--label", "labels",
+                    "-o", path], check=True)
+    return path, inputs
+
+
 MODELS: dict[str, Callable[[str], tuple[str, str]]] = {
+    "einsum-cct": _einsum_cct,
     "ds-cnn": _mlperf_tiny("ds_cnn"),
     "resnet8": _mlperf_tiny("resnet8"),
     "mobilenet-v1": _mlperf_tiny("mobilenet_v1"),
@@ -221,6 +255,10 @@ ROWS = [
         "MLPerf Tiny Deep-AE with BatchNorm (640-128x4-8-128x4-640), every layer"),
     Row("deep-ae-bn/last-2", "deep-ae-bn", _finetune("out.*", "hidden.8.*") + SGD,
         "MLPerf Tiny Deep-AE with BatchNorm, last two layers"),
+    Row("einsum-cct/full", "einsum-cct", _finetune("*") + SGD,
+        "CCT written with torch.einsum attention and fused qkv (PyTorch export), every layer"),
+    Row("einsum-cct/lora", "einsum-cct", "train-lora{rank=2}," + SGD,
+        "CCT written with torch.einsum attention, LoRA rank 2 on the last block"),
 ]
 
 TIERS = ("l1", "l2", "l3")
