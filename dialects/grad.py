@@ -56,7 +56,7 @@ from tdopt.dialects.train import (
     verify_gelu_form,
 )
 
-from tdopt.dialects.train import channel_vectors, verify_batch_statistics
+from tdopt.dialects.train import MultiResultOp, channel_vectors, verify_batch_statistics
 
 Shape = tuple[int, ...]
 
@@ -145,7 +145,7 @@ class SoftmaxGradOp(GradOp):
 
 
 @irdl_op_definition
-class LayerNormGradOp(TrainOp):
+class LayerNormGradOp(MultiResultOp):
     """Gradients of `train.layernorm` w.r.t. input, scale and bias (three
     results; the bias gradient is sum(dy) and is valid with or without a bias)."""
 
@@ -180,22 +180,6 @@ class LayerNormGradOp(TrainOp):
                 f"(input shape from axis {axis}), got {s}"
             )
         return [x, s, s]
-
-    @classmethod
-    def make(cls, operands: Sequence[SSAValue | Operation], **props: Attribute | None):
-        values = [SSAValue.get(o) for o in operands]
-        p = {k: v for k, v in props.items() if v is not None}
-        types = cls.infer_types([v.type for v in values], p)
-        return cls.create(operands=values, result_types=types, properties=p)
-
-    def verify_(self) -> None:
-        expected = self.infer_types([o.type for o in self.operands], self.properties)
-        actual = [r.type for r in self.results]
-        if actual != expected:
-            raise VerifyException(
-                f"'{self.name}': result types {', '.join(map(str, actual))} do not "
-                f"match the inferred types {', '.join(map(str, expected))}"
-            )
 
 
 @irdl_op_definition
@@ -624,7 +608,7 @@ class SliceScatterOp(GradOp):
 
 
 @irdl_op_definition
-class BatchNormGradOp(TrainOp):
+class BatchNormGradOp(MultiResultOp):
     """Gradients of `train.batchnorm` w.r.t. input, scale and bias (three
     results). With `training` the statistics are the batch's and the input
     gradient flows through them; without, mean and var are the operands."""
@@ -658,22 +642,6 @@ class BatchNormGradOp(TrainOp):
             verify_batch_statistics(cls.name, x)
         s = as_tensor(cls.name, operands[1], "scale")
         return [x, s, s]
-
-    @classmethod
-    def make(cls, operands: Sequence[SSAValue | Operation], **props: Attribute | None):
-        values = [SSAValue.get(o) for o in operands]
-        p = {k: v for k, v in props.items() if v is not None}
-        types = cls.infer_types([v.type for v in values], p)
-        return cls.create(operands=values, result_types=types, properties=p)
-
-    def verify_(self) -> None:
-        expected = self.infer_types([o.type for o in self.operands], self.properties)
-        actual = [r.type for r in self.results]
-        if actual != expected:
-            raise VerifyException(
-                f"'{self.name}': result types {', '.join(map(str, actual))} do not "
-                f"match the inferred types {', '.join(map(str, expected))}"
-            )
 
 
 

@@ -177,6 +177,33 @@ class TrainOp(IRDLOperation):
             )
 
 
+class MultiResultOp(TrainOp):
+    """A train-level op with several inferred results (`infer_types`); the
+    verifier compares every declared result type with the inferred one."""
+
+    @classmethod
+    def infer_types(
+        cls, operands: Sequence[Attribute], props: Mapping[str, Attribute]
+    ) -> list[TensorType]:
+        raise NotImplementedError(cls.name)
+
+    @classmethod
+    def make(cls, operands: Sequence[SSAValue | Operation], **props: Attribute | None):
+        values = [SSAValue.get(o) for o in operands]
+        p = {k: v for k, v in props.items() if v is not None}
+        types = cls.infer_types([v.type for v in values], p)
+        return cls.create(operands=values, result_types=types, properties=p)
+
+    def verify_(self) -> None:
+        expected = self.infer_types([o.type for o in self.operands], self.properties)
+        actual = [r.type for r in self.results]
+        if actual != expected:
+            raise VerifyException(
+                f"'{self.name}': result types {', '.join(map(str, actual))} do not "
+                f"match the inferred types {', '.join(map(str, expected))}"
+            )
+
+
 # ---------------------------------------------------------------------------
 # parameters and constants
 # ---------------------------------------------------------------------------
@@ -1344,7 +1371,7 @@ def running_statistics(ops: Sequence[Operation]) -> set[ParamOp]:
 
 
 @irdl_op_definition
-class BatchNormUpdateOp(IRDLOperation):
+class BatchNormUpdateOp(MultiResultOp):
     """The running-statistics update of a training-mode batch normalisation
     (two results, not differentiated; `train-sgd` emits it):
 
@@ -1365,8 +1392,6 @@ class BatchNormUpdateOp(IRDLOperation):
     new_var = result_def(TensorType)
     momentum = prop_def(FloatAttr)
 
-    traits = traits_def(Pure())
-    irdl_options = (ParsePropInAttrDict(),)
     assembly_format = (
         "$input `,` $mean `,` $var attr-dict `:` functional-type(operands, results)"
     )
@@ -1380,22 +1405,6 @@ class BatchNormUpdateOp(IRDLOperation):
         verify_batch_statistics(cls.name, x)
         verify_momentum(cls.name, props)
         return [cast(TensorType, operands[1]), cast(TensorType, operands[2])]
-
-    @classmethod
-    def make(cls, operands: Sequence[SSAValue | Operation], momentum: FloatAttr) -> "BatchNormUpdateOp":
-        values = [SSAValue.get(o) for o in operands]
-        props: dict[str, Attribute] = {"momentum": momentum}
-        types = cls.infer_types([v.type for v in values], props)
-        return cls.create(operands=values, result_types=types, properties=props)
-
-    def verify_(self) -> None:
-        expected = self.infer_types([o.type for o in self.operands], self.properties)
-        actual = [r.type for r in self.results]
-        if actual != expected:
-            raise VerifyException(
-                f"'{self.name}': result types {', '.join(map(str, actual))} do not "
-                f"match the inferred types {', '.join(map(str, expected))}"
-            )
 
 
 # ---------------------------------------------------------------------------
