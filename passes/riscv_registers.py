@@ -31,6 +31,7 @@ from xdsl.dialects.riscv import FloatRegisterType, IntRegisterType, Registers
 from xdsl.backend.register_stack import OutOfRegisters
 from xdsl.ir import Block, Operation, OpResult
 from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import PassFailedException
 
 from tdopt.dialects.rvx import HardwareLoopSetupOp
 
@@ -61,7 +62,17 @@ class RiscvAllocateRegistersFullPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for f in list(op.walk()):
             if isinstance(f, riscv_func.FuncOp) and f.body.blocks and not _is_entry(f):
-                allocate_with_remat(f, self.hwloops)
+                try:
+                    allocate_with_remat(f, self.hwloops)
+                except OutOfRegisters:
+                    # the allocator never spills: name the kernel, not just the fact
+                    e = PassFailedException(
+                        f"{self.name}: kernel @{f.sym_name.data} needs more registers than "
+                        "the core has (32 integer, 32 float; the allocator does not spill): "
+                        "its register blocking is too wide for this shape"
+                    )
+                    e.op = f  # type: ignore[attr-defined]  (tdopt locates the kernel)
+                    raise e from None
 
 
 def _allocate(f: riscv_func.FuncOp) -> None:
