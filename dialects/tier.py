@@ -97,6 +97,8 @@ class TiledCallOp(IRDLOperation):
     steps = prop_def(ArrayAttr[DenseArrayBase])
     boxes = prop_def(ArrayAttr[DenseArrayBase])
     l1_offsets = prop_def(DenseArrayBase)
+    # byte offset of tile (0, 0, 0) in each operand's home buffer (absent: all 0)
+    home_offsets = opt_prop_def(DenseArrayBase)
     args = var_operand_def(MemRefType)
 
     irdl_options = (ParsePropInAttrDict(),)
@@ -111,18 +113,19 @@ class TiledCallOp(IRDLOperation):
         steps: Sequence[Sequence[int]],
         boxes: Sequence[Sequence[int]],
         l1_offsets: Sequence[int],
+        home_offsets: Sequence[int] | None = None,
     ):
-        super().__init__(
-            operands=[list(args)],
-            properties={
-                "callee": SymbolRefAttr(callee),
-                "grid": int_array(grid),
-                "modes": int_array(modes),
-                "steps": ArrayAttr([int_array(s) for s in steps]),
-                "boxes": ArrayAttr([int_array(b) for b in boxes]),
-                "l1_offsets": int_array(l1_offsets),
-            },
-        )
+        properties = {
+            "callee": SymbolRefAttr(callee),
+            "grid": int_array(grid),
+            "modes": int_array(modes),
+            "steps": ArrayAttr([int_array(s) for s in steps]),
+            "boxes": ArrayAttr([int_array(b) for b in boxes]),
+            "l1_offsets": int_array(l1_offsets),
+        }
+        if home_offsets is not None and any(home_offsets):
+            properties["home_offsets"] = int_array(home_offsets)
+        super().__init__(operands=[list(args)], properties=properties)
 
     def grid_values(self) -> tuple[int, ...]:
         return tuple(self.grid.get_values())
@@ -140,6 +143,12 @@ class TiledCallOp(IRDLOperation):
         v = self.l1_offsets.get_values()
         return [(v[2 * k], v[2 * k + 1]) for k in range(len(v) // 2)]
 
+    def home_offset_values(self) -> tuple[int, ...]:
+        """Byte offset of tile (0, 0, 0) in each operand's home buffer."""
+        if self.home_offsets is None:
+            return (0,) * len(self.args)
+        return tuple(self.home_offsets.get_values())
+
     def tile_bytes(self, k: int) -> int:
         """Bytes of one tile of operand `k` (one L1 buffer)."""
         row_len, rows, _, planes, _ = self.operand_boxes()[k]
@@ -156,6 +165,7 @@ class TiledCallOp(IRDLOperation):
                 f"{where}: grid must be {GRID_DIMS} tile counts >= 1, got {list(grid)}"
             )
         counts = {
+            "home_offsets": len(self.home_offset_values()),
             "modes": len(self.operand_modes()),
             "steps": len(self.steps.data),
             "boxes": len(self.boxes.data),
@@ -170,6 +180,11 @@ class TiledCallOp(IRDLOperation):
                 raise VerifyException(
                     f"{where}: operand {k} has mode {mode}; expected 0 (resident), "
                     "1 (in), 2 (out) or 3 (in and out)"
+                )
+        for k, (mode, home) in enumerate(zip(self.operand_modes(), self.home_offset_values())):
+            if home < 0 or home and mode == RESIDENT:
+                raise VerifyException(
+                    f"{where}: home offset of operand {k} must be >= 0, and 0 for a resident operand"
                 )
         for k, step in enumerate(self.operand_steps()):
             if len(step) != GRID_DIMS or any(s < 0 for s in step):

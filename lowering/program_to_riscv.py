@@ -298,10 +298,11 @@ def _tiled_descriptor(
     words = [callee, "1" if callee in parallel else "0", str(len(op.args))]
     words += [str(g) for g in op.grid_values()]
     per_operand = zip(
-        op.args, op.operand_modes(), op.buffer_offsets(), op.operand_steps(), op.operand_boxes()
+        op.args, op.operand_modes(), op.buffer_offsets(), op.operand_steps(), op.operand_boxes(),
+        op.home_offset_values(),
     )
-    for arg, mode, (buf0, buf1), steps, box in per_operand:
-        home = _address(location, arg)
+    for arg, mode, (buf0, buf1), steps, box, home_offset in per_operand:
+        home = _address(location, arg, home_offset)
         words += [str(mode), home]
         if mode == RESIDENT:  # used in place
             words += [home, home]

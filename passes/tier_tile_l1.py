@@ -6,8 +6,10 @@ or L3). For each kernel call of an entry function, the kernel's loop nest
 (one `linalg.generic`) is cut along its parallel loops and its outermost
 reduction loop into a grid of equal tiles (tile sizes divide the loop ranges, so one tile kernel serves every
 tile). The tile of an operand is the box its indexing map reaches from the
-tile's loop ranges; it must be one DMA shape of at most three levels (row,
-rows, planes). Tile sizes start at the whole loop ranges and shrink, one
+tile's loop ranges, starting at the map's constant (the tile kernel reads
+the map minus that constant; the tiled call's `home_offsets` say where tile
+(0, ...) starts in the home buffer); it must be one DMA shape of at most
+three levels (row, rows, planes). Tile sizes start at the whole loop ranges and shrink, one
 divisor step of one loop at a time (the step that saves the most bytes,
 keeping a loop of at least `cores` iterations for the cluster split where
 possible), until two copies of every operand's tile fit `budget` bytes.
@@ -46,6 +48,8 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import (
+    AffineMapAttr,
+    ArrayAttr,
     IntegerAttr,
     MemRefType,
     ModuleOp,
@@ -92,12 +96,20 @@ class OperandAccess:
     def needs_memory(self) -> bool:
         return self.is_output or self.read
 
-    def extents(self, tile: Sequence[int]) -> tuple[int, ...]:
-        """The box (elements per buffer dimension) one tile reaches."""
+    def extents(self, tile: Sequence[int], shifted: bool = False) -> tuple[int, ...]:
+        """The box (elements per buffer dimension) one tile reaches: from the
+        buffer's origin, or (`shifted`) from the map's constant, where the
+        box of a copied operand starts (its tile kernel reads the map minus
+        that constant, and the DMA starts at `origin_bytes` into the home
+        buffer)."""
         return tuple(
-            const + sum(c * (tile[k] - 1) for k, c in co.items()) + 1
+            (0 if shifted else const) + sum(c * (tile[k] - 1) for k, c in co.items()) + 1
             for co, const in zip(self.coeffs, self.consts)
         )
+
+    def origin_bytes(self) -> int:
+        """Home byte offset of the first element tile (0, ...) reaches."""
+        return sum(c * s for c, s in zip(self.consts, self.strides()))
 
     def strides(self) -> tuple[int, ...]:
         out, acc = [], self.elem
@@ -128,7 +140,8 @@ class OperandAccess:
         return levels if len(levels) <= 3 else None
 
     def tile_bytes(self, tile: Sequence[int]) -> int:
-        return math.prod(self.extents(tile)) * self.elem
+        """Bytes of one L1 copy of the operand's tile (the shifted box)."""
+        return math.prod(self.extents(tile, shifted=True)) * self.elem
 
 
 @dataclass
@@ -225,9 +238,11 @@ def _disjoint(a: OperandAccess, tile: Sequence[int], ranges: Sequence[int], cut:
     """Tiles write disjoint ranges of a flat (rank-1) output reached through
     a linear map (like the interior of a padded buffer): their boxes, sorted
     by start, do not overlap. (The box also holds elements no iteration
-    writes, so such an output is copied in as well as out.)"""
+    writes, so such an output is copied in as well as out.) Boxes start at
+    the map's constant (the shifted box), so only the reach of the loops
+    counts, not where the first box starts."""
     (co,) = a.coeffs
-    extent = a.extents(tile)[0]
+    extent = a.extents(tile, shifted=True)[0]
     starts = [0]
     for k in cut:
         step = co.get(k, 0) * tile[k]
@@ -322,7 +337,7 @@ def _shrink(
         return (
             len(cut) <= GRID_DIMS
             and 2 * working_set(accesses, t, ranges, resident) <= budget
-            and all(a.dma_levels(a.extents(t)) is not None for a in accesses)
+            and all(a.dma_levels(a.extents(t, shifted=True)) is not None for a in accesses)
             and all(
                 _disjoint(a, t, ranges, [k for k in cut if k in parallel])
                 for a in accesses
@@ -429,20 +444,19 @@ class TierTileL1Pass(ModulePass):
                     )
                     smallest = [1 if t.data == IteratorType.PARALLEL or k == first_reduction else r
                                 for k, (t, r) in enumerate(zip(g.iterator_types, ranges))]
-                    need = 2 * working_set(accesses, smallest, ranges, resident)
                     what = kernel.attributes.get(KERNEL)
                     op_name = what.data if isinstance(what, StringAttr) else name
                     raise PassFailedException(
-                        f"tier-tile-l1: the {op_name} kernel @{name} needs at least {need} "
-                        f"bytes of L1 (two buffers of its smallest tile: loop ranges "
-                        f"{smallest}; only the outermost reduction loop is cut) but {budget} bytes "
-                        f"are left for tiles (budget {self.budget}, {self.budget - budget} "
-                        "taken by tensors placed in L1); raise --tile-l1"
+                        f"tier-tile-l1: the {op_name} kernel @{name} "
+                        + _no_plan_reason(g, accesses, smallest, ranges, resident, budget, self.budget)
                     )
-                key = (name, tuple(plan.tile))
+                flags = copied(accesses, plan.tile, plan.ranges, resident)
+                key = (name, tuple(plan.tile), tuple(flags))
                 if key not in tile_kernels:
                     tname = f"{name}_t" + "x".join(str(t) for t in plan.tile)
-                    op.body.block.add_op(_tile_kernel(kernel, g, accesses, plan, tname))
+                    if any(k[:2] == key[:2] for k in tile_kernels):  # same tile, other residency
+                        tname += f"_{len(tile_kernels)}"
+                    op.body.block.add_op(_tile_kernel(kernel, g, accesses, plan, flags, tname))
                     tile_kernels[key] = tname
                 tiled, ws = _tiled_call(call, tile_kernels[key], roots, accesses, resident, plan)
                 peak = max(peak, ws)
@@ -474,6 +488,45 @@ class TierTileL1Pass(ModulePass):
         op.attributes["tdopt.dma_out_bytes"] = IntegerAttr(dma_out, i64)
 
 
+def _no_plan_reason(
+    g: linalg_ops.GenericOp,
+    accesses: Sequence[OperandAccess],
+    smallest: Sequence[int],
+    ranges: Sequence[int],
+    resident: Sequence[bool],
+    left: int,
+    budget: int,
+) -> str:
+    """Why no tiling fits: the constraint that the smallest tile breaks."""
+    need = 2 * working_set(accesses, smallest, ranges, resident)
+    if need > left:
+        return (
+            f"needs at least {need} bytes of L1 (two buffers of its smallest tile: loop ranges "
+            f"{list(smallest)}; only the outermost reduction loop is cut) but {left} bytes "
+            f"are left for tiles (budget {budget}, {budget - left} taken by tensors placed in "
+            "L1); raise --tile-l1"
+        )
+    for i, a in enumerate(accesses):
+        if a.dma_levels(a.extents(smallest, shifted=True)) is None:
+            return (
+                f"has no tiling: the tile of operand #{i} (buffer {list(a.shape)}) is never one "
+                "DMA transfer of at most three levels (row, rows, planes), at any tile size"
+            )
+    kinds = [t.data for t in g.iterator_types]
+    cut = [k for k, kind in enumerate(kinds) if kind == IteratorType.PARALLEL and smallest[k] < ranges[k]]
+    for i, a in enumerate(accesses):
+        if a.is_output and not a.plain and not _disjoint(a, smallest, ranges, cut):
+            return (
+                f"has no tiling: tiles of its flat output #{i} (buffer {list(a.shape)}, "
+                "reached through a linear map) overlap at every tile size that fits "
+                f"{left} bytes, and overlapping writes would race"
+            )
+    return (
+        f"has no tiling within {left} bytes of L1 that keeps at most {GRID_DIMS} cut loops "
+        f"(loop ranges {list(ranges)})"
+    )
+
+
 def _tier(v: SSAValue, tiers: dict[str, object]) -> object:
     """The `tdopt.tier` of the global or arena holding a buffer of the entry."""
     owner = view_root(v).owner
@@ -493,20 +546,31 @@ def _tile_kernel(
     g: linalg_ops.GenericOp,
     accesses: Sequence[OperandAccess],
     plan: Plan,
+    flags: Sequence[bool],
     name: str,
 ) -> func.FuncOp:
-    """The loop nest on contiguous tile buffers (one per operand)."""
+    """The loop nest on contiguous tile buffers (one per operand). A copied
+    operand's buffer holds its shifted box: its map loses the constant."""
     types = [
-        MemRefType(g.operands[i].type.element_type, a.extents(plan.tile))  # type: ignore[attr-defined]
-        for i, a in enumerate(accesses)
+        MemRefType(g.operands[i].type.element_type, a.extents(plan.tile, shifted=c))  # type: ignore[attr-defined]
+        for i, (a, c) in enumerate(zip(accesses, flags))
     ]
+    maps = []
+    for m, a, c in zip(g.indexing_maps.data, accesses, flags):
+        amap: AffineMap = m.data
+        if c and any(a.consts):
+            amap = AffineMap(
+                amap.num_dims, amap.num_symbols,
+                tuple(e - k for e, k in zip(amap.results, a.consts)),
+            )
+        maps.append(AffineMapAttr(amap))
     block = Block(arg_types=types)
     n_in = len(g.inputs)
     new = linalg_ops.GenericOp(
         list(block.args[:n_in]),
         list(block.args[n_in:]),
         g.body.clone(),
-        g.indexing_maps,
+        ArrayAttr(maps),
         g.iterator_types,
     )
     block.add_op(new)
@@ -533,9 +597,13 @@ def _tiled_call(
     sizes = [_padded(a.tile_bytes(plan.tile)) if c else 0 for a, c in zip(accesses, flags)]
     ws = sum(sizes)
     off = 0
+    homes = []
     for a, size, c in zip(accesses, sizes, flags):
-        levels = a.dma_levels(a.extents(plan.tile))
-        assert levels is not None
+        levels = a.dma_levels(a.extents(plan.tile, shifted=c))
+        if levels is None:  # used in place, never copied: the whole buffer
+            assert not c
+            levels = [(math.prod(a.shape) * a.elem, 0)]
+        homes.append(a.origin_bytes() if c else 0)
         row_len = levels[0][0]
         rows, row_stride = levels[1] if len(levels) > 1 else (1, row_len)
         planes, plane_stride = levels[2] if len(levels) > 2 else (1, row_len * rows)
@@ -558,4 +626,4 @@ def _tiled_call(
         offsets += [off, off + ws]
         off += size
     args = [call.arguments[r.index] for r in roots]
-    return TiledCallOp(tile_kernel, args, grid, modes, steps, boxes, offsets), 2 * ws
+    return TiledCallOp(tile_kernel, args, grid, modes, steps, boxes, offsets, homes), 2 * ws

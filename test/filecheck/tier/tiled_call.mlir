@@ -39,3 +39,22 @@ func.func @align(%a: memref<64xf32>) {
   tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 1>, steps = [array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 66>} : memref<64xf32>
   func.return
 }
+// -----
+// RT-LABEL: func.func @home
+// RT: home_offsets = array<i64: 0, 8>
+func.func @home(%a: memref<64xf32>, %b: memref<66xf32>) {
+  tier.tiled_call @k(%a, %b) {grid = array<i64: 4, 1, 1>, modes = array<i64: 1, 3>, steps = [array<i64: 64, 0, 0>, array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>, array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 128, 64, 192>, home_offsets = array<i64: 0, 8>} : memref<64xf32>, memref<66xf32>
+  func.return
+}
+// -----
+func.func @home_count(%a: memref<64xf32>) {
+  // CHECK: tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: home_offsets has 2 entries for 1 operands
+  tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 1>, steps = [array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 64>, home_offsets = array<i64: 0, 4>} : memref<64xf32>
+  func.return
+}
+// -----
+func.func @home_resident(%a: memref<64xf32>) {
+  // CHECK: tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: home offset of operand 0 must be >= 0, and 0 for a resident operand
+  tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 0>, steps = [array<i64: 0, 0, 0>], boxes = [array<i64: 256, 1, 256, 1, 256>], l1_offsets = array<i64: 0, 0>, home_offsets = array<i64: 4>} : memref<64xf32>
+  func.return
+}
