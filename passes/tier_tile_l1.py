@@ -23,9 +23,10 @@ Operands already in L1 that the grid does not cut, and inputs the body never
 reads (shape-only operands), are used in place. A cut reduction loop is the
 innermost grid dimension: its tiles accumulate into one output tile, which
 the driver keeps in L1 between them (an operand whose tile does not change
-from one grid step to the next is not copied again). A kernel whose tile at
-the smallest grid does not fit is an error naming it, its minimal working
-set and the budget. A kernel the pass cannot
+from one grid step to the next is not copied again). A kernel with no plan
+is an error naming it and the constraint its smallest tile breaks (the
+budget, with its minimal working set; a DMA shape; overlapping writes).
+A kernel the pass cannot
 tile (linalg.index in the body, an output of rank > 1 reached through a
 non-plain map, an input that aliases an output through another map) keeps
 its plain call and works on its home tier directly; it is marked
