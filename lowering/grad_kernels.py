@@ -294,22 +294,31 @@ def lower_maxpool_grad(kb: KernelBuilder, op: Operation | None) -> None:
     n, c, h, w = shape(x)
     _, _, oh, ow = shape(dy)
     top, left, bottom, right = pads
-    xp = pad_nchw(kb, x, pads, F32_LOWEST)
-    mx = kb.scratch((n, c, oh, ow))
-    routed = kb.scratch((n, c, oh, ow))
+    # n and c fold into one loop (both parallel, contiguous in every
+    # buffer): one loop level less keeps the routing nest's pointers, bounds
+    # and counters within the integer registers (2x16x8x8 ran out)
+    nc = n * c
+    hp, wp = h + top + bottom, w + left + right
+    xp = kb.view(pad_nchw(kb, x, pads, F32_LOWEST), (nc, hp, wp))
+    dy3 = kb.view(dy, (nc, oh, ow))
+    mx = kb.scratch((nc, oh, ow))
+    routed = kb.scratch((nc, oh, ow))
     padded = any(pads)
-    dxp = kb.scratch((n, c, h + top + bottom, w + left + right)) if padded else out
+    # views are taken of kernel arguments only (one level: the kernel
+    # builder passes each loop nest the arguments its views start from)
+    dxp4 = kb.scratch((n, c, hp, wp)) if padded else out
+    dxp = kb.view(dxp4, (nc, hp, wp))
     window = kb.view(mx, kernel)  # only its shape is used (loop bounds)
-    dims = 6
-    x_map = amap(dims, [d(0), d(1), d(2) * strides[0] + d(4), d(3) * strides[1] + d(5)])
-    pooled = amap(dims, [d(0), d(1), d(2), d(3)])
-    win_map = amap(dims, [d(4), d(5)])
+    dims = 5
+    x_map = amap(dims, [d(0), d(1) * strides[0] + d(3), d(2) * strides[1] + d(4)])
+    pooled = amap(dims, [d(0), d(1), d(2)])
+    win_map = amap(dims, [d(3), d(4)])
     kb.fill(mx, F32_LOWEST)
     kb.generic(
         [xp, window],
         [mx],
         [x_map, win_map, pooled],
-        [PARALLEL] * 4 + [REDUCTION] * 2,
+        [PARALLEL] * 3 + [REDUCTION] * 2,
         lambda s, a: [s.max(a[2], a[0])],
     )
     kb.fill(routed, 0.0)
@@ -323,16 +332,16 @@ def lower_maxpool_grad(kb: KernelBuilder, op: Operation | None) -> None:
         return [s.add(acc, s.mul(hit, g)), s.add(flag, hit)]
 
     # i, j innermost and in order, so the first match is argmax's; windows
-    # overlap in dxp, hence reductions except over n and c
+    # overlap in dxp, hence reductions except over n*c
     kb.generic(
-        [xp, mx, dy, window],
+        [xp, mx, dy3, window],
         [dxp, routed],
         [x_map, pooled, pooled, win_map, x_map, pooled],
-        [PARALLEL] * 2 + [REDUCTION] * 4,
+        [PARALLEL] + [REDUCTION] * 4,
         route,
     )
     if padded:
-        offset_copy(kb, dxp, out, (0, 0, top, left), into_larger=False)
+        offset_copy(kb, dxp4, out, (0, 0, top, left), into_larger=False)
 
 
 def lower_cross_entropy_grad(kb: KernelBuilder, op: Operation | None) -> None:

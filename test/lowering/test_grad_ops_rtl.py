@@ -145,6 +145,12 @@ CASES: dict[str, tuple[dict[str, np.ndarray], Body]] = {
         pool(rand(R, 1, 2, 6, 6), (3, 3), (2, 2), (1, 1, 1, 1)),
         lambda v: [grad.MaxPool2dGradOp.make(v, kernel=ints(3, 3), strides=ints(2, 2), pads=ints(1, 1, 1, 1))],
     ),
+    # the einsum-CCT tokenizer's pool (batch 2, 16 channels): its routing
+    # nest once ran out of integer registers (issue 13)
+    "maxpool_batch2": (
+        pool(rand(R, 2, 16, 8, 8), (3, 3), (2, 2), (1, 1, 1, 1)),
+        lambda v: [grad.MaxPool2dGradOp.make(v, kernel=ints(3, 3), strides=ints(2, 2), pads=ints(1, 1, 1, 1))],
+    ),
     "maxpool_2x2": (
         pool(rand(R, 2, 3, 4, 6), (2, 2), (2, 2), (0, 0, 0, 0)),
         lambda v: [grad.MaxPool2dGradOp.make(v, kernel=ints(2, 2), strides=ints(2, 2))],
