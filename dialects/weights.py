@@ -4,6 +4,7 @@ names; every `train.param` without an inline value is loaded from it."""
 
 from __future__ import annotations
 
+import functools
 import os
 import zipfile
 
@@ -50,8 +51,8 @@ def load_weights(module: ModuleOp, base_dir: str) -> dict[str, np.ndarray]:
     if not os.path.exists(path):
         raise WeightsError(f"weights file not found: {path} (named by {WEIGHTS_ATTR})", module)
     try:
-        with np.load(path) as data:
-            stored = {k: data[k] for k in data.files}
+        st = os.stat(path)
+        stored = _read_npz(os.path.abspath(path), st.st_mtime_ns, st.st_size)
     except (OSError, ValueError, zipfile.BadZipFile) as e:
         raise WeightsError(f"cannot read weights file {path}: {e}", module) from None
     out: dict[str, np.ndarray] = {}
@@ -69,6 +70,18 @@ def load_weights(module: ModuleOp, base_dir: str) -> dict[str, np.ndarray]:
             )
         out[name] = got
     return out
+
+
+@functools.lru_cache(maxsize=4)
+def _read_npz(path: str, mtime_ns: int, size: int) -> dict[str, np.ndarray]:
+    """The arrays of an .npz, read once per version of the file (the driver
+    checks the weights when it parses a module and the lowering reads them
+    again); read-only, since callers share them."""
+    with np.load(path) as data:
+        stored = {k: data[k] for k in data.files}
+    for a in stored.values():
+        a.flags.writeable = False
+    return stored
 
 
 def check_weights(module: ModuleOp, base_dir: str) -> None:
