@@ -255,6 +255,8 @@ ROWS = [
         "MLPerf Tiny Deep-AE with BatchNorm (640-128x4-8-128x4-640), every layer"),
     Row("deep-ae-bn/last-2", "deep-ae-bn", _finetune("out.*", "hidden.8.*") + SGD,
         "MLPerf Tiny Deep-AE with BatchNorm, last two layers"),
+    Row("deep-ae-bn/lora", "deep-ae-bn", "train-lora{rank=4}," + SGD,
+        "MLPerf Tiny Deep-AE with BatchNorm, LoRA rank 4 on every hidden linear layer"),
     Row("einsum-cct/full", "einsum-cct", _finetune("*") + SGD,
         "CCT written with torch.einsum attention and fused qkv (PyTorch export), every layer"),
     Row("einsum-cct/lora", "einsum-cct", "train-lora{rank=2}," + SGD,

@@ -96,10 +96,15 @@ def onnx_name(torch_name: str, names: set[str]) -> str:
 
 
 def torch_step(name: str, trainable: Sequence[str], lr: float, onnx_names: set[str],
-               folded: bool, batch: int = 1, seed: int = 0) -> tuple[float, dict[str, np.ndarray]]:
+               folded: bool, batch: int = 1, seed: int = 0,
+               lora: dict[str, np.ndarray] | None = None,
+               lora_scale: float = 1.0) -> tuple[float, dict[str, np.ndarray]]:
     """PyTorch's loss and SGD-updated parameters (keyed by ONNX name) for
     one step on `sample(name)`, training the parameters whose ONNX names
-    match the globs `trainable`; BatchNorm statistics stay frozen (eval)."""
+    match the globs `trainable`; BatchNorm statistics stay frozen (eval).
+    `lora`: ONNX weight name of a linear layer -> the initial A (rank x in)
+    of a LoRA adapter on it (Hu et al.: y += scale * x A^T B^T, B starting
+    at zero); A and B train, keyed `NAME_lora_A` / `NAME_lora_B`."""
     model = make(name, seed)
     if folded:
         model = fold_batchnorm(model)
@@ -111,6 +116,20 @@ def torch_step(name: str, trainable: Sequence[str], lr: float, onnx_names: set[s
         p.requires_grad_(train_it)
         if train_it:
             params[oname] = p
+    for mname, layer in model.named_modules():
+        if not isinstance(layer, nn.Linear):
+            continue
+        oname = onnx_name(f"{mname}.weight", onnx_names)
+        if lora is None or oname not in lora:
+            continue
+        a = nn.Parameter(torch.from_numpy(lora[oname].copy()))
+        b = nn.Parameter(torch.zeros(layer.out_features, a.shape[0]))
+        params[f"{oname}_lora_A"], params[f"{oname}_lora_B"] = a, b
+
+        def adapter(mod, inputs, out, a=a, b=b):
+            return out + lora_scale * (inputs[0] @ a.T) @ b.T
+
+        layer.register_forward_hook(adapter)
     data = sample(name, batch, seed)
     x = torch.from_numpy(data["x"])
     y = model(x)
