@@ -36,6 +36,7 @@ CASES = [
     ("resnet8", ["fc.*", "stack3.*"], False),
     ("resnet8", ["*"], False),
     ("mobilenet_v1", ["fc.*", "features.26.*"], False),
+    ("mobilenet_v1", ["*"], False),
     ("deep_ae", ["out.*", "hidden.8.*"], False),
     ("deep_ae", ["*"], False),
     # optimize=False keeps BatchNormalization: its scale and bias train too
