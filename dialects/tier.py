@@ -75,7 +75,9 @@ from xdsl.printer import Printer
 from xdsl.traits import MemoryReadEffect, MemoryWriteEffect
 from xdsl.utils.exceptions import VerifyException
 
-MAX_OPERANDS = 8  # the kernel's operands travel in a0..a7
+from tdopt.target import CLUSTER
+
+MAX_OPERANDS = CLUSTER.arg_regs  # the kernel's operands travel in a0..a7
 GRID_DIMS = 3
 BOX_FIELDS = ("row_len", "rows", "row_stride", "planes", "plane_stride")
 RESIDENT, IN, OUT = 0, 1, 2

@@ -30,7 +30,7 @@ from xdsl.pattern_rewriter import (
 )
 from xdsl.transforms.convert_linalg_to_memref_stream import ConvertGenericOpPattern
 
-from tdopt.lowering.pipeline import MAX_CORES
+from tdopt.target import CLUSTER
 from tdopt.passes.parallelize_kernels import PARALLEL
 
 
@@ -346,7 +346,7 @@ def _parallel_mark(op: Operation) -> dict[int, int]:
     if not isinstance(attr, ArrayAttr):
         return {}
     depth, trips = (a.value.data for a in attr.data)  # type: ignore[attr-defined]
-    return {depth: min(trips, MAX_CORES)}
+    return {depth: min(trips, CLUSTER.cores)}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import PassPipeline
 
 from tdopt.lowering import xdsl_fixes
+from tdopt.target import CLUSTER
 
 xdsl_fixes.apply()
 
@@ -74,43 +75,26 @@ TO_RISCV = ",".join(
 
 TO_ASM = f"{TO_LINALG},{TO_RISCV}"
 
-# per-core stacks at the top of L1 (runtime/link.ld: __tdrt_stack_size = 1 KiB)
-STACK_BYTES = 1024
-MAX_CORES = 8
-# the cluster's L2 (runtime/link.ld); code, read-only data and the runtime
-# keep 256 KiB of it, the rest holds tensors (plan-memory's capacity)
-L2_SIZE = 2 * 1024 * 1024
-CODE_BYTES = 256 * 1024
-# L1 sizes the linker script and the RTL accept for tiled builds
-L1_RANGE = (16 * 1024, 256 * 1024)
-
-
-def tile_budget(l1_size: int) -> int:
-    """Bytes of an L1 of `l1_size` the tiles may use: all but the stacks of
-    every core the cluster can run."""
-    return l1_size - MAX_CORES * STACK_BYTES
-
-
-def to_linalg(tile_l1: int | None = None, cores: int = MAX_CORES, l2: int = L2_SIZE) -> str:
+def to_linalg(tile_l1: int | None = None, cores: int = CLUSTER.cores, l2: int = CLUSTER.l2_size) -> str:
     """TO_LINALG for an L2 of `l2` bytes; with `tile_l1` (the L1 size in
     bytes), at most half of the tile budget holds tensors in place (the
     activation arena and the smallest tensors, by plan-memory), the least
     used tensors move to L3 when L2 is too small, and every kernel with an
     operand outside L1 runs tile by tile through the rest (`tier-tile-l1`),
     keeping a loop of `cores` iterations per tile where it can."""
-    if tile_l1 is None and l2 == L2_SIZE:
+    if tile_l1 is None and l2 == CLUSTER.l2_size:
         return TO_LINALG
-    options = [f"capacity={l2 - CODE_BYTES}"]
+    options = [f"capacity={CLUSTER.tensor_l2(l2)}"]
     if tile_l1 is not None:
         # what does not fit L2 goes to L3: tiled kernels reach it by DMA
-        options += [f"l1_budget={tile_budget(tile_l1) // 2}", "spill_l3=true"]
+        options += [f"l1_budget={CLUSTER.tile_budget(tile_l1) // 2}", "spill_l3=true"]
     steps = [
         "train-schedule-updates",
         "convert-train-to-linalg",
         "plan-memory{" + " ".join(options) + "}",
     ]
     if tile_l1 is not None:
-        steps.append(f"tier-tile-l1{{budget={tile_budget(tile_l1)} cores={cores}}}")
+        steps.append(f"tier-tile-l1{{budget={CLUSTER.tile_budget(tile_l1)} cores={cores}}}")
     return ",".join(steps)
 
 
@@ -179,7 +163,7 @@ def compile_to_asm(
     module: ModuleOp,
     parallel: bool = True,
     tile_l1: int | None = None,
-    l2: int = L2_SIZE,
+    l2: int = CLUSTER.l2_size,
     profile: bool = False,
     at_linalg: Callable[[ModuleOp], None] | None = None,
     poison: bool = False,

@@ -43,9 +43,10 @@ from tdopt.dialects.train import numpy_from_dense
 from tdopt.passes.parallelize_kernels import PARALLEL
 from tdopt.passes.plan_memory import OFFSET, arena_of, byte_size
 from tdopt.passes.tier_tile_l1 import TILES
+from tdopt.target import CLUSTER
 
 SECTIONS = {"L1": ".l1", "L2": ".l2", "L3": ".l3"}
-ARG_REGS = 8  # a0..a7
+ARG_REGS = CLUSTER.arg_regs  # a0..a7
 
 
 def global_words(g: memref.GlobalOp) -> np.ndarray | None:
@@ -146,7 +147,7 @@ FORK_TRAMPOLINE = "__tdopt_fork"
 
 
 PROFILE_TABLE = "__tdopt_profile"
-CYCLES_LO = 0x1020_0200  # TDRT_PERIPH_BASE + TDRT_REG_CYCLES_LO (runtime/include/tdrt_regs.h)
+CYCLES_LO = CLUSTER.reg("CYCLES_LO")
 
 
 def _profile_stamp(slot: int, word: int) -> list[Operation]:

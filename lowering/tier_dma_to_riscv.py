@@ -38,19 +38,19 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import DiagnosticException, VerifyException
 
 from tdopt.dialects.tier import DmaStartOp, DmaWaitAllOp, DmaWaitOp, MmioLwOp
-from tdopt.runtime.regs import REGS
+from tdopt.target import CLUSTER
 
-PERIPH_BASE = REGS["TDRT_PERIPH_BASE"]
-DMA_SRC = REGS["TDRT_REG_DMA_SRC"]
-DMA_DST = REGS["TDRT_REG_DMA_DST"]
-DMA_LEN = REGS["TDRT_REG_DMA_LEN"]
-DMA_SRC_STRIDE = REGS["TDRT_REG_DMA_SRC_STRIDE"]
-DMA_DST_STRIDE = REGS["TDRT_REG_DMA_DST_STRIDE"]
-DMA_ROWS = REGS["TDRT_REG_DMA_ROWS"]
-DMA_START = REGS["TDRT_REG_DMA_START"]
-DMA_WAIT_ID = REGS["TDRT_REG_DMA_WAIT_ID"]
-DMA_WAIT = REGS["TDRT_REG_DMA_WAIT"]
-DMA_WAIT_ALL = REGS["TDRT_REG_DMA_WAIT_ALL"]
+PERIPH_BASE = CLUSTER.periph_base
+DMA_SRC = CLUSTER.regs["DMA_SRC"]
+DMA_DST = CLUSTER.regs["DMA_DST"]
+DMA_LEN = CLUSTER.regs["DMA_LEN"]
+DMA_SRC_STRIDE = CLUSTER.regs["DMA_SRC_STRIDE"]
+DMA_DST_STRIDE = CLUSTER.regs["DMA_DST_STRIDE"]
+DMA_ROWS = CLUSTER.regs["DMA_ROWS"]
+DMA_START = CLUSTER.regs["DMA_START"]
+DMA_WAIT_ID = CLUSTER.regs["DMA_WAIT_ID"]
+DMA_WAIT = CLUSTER.regs["DMA_WAIT"]
+DMA_WAIT_ALL = CLUSTER.regs["DMA_WAIT_ALL"]
 
 
 def _to_reg(v: SSAValue, ops: list[Operation]) -> SSAValue:

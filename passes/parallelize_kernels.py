@@ -58,14 +58,11 @@ from xdsl.builder import Builder
 from xdsl.utils.exceptions import PassFailedException
 
 from tdopt.passes.plan_memory import OFFSET, arena_of, byte_size
+from tdopt.target import CLUSTER
 
 KERNEL = "tdopt.kernel"
 PARALLEL = "tdopt.parallel"
 
-# runtime/include/tdrt_regs.h
-PERIPH_BASE = 0x1020_0000
-REG_NUM_CORES = 0x008
-CSR_MHARTID = 0xF14
 
 
 def view_root(v: SSAValue) -> SSAValue:
@@ -303,9 +300,9 @@ def split_loop(f: func.FuncOp, depth: int, trips: int) -> None:
         top = top.parent_op()
     b = Builder(InsertPoint.before(top))
     zero = b.insert(rv32.GetRegisterOp(riscv.Registers.ZERO)).res
-    core_reg = b.insert(riscv.CsrrsOp(zero, IntegerAttr(CSR_MHARTID, i32), readonly=True)).rd
-    base = b.insert(rv32.LiOp(PERIPH_BASE)).rd
-    ncores_reg = b.insert(riscv.LwOp(base, REG_NUM_CORES)).rd
+    core_reg = b.insert(riscv.CsrrsOp(zero, IntegerAttr(CLUSTER.csr_mhartid, i32), readonly=True)).rd
+    base = b.insert(rv32.LiOp(CLUSTER.periph_base)).rd
+    ncores_reg = b.insert(riscv.LwOp(base, CLUSTER.regs["NUM_CORES"])).rd
     core = b.insert(UnrealizedConversionCastOp.get([core_reg], [IndexType()])).results[0]
     ncores = b.insert(UnrealizedConversionCastOp.get([ncores_reg], [IndexType()])).results[0]
     n = b.insert(arith.ConstantOp(IntegerAttr(trips, IndexType()))).result

@@ -69,6 +69,7 @@ from xdsl.utils.exceptions import PassFailedException
 from tdopt.dialects.tier import GRID_DIMS, IN, MAX_OPERANDS, OUT, RESIDENT, TiledCallOp, int_array
 from tdopt.passes.parallelize_kernels import KERNEL, linear_coefficients, view_root
 from tdopt.passes.plan_memory import arena_of
+from tdopt.target import CLUSTER
 
 TILES = "__tdopt_tiles"
 UNTILED = "tdopt.untiled"
@@ -397,7 +398,7 @@ class TierTileL1Pass(ModulePass):
     # bytes of L1 for tiles (both buffers of every operand)
     budget: int = 120 * 1024
     # cores the kernels are split over (tiles keep a loop this long if they can)
-    cores: int = 8
+    cores: int = CLUSTER.cores
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         kernels = {

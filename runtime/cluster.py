@@ -19,13 +19,12 @@ import numpy as np
 from tdopt.runtime.elf_image import ElfImage, read_elf
 from tdopt.runtime.model import Model, build_model
 from tdopt.runtime.toolchain import assemble_and_link
+from tdopt.target import CLUSTER
 
 __all__ = [
     "ClusterError", "RunResult", "assemble_and_link", "build_model", "parse_size", "run_elf",
 ]
 
-L1_BASE = 0x1000_0000
-L1_SIZES = (64 * 1024, 128 * 1024, 256 * 1024)
 DEFAULT_MAX_CYCLES = 20_000_000
 
 
@@ -87,7 +86,7 @@ def _as_bytes(value: bytes | bytearray | np.ndarray | np.generic) -> bytes:
 
 def run_elf(
     elf_path: str | Path,
-    cores: int = 8,
+    cores: int = CLUSTER.cores,
     l1_size: int | str = 128 * 1024,
     max_cycles: int = DEFAULT_MAX_CYCLES,
     read_symbols: Sequence[str] = (),
@@ -102,8 +101,9 @@ def run_elf(
     or when `max_cycles` is reached.
     """
     l1 = parse_size(l1_size)
-    if l1 not in L1_SIZES:
-        raise ValueError(f"L1 size must be 64k, 128k or 256k, not {l1_size!r}")
+    why = CLUSTER.check_run_l1(l1)
+    if why is not None:
+        raise ValueError(f"L1 size {l1_size!r}: {why}")
     if not 1 <= cores <= 8:
         raise ValueError(f"the cluster has 1 to 8 cores, not {cores}")
     image = read_elf(elf_path)
@@ -156,7 +156,7 @@ def _check_l1_fits(image: ElfImage, l1: int, cores: int) -> None:
     stack = image.symbols.get("__tdrt_stack_size")
     if end is None or stack is None:
         return
-    used = end.addr - L1_BASE
+    used = end.addr - CLUSTER.l1_base
     if used + cores * stack.addr > l1:
         raise ValueError(
             f"program needs {used} bytes of L1 data + {cores} x {stack.addr} bytes of stack,"

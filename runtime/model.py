@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tdopt.target import CLUSTER
+
 RUNTIME_DIR = Path(__file__).resolve().parent
 RTL_DIR = RUNTIME_DIR / "rtl"
 TB_DIR = RUNTIME_DIR / "tb"
@@ -103,7 +105,7 @@ def model_hash(num_cores: int) -> str:
     return h.hexdigest()[:16]
 
 
-def build_model(num_cores: int = 8, jobs: int | None = None, verbose: bool = False) -> Model:
+def build_model(num_cores: int = CLUSTER.cores, jobs: int | None = None, verbose: bool = False) -> Model:
     """Return the simulator for `num_cores` cores, building it only if not cached.
 
     The build runs in a temporary directory and is moved into the cache when

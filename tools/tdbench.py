@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tdopt.target import CLUSTER
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -275,8 +277,8 @@ COLUMNS = [
     "strategy", "model", "dynamic bytes",
 ]
 WIDTH = {"row": 22, "strategy": 16, "utilisation": 11, "L3 bytes": 8}
-PEAK_FLOP_PER_CYCLE = 16  # 8 cores x one fmadd.s (2 FLOPs) per cycle
-DMA_BYTES_PER_CYCLE = 8  # the L2 <-> L1 DMA port
+PEAK_FLOP_PER_CYCLE = 2 * CLUSTER.cores  # one fmadd.s (2 FLOPs) per core per cycle
+DMA_BYTES_PER_CYCLE = CLUSTER.dma_bytes_per_cycle  # the L2 <-> L1 DMA port
 PROFILE_COLUMNS = [
     "row", "call", "callee", "kind", "tiled", "tiles", "cycles", "FLOPs", "FLOP/cycle",
     "DMA in", "DMA out", "FLOP/byte",
@@ -384,7 +386,8 @@ def dma_bytes(r: dict[str, object]) -> int:
 
 def tile_l1_size(text: str) -> int | None:
     """--tile-l1: 64k, 128k, 256k or their bytes; none = no tiling."""
-    from tdopt.runtime.cluster import L1_SIZES, parse_size
+    from tdopt.runtime.cluster import parse_size
+    from tdopt.target import CLUSTER
 
     if text.strip().lower() == "none":
         return None
@@ -392,7 +395,7 @@ def tile_l1_size(text: str) -> int | None:
         size = parse_size(text)
     except ValueError:
         size = -1
-    if size not in L1_SIZES:
+    if size not in CLUSTER.l1_sizes:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not an L1 size: use 64k, 128k, 256k (or 65536, 131072, 262144), "
             "or none for no tiling"
@@ -489,7 +492,7 @@ def plot_roofline(path: str, results: list[dict[str, object]], title: str) -> No
     ax.plot(grid, np.minimum(PEAK_FLOP_PER_CYCLE, DMA_BYTES_PER_CYCLE * grid), "k-", lw=1.5)
     ax.axhline(PEAK_FLOP_PER_CYCLE, color="k", ls=":", lw=0.8)
     ax.text(hi / 1.1, PEAK_FLOP_PER_CYCLE * 1.08, f"compute {PEAK_FLOP_PER_CYCLE} FLOP/cycle "
-            "(8 cores x fmadd.s)", ha="right", va="bottom", fontsize=8)
+            f"({CLUSTER.cores} cores x fmadd.s)", ha="right", va="bottom", fontsize=8)
     ax.text(lo * 1.3, DMA_BYTES_PER_CYCLE * lo * 1.6, f"DMA {DMA_BYTES_PER_CYCLE} B/cycle "
             "(L2<->L1)", rotation=30, fontsize=8, rotation_mode="anchor")
     for i, kind, x, y in points:
@@ -532,7 +535,8 @@ def plot_roofline(path: str, results: list[dict[str, object]], title: str) -> No
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tdbench", description=__doc__.splitlines()[0])
     p.add_argument("--rows", help="comma-separated row names (default: all)")
-    p.add_argument("--cores", type=int, default=8, help="cluster cores (1..8, default 8)")
+    p.add_argument("--cores", type=int, default=CLUSTER.cores,
+                   help=f"cluster cores (1..{CLUSTER.cores}, default {CLUSTER.cores})")
     p.add_argument(
         "--tile-l1", type=tile_l1_size, default=128 * 1024, metavar="SIZE",
         help="tile every kernel through an L1 of SIZE (64k, 128k, 256k; default 128k) "
@@ -551,8 +555,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     p = parser()
     args = p.parse_args(argv)
-    if not 1 <= args.cores <= 8:
-        p.error(f"argument --cores: the cluster has 1 to 8 cores, not {args.cores}")
+    why = CLUSTER.check_cores(args.cores)
+    if why is not None:
+        p.error(f"argument --cores: {why}")
     if args.list:
         for r in ROWS:
             print(f"{r.name:<24} {r.description}{'  [long]' if r.long else ''}")

@@ -491,8 +491,8 @@ def pass_help(passes: dict[str, PassFactory], name: str) -> str:
 
 def _lowering_sizes(tile_l1: str | None, l2: str) -> tuple[int | None, int]:
     """--tile-l1 and --l2 in bytes, checked against what the cluster has."""
-    from tdopt.lowering.pipeline import CODE_BYTES, L1_RANGE, L2_SIZE
     from tdopt.runtime.cluster import parse_size
+    from tdopt.target import CLUSTER
 
     def size(flag: str, text: str) -> int:
         try:
@@ -505,18 +505,13 @@ def _lowering_sizes(tile_l1: str | None, l2: str) -> tuple[int | None, int]:
     l1 = None
     if tile_l1 is not None:
         l1 = size("--tile-l1", tile_l1)
-        lo, hi = L1_RANGE
-        if not lo <= l1 <= hi:
-            raise Diagnostic(
-                f"--tile-l1 {tile_l1}: the cluster's L1 is {lo // 1024} KiB to {hi // 1024} KiB "
-                f"(got {l1} bytes)"
-            )
+        why = CLUSTER.check_tile_l1(l1)
+        if why is not None:
+            raise Diagnostic(f"--tile-l1 {tile_l1}: {why}")
     l2_bytes = size("--l2", l2)
-    if not CODE_BYTES < l2_bytes <= L2_SIZE:
-        raise Diagnostic(
-            f"--l2 {l2}: must exceed the {CODE_BYTES // 1024} KiB kept for code and be at "
-            f"most the cluster's {L2_SIZE // 1024 // 1024} MiB"
-        )
+    why = CLUSTER.check_l2(l2_bytes)
+    if why is not None:
+        raise Diagnostic(f"--l2 {l2}: {why}")
     return l1, l2_bytes
 
 
