@@ -10,7 +10,9 @@ assume ideal single-cycle instruction fetch. FLOPs follow the design brief:
 2 x MACs of every conv / matmul / gemm, forward and backward. By default 8
 cores run every kernel tile by tile through a 128 KiB L1 (`--tile-l1`).
 `--plot` profiles each kernel call (cycle counter around it, in a second
-run) and draws a roofline: FLOP/cycle against FLOP per DMA byte.
+run) and draws a roofline: FLOP/cycle against FLOP per DMA byte. On a
+terminal, each row's RTL run shows a progress bar (cycles, rate, ETA against
+the compiler's static estimate).
 """
 
 from __future__ import annotations
@@ -329,6 +331,7 @@ def run_row(
         run = run_on_rtl(
             ctx, m, inputs, cores=cores, max_cycles=400_000_000,
             l1=tile_l1 or "128k", tile_l1=tile_l1 is not None, profile=profile,
+            progress=row.name,
         )
         for name, want in expected.items():
             if not np.allclose(run.results[name], want, rtol=1e-4, atol=1e-4):

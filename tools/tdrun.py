@@ -156,7 +156,7 @@ def _run_rtl(ctx, module, inputs, args) -> tuple[dict[str, np.ndarray], dict[str
         run = run_on_rtl(
             ctx, module, inputs, cores=args.cores, l1=args.tile_l1 or args.l1,
             max_cycles=args.max_cycles, workdir=args.keep, tile_l1=bool(args.tile_l1),
-            l2=args.l2,
+            l2=args.l2, progress=f"RTL, {args.cores} core{'s' if args.cores > 1 else ''}",
         )
     except LoweringError as e:
         if e.op is not None:
