@@ -152,7 +152,8 @@ def run_elf(
                                core=err["core"], pc=err.get("pc"), addr=err.get("addr"),
                                output=result["output"], counters=counters)
         if result["status"] == "timeout":
-            raise ClusterError(f"no end of computation after {max_cycles} cycles",
+            raise ClusterError(f"no end of computation after {max_cycles} cycles "
+                               "(--max-cycles raises the limit)",
                                kind="timeout", cycle=counters["cycles"],
                                output=result["output"], counters=counters)
         symbols = {name: (work / f"out-{name}.bin").read_bytes() for name in read_symbols}

@@ -166,6 +166,8 @@ def run_on_rtl(
     `poison`: scratch memory (arenas, tile buffers) starts as signalling
     NaNs, so results computed from never-written scratch come out NaN
     (on by default: a correct program never reads them).
+    `max_cycles`: None derives the limit from the static estimate of the
+    program's cycles (tools/cycle_estimate.py) with a wide margin.
     `progress`: a label; with it, a progress bar (cycles simulated, rate,
     ETA against the estimate) on stderr when stderr is a terminal."""
     from tdopt.runtime.cluster import run_elf
@@ -215,18 +217,29 @@ def run_on_rtl(
             writes[s.symbol] = np.ascontiguousarray(np.asarray(inputs[s.tensor]).astype(s.dtype))
         elif s.role == "output":
             reads.append((s.symbol, s.tensor))
-    kwargs = {} if max_cycles is None else {"max_cycles": max_cycles}
+    from tdopt.runtime.cluster import DEFAULT_MAX_CYCLES, ClusterError
+    from tdopt.tools.cycle_estimate import LIMIT_FACTOR, LIMIT_MARGIN, default_max_cycles
+
+    limit = max_cycles if max_cycles is not None else default_max_cycles(estimate, DEFAULT_MAX_CYCLES)
     bar = _progress_bar(progress, estimate) if progress is not None else None
     try:
         run = run_elf(
             elf,
             cores=cores,
             l1_size=l1,
+            max_cycles=limit,
             read_symbols=[sym for sym, _ in reads] + ([PROFILE_TABLE] if calls else []),
             write_symbols=writes,
             progress=(lambda n: bar.update(n - bar.n)) if bar is not None else None,
-            **kwargs,
         )
+    except ClusterError as e:
+        if e.kind == "timeout" and max_cycles is None:
+            e.args = (
+                f"no end of computation after {limit} cycles, the default limit (the larger "
+                f"of {DEFAULT_MAX_CYCLES} and {LIMIT_FACTOR} x the static estimate of "
+                f"{estimate} cycles + {LIMIT_MARGIN}): --max-cycles N raises it",
+            )
+        raise
     finally:
         if bar is not None:
             bar.close()

@@ -51,7 +51,11 @@ def _arg_parser() -> argparse.ArgumentParser:
         help="with --rtl --tile-l1: the L2 the program may use (default 2m); the least "
         "used tensors beyond it live in L3",
     )
-    p.add_argument("--max-cycles", type=int, help="stop --rtl runs after this many cycles")
+    p.add_argument(
+        "--max-cycles", type=int,
+        help="stop --rtl runs after this many cycles (default: 4 x the compiler's static "
+        "estimate + 1 M, at least 20 M)",
+    )
     p.add_argument("--keep", help="with --rtl: keep the assembly and ELF in this folder")
     p.add_argument("-o", "--output", help="write every result (and `loss`) to this .npz")
     p.add_argument(

@@ -1,19 +1,22 @@
 """Long RTL runs: the simulator's heartbeat (`--progress`), the progress bar
-of `tdrun --rtl` / `tdbench` (tqdm, on a terminal only) and the static cycle
-estimate it shows an ETA against, compared with the cycles the RTL
-measures."""
+of `tdrun --rtl` / `tdbench` (tqdm, on a terminal only), the static cycle
+estimate it shows an ETA against, and the default cycle limit built on the
+estimate. Estimates are compared with the cycles the RTL measures; the
+limit's arithmetic with hand-derived values."""
 
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 
 import numpy as np
 import pytest
 from tqdm import tqdm
 
-from tdopt.runtime.cluster import PROGRESS_CYCLES, run_elf
+from tdopt.runtime.cluster import DEFAULT_MAX_CYCLES, PROGRESS_CYCLES, ClusterError, run_elf
 from tdopt.tools.context import make_context
+from tdopt.tools.cycle_estimate import default_max_cycles
 from tdopt.tools.diagnostics import parse_module
 from tdopt.tools.rtl_run import run_on_rtl
 
@@ -58,6 +61,37 @@ def test_the_static_estimate_is_within_2x_of_the_rtl(text: str, cores: int) -> N
     run = _run(text, cores)
     cycles = run.counters["cycles"]
     assert 0.5 <= run.estimate / cycles <= 2.0, (run.estimate, cycles)
+
+
+def test_the_default_limit_is_a_wide_margin_over_the_estimate() -> None:
+    # hand-derived: 4 x estimate + 1 M, never below the fixed default
+    assert default_max_cycles(0, DEFAULT_MAX_CYCLES) == DEFAULT_MAX_CYCLES
+    assert default_max_cycles(1_000_000, DEFAULT_MAX_CYCLES) == DEFAULT_MAX_CYCLES
+    assert default_max_cycles(23_000_000, DEFAULT_MAX_CYCLES) == 93_000_000
+    assert default_max_cycles(100, 10) == 1_000_400
+
+
+def test_hitting_the_default_limit_names_the_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a limit far below what the GEMM needs, as if the estimate were wrong
+    monkeypatch.setattr("tdopt.tools.cycle_estimate.default_max_cycles", lambda est, floor: 5000)
+    with pytest.raises(ClusterError) as info:
+        _run(GEMM)
+    message = str(info.value)
+    assert info.value.kind == "timeout"
+    assert message.startswith("no end of computation after 5000 cycles, the default limit")
+    assert "static estimate of" in message and "--max-cycles N raises it" in message
+
+
+def test_an_explicit_limit_says_which_flag_raises_it(tmp_path) -> None:
+    (tmp_path / "m.mlir").write_text(GEMM)
+    np.savez(tmp_path / "in.npz", **_inputs(GEMM))
+    run = subprocess.run(
+        ["tdrun", str(tmp_path / "m.mlir"), "--inputs", str(tmp_path / "in.npz"), "--rtl",
+         "--cores", "8", "--tile-l1", "128k", "--max-cycles", "5000"],
+        capture_output=True, text=True,
+    )
+    assert run.returncode == 1
+    assert "no end of computation after 5000 cycles (--max-cycles raises the limit)" in run.stderr
 
 
 def test_heartbeats_come_every_progress_period_and_change_nothing(tmp_path) -> None:
