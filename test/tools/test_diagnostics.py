@@ -70,6 +70,18 @@ class _BreakGradSoftmax(ModulePass):
         raise AssertionError("no grad.softmax")
 
 
+class _Crash(ModulePass):
+    """A plugin's pass with a bug."""
+
+    name = "test-crash"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        raise ZeroDivisionError("the plugin's own bug")
+
+
+_Crash.__module__ = "some_plugin.passes"
+
+
 def run_tdopt(tmp_path: Path, monkeypatch, capsys, source: str, *argv: str) -> str:
     src = tmp_path / "m.mlir"
     src.write_text(source)
@@ -77,7 +89,7 @@ def run_tdopt(tmp_path: Path, monkeypatch, capsys, source: str, *argv: str) -> s
 
     def with_test_passes(self) -> None:
         original(self)
-        for p in (_SwapMatmulMaps, _AddBadFunction, _BreakGradSoftmax):
+        for p in (_SwapMatmulMaps, _AddBadFunction, _BreakGradSoftmax, _Crash):
             self.available_passes[p.name] = lambda p=p: p
 
     monkeypatch.setattr(tdopt_tool.TdoptMain, "register_all_passes", with_test_passes)
@@ -209,3 +221,21 @@ def test_a_broken_extension_pass_is_caught_at_the_end_of_the_linalg_level(tmp_pa
 def test_verify_each_and_disable_verify_exclude_each_other(tmp_path, monkeypatch, capsys):
     err = run_tdopt(tmp_path, monkeypatch, capsys, SOURCE, "-p", "cse", "--verify-each", "--disable-verify")
     assert err.strip() == "error: choose one of --verify-each and --disable-verify", err
+
+
+@pytest.mark.parametrize("verify_each", [False, True])
+def test_a_crash_on_unverified_input_says_so(tmp_path, monkeypatch, capsys, verify_each):
+    # the pass that crashes may have been fed invalid IR: without
+    # --verify-each the message says since when the input was not verified
+    flags = ["--verify-each"] if verify_each else []
+    err = run_tdopt(tmp_path, monkeypatch, capsys, LOSS, "-p", "train-autodiff,test-break-grad-softmax,test-crash",
+                    *flags)
+    first = err.splitlines()[0]
+    if verify_each:
+        assert "after pass 'test-break-grad-softmax': 'grad.softmax': axis 5" in first, err
+    else:
+        assert first == (
+            f"error: pass 'test-crash' (from some_plugin.passes) failed on {tmp_path / 'm.mlir'}: "
+            "ZeroDivisionError: the plugin's own bug (TDOPT_TRACEBACK=1 shows the traceback; its "
+            "input was not verified since pass 'train-autodiff', --verify-each checks after every "
+            "pass)"), err
