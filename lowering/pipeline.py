@@ -117,6 +117,20 @@ def to_riscv(parallel: bool = True, profile: bool = False, poison: bool = False)
 SECTIONS_PASS = "convert-globals-to-sections"
 
 
+# The levels of the pipeline, each with the pass that starts it (None: the
+# input). `tdopt` verifies the IR where a level ends, i.e. before the pass
+# that starts the next one, and after the last pass (`--verify-each`: after
+# every pass): checking the whole module after each of ~45 passes was most of
+# the compile time of a large step.
+LEVELS: tuple[tuple[str, str | None], ...] = (
+    ("train", None),
+    ("linalg", "convert-train-to-linalg"),
+    ("loops", SECTIONS_PASS),
+    ("riscv", "convert-func-to-riscv-func"),
+)
+LEVEL_STARTS = {start: level for level, start in LEVELS if start is not None}
+
+
 ENTRY_PASS = "convert-entry-to-riscv"
 
 

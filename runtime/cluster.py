@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +26,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_CYCLES = 20_000_000
+# heartbeat period of runs with a progress callback (a few per second on 8 cores)
+PROGRESS_CYCLES = 20_000
 
 
 @dataclass
@@ -92,13 +94,16 @@ def run_elf(
     read_symbols: Sequence[str] = (),
     write_symbols: Mapping[str, bytes | bytearray | np.ndarray | np.generic] | None = None,
     model: Model | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Run a program on the cluster until end-of-computation.
 
     `write_symbols` data is written over the named symbols after the ELF is
     loaded (at most the symbol's size); `read_symbols` come back as bytes in
-    `RunResult.symbols`. Raises ClusterError on a bus error, trap, DMA hazard
-    or when `max_cycles` is reached.
+    `RunResult.symbols`. `progress` is called with the cycles simulated so
+    far every PROGRESS_CYCLES cycles while the run goes on. Raises
+    ClusterError on a bus error, trap, DMA hazard or when `max_cycles` is
+    reached.
     """
     l1 = parse_size(l1_size)
     why = CLUSTER.check_run_l1(l1)
@@ -131,9 +136,13 @@ def run_elf(
             sym = image.symbol(name)
             cmd += ["--dump", hex(sym.addr), str(sym.size), str(work / f"out-{name}.bin")]
 
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise ClusterError(f"simulator failed: {proc.stderr.strip()}", kind="simulator")
+        if progress is None:
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            returncode, stderr = proc.returncode, proc.stderr
+        else:
+            returncode, stderr = _run_with_heartbeat(cmd, work, progress)
+        if returncode != 0:
+            raise ClusterError(f"simulator failed: {stderr.strip()}", kind="simulator")
         result = json.loads((work / "result.json").read_text())
         counters = {k: v for k, v in result["counters"].items() if k != "sim.seconds"}
         seconds = float(result["counters"]["sim.seconds"])
@@ -143,11 +152,32 @@ def run_elf(
                                core=err["core"], pc=err.get("pc"), addr=err.get("addr"),
                                output=result["output"], counters=counters)
         if result["status"] == "timeout":
-            raise ClusterError(f"no end of computation after {max_cycles} cycles",
+            raise ClusterError(f"no end of computation after {max_cycles} cycles "
+                               "(--max-cycles raises the limit)",
                                kind="timeout", cycle=counters["cycles"],
                                output=result["output"], counters=counters)
         symbols = {name: (work / f"out-{name}.bin").read_bytes() for name in read_symbols}
     return RunResult(result["exit_code"], result["output"], counters, symbols, seconds)
+
+
+def _run_with_heartbeat(
+    cmd: list[str], work: Path, progress: Callable[[int], None]
+) -> tuple[int, str]:
+    """Run the simulator with heartbeats on its stdout, passing each cycle
+    count to `progress`; returns its exit status and stderr."""
+    with open(work / "stderr.txt", "w+") as err:
+        with subprocess.Popen(
+            [*cmd, "--progress", str(PROGRESS_CYCLES)], stdout=subprocess.PIPE,
+            stderr=err, text=True,
+        ) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                word, _, value = line.partition(" ")
+                if word == "cycles" and value.strip().isdigit():
+                    progress(int(value))
+            returncode = proc.wait()
+        err.seek(0)
+        return returncode, err.read()
 
 
 def _check_l1_fits(image: ElfImage, l1: int, cores: int) -> None:

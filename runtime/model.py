@@ -7,6 +7,8 @@ arguments of the simulator binary, so tests and `tdrun` never rebuild for them.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,17 +123,36 @@ def build_model(num_cores: int = CLUSTER.cores, jobs: int | None = None, verbose
 
     target.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as tmp:
-        _verilate_and_compile(Path(tmp), num_cores, jobs or os.cpu_count() or 1, verbose)
-        final = Path(tmp) / "out"
-        final.mkdir()
-        shutil.copy2(Path(tmp) / "obj" / BINARY_NAME, final / BINARY_NAME)
-        try:
-            os.replace(final, target)
-        except OSError:
-            if not binary.exists():  # lost a race with another builder: theirs is as good
-                raise
+    # one builder at a time (pytest -n workers, parallel tdbench runs): the
+    # others wait for the lock and then find the binary in the cache
+    with _exclusive(target.parent / f".{target.name}.lock"):
+        if binary.exists():
+            return Model(binary, num_cores, 0.0)
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as tmp:
+            _verilate_and_compile(Path(tmp), num_cores, jobs or os.cpu_count() or 1, verbose)
+            final = Path(tmp) / "out"
+            final.mkdir()
+            shutil.copy2(Path(tmp) / "obj" / BINARY_NAME, final / BINARY_NAME)
+            # the finished directory appears at once: a reader never sees a
+            # partial binary, even one that does not take the lock
+            try:
+                os.replace(final, target)
+            except OSError:
+                if not binary.exists():  # lost a race with another builder: theirs is as good
+                    raise
     return Model(binary, num_cores, time.monotonic() - start)
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock (fcntl.flock) on `lock_path`; the
+    kernel releases it if the holder dies."""
+    with open(lock_path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _run(cmd: list[str], env: dict[str, str], what: str, verbose: bool) -> None:

@@ -54,7 +54,9 @@ run_tests() {
     echo "== lit / FileCheck suite"
     lit -q test/filecheck examples/plugin/test
     echo "== pytest"
-    python -m pytest test "$@"
+    # independent tests in parallel workers (pytest-xdist), one per core;
+    # `tools/dev.sh test -n 0` runs them in one process
+    python -m pytest test -n auto "$@"
 }
 
 run_demo() {

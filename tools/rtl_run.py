@@ -56,6 +56,7 @@ class RtlResult:
     elf_path: str
     flops: int  # 2 x MACs of every conv / matmul / gemm (forward and backward)
     profile: list[CallProfile] | None = None  # per call, in order (profile=True)
+    estimate: int = 0  # the static estimate of the cycles (tools/cycle_estimate.py)
 
     @property
     def flop_per_cycle(self) -> float:
@@ -155,6 +156,7 @@ def run_on_rtl(
     profile: bool = False,
     l2: int | str = "2m",
     poison: bool = True,
+    progress: str | None = None,
 ) -> RtlResult:
     """`tile_l1`: keep the tensors in L2 and run every kernel tile by tile
     through the L1 (`l1` bytes) with double-buffered DMA. `l2`: the L2 the
@@ -163,7 +165,11 @@ def run_on_rtl(
     call, its cycles, FLOPs and DMA bytes in `RtlResult.profile`.
     `poison`: scratch memory (arenas, tile buffers) starts as signalling
     NaNs, so results computed from never-written scratch come out NaN
-    (on by default: a correct program never reads them)."""
+    (on by default: a correct program never reads them).
+    `max_cycles`: None derives the limit from the static estimate of the
+    program's cycles (tools/cycle_estimate.py) with a wide margin.
+    `progress`: a label; with it, a progress bar (cycles simulated, rate,
+    ETA against the estimate) on stderr when stderr is a terminal."""
     from tdopt.runtime.cluster import run_elf
     from tdopt.runtime.toolchain import assemble_and_link
 
@@ -184,10 +190,19 @@ def run_on_rtl(
 
     tile_bytes = parse_size(l1) if tile_l1 else None
     calls: list[CallProfile] = []
+    estimate = 0
+
+    def at_linalg(m: ModuleOp) -> None:
+        nonlocal estimate
+        from tdopt.tools.cycle_estimate import estimate_cycles
+
+        estimate = estimate_cycles(m, cores if parallel else 1)
+        if profile:
+            calls.extend(entry_calls(m))
+
     asm, symbols = compile_to_asm(
         ctx, module, parallel=parallel, tile_l1=tile_bytes, l2=parse_size(l2),
-        profile=profile, at_linalg=(lambda m: calls.extend(entry_calls(m))) if profile else None,
-        poison=poison,
+        profile=profile, at_linalg=at_linalg, poison=poison,
     )
     work = workdir or tempfile.mkdtemp(prefix="tdrun-rtl-")
     asm_path = os.path.join(work, "step.s")
@@ -202,15 +217,32 @@ def run_on_rtl(
             writes[s.symbol] = np.ascontiguousarray(np.asarray(inputs[s.tensor]).astype(s.dtype))
         elif s.role == "output":
             reads.append((s.symbol, s.tensor))
-    kwargs = {} if max_cycles is None else {"max_cycles": max_cycles}
-    run = run_elf(
-        elf,
-        cores=cores,
-        l1_size=l1,
-        read_symbols=[sym for sym, _ in reads] + ([PROFILE_TABLE] if calls else []),
-        write_symbols=writes,
-        **kwargs,
-    )
+    from tdopt.runtime.cluster import DEFAULT_MAX_CYCLES, ClusterError
+    from tdopt.tools.cycle_estimate import LIMIT_FACTOR, LIMIT_MARGIN, default_max_cycles
+
+    limit = max_cycles if max_cycles is not None else default_max_cycles(estimate, DEFAULT_MAX_CYCLES)
+    bar = _progress_bar(progress, estimate) if progress is not None else None
+    try:
+        run = run_elf(
+            elf,
+            cores=cores,
+            l1_size=l1,
+            max_cycles=limit,
+            read_symbols=[sym for sym, _ in reads] + ([PROFILE_TABLE] if calls else []),
+            write_symbols=writes,
+            progress=(lambda n: bar.update(n - bar.n)) if bar is not None else None,
+        )
+    except ClusterError as e:
+        if e.kind == "timeout" and max_cycles is None:
+            e.args = (
+                f"no end of computation after {limit} cycles, the default limit (the larger "
+                f"of {DEFAULT_MAX_CYCLES} and {LIMIT_FACTOR} x the static estimate of "
+                f"{estimate} cycles + {LIMIT_MARGIN}): --max-cycles N raises it",
+            )
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
     results = {}
     for sym, tensor in reads:
         values = np.frombuffer(run.symbols[sym], dtype=np.float32)
@@ -222,5 +254,22 @@ def run_on_rtl(
             c.cycles = int((int(after) - int(before)) % (1 << 32))  # low 32 bits wrap
     return RtlResult(
         results, run.counters, run.output, asm_path, str(elf), total_flops,
-        calls if profile else None,
+        calls if profile else None, estimate,
     )
+
+
+def _progress_bar(label: str, estimate: int):  # -> tqdm | None
+    """A tqdm bar of simulated cycles on stderr against the static estimate
+    (its ETA), or None when stderr is not a terminal (tqdm's `disable=None`):
+    then the simulator sends no heartbeats at all."""
+    import sys
+
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=estimate or None, desc=label, unit="cycle", unit_scale=True, file=sys.stderr,
+        disable=None, leave=False, dynamic_ncols=True, smoothing=0.1,
+    )
+    if bar.disable:
+        return None
+    return bar

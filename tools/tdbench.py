@@ -2,7 +2,7 @@
 check each against the reference interpreter, then print its figures.
 
     tdbench [--rows NAME[,NAME...]] [--cores N] [--tile-l1 SIZE|none] [--csv OUT.csv]
-            [--plot OUT.png] [--profile-csv OUT.csv] [--list] [--quick]
+            [--plot OUT.png] [--profile-csv OUT.csv] [--max-cycles N] [--list] [--quick]
 
 A row whose RTL results differ from the reference interpreter is reported as
 a mismatch (exit status 1) and its figures are not printed. Cycle counts
@@ -10,7 +10,9 @@ assume ideal single-cycle instruction fetch. FLOPs follow the design brief:
 2 x MACs of every conv / matmul / gemm, forward and backward. By default 8
 cores run every kernel tile by tile through a 128 KiB L1 (`--tile-l1`).
 `--plot` profiles each kernel call (cycle counter around it, in a second
-run) and draws a roofline: FLOP/cycle against FLOP per DMA byte.
+run) and draws a roofline: FLOP/cycle against FLOP per DMA byte. On a
+terminal, each row's RTL run shows a progress bar (cycles, rate, ETA against
+the compiler's static estimate).
 """
 
 from __future__ import annotations
@@ -299,13 +301,15 @@ def short_strategy(strategy: str) -> str:
 
 
 def run_row(
-    row: Row, work: str, cores: int, tile_l1: str | int | None = None, profile: bool = False
+    row: Row, work: str, cores: int, tile_l1: str | int | None = None, profile: bool = False,
+    max_cycles: int | None = None,
 ) -> dict[str, object]:
     """Compile, run on the RTL, check against the reference interpreter.
     `tile_l1`: the L1 size kernels are tiled through (None: the static
     L1/L2 placement, 128 KiB L1); `profile`: a second, profiled run gives
     per-call cycles, FLOPs and DMA bytes, under the key "calls" (a list of
-    CallProfile); the row's figures are those of the plain run."""
+    CallProfile); the row's figures are those of the plain run.
+    `max_cycles`: None derives the limit from the static estimate."""
     from tdopt.dialects.weights import absolutize_weights, load_weights
     from tdopt.interpreter.reference import find_function, run_function
     from tdopt.lowering.pipeline import run_pipeline
@@ -331,8 +335,9 @@ def run_row(
 
     def rtl(m: ModuleOp, profile: bool) -> RtlResult:
         run = run_on_rtl(
-            ctx, m, inputs, cores=cores, max_cycles=400_000_000,
+            ctx, m, inputs, cores=cores, max_cycles=max_cycles,
             l1=tile_l1 or "128k", tile_l1=tile_l1 is not None, profile=profile,
+            progress=row.name,
         )
         for name, want in expected.items():
             if not np.allclose(run.results[name], want, rtol=1e-4, atol=1e-4):
@@ -547,6 +552,11 @@ def parser() -> argparse.ArgumentParser:
                    help="profile every kernel call and draw a roofline to this file")
     p.add_argument("--profile-csv", metavar="OUT.csv",
                    help="profile every kernel call and write the per-call figures here")
+    p.add_argument(
+        "--max-cycles", type=int,
+        help="stop a row's RTL run after this many cycles (default: 4 x the compiler's "
+        "static estimate + 1 M, at least 20 M)",
+    )
     p.add_argument("--list", action="store_true", help="list the rows and exit")
     p.add_argument("--quick", action="store_true", help="skip the long rows (corpus CCT2)")
     return p
@@ -578,7 +588,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for n, row in enumerate(rows, 1):
             print(f"[{n}/{len(rows)}] {row.name} ...", file=sys.stderr, flush=True)
             try:
-                r = run_row(row, work, args.cores, args.tile_l1, profile=profile)
+                r = run_row(row, work, args.cores, args.tile_l1, profile=profile,
+                            max_cycles=args.max_cycles)
             except Exception as e:  # a failed row is reported, the others still run
                 failed.append((row.name, str(e).splitlines()[0] if str(e) else type(e).__name__))
                 continue

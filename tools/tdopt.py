@@ -118,6 +118,12 @@ class TdoptMain(xDSLOptMain):
         for point, where in EXTENSION_POINTS.items():
             points.add_argument(f"--{point}", metavar="PASSES", default=None, help=where)
         arg_parser.add_argument(
+            "--verify-each",
+            action="store_true",
+            help="verify the IR after every pass (default: at the end of each level of "
+            "the pipeline, train, linalg, loops and riscv, and of the pipeline)",
+        )
+        arg_parser.add_argument(
             "--print-pipeline",
             action="store_true",
             help="print the -p pipeline that the given flags expand to and exit",
@@ -143,27 +149,44 @@ class TdoptMain(xDSLOptMain):
         arg_parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
     def setup_pipeline(self) -> None:
+        from tdopt.lowering.pipeline import LEVEL_STARTS
+
         self.current_pass: ModulePass | None = None
         self.pass_times: list[tuple[str, float]] = []
         self.verify_time = 0.0
+        self.verifications = 0
+        # (position, name) of the passes that ran since the IR was last verified
+        self.unverified: list[tuple[int, str]] = []
+        self.level = "train"
         started = time.perf_counter()
+        if self.args.verify_each and self.args.disable_verify:
+            raise Diagnostic("choose one of --verify-each and --disable-verify")
 
         def between(prev: ModulePass | None, module: ModuleOp, nxt: ModulePass | None):
             nonlocal started
             if prev is not None:
                 self.pass_times.append((prev.name, time.perf_counter() - started))
+                self.unverified.append((len(self.pass_times), prev.name))
             t0 = time.perf_counter()
-            if prev is not None and not self.args.disable_verify:
+            # verified: the input (when parsed), the end of each level, the
+            # result, and with --verify-each after every pass
+            ends_level = nxt is None or nxt.name in LEVEL_STARTS
+            if (self.unverified and not self.args.disable_verify
+                    and (self.args.verify_each or ends_level)):
                 try:
+                    self.verifications += 1
                     verify_module(module, self.sources)
                 except Diagnostic as d:
-                    d.message = f"after pass '{prev.name}': {d.message}"
+                    d.message = f"{self.unverified_span()}: {d.message}"
                     raise
+                self.unverified = []
             self.verify_time += time.perf_counter() - t0
             if prev is not None and nxt is not None and self.args.print_between_passes:
                 print(f"// IR after {prev.name}:")
                 Printer(stream=sys.stdout).print_op(module)
                 print("\n")
+            if nxt is not None and nxt.name in LEVEL_STARTS:
+                self.level = LEVEL_STARTS[nxt.name]
             self.current_pass = nxt
             started = time.perf_counter()
 
@@ -173,6 +196,18 @@ class TdoptMain(xDSLOptMain):
         self.pipeline_spec = self.preset_pipeline()
         self.pipeline = PassPipeline.parse_spec(
             self.available_passes, self.pipeline_spec, between
+        )
+
+    def unverified_span(self) -> str:
+        """Which passes may have broken the IR: the one pass that ran since
+        the last verification, or the span of them and the level whose end
+        found the failure."""
+        (first_at, first), (last_at, last) = self.unverified[0], self.unverified[-1]
+        if first_at == last_at:
+            return f"after pass '{last}'"
+        return (
+            f"in passes '{first}' to '{last}' (#{first_at}-#{last_at} of the pipeline; "
+            f"found at the end of the {self.level} level, --verify-each names the pass)"
         )
 
     def preset_pipeline(self) -> str:
@@ -277,25 +312,33 @@ class TdoptMain(xDSLOptMain):
             if p is None or os.environ.get("TDOPT_TRACEBACK"):
                 raise
             origin = type(p).__module__
+            # its input may be invalid IR that a pass since the last
+            # verification made: --verify-each would have stopped there
+            unchecked = (
+                f"; its input was not verified since pass '{self.unverified[0][1]}', "
+                "--verify-each checks after every pass"
+                if self.unverified and not self.args.disable_verify else ""
+            )
             if _is_project_module(origin):
-                raise PassCrash(internal_error(e, f"in pass '{p.name}'")) from None
+                raise PassCrash(internal_error(e, f"in pass '{p.name}'{unchecked}")) from None
             # a pass from a plugin or from xDSL: not tdopt's bug to report
             raise PassCrash(Diagnostic(
                 f"pass '{p.name}' (from {origin}) failed on {self.input_name()}: "
                 f"{type(e).__name__}: {_first_line(e)} (TDOPT_TRACEBACK=1 shows the "
-                "traceback)"
+                f"traceback{unchecked})"
             )) from None
 
     def print_pass_times(self) -> None:
         """mlir-opt's --mlir-timing in brief: wall time per pass, in pipeline
         order, and the verification between passes, on stderr."""
         total = sum(t for _, t in self.pass_times) + self.verify_time
-        width = max([len(n) for n, _ in self.pass_times] + [len("(verification)")])
+        label = f"(verification x{self.verifications})"
+        width = max([len(n) for n, _ in self.pass_times] + [len(label)])
         print("tdopt pass timing (wall seconds):", file=sys.stderr)
         for name, t in self.pass_times:
             print(f"  {t:9.4f}  {name:<{width}}  {100 * t / total if total else 0:5.1f}%",
                   file=sys.stderr)
-        print(f"  {self.verify_time:9.4f}  {'(verification)':<{width}}  "
+        print(f"  {self.verify_time:9.4f}  {label:<{width}}  "
               f"{100 * self.verify_time / total if total else 0:5.1f}%", file=sys.stderr)
         print(f"  {total:9.4f}  total", file=sys.stderr)
 

@@ -51,7 +51,11 @@ def _arg_parser() -> argparse.ArgumentParser:
         help="with --rtl --tile-l1: the L2 the program may use (default 2m); the least "
         "used tensors beyond it live in L3",
     )
-    p.add_argument("--max-cycles", type=int, help="stop --rtl runs after this many cycles")
+    p.add_argument(
+        "--max-cycles", type=int,
+        help="stop --rtl runs after this many cycles (default: 4 x the compiler's static "
+        "estimate + 1 M, at least 20 M)",
+    )
     p.add_argument("--keep", help="with --rtl: keep the assembly and ELF in this folder")
     p.add_argument("-o", "--output", help="write every result (and `loss`) to this .npz")
     p.add_argument(
@@ -156,7 +160,7 @@ def _run_rtl(ctx, module, inputs, args) -> tuple[dict[str, np.ndarray], dict[str
         run = run_on_rtl(
             ctx, module, inputs, cores=args.cores, l1=args.tile_l1 or args.l1,
             max_cycles=args.max_cycles, workdir=args.keep, tile_l1=bool(args.tile_l1),
-            l2=args.l2,
+            l2=args.l2, progress=f"RTL, {args.cores} core{'s' if args.cores > 1 else ''}",
         )
     except LoweringError as e:
         if e.op is not None:

@@ -2,6 +2,7 @@
 (inputs.npz) for encoder_block.mlir."""
 
 import os
+import tempfile
 
 import numpy as np
 
@@ -23,12 +24,21 @@ def main() -> None:
         else:
             fan_in = shape[0]
             weights[name] = (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32)
-    np.savez(os.path.join(HERE, "encoder_block.npz"), **weights)
-    np.savez(
+    _write(os.path.join(HERE, "encoder_block.npz"), weights)
+    _write(
         os.path.join(HERE, "inputs.npz"),
-        tokens=rng.standard_normal((1, 4, 8)).astype(np.float32),
-        label=np.array([2], dtype=np.int64),
+        {"tokens": rng.standard_normal((1, 4, 8)).astype(np.float32),
+         "label": np.array([2], dtype=np.int64)},
     )
+
+
+def _write(path: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write to a private file and rename it over `path`: tests running in
+    parallel call this script and read the files, never half-written."""
+    fd, tmp = tempfile.mkstemp(dir=HERE, prefix=".tmp-", suffix=".npz")
+    with os.fdopen(fd, "wb") as fh:
+        np.savez(fh, **arrays)
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

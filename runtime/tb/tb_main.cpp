@@ -3,7 +3,11 @@
 // memory dumps and a JSON result (status, exit code, error, counters).
 //
 //   Vtdc_cluster --entry ADDR [--cores N] [--l1 BYTES] [--max-cycles N]
-//                [--load ADDR FILE]... [--dump ADDR LEN FILE]... --result FILE
+//                [--progress N] [--load ADDR FILE]... [--dump ADDR LEN FILE]...
+//                --result FILE
+//
+// --progress N: a heartbeat line "cycles C" on stdout every N cycles, for the
+// host's progress bar (runtime/cluster.py reads it while the run goes on).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -75,6 +79,7 @@ static std::string counters_json(double seconds) {
 
 int main(int argc, char** argv) {
   uint64_t max_cycles = 10'000'000;
+  uint64_t progress = 0;
   uint32_t entry = TDRT_L2_BASE;
   std::string result_path;
   struct Dump { uint32_t addr, len; std::string path; };
@@ -89,6 +94,7 @@ int main(int argc, char** argv) {
     else if (a == "--l1") { need(1); sim.mem.l1_size = uint32_t(parse_num(argv[++i])); }
     else if (a == "--entry") { need(1); entry = uint32_t(parse_num(argv[++i])); }
     else if (a == "--max-cycles") { need(1); max_cycles = parse_num(argv[++i]); }
+    else if (a == "--progress") { need(1); progress = parse_num(argv[++i]); }
     else if (a == "--result") { need(1); result_path = argv[++i]; }
     else if (a == "--load") {
       need(2);
@@ -151,6 +157,10 @@ int main(int argc, char** argv) {
     top->clk_i = 0;
     top->eval();
     sim.cycle++;
+    if (progress && sim.cycle % progress == 0) {
+      printf("cycles %llu\n", (unsigned long long)sim.cycle);
+      fflush(stdout);
+    }
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   top->final();

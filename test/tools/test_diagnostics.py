@@ -70,6 +70,18 @@ class _BreakGradSoftmax(ModulePass):
         raise AssertionError("no grad.softmax")
 
 
+class _Crash(ModulePass):
+    """A plugin's pass with a bug."""
+
+    name = "test-crash"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        raise ZeroDivisionError("the plugin's own bug")
+
+
+_Crash.__module__ = "some_plugin.passes"
+
+
 def run_tdopt(tmp_path: Path, monkeypatch, capsys, source: str, *argv: str) -> str:
     src = tmp_path / "m.mlir"
     src.write_text(source)
@@ -77,7 +89,7 @@ def run_tdopt(tmp_path: Path, monkeypatch, capsys, source: str, *argv: str) -> s
 
     def with_test_passes(self) -> None:
         original(self)
-        for p in (_SwapMatmulMaps, _AddBadFunction, _BreakGradSoftmax):
+        for p in (_SwapMatmulMaps, _AddBadFunction, _BreakGradSoftmax, _Crash):
             self.available_passes[p.name] = lambda p=p: p
 
     monkeypatch.setattr(tdopt_tool.TdoptMain, "register_all_passes", with_test_passes)
@@ -87,7 +99,8 @@ def run_tdopt(tmp_path: Path, monkeypatch, capsys, source: str, *argv: str) -> s
 
 
 def test_a_broken_kernel_is_reported_at_the_train_op_it_was_lowered_from(tmp_path, monkeypatch, capsys):
-    err = run_tdopt(tmp_path, monkeypatch, capsys, SOURCE, "-p", "convert-train-to-linalg,test-swap-matmul-maps")
+    err = run_tdopt(tmp_path, monkeypatch, capsys, SOURCE, "-p", "convert-train-to-linalg,test-swap-matmul-maps",
+                    "--verify-each")
     first, source_line, caret = err.splitlines()[:3]
     # line 3, column 3 of m.mlir: the train.matmul
     assert first.startswith(f"{tmp_path / 'm.mlir'}:3:3: error: after pass 'test-swap-matmul-maps': "
@@ -121,7 +134,8 @@ func.func @f(%a: tensor<2x3xf32>) -> tensor<f32> {
 
 def test_a_broken_gradient_op_is_reported_at_its_forward_op(tmp_path, monkeypatch, capsys):
     # train-autodiff gives the backward ops the location of their forward op
-    err = run_tdopt(tmp_path, monkeypatch, capsys, LOSS, "-p", "train-autodiff,test-break-grad-softmax")
+    err = run_tdopt(tmp_path, monkeypatch, capsys, LOSS, "-p", "train-autodiff,test-break-grad-softmax",
+                    "--verify-each")
     first, source_line = err.splitlines()[:2]
     assert first.startswith(f"{tmp_path / 'm.mlir'}:4:3: error: after pass 'test-break-grad-softmax': "
                             "'grad.softmax': axis 5 is out of range"), err
@@ -163,3 +177,65 @@ def test_verify_module_names_the_failing_op(bad: str):
         verify_module(module, {"m.mlir": SOURCE})
     assert info.value.message.startswith(want)
     assert info.value.line != 1
+
+
+# Verification at the ends of the pipeline's levels (the default) and after
+# every pass (--verify-each): a broken pass is caught either way, by the
+# span of passes since the last check, or by name.
+LEVEL_PIPELINE = ("train-autodiff,test-break-grad-softmax,train-sgd{lr=0.1},train-schedule-updates,"
+                  "convert-train-to-linalg,plan-memory")
+
+
+def test_a_broken_pass_is_caught_at_the_end_of_the_train_level(tmp_path, monkeypatch, capsys):
+    err = run_tdopt(tmp_path, monkeypatch, capsys, LOSS, "-p", LEVEL_PIPELINE)
+    first = err.splitlines()[0]
+    # the two passes after the broken one do not check the IR; the check
+    # before convert-train-to-linalg (the next level) does
+    assert first.startswith(
+        f"{tmp_path / 'm.mlir'}:4:3: error: in passes 'train-autodiff' to 'train-schedule-updates' "
+        "(#1-#4 of the pipeline; found at the end of the train level, --verify-each names the pass): "
+        "'grad.softmax': axis 5 is out of range"), err
+
+
+def test_verify_each_names_the_broken_pass(tmp_path, monkeypatch, capsys):
+    err = run_tdopt(tmp_path, monkeypatch, capsys, LOSS, "-p", LEVEL_PIPELINE, "--verify-each")
+    assert err.splitlines()[0].startswith(
+        f"{tmp_path / 'm.mlir'}:4:3: error: after pass 'test-break-grad-softmax': "
+        "'grad.softmax': axis 5 is out of range"), err
+
+
+@pytest.mark.parametrize("verify_each", [False, True])
+def test_a_broken_extension_pass_is_caught_at_the_end_of_the_linalg_level(tmp_path, monkeypatch, capsys,
+                                                                        verify_each):
+    # a plugin pass at the preset's --before-riscv point breaks a kernel: the
+    # RISC-V lowering never sees it
+    flags = ["--emit=asm", "--before-riscv=test-swap-matmul-maps"] + (["--verify-each"] if verify_each else [])
+    err = run_tdopt(tmp_path, monkeypatch, capsys, SOURCE, *flags)
+    where = ("after pass 'test-swap-matmul-maps'" if verify_each else
+             "in passes 'convert-train-to-linalg' to 'test-swap-matmul-maps' (#2-#4 of the pipeline; "
+             "found at the end of the linalg level, --verify-each names the pass)")
+    assert err.splitlines()[0].startswith(
+        f"{tmp_path / 'm.mlir'}:3:3: error: {where}: 'linalg.generic' in kernel @k_matmul_"), err
+
+
+def test_verify_each_and_disable_verify_exclude_each_other(tmp_path, monkeypatch, capsys):
+    err = run_tdopt(tmp_path, monkeypatch, capsys, SOURCE, "-p", "cse", "--verify-each", "--disable-verify")
+    assert err.strip() == "error: choose one of --verify-each and --disable-verify", err
+
+
+@pytest.mark.parametrize("verify_each", [False, True])
+def test_a_crash_on_unverified_input_says_so(tmp_path, monkeypatch, capsys, verify_each):
+    # the pass that crashes may have been fed invalid IR: without
+    # --verify-each the message says since when the input was not verified
+    flags = ["--verify-each"] if verify_each else []
+    err = run_tdopt(tmp_path, monkeypatch, capsys, LOSS, "-p", "train-autodiff,test-break-grad-softmax,test-crash",
+                    *flags)
+    first = err.splitlines()[0]
+    if verify_each:
+        assert "after pass 'test-break-grad-softmax': 'grad.softmax': axis 5" in first, err
+    else:
+        assert first == (
+            f"error: pass 'test-crash' (from some_plugin.passes) failed on {tmp_path / 'm.mlir'}: "
+            "ZeroDivisionError: the plugin's own bug (TDOPT_TRACEBACK=1 shows the traceback; its "
+            "input was not verified since pass 'train-autodiff', --verify-each checks after every "
+            "pass)"), err

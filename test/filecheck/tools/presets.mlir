@@ -36,7 +36,7 @@
 // TIME-NEXT: train-lora
 // TIME-NEXT: train-autodiff
 // TIME-NEXT: train-sgd
-// TIME-NEXT: (verification)
+// TIME-NEXT: (verification x1)
 // TIME-NEXT: total
 
 // NOLORA: error: --lora-rank needs --lora
