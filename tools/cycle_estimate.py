@@ -35,6 +35,8 @@ from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.dialects.linalg.ops import GenericOp, YieldOp
 from xdsl.ir import Operation
 
+from tdopt.target import CLUSTER
+
 # cycles per multiply-accumulate iteration of a register-blocked contraction
 # on one core (about 0.55 fmadd.s per cycle per core measured on GEMMs)
 MAC_CYCLES = 1.8
@@ -50,7 +52,7 @@ SLOW_OPS: dict[type[Operation], int] = {
 }
 # the loop, address arithmetic and load-use stalls of an elementwise body
 LOOP_CYCLES = 5
-DMA_BYTES_PER_CYCLE = 8
+DMA_BYTES_PER_CYCLE = CLUSTER.dma_bytes_per_cycle
 TILE_CYCLES = 300  # the tile driver's bookkeeping and DMA programming per tile
 CALL_CYCLES = 150  # fork, join (barrier) and the call itself
 # the default cycle limit: this many times the estimate, plus a constant
