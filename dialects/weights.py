@@ -67,8 +67,25 @@ def load_weights(module: ModuleOp, base_dir: str) -> dict[str, np.ndarray]:
                 f"shape {got.shape}",
                 p,
             )
+        if got.dtype.kind not in NUMERIC_KINDS:
+            # strings or objects would fail deep inside the interpreter
+            raise WeightsError(
+                f"parameter @{name}: the weights file {path} holds an array of dtype "
+                f"{got.dtype} ({_kind_name(got.dtype)}); expected numbers for "
+                f"{p.result.type}",
+                p,
+            )
         out[name] = got
     return out
+
+
+# bool, signed and unsigned integers, floats: what a parameter can hold
+NUMERIC_KINDS = "biuf"
+
+
+def _kind_name(dtype: np.dtype) -> str:
+    return {"U": "strings", "S": "byte strings", "O": "Python objects", "c": "complex numbers",
+            "M": "dates", "m": "time deltas", "V": "raw records"}.get(dtype.kind, dtype.kind)
 
 
 def check_weights(module: ModuleOp, base_dir: str) -> None:

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tdopt.lowering.onnx import LOSSES, ImportFailure, ImportOptions, import_onnx
-from tdopt.tools.diagnostics import Diagnostic, report
+from tdopt.lowering.onnx import LOSSES, ImportOptions, import_onnx
+from tdopt.tools.diagnostics import Diagnostic, run_tool
 
 
 class _Parser(argparse.ArgumentParser):
@@ -104,16 +104,7 @@ def run(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        return run(sys.argv[1:] if argv is None else argv)
-    except Diagnostic as d:
-        return report(d)
-    except ImportFailure as e:
-        return report(Diagnostic(str(e)))
-    except OSError as e:
-        return report(Diagnostic(f"{e.strerror}: {e.filename}"))
-    except Exception as e:  # a bug: still one line, with what to report
-        return report(Diagnostic(f"internal error in tdimport: {type(e).__name__}: {e}"))
+    return run_tool(lambda: run(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

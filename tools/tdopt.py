@@ -44,11 +44,16 @@ from tdopt.dialects.weights import (
 )
 from tdopt.tools.diagnostics import (
     Diagnostic,
+    PassCrash,
+    check_output_path,
+    check_readable_file,
+    decode_source,
     internal_error,
     located,
     parse_module,
-    report,
+    run_tool,
     verify_module,
+    write_text_output,
 )
 
 
@@ -171,9 +176,15 @@ class TdoptMain(xDSLOptMain):
             self.pipeline_spec = self.preset_pipeline() if self.args.print_pipeline else ""
             return
         self.pipeline_spec = self.preset_pipeline()
-        self.pipeline = PassPipeline.parse_spec(
-            self.available_passes, self.pipeline_spec, between
-        )
+        # only what the pipeline parser raises is a bad pipeline
+        try:
+            self.pipeline = PassPipeline.parse_spec(
+                self.available_passes, self.pipeline_spec, between
+            )
+        except ArgSpecParseError as e:
+            raise Diagnostic("bad pass pipeline: " + str(e).split(":", 1)[-1].strip()) from None
+        except ValueError as e:  # an unknown pass or option
+            raise Diagnostic(f"bad pass pipeline: {_first_line(e)}") from None
 
     def preset_pipeline(self) -> str:
         """The -p pipeline, or the one the preset flags expand to."""
@@ -306,13 +317,15 @@ class TdoptMain(xDSLOptMain):
         if self.args.print_pipeline:
             print(self.pipeline_spec)
             return 0
-        if self.args.input_file is not None and not os.path.exists(self.args.input_file):
-            raise Diagnostic(f"no such file: {self.args.input_file}")
+        if self.args.input_file is not None:
+            check_readable_file(self.args.input_file)
+        if self.args.output_file:
+            check_output_path(self.args.output_file, [self.args.input_file or ""])
         stream = (
             open(self.args.input_file, "rb") if self.args.input_file else sys.stdin.buffer
         )
         with stream:
-            whole = stream.read().decode()
+            whole = decode_source(stream.read(), self.input_name())
         self.sources[self.input_name()] = whole
         chunks: list[tuple[str, int]] = [(whole, 0)]
         if self.args.split_input_file:
@@ -347,19 +360,10 @@ class TdoptMain(xDSLOptMain):
                     raise
             out.flush()
         if self.args.output_file:
-            with open(self.args.output_file, "w") as fh:
-                fh.write(out.getvalue())  # type: ignore[attr-defined]
+            write_text_output(self.args.output_file, out.getvalue())  # type: ignore[attr-defined]
         if self.args.time_passes:
             self.print_pass_times()
         return 0
-
-
-class PassCrash(Exception):
-    """A pass raised an unexpected exception; carries its diagnostic."""
-
-    def __init__(self, diagnostic: Diagnostic):
-        super().__init__(str(diagnostic))
-        self.diagnostic = diagnostic
 
 
 # where each extension point puts its passes in a preset's pipeline
@@ -542,25 +546,7 @@ def _expand_lora(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = _expand_lora(list(sys.argv[1:] if argv is None else argv))
-    try:
-        driver = TdoptMain(args=argv)
-        return driver.run()
-    except PassCrash as c:
-        return report(c.diagnostic)
-    except Diagnostic as d:
-        return report(d)
-    except ArgSpecParseError as e:
-        return report(Diagnostic("bad pass pipeline: " + str(e).split(":", 1)[-1].strip()))
-    except ValueError as e:  # unknown pass or option, from xDSL's spec parser
-        return report(Diagnostic(f"bad pass pipeline: {_first_line(e)}"))
-    except DiagnosticException as e:
-        return report(Diagnostic(_first_line(e)))
-    except OSError as e:
-        return report(Diagnostic(f"{e.strerror}: {e.filename}"))
-    except Exception as e:  # a compiler bug: say so, briefly
-        if os.environ.get("TDOPT_TRACEBACK"):
-            raise
-        return report(internal_error(e))
+    return run_tool(lambda: TdoptMain(args=argv).run())
 
 
 if __name__ == "__main__":

@@ -18,7 +18,14 @@ import numpy as np
 from tdopt.dialects.weights import WeightsError, absolutize_weights, load_weights
 from tdopt.interpreter.reference import InterpretationFailure, run_function
 from tdopt.tools.context import make_context
-from tdopt.tools.diagnostics import Diagnostic, internal_error, located, parse_module, report, verify_module
+from tdopt.tools.diagnostics import (
+    Diagnostic,
+    located,
+    parse_module,
+    read_source,
+    run_tool,
+    verify_module,
+)
 
 
 def _arg_parser() -> argparse.ArgumentParser:
@@ -73,9 +80,7 @@ def run_mlir(args: argparse.Namespace) -> int:
             "--rtl (compiled, on the cluster RTL)"
         )
     path = args.program
-    if not os.path.exists(path):
-        raise Diagnostic(f"no such file: {path}")
-    text = open(path).read()
+    text = read_source(path, "program")
     ctx = make_context()
     module = parse_module(ctx, text, path)
     verify_module(module, {path: text})
@@ -186,17 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_elf_main(argv)
     args = _arg_parser().parse_args(argv)
-    try:
-        return run_mlir(args)
-    except Diagnostic as d:
-        return report(d)
-    except BrokenPipeError:  # e.g. `tdrun ... | head`
-        sys.stderr.close()
-        return 0
-    except Exception as e:  # a compiler or simulator bug: say so, briefly
-        if os.environ.get("TDOPT_TRACEBACK"):
-            raise
-        return report(internal_error(e))
+    return run_tool(lambda: run_mlir(args))
 
 
 if __name__ == "__main__":

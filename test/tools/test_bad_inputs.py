@@ -61,3 +61,51 @@ def test_onnx_graph_with_a_cycle_is_a_diagnostic_naming_its_nodes(tmp_path: Path
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])])
     save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "s.onnx"))
     fails(tool("tdimport", tmp_path / "s.onnx", timeout=60), "has a cycle", "'self' (Add) -[s]-> 'self'")
+
+
+# --- 2. one place for expected failures ------------------------------------------
+
+MODULE = """\
+builtin.module attributes {train.weights = "w.npz"} {
+  func.func @main(%x: tensor<2x3xf32>, %t: tensor<2x4xf32>) -> tensor<f32> {
+    %w = train.param @w trainable : tensor<3x4xf32>
+    %y = train.matmul %x, %w : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+    %l = train.mse %y, %t : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<f32>
+    func.return %l : tensor<f32>
+  }
+}
+"""
+
+
+def write_model(folder: Path, weights=None) -> Path:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    path = folder / "m.mlir"
+    path.write_text(MODULE)
+    np.savez(folder / "w.npz", w=rng.standard_normal((3, 4)).astype(np.float32) if weights is None else weights)
+    np.savez(folder / "in.npz", x=rng.standard_normal((2, 3)).astype(np.float32),
+             t=rng.standard_normal((2, 4)).astype(np.float32))
+    return path
+
+
+def test_value_errors_are_not_bad_pipelines(tmp_path: Path) -> None:
+    import numpy as np
+
+    m = write_model(tmp_path, np.array([["a"] * 4] * 3))
+    # string weights: the array and its dtype, at the parameter
+    for p in (tool("tdopt", m), tool("tdopt", m, "-p", "train-autodiff"),
+              tool("tdrun", m, "--reference", "--inputs", tmp_path / "in.npz")):
+        err = fails(p, "m.mlir:3:5", "parameter @w", "dtype <U1 (strings)", "expected numbers")
+        assert "bad pass pipeline" not in err
+    # bytes that are not UTF-8: the file and where
+    bad = tmp_path / "bad.mlir"
+    bad.write_bytes(b"func.func @f() {\n  // caf\xe9\n  func.return\n}\n")
+    for p in (tool("tdopt", bad), tool("tdopt", bad, "-p", "canonicalize"),
+              tool("tdrun", bad, "--reference")):
+        err = fails(p, "bad.mlir:2:9: error: not UTF-8 text (byte 0xe9)")
+        assert "bad pass pipeline" not in err
+    # what really is a bad pipeline still says so
+    write_model(tmp_path)
+    fails(tool("tdopt", m, "-p", "no-such-pass"), "bad pass pipeline", "no-such-pass")
+    fails(tool("tdopt", m, "-p", "train-sgd{lr=x}"), "bad pass pipeline")
