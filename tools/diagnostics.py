@@ -189,7 +189,13 @@ def check_output_path(path: str, inputs: Iterable[str], flag: str = "-o") -> Non
 def write_output(path: str, write: Callable[[IO[bytes]], None]) -> None:
     """Write a file atomically: into a temporary file in the same folder,
     renamed over `path` only when `write` finished, so a failure never
-    leaves a truncated file or destroys the previous one."""
+    leaves a truncated file or destroys the previous one. A device or a
+    pipe (`-o /dev/null`) is written in place: renaming over it would
+    replace the device with a file."""
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        with open(path, "wb") as fh:
+            write(fh)
+        return
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:

@@ -20,11 +20,14 @@ from tdopt.interpreter.reference import InterpretationFailure, run_function
 from tdopt.tools.context import make_context
 from tdopt.tools.diagnostics import (
     Diagnostic,
+    check_output_path,
+    check_readable_file,
     located,
     parse_module,
     read_source,
     run_tool,
     verify_module,
+    write_output,
 )
 
 
@@ -80,7 +83,15 @@ def run_mlir(args: argparse.Namespace) -> int:
             "--rtl (compiled, on the cluster RTL)"
         )
     path = args.program
+    # every file mistake is found before anything is compiled or run
     text = read_source(path, "program")
+    inputs = read_npz(args.inputs, "--inputs") if args.inputs else {}
+    expected = read_npz(args.expect, "--expect") if args.expect else None
+    if args.output:
+        if not args.output.endswith(".npz"):
+            raise Diagnostic(f"-o {args.output}: the results are written as an .npz; "
+                             "give a path ending in .npz")
+        check_output_path(args.output, [path, args.inputs or "", args.expect or ""])
     ctx = make_context()
     module = parse_module(ctx, text, path)
     verify_module(module, {path: text})
@@ -91,7 +102,10 @@ def run_mlir(args: argparse.Namespace) -> int:
         if e.op is not None:
             raise located(e.op, e.message, {path: text}) from None
         raise Diagnostic(e.message, path) from None
-    inputs = read_npz(args.inputs) if args.inputs else {}
+    if args.output:
+        weights_file = module.attributes.get("train.weights")
+        if weights_file is not None:
+            check_output_path(args.output, [weights_file.data])  # type: ignore[attr-defined]
     counters: dict[str, int] = {}
     try:
         if args.rtl:
@@ -102,7 +116,7 @@ def run_mlir(args: argparse.Namespace) -> int:
         raise Diagnostic(str(e), path) from None
     if args.output:
         extra = {f"rtl.{k}": np.asarray(v) for k, v in counters.items()}
-        np.savez(args.output, **results, **extra)
+        write_output(args.output, lambda fh: np.savez(fh, **results, **extra))
     for name, value in results.items():
         if value.ndim == 0:
             print(f"{name} = {value.item():.8g}")
@@ -118,8 +132,8 @@ def run_mlir(args: argparse.Namespace) -> int:
             f"FLOPs: {flops}  FLOP/cycle: {flops / max(1, counters['cycles']):.3f}  "
             f"(utilisation {flops / max(1, counters['cycles']) / 16:.1%} of the 8-core peak)"
         )
-    if args.expect:
-        return compare(results, read_npz(args.expect), args)
+    if expected is not None:
+        return compare(results, expected, args)
     return 0
 
 
@@ -133,6 +147,9 @@ def compare(results: dict[str, np.ndarray], expected: dict[str, np.ndarray], arg
     worst, bad = 0.0, []
     for k in common:
         want = expected[k].astype(np.float64)
+        if want.size != results[k].size:
+            bad.append(f"{k} (shape {list(results[k].shape)}, expected {list(want.shape)})")
+            continue
         got = results[k].astype(np.float64).reshape(want.shape)
         diff = float(np.abs(got - want).max()) if want.size else 0.0
         worst = max(worst, diff)
@@ -174,14 +191,38 @@ def _run_rtl(ctx, module, inputs, args) -> tuple[dict[str, np.ndarray], dict[str
     return run.results, {**run.counters, "flops": run.flops}
 
 
-def read_npz(path: str) -> dict[str, np.ndarray]:
-    if not os.path.exists(path):
-        raise Diagnostic(f"no such inputs file: {path}")
+def read_npz(path: str, flag: str = "--inputs") -> dict[str, np.ndarray]:
+    """The arrays of an .npz named by `flag`, all numeric; anything else (a
+    folder, a device, a .npy, a text file, a pickle, an array of strings)
+    is a diagnostic."""
+    check_readable_file(path, f"{flag} .npz")
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic == NPY_MAGIC:
+        shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+        raise Diagnostic(
+            f"{flag} {path}: a .npy file (one array of shape {list(shape)}); give an .npz "
+            "with one array per name (numpy.savez)"
+        )
+    if not magic.startswith(ZIP_MAGIC):
+        what = "empty" if not magic else "not an .npz archive"
+        raise Diagnostic(f"{flag} {path}: {what} (expected a zip of named arrays, "
+                         "as numpy.savez writes)")
     try:
-        with np.load(path) as data:
-            return {k: data[k] for k in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as e:
-        raise Diagnostic(f"cannot read {path}: {e}") from None
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise Diagnostic(f"{flag} {path}: a damaged or non-numpy .npz archive ({first})") from None
+    for k, v in arrays.items():
+        if v.dtype.kind not in "biuf":
+            raise Diagnostic(f"{flag} {path}: array '{k}' has dtype {v.dtype}; "
+                             "expected numbers (bool, int or float)")
+    return arrays
+
+
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGIC = b"PK\x03\x04"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -109,3 +109,88 @@ def test_value_errors_are_not_bad_pipelines(tmp_path: Path) -> None:
     write_model(tmp_path)
     fails(tool("tdopt", m, "-p", "no-such-pass"), "bad pass pipeline", "no-such-pass")
     fails(tool("tdopt", m, "-p", "train-sgd{lr=x}"), "bad pass pipeline")
+
+
+# --- 3. tdrun: file mistakes, outputs ----------------------------------------------
+
+
+def test_tdrun_file_mistakes_are_diagnostics_before_the_run(tmp_path: Path) -> None:
+    import numpy as np
+
+    m = write_model(tmp_path)
+    ok = ["--reference", "--inputs", tmp_path / "in.npz"]
+    (tmp_path / "folder.npz").mkdir()
+    np.save(tmp_path / "x.npy", np.ones((2, 3), np.float32))
+    (tmp_path / "text.npz").write_text("x = 1\n")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    np.savez(tmp_path / "strings.npz", x=np.array([["a"] * 3] * 2), t=np.ones((2, 4), np.float32))
+    fails(tool("tdrun", tmp_path, "--reference"), f"{tmp_path}: is a folder")
+    fails(tool("tdrun", m, "--reference", "--inputs", tmp_path / "folder.npz"), "folder.npz: is a folder")
+    fails(tool("tdrun", m, "--reference", "--inputs", tmp_path / "x.npy"),
+          "x.npy: a .npy file (one array of shape [2, 3]); give an .npz")
+    fails(tool("tdrun", m, "--reference", "--inputs", tmp_path / "text.npz"), "text.npz: not an .npz archive")
+    fails(tool("tdrun", m, "--reference", "--inputs", tmp_path / "empty.npz"), "empty.npz: empty")
+    # /dev/null: a device (or, in some sandboxes, an empty file): never read as arrays
+    fails(tool("tdrun", m, "--reference", "--inputs", "/dev/null"), "--inputs /dev/null: ")
+    fails(tool("tdrun", m, "--reference", "--inputs", tmp_path / "strings.npz"),
+          "array 'x' has dtype <U1; expected numbers")
+    fails(tool("tdrun", m, *ok, "--expect", tmp_path / "text.npz"), "--expect", "not an .npz archive")
+    np.savez(tmp_path / "bad_expect.npz", loss=np.array(["x"]))
+    p = tool("tdrun", m, *ok, "--expect", tmp_path / "bad_expect.npz")
+    fails(p, "--expect", "array 'loss' has dtype <U1")
+    assert "loss =" not in p.stdout  # found before the run
+    np.savez(tmp_path / "shape_expect.npz", loss=np.ones(3))
+    p = tool("tdrun", m, *ok, "--expect", tmp_path / "shape_expect.npz")
+    assert p.returncode == 1 and "MISMATCH" in p.stdout and "loss (shape [], expected [3])" in p.stdout
+    assert "Traceback" not in p.stderr + p.stdout and "internal" not in p.stderr
+    # -o: checked before the run, never onto an input, results written whole
+    p = tool("tdrun", m, *ok, "-o", tmp_path / "missing" / "out.npz")
+    fails(p, "missing does not exist")
+    assert "loss =" not in p.stdout
+    before = {f: (tmp_path / f).read_bytes() for f in ("in.npz", "w.npz", "m.mlir")}
+    for f in before:
+        fails(tool("tdrun", m, *ok, "-o", tmp_path / f), "would overwrite the input" if f != "m.mlir" else ".npz")
+    assert {f: (tmp_path / f).read_bytes() for f in before} == before
+    assert tool("tdrun", m, *ok, "-o", tmp_path / "out.npz").returncode == 0
+    with np.load(tmp_path / "out.npz") as out:
+        assert out["loss"].shape == ()
+    assert [f.name for f in tmp_path.iterdir() if f.name.endswith(".tmp")] == []
+
+
+def test_outputs_are_written_atomically(tmp_path: Path) -> None:
+    from tdopt.tools.diagnostics import write_output
+
+    out = tmp_path / "r.npz"
+    out.write_bytes(b"previous")
+
+    def half_then_crash(fh) -> None:
+        fh.write(b"half")
+        raise KeyboardInterrupt
+
+    try:
+        write_output(str(out), half_then_crash)
+    except KeyboardInterrupt:
+        pass
+    assert out.read_bytes() == b"previous" and sorted(p.name for p in tmp_path.iterdir()) == ["r.npz"]
+    write_output(str(out), lambda fh: fh.write(b"new"))
+    assert out.read_bytes() == b"new" and sorted(p.name for p in tmp_path.iterdir()) == ["r.npz"]
+    assert oct(out.stat().st_mode & 0o777) != oct(0o600)  # not mkstemp's private mode
+
+
+def test_tdimport_never_writes_onto_its_trainable_list(tmp_path: Path) -> None:
+    from onnx import numpy_helper
+    import numpy as np
+
+    g = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 8])],
+        [numpy_helper.from_array(np.ones((8, 8), np.float32), "w")])
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(tmp_path / "m.onnx"))
+    names = tmp_path / "names.mlir"
+    names.write_text("w\n")
+    fails(tool("tdimport", tmp_path / "m.onnx", "--trainable", f"@{names}", "-o", names),
+          "would overwrite the input")
+    assert names.read_text() == "w\n"
+    assert tool("tdimport", tmp_path / "m.onnx", "-o", tmp_path / "out.mlir").returncode == 0
+    assert (tmp_path / "out.npz").exists() and "train.param @w" in (tmp_path / "out.mlir").read_text()
