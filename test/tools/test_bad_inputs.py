@@ -194,3 +194,24 @@ def test_tdimport_never_writes_onto_its_trainable_list(tmp_path: Path) -> None:
     assert names.read_text() == "w\n"
     assert tool("tdimport", tmp_path / "m.onnx", "-o", tmp_path / "out.mlir").returncode == 0
     assert (tmp_path / "out.npz").exists() and "train.param @w" in (tmp_path / "out.mlir").read_text()
+
+
+# --- 4. tdbench: rows and output paths before any row runs --------------------------
+
+
+def test_tdbench_checks_rows_and_paths_before_running(tmp_path: Path) -> None:
+    from tdopt.tools.tdbench import ROWS
+
+    for rows in ("", ",", " "):
+        p = tool("tdbench", "--rows", rows, timeout=60)
+        assert p.returncode == 2 and "names no row" in p.stderr and "gemm64" in p.stderr, p.stderr
+        assert "[1/" not in p.stderr  # nothing ran
+    p = tool("tdbench", "--rows", "gemm64,nope", timeout=60)
+    assert p.returncode == 2 and "unknown rows nope" in p.stderr
+    assert all(r.name in p.stderr for r in ROWS)  # the valid names listed
+    for flag in ("--csv", "--profile-csv", "--plot"):
+        p = tool("tdbench", "--rows", "gemm64", flag, tmp_path / "missing" / "t.csv", timeout=60)
+        assert p.returncode == 2 and f"{flag} " in p.stderr and "does not exist" in p.stderr, p.stderr
+        assert "[1/" not in p.stderr and "Traceback" not in p.stderr
+        p = tool("tdbench", "--rows", "gemm64", flag, tmp_path, timeout=60)
+        assert p.returncode == 2 and "is a folder" in p.stderr and "[1/" not in p.stderr
