@@ -45,8 +45,8 @@ def _arg_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compile to RISC-V and run on the cluster RTL (Verilator)",
     )
-    p.add_argument("--cores", type=int, default=1, help="cluster cores for --rtl (1..8)")
-    p.add_argument("--l1", default="128k", help="L1 size for --rtl: 64k, 128k or 256k")
+    p.add_argument("--cores", type=int, help="cluster cores for --rtl (1..8, default 1)")
+    p.add_argument("--l1", help="L1 size for --rtl: 64k, 128k (default) or 256k")
     p.add_argument(
         "--tile-l1",
         metavar="SIZE",
@@ -57,7 +57,6 @@ def _arg_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--l2",
         metavar="SIZE",
-        default="2m",
         help="with --rtl --tile-l1: the L2 the program may use (default 2m); the least "
         "used tensors beyond it live in L3",
     )
@@ -82,6 +81,7 @@ def run_mlir(args: argparse.Namespace) -> int:
             "choose how to run the module: --reference (numpy interpreter) or "
             "--rtl (compiled, on the cluster RTL)"
         )
+    check_run_flags(args)
     path = args.program
     # every file mistake is found before anything is compiled or run
     text = read_source(path, "program")
@@ -137,6 +137,48 @@ def run_mlir(args: argparse.Namespace) -> int:
     return 0
 
 
+# flags that only the RTL run reads: an error under --reference, where they
+# would be silently ignored
+RTL_ONLY_FLAGS = ("cores", "l1", "tile_l1", "l2", "max_cycles", "keep")
+
+
+def check_run_flags(args: argparse.Namespace) -> None:
+    """Flag combinations and values, before anything is read or compiled;
+    fills in the RTL defaults."""
+    from tdopt.runtime.cluster import L1_SIZES, parse_size
+
+    if args.reference:
+        given = [f"--{f.replace('_', '-')}" for f in RTL_ONLY_FLAGS if getattr(args, f) is not None]
+        if given:
+            raise Diagnostic(
+                f"{' '.join(given)} {'has' if len(given) == 1 else 'have'} no effect with "
+                "--reference (the numpy interpreter); they configure the --rtl run"
+            )
+        return
+    if args.cores is None:
+        args.cores = 1
+    if not 1 <= args.cores <= 8:
+        raise Diagnostic(f"--cores {args.cores}: the cluster has 1 to 8 cores")
+    if args.max_cycles is not None and args.max_cycles <= 0:
+        raise Diagnostic(f"--max-cycles {args.max_cycles}: must be a positive cycle count")
+    sizes = ", ".join(f"{n // 1024}k" for n in L1_SIZES)
+    for flag, value in (("--l1", args.l1), ("--tile-l1", args.tile_l1)):
+        if value is None:
+            continue
+        try:
+            size = parse_size(value)
+        except ValueError:
+            size = None
+        if size not in L1_SIZES:
+            raise Diagnostic(f"{flag} {value}: the cluster's L1 is {sizes} (or their byte counts)")
+    if args.tile_l1 and args.l1 is not None and parse_size(args.l1) != parse_size(args.tile_l1):
+        raise Diagnostic(f"--tile-l1 {args.tile_l1} sets the L1 size; drop --l1 {args.l1}")
+    if args.l1 is None:
+        args.l1 = "128k"
+    if args.l2 is None:
+        args.l2 = "2m"
+
+
 def compare(results: dict[str, np.ndarray], expected: dict[str, np.ndarray], args) -> int:
     common = [k for k in expected if k in results]
     if not common:
@@ -168,9 +210,6 @@ def _run_rtl(ctx, module, inputs, args) -> tuple[dict[str, np.ndarray], dict[str
     from tdopt.runtime.toolchain import ToolchainError
     from tdopt.tools.rtl_run import run_on_rtl
     from xdsl.utils.exceptions import PassFailedException
-
-    if args.tile_l1 and args.l1 != "128k" and args.l1 != args.tile_l1:
-        raise Diagnostic(f"--tile-l1 {args.tile_l1} sets the L1 size; drop --l1 {args.l1}")
 
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)

@@ -215,3 +215,40 @@ def test_tdbench_checks_rows_and_paths_before_running(tmp_path: Path) -> None:
         assert "[1/" not in p.stderr and "Traceback" not in p.stderr
         p = tool("tdbench", "--rows", "gemm64", flag, tmp_path, timeout=60)
         assert p.returncode == 2 and "is a folder" in p.stderr and "[1/" not in p.stderr
+
+
+# --- 5. tdrun flags: checked before compiling, none silently ignored -----------------
+
+
+def test_tdrun_flags_are_checked_before_anything_is_read(tmp_path: Path) -> None:
+    m = write_model(tmp_path)
+    missing = tmp_path / "not_there.mlir"  # a flag error is found before the file is read
+    for flags, fragment in (
+        (["--cores", "0"], "--cores 0: the cluster has 1 to 8 cores"),
+        (["--cores", "9"], "--cores 9: the cluster has 1 to 8 cores"),
+        (["--l1", "5"], "--l1 5: the cluster's L1 is 64k, 128k, 256k"),
+        (["--l1", "96k"], "--l1 96k: the cluster's L1 is 64k, 128k, 256k"),
+        (["--tile-l1", "1k"], "--tile-l1 1k: the cluster's L1 is"),
+        (["--tile-l1", "64k", "--l1", "256k"], "--tile-l1 64k sets the L1 size; drop --l1 256k"),
+        (["--max-cycles", "0"], "--max-cycles 0: must be a positive cycle count"),
+        (["--max-cycles", "-3"], "--max-cycles -3: must be a positive cycle count"),
+    ):
+        err = fails(tool("tdrun", missing, "--rtl", *flags, timeout=60), fragment)
+        assert "not_there" not in err
+    # under --reference the RTL's flags would be ignored: an error naming them
+    err = fails(tool("tdrun", m, "--reference", "--inputs", tmp_path / "in.npz", "--cores", "99",
+                     "--l1", "5", "--tile-l1", "1k", "--max-cycles", "-3"),
+                "--cores --l1 --tile-l1 --max-cycles have no effect with --reference")
+    for flag in ("--cores", "--l1", "--tile-l1", "--max-cycles", "--l2", "--keep"):
+        fails(tool("tdrun", m, "--reference", flag, "1"), f"{flag} has no effect with --reference")
+    # the flags as such are fine with --reference absent
+    assert tool("tdrun", m, "--reference", "--inputs", tmp_path / "in.npz").returncode == 0
+
+
+def test_tdrun_valid_rtl_flags_still_run(tmp_path: Path) -> None:
+    m = write_model(tmp_path)
+    inputs = ["--inputs", tmp_path / "in.npz"]
+    assert tool("tdrun", m, "--reference", *inputs, "-o", tmp_path / "ref.npz").returncode == 0
+    p = tool("tdrun", m, "--rtl", *inputs, "--cores", "2", "--l1", "64k", "--max-cycles", "5000000",
+             "--expect", tmp_path / "ref.npz", timeout=600)
+    assert p.returncode == 0 and "matches" in p.stdout, p.stdout + p.stderr
