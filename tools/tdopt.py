@@ -65,6 +65,13 @@ class TdoptMain(xDSLOptMain):
 
         xdsl_fixes.apply()
         self.sources: dict[str, str] = {}
+        # without -t the level's own target prints the result (riscv-asm
+        # after --emit=asm); an explicit -t is checked against the result
+        given = list(sys.argv[1:] if args is None else args)
+        self.target_given = any(
+            a in ("-t", "--target") or a.startswith("--target=") or (a.startswith("-t") and a[2:3] != "-")
+            and len(a) > 2 for a in given
+        )
         super().__init__(description=__doc__.splitlines()[0], args=args)
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
@@ -140,7 +147,7 @@ class TdoptMain(xDSLOptMain):
         presets.add_argument(
             "--emit",
             choices=["train", "linalg", "asm"],
-            default="train",
+            default=None,
             help="how far to lower: the training step in the train dialect (default), "
             "linalg kernels on memrefs with the memory plan, or RISC-V assembly",
         )
@@ -192,7 +199,9 @@ class TdoptMain(xDSLOptMain):
         lowering_flags = a.tile_l1 is not None or a.cores != 8 or a.l2 != "2m"
         if a.lora_rank is not None and not a.lora:
             raise Diagnostic("--lora-rank needs --lora")
-        uses_presets = a.lora or a.finetune is not None or a.emit != "train" or lowering_flags
+        uses_presets = (
+            a.lora or a.finetune is not None or a.emit not in (None, "train") or lowering_flags
+        )
         points = {p: getattr(a, p.replace("-", "_")) for p in EXTENSION_POINTS}
         used_points = [p for p, v in points.items() if v is not None]
         if not uses_presets:
@@ -209,10 +218,21 @@ class TdoptMain(xDSLOptMain):
                 "--after-autodiff, --after-sgd, --before-riscv), or print the preset's "
                 "pipeline with --print-pipeline and edit it into -p"
             )
-        if a.tile_l1 is not None and a.emit == "train":
+        if a.emit == "train" and lowering_flags:
+            given = [f for f, on in (("--tile-l1", a.tile_l1 is not None), ("--cores", a.cores != 8),
+                                     ("--l2", a.l2 != "2m")) if on]
+            raise Diagnostic(
+                f"--emit=train conflicts with {', '.join(given)}: "
+                f"{'they configure' if len(given) > 1 else 'it configures'} the lowering; "
+                "use --emit=linalg or --emit=asm, or drop "
+                f"{'them' if len(given) > 1 else 'it'}"
+            )
+        if a.emit is None and a.tile_l1 is not None:
             a.emit = "asm"
-        if lowering_flags and a.emit == "train":
+        if lowering_flags and a.emit is None:
             raise Diagnostic("--cores and --l2 apply to --emit=linalg or --emit=asm")
+        if a.emit is None:
+            a.emit = "train"
         if not (math.isfinite(a.lr) and a.lr > 0):
             raise Diagnostic(f"--lr must be a positive number, got {a.lr}")
         if a.lora and a.finetune is not None:
@@ -251,9 +271,13 @@ class TdoptMain(xDSLOptMain):
             if a.emit == "asm":
                 steps += _extra(points["before-riscv"])
                 steps.append(to_riscv(parallel=a.cores > 1))
-                if a.target == "mlir":
+                if not self.target_given:
                     a.target = "riscv-asm"
         return ",".join(steps)
+
+    def output_resulting_program(self, prog: ModuleOp) -> str:
+        check_target(self.args.target, prog)
+        return super().output_resulting_program(prog)
 
     def input_name(self) -> str:
         return self.args.input_file or "<stdin>"
@@ -374,6 +398,44 @@ EXTENSION_POINTS = {
     "before-riscv": "after the linalg level (memory plan, L1 tiling), before the RISC-V "
     "lowering (--emit=asm / --tile-l1)",
 }
+
+
+# the dialect (op-name prefix) whose ops each printing target of xDSL
+# translates; any other op it would print as nonsense or drop (targets not
+# listed, e.g. plugins', are not checked)
+TARGET_DIALECTS = {
+    "riscv-asm": "riscv",
+    "x86-asm": "x86",
+    "arm-asm": "arm",
+    "wgsl": "gpu",
+    "wat": "wasm",
+    "csl": "csl",
+    "llvm": "llvm",
+}
+
+
+def check_target(target: str, module: ModuleOp) -> None:
+    """`-t TARGET` prints the module: an error when the module holds none of
+    the ops the target translates, listing the targets that apply."""
+    name = target.split("{", 1)[0]
+    prefix = TARGET_DIALECTS.get(name)
+    if prefix is None:
+        return
+    dialects = {op.name.split(".", 1)[0] for op in module.walk()}
+
+    def holds(p: str) -> bool:
+        return any(d == p or d.startswith(p + "_") for d in dialects)
+
+    if holds(prefix):
+        return
+    applicable = ["mlir", *(t for t, p in TARGET_DIALECTS.items() if holds(p))]
+    level = ("a module lowered to RISC-V" if holds("riscv") else
+             "a module in the " + ", ".join(sorted(d for d in dialects if d not in ("builtin",))) +
+             " dialects")
+    raise Diagnostic(
+        f"-t {name}: translates {prefix} ops, and the result is {level}; "
+        f"the targets that apply: {', '.join(applicable)}"
+    )
 
 
 def _pipeline_number(x: float) -> str:

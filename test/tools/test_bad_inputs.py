@@ -252,3 +252,44 @@ def test_tdrun_valid_rtl_flags_still_run(tmp_path: Path) -> None:
     p = tool("tdrun", m, "--rtl", *inputs, "--cores", "2", "--l1", "64k", "--max-cycles", "5000000",
              "--expect", tmp_path / "ref.npz", timeout=600)
     assert p.returncode == 0 and "matches" in p.stdout, p.stdout + p.stderr
+
+
+# --- 6. tdopt: conflicting flags, targets that do not apply ---------------------------
+
+ADD = """\
+func.func @main(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<4xf32> {
+  %c = train.add %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  func.return %c : tensor<4xf32>
+}
+"""
+
+
+def test_tdopt_emit_train_with_lowering_flags_is_a_conflict(tmp_path: Path) -> None:
+    m = tmp_path / "add.mlir"
+    m.write_text(ADD)
+    fails(tool("tdopt", m, "--emit=train", "--tile-l1", "128k"),
+          "--emit=train conflicts with --tile-l1", "use --emit=linalg or --emit=asm")
+    fails(tool("tdopt", m, "--emit=train", "--tile-l1", "64k", "--cores", "2", "--l2", "1m"),
+          "--emit=train conflicts with --tile-l1, --cores, --l2")
+    # without --emit, --tile-l1 still means assembly
+    p = tool("tdopt", m, "--tile-l1", "64k")
+    assert p.returncode == 0 and ".globl main" in p.stdout, p.stderr
+
+
+def test_tdopt_targets_must_apply_to_the_result(tmp_path: Path) -> None:
+    m = tmp_path / "add.mlir"
+    m.write_text(ADD)
+    for target in ("x86-asm", "wgsl", "arm-asm", "llvm"):
+        for spelling in (["-t", target], [f"--target={target}"]):
+            p = tool("tdopt", m, "--emit=asm", *spelling)
+            fails(p, f"-t {target}", "lowered to RISC-V", "the targets that apply: mlir, riscv-asm")
+            assert p.stdout == ""
+    fails(tool("tdopt", m, "-t", "riscv-asm"), "-t riscv-asm", "func, train dialects",
+          "the targets that apply: mlir")
+    fails(tool("tdopt", m, "--emit=linalg", "-t", "x86-asm"), "the targets that apply: mlir")
+    # what applies prints: the assembly, or the RISC-V level as MLIR when asked
+    asm = tool("tdopt", m, "--emit=asm", "-t", "riscv-asm")
+    assert asm.returncode == 0 and ".globl main" in asm.stdout
+    assert tool("tdopt", m, "--emit=asm").stdout == asm.stdout
+    ir = tool("tdopt", m, "--emit=asm", "-t", "mlir")
+    assert ir.returncode == 0 and "riscv_func.func" in ir.stdout
