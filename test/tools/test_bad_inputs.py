@@ -293,3 +293,36 @@ def test_tdopt_targets_must_apply_to_the_result(tmp_path: Path) -> None:
     assert tool("tdopt", m, "--emit=asm").stdout == asm.stdout
     ir = tool("tdopt", m, "--emit=asm", "-t", "mlir")
     assert ir.returncode == 0 and "riscv_func.func" in ir.stdout
+
+
+# --- 7. unknown attributes on train ops --------------------------------------------------
+
+
+def test_unknown_attribute_on_a_train_op_is_a_located_diagnostic(tmp_path: Path) -> None:
+    m = tmp_path / "a.mlir"
+    m.write_text(ADD.replace("%a, %b :", "%a, %b {scale = 2.0 : f32} :"))
+    fails(tool("tdopt", m), "a.mlir:2:3", "'train.add': unknown attribute 'scale'",
+          "accepted: the op's properties (none)", "train.lora, tdopt.*")
+    sm = tmp_path / "s.mlir"
+    sm.write_text(
+        "func.func @f(%a: tensor<2x4xf32>) -> tensor<2x4xf32> {\n"
+        "  %s = train.softmax %a {axis = 1 : i64, axsi = 0 : i64} : (tensor<2x4xf32>) -> tensor<2x4xf32>\n"
+        "  func.return %s : tensor<2x4xf32>\n}\n")
+    fails(tool("tdopt", sm), "s.mlir:2:3", "unknown attribute 'axsi'", "properties (axis)")
+    fails(tool("tdrun", sm, "--reference"), "unknown attribute 'axsi'")
+    # the project's own discardable attributes verify
+    ok = tmp_path / "ok.mlir"
+    ok.write_text(ADD.replace("%a, %b :", '%a, %b {tdopt.note = "x", train.lora = {base = "w"}} :'))
+    assert tool("tdopt", ok).returncode == 0
+
+
+def test_the_projects_own_ir_still_verifies(tmp_path: Path) -> None:
+    """train-lora tags its adds (train.lora); its output reads back."""
+    block = ROOT / "examples" / "cct_block"
+    subprocess.run([sys.executable, block / "make_inputs.py"], check=True, env=ENV, capture_output=True)
+    out = block / "encoder_block.mlir"
+    p = tool("tdopt", out, "--lora=2", "-o", tmp_path / "step.mlir")
+    assert p.returncode == 0, p.stderr
+    assert "train.lora" in (tmp_path / "step.mlir").read_text()
+    again = tool("tdopt", tmp_path / "step.mlir")
+    assert again.returncode == 0, again.stderr
