@@ -102,6 +102,9 @@ def run_mlir(args: argparse.Namespace) -> int:
         if e.op is not None:
             raise located(e.op, e.message, {path: text}) from None
         raise Diagnostic(e.message, path) from None
+    warn_non_finite(inputs, f"--inputs {args.inputs}")
+    weights_file_attr = module.attributes.get("train.weights")
+    warn_non_finite(weights, f"weights file {getattr(weights_file_attr, 'data', '')}", "parameter")
     if args.output:
         weights_file = module.attributes.get("train.weights")
         if weights_file is not None:
@@ -117,6 +120,7 @@ def run_mlir(args: argparse.Namespace) -> int:
     if args.output:
         extra = {f"rtl.{k}": np.asarray(v) for k, v in counters.items()}
         write_output(args.output, lambda fh: np.savez(fh, **results, **extra))
+    warn_non_finite(results, "the run", "result")
     for name, value in results.items():
         if value.ndim == 0:
             print(f"{name} = {value.item():.8g}")
@@ -177,6 +181,25 @@ def check_run_flags(args: argparse.Namespace) -> None:
         args.l1 = "128k"
     if args.l2 is None:
         args.l2 = "2m"
+
+
+def warn_non_finite(arrays: dict[str, np.ndarray], where: str, what: str = "array") -> None:
+    """A warning on stderr for every float array holding NaN or Inf: the
+    step still runs (it is numerically what was asked), but a NaN loss is
+    almost always a bad input, not a result."""
+    for name, value in arrays.items():
+        if value.dtype.kind != "f":
+            continue
+        bad = int(value.size - np.count_nonzero(np.isfinite(value)))
+        if not bad:
+            continue
+        nans = int(np.count_nonzero(np.isnan(value)))
+        kinds = ", ".join(k for k, n in (("NaN", nans), ("Inf", bad - nans)) if n)
+        if value.ndim == 0:
+            detail = f"is {value.item()}"
+        else:
+            detail = f"has {bad} non-finite value{'s' if bad > 1 else ''} ({kinds}) of {value.size}"
+        print(f"warning: {where}: {what} '{name}' {detail}", file=sys.stderr)
 
 
 def compare(results: dict[str, np.ndarray], expected: dict[str, np.ndarray], args) -> int:

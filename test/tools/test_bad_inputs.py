@@ -295,6 +295,32 @@ def test_tdopt_targets_must_apply_to_the_result(tmp_path: Path) -> None:
     assert ir.returncode == 0 and "riscv_func.func" in ir.stdout
 
 
+# --- 8. NaN / Inf in inputs and weights ------------------------------------------------
+
+
+def test_non_finite_inputs_and_weights_are_warned_about(tmp_path: Path) -> None:
+    import numpy as np
+
+    w = np.ones((3, 4), np.float32)
+    w[0, 0], w[1, 2] = np.inf, -np.inf
+    m = write_model(tmp_path, w)
+    x = np.ones((2, 3), np.float32)
+    x[1, 1] = np.nan
+    np.savez(tmp_path / "nan.npz", x=x, t=np.zeros((2, 4), np.float32))
+    for how in (["--reference"], ["--rtl"]):
+        p = tool("tdrun", m, *how, "--inputs", tmp_path / "nan.npz", timeout=600)
+        assert p.returncode == 0, p.stderr  # a warning, not an error: the run is what was asked
+        assert "Traceback" not in p.stderr and "internal" not in p.stderr
+        assert "warning: --inputs" in p.stderr and "array 'x' has 1 non-finite value (NaN) of 6" in p.stderr
+        assert "parameter 'w' has 2 non-finite values (Inf) of 12" in p.stderr, p.stderr
+        assert "warning: the run: result 'loss' is nan" in p.stderr, p.stderr
+        assert "loss = nan" in p.stdout
+    # finite data: no warning
+    write_model(tmp_path)
+    p = tool("tdrun", m, "--reference", "--inputs", tmp_path / "in.npz")
+    assert p.returncode == 0 and "warning" not in p.stderr
+
+
 # --- 7. unknown attributes on train ops --------------------------------------------------
 
 
