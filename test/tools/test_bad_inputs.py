@@ -352,3 +352,32 @@ def test_the_projects_own_ir_still_verifies(tmp_path: Path) -> None:
     assert "train.lora" in (tmp_path / "step.mlir").read_text()
     again = tool("tdopt", tmp_path / "step.mlir")
     assert again.returncode == 0, again.stderr
+
+
+# --- 9. ONNX outputs declared with a wrong shape -------------------------------------------
+
+
+def test_onnx_output_declared_with_another_shape_is_a_diagnostic(tmp_path: Path) -> None:
+    from onnx import numpy_helper
+    import numpy as np
+
+    def model(declared, name: str) -> Path:
+        g = helper.make_graph(
+            [helper.make_node("MatMul", ["x", "w"], ["h"], name="mm"),
+             helper.make_node("Relu", ["h"], ["y"], name="act")], "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, declared)],
+            [numpy_helper.from_array(np.ones((3, 5), np.float32), "w")])
+        path = tmp_path / f"{name}.onnx"
+        save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+        return path
+
+    fails(tool("tdimport", model([2, 4], "bad"), "-o", tmp_path / "bad.mlir"),
+          "graph output 'y' is declared with shape [2, 4] but computes shape [2, 5]")
+    fails(tool("tdimport", model([5, 2], "swapped"), "-o", tmp_path / "s.mlir"),
+          "'y'", "[5, 2]", "[2, 5]")
+    assert not (tmp_path / "bad.mlir").exists() and not (tmp_path / "bad.npz").exists()
+    # the right shape, a symbolic one and none at all import
+    for declared, name in (([2, 5], "right"), (["N", 5], "symbolic"), (None, "none")):
+        p = tool("tdimport", model(declared, name), "-o", tmp_path / f"{name}.mlir")
+        assert p.returncode == 0, p.stderr
