@@ -48,7 +48,13 @@ def load_weights(module: ModuleOp, base_dir: str) -> dict[str, np.ndarray]:
             )
         return {}
     if not os.path.exists(path):
-        raise WeightsError(f"weights file not found: {path} (named by {WEIGHTS_ATTR})", module)
+        named = module.attributes[WEIGHTS_ATTR].data  # type: ignore[attr-defined]
+        how = "" if os.path.isabs(named) else f", read relative to the module's folder {base_dir}"
+        raise WeightsError(
+            f"weights file not found: {os.path.normpath(path)} (named by {WEIGHTS_ATTR} = "
+            f"\"{named}\"{how})",
+            module,
+        )
     try:
         with np.load(path) as data:
             stored = {k: data[k] for k in data.files}

@@ -254,10 +254,93 @@ def parse_module(
     try:
         return LocatingParser(ctx, text, file, line_offset).parse_module()
     except ParseError as e:
+        message = str(e.msg).strip()
+        start = e.span.start
+        if not text[start:].strip():  # the file ended where more was expected
+            opened = _unclosed_brace(text)
+            # xDSL's words when it wanted an op or the '}' of a block
+            if opened is not None and message in ("in block definition", "'}' expected"):
+                line, col = _line_col(text, opened)
+                raise Diagnostic(
+                    "the file ends inside the region opened here: a '}' is missing",
+                    file, line + line_offset, col, _source_line(text, line),
+                ) from None
+            message = f"unexpected end of file after this: {message}"
+        prev = _previous_token_end(text, start)
         _, line, col = e.span.get_location()
+        # like mlir-opt: a missing token is reported just after the token
+        # before it when the next token is on a later line (else the error
+        # points at the following line, or past the end of the file)
+        if prev is not None and (message.startswith(("Expected", "unexpected end"))
+                                 and text.count("\n", prev, start) > 0):
+            line, col = _line_col(text, prev)
         raise Diagnostic(
-            str(e.msg).strip(), file, line + line_offset, col, _source_line(text, line)
+            message, file, line + line_offset, col, _source_line(text, line)
         ) from None
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _comment_start(text: str, line_start: int, end: int) -> int:
+    """Where a `//` comment starts on the line [line_start, end), outside
+    string literals; -1 if none."""
+    in_string = False
+    i = line_start
+    while i < end:
+        c = text[i]
+        if c == '"' and (i == 0 or text[i - 1] != "\\"):
+            in_string = not in_string
+        elif not in_string and text.startswith("//", i):
+            return i
+        i += 1
+    return -1
+
+
+def _previous_token_end(text: str, offset: int) -> int | None:
+    """The offset just after the last token before `offset` (whitespace
+    and comments skipped); None at the start of the file."""
+    i = offset
+    while True:
+        j = i - 1
+        while j >= 0 and text[j].isspace():
+            j -= 1
+        if j < 0:
+            return None
+        line_start = text.rfind("\n", 0, j) + 1
+        c = _comment_start(text, line_start, j + 1)
+        if c == -1:
+            return j + 1
+        i = c
+
+
+def _unclosed_brace(text: str) -> int | None:
+    """The offset of the innermost `{` that the text never closes (strings
+    and comments skipped), or None."""
+    stack: list[int] = []
+    i, in_string = 0, False
+    while i < len(text):
+        c = text[i]
+        if in_string:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif text.startswith("//", i):
+            nl = text.find("\n", i)
+            i = len(text) if nl == -1 else nl
+            continue
+        elif c == "{":
+            stack.append(i)
+        elif c == "}" and stack:
+            stack.pop()
+        i += 1
+    return stack[-1] if stack else None
 
 
 def op_location(op: Operation) -> tuple[str | None, int | None, int | None]:

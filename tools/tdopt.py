@@ -370,12 +370,14 @@ class TdoptMain(xDSLOptMain):
 
                     for line in module_stats(module):
                         print(line, file=sys.stderr)
+                # a weights path is read relative to the .mlir that names it:
+                # relative to the output file, and absolute on stdout, whose
+                # text may be redirected into any folder (relative to the
+                # current one it was read as DIR/DIR/w.npz)
                 if self.args.output_file:
                     relativize_weights(
                         module, os.path.dirname(os.path.abspath(self.args.output_file))
                     )
-                else:
-                    relativize_weights(module, os.getcwd())
                 out.write(self.output_resulting_program(module))
             except Diagnostic as d:
                 if self.args.verify_diagnostics:

@@ -381,3 +381,53 @@ def test_onnx_output_declared_with_another_shape_is_a_diagnostic(tmp_path: Path)
     for declared, name in (([2, 5], "right"), (["N", 5], "symbolic"), (None, "none")):
         p = tool("tdimport", model(declared, name), "-o", tmp_path / f"{name}.mlir")
         assert p.returncode == 0, p.stderr
+
+
+# --- 10. locations: parse errors, LoRA rank, weights paths ------------------------------------
+
+GOOD = ADD.splitlines()
+
+
+def test_parse_errors_point_at_the_culprit(tmp_path: Path) -> None:
+    cases = {
+        # the result type missing: at the end of line 2, not at line 3
+        "arrow": ("\n".join([GOOD[0], "  %c = train.add %a, %b : (tensor<4xf32>, tensor<4xf32>)",
+                             "  // a comment line", *GOOD[2:]]) + "\n", "arrow.mlir:2:57: error: Expected '->'"),
+        # the closing brace missing: at the brace that is never closed, not past the end
+        "brace": ("\n".join(GOOD[:3]) + "\n", "brace.mlir:1:72: error: the file ends inside the region opened here"),
+        # an op cut short at the end of the file: after its last token
+        "cut": ("\n".join([*GOOD[:2], "  func.return %c :"]), "cut.mlir:3:19: error: unexpected end of file after this"),
+    }
+    for name, (text, where) in cases.items():
+        path = tmp_path / f"{name}.mlir"
+        path.write_text(text)
+        err = fails(tool("tdopt", path), where)
+        assert err.splitlines()[1] in text.splitlines()  # the culprit line is shown
+
+
+def test_too_large_lora_rank_says_the_largest_per_layer() -> None:
+    block = ROOT / "examples" / "cct_block"
+    subprocess.run([sys.executable, block / "make_inputs.py"], check=True, env=ENV, capture_output=True)
+    # the block's adapted layers are 8 -> 8, 8 -> 16 and 16 -> 8: min(in, out) - 1 = 7
+    err = fails(tool("tdopt", block / "encoder_block.mlir", "--lora=8"), "rank 8 is too large",
+                "@attn.q (8 -> 8): 7", "@mlp.fc1.w (8 -> 16): 7", "use a rank of at most 7")
+    assert "no linear layer" not in err
+    assert tool("tdopt", block / "encoder_block.mlir", "--lora=7").returncode == 0
+
+
+def test_stdout_output_keeps_its_weights_readable_from_its_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    folder.mkdir()
+    write_model(folder)
+    # tdopt DIR/m.mlir > DIR/out.mlir, from the parent folder: the weights
+    # path was relative to the current folder and read as DIR/DIR/w.npz
+    p = tool("tdopt", "run/m.mlir", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    (folder / "out.mlir").write_text(p.stdout)
+    ok = tool("tdrun", "run/out.mlir", "--reference", "--inputs", "run/in.npz", cwd=tmp_path)
+    assert ok.returncode == 0 and "run/run" not in ok.stderr, ok.stderr
+    (folder / "w.npz").unlink()
+    err = fails(tool("tdrun", "run/m.mlir", "--reference", cwd=tmp_path),
+                f"weights file not found: {folder}/w.npz", 'train.weights = "w.npz"',
+                f"relative to the module's folder {folder}")
+    assert "run/run" not in err
