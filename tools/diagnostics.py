@@ -192,7 +192,8 @@ def write_output(path: str, write: Callable[[IO[bytes]], None]) -> None:
     leaves a truncated file or destroys the previous one. A device or a
     pipe (`-o /dev/null`) is written in place: renaming over it would
     replace the device with a file."""
-    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+    device = os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
+    if device or os.path.realpath(path) == os.devnull:
         with open(path, "wb") as fh:
             write(fh)
         return
