@@ -10,6 +10,7 @@ importer never spell out result types by hand.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import ClassVar, cast
 
 import numpy as np
@@ -45,7 +46,7 @@ from xdsl.irdl import (
 )
 from xdsl.parser import Parser
 from xdsl.printer import Printer
-from xdsl.traits import Pure
+from xdsl.traits import OpTrait, Pure
 from xdsl.utils.exceptions import VerifyException
 
 Shape = tuple[int, ...]
@@ -144,10 +145,40 @@ def expect_rank(op: str, t: TensorType, rank: int, what: str, layout: str) -> Sh
 # ---------------------------------------------------------------------------
 
 
+# Discardable attributes the project's own passes put on train and grad ops
+# (train-lora tags the add of an adapter); every `tdopt.`-prefixed name is
+# the compiler's own bookkeeping. Anything else is a typo or an attribute
+# no pass reads, which would be kept and silently ignored.
+KNOWN_DISCARDABLE = ("train.lora",)
+KNOWN_PREFIXES = ("tdopt.",)
+
+
+@dataclass(frozen=True)
+class KnownAttributes(OpTrait):
+    """Verifier of the attribute dictionary: only the op's properties and
+    the known discardable attributes."""
+
+    def verify(self, op: Operation) -> None:
+        props = sorted(type(op).get_irdl_definition().properties)  # type: ignore[attr-defined]
+        for name in op.attributes:
+            if name in KNOWN_DISCARDABLE or name.startswith(KNOWN_PREFIXES):
+                continue
+            if name in props:
+                raise VerifyException(
+                    f"'{op.name}': '{name}' is a property of the op, given as a discardable "
+                    f"attribute (generic form: write it in <{{{name} = ...}}>)"
+                )
+            known = ", ".join([*KNOWN_DISCARDABLE, *(p + "*" for p in KNOWN_PREFIXES)])
+            raise VerifyException(
+                f"'{op.name}': unknown attribute '{name}'; accepted: the op's properties "
+                f"({', '.join(props) or 'none'}) and the discardable attributes {known}"
+            )
+
+
 class TrainOp(IRDLOperation):
     """An op of the train dialect with a single, inferred result."""
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), KnownAttributes())
     irdl_options = (ParsePropInAttrDict(),)
 
     @classmethod
@@ -223,7 +254,7 @@ class ParamOp(IRDLOperation):
     lr = opt_prop_def(FloatAttr)
     result = result_def(TensorType)
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), KnownAttributes())
     irdl_options = (ParsePropInAttrDict(),)
     # `train.param @name [trainable] [{attrs}] : type` or, with an inline value
     # whose type is the result type, `train.param @name ... = dense<...> : type`;
@@ -326,7 +357,7 @@ class ConstantOp(IRDLOperation):
     value = prop_def(DenseIntOrFPElementsAttr)
     result = result_def(TensorType)
 
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), KnownAttributes())
     irdl_options = (ParsePropInAttrDict(),)
 
     def __init__(self, value: DenseIntOrFPElementsAttr):

@@ -49,7 +49,13 @@ def load_weights(module: ModuleOp, base_dir: str) -> dict[str, np.ndarray]:
             )
         return {}
     if not os.path.exists(path):
-        raise WeightsError(f"weights file not found: {path} (named by {WEIGHTS_ATTR})", module)
+        named = module.attributes[WEIGHTS_ATTR].data  # type: ignore[attr-defined]
+        how = "" if os.path.isabs(named) else f", read relative to the module's folder {base_dir}"
+        raise WeightsError(
+            f"weights file not found: {os.path.normpath(path)} (named by {WEIGHTS_ATTR} = "
+            f"\"{named}\"{how})",
+            module,
+        )
     try:
         st = os.stat(path)
         stored = _read_npz(os.path.abspath(path), st.st_mtime_ns, st.st_size)
@@ -68,6 +74,14 @@ def load_weights(module: ModuleOp, base_dir: str) -> dict[str, np.ndarray]:
                 f"shape {got.shape}",
                 p,
             )
+        if got.dtype.kind not in NUMERIC_KINDS:
+            # strings or objects would fail deep inside the interpreter
+            raise WeightsError(
+                f"parameter @{name}: the weights file {path} holds an array of dtype "
+                f"{got.dtype} ({_kind_name(got.dtype)}); expected numbers for "
+                f"{p.result.type}",
+                p,
+            )
         out[name] = got
     return out
 
@@ -82,6 +96,15 @@ def _read_npz(path: str, mtime_ns: int, size: int) -> dict[str, np.ndarray]:
     for a in stored.values():
         a.flags.writeable = False
     return stored
+
+
+# bool, signed and unsigned integers, floats: what a parameter can hold
+NUMERIC_KINDS = "biuf"
+
+
+def _kind_name(dtype: np.dtype) -> str:
+    return {"U": "strings", "S": "byte strings", "O": "Python objects", "c": "complex numbers",
+            "M": "dates", "m": "time deltas", "V": "raw records"}.get(dtype.kind, dtype.kind)
 
 
 def check_weights(module: ModuleOp, base_dir: str) -> None:

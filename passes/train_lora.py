@@ -110,6 +110,28 @@ def block_index(name: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _nothing_chosen(f: func.FuncOp, rank: int, blocks: str) -> str:
+    """Why `choose` found no layer: the rank (with the largest rank each
+    layer takes), else that there is no layer besides the head."""
+    candidates = choose(f, (), 1, blocks)  # the layers any rank below theirs would adapt
+    if candidates:
+        per_layer = ", ".join(
+            f"@{lin.weight.param_name} ({lin.fan_in} -> {lin.fan_out}): {min(lin.fan_in, lin.fan_out) - 1}"
+            for lin in candidates
+        )
+        best = max(min(lin.fan_in, lin.fan_out) - 1 for lin in candidates)
+        return (
+            f"{NAME}: rank {rank} is too large for every linear layer of @{f.sym_name.data} "
+            f"(the rank must be below min(in, out)); the largest rank per layer: {per_layer}; "
+            f"use a rank of at most {best}"
+        )
+    return (
+        f"{NAME}: @{f.sym_name.data} has no linear layer to adapt (gemm/matmul with a "
+        f"parameter weight, besides the last layer, the classifier head; "
+        f"{len(linears(f))} linear layer(s) found)"
+    )
+
+
 def choose(
     f: func.FuncOp, targets: tuple[str, ...], rank: int, blocks: str = "last"
 ) -> list[Linear]:
@@ -228,7 +250,7 @@ class TrainLoraPass(ModulePass):
         f = the_function(NAME, op, self.function)
         chosen = choose(f, self.targets, self.rank, self.blocks)
         if not chosen:
-            raise TrainPassError(f"{NAME}: @{f.sym_name.data} has no linear layer to adapt", f)
+            raise TrainPassError(_nothing_chosen(f, self.rank, self.blocks), f)
         scale = (self.rank if self.alpha is None else self.alpha) / self.rank
         rng = np.random.default_rng(self.seed)
         for lin in chosen:

@@ -446,19 +446,31 @@ def format_table(results: list[dict[str, object]], failed: list[tuple[str, str]]
     return "\n".join(lines)
 
 
+def write_csv(path: str, columns: list[str], rows: list[dict[str, object]]) -> None:
+    """A CSV written atomically (temporary file + rename)."""
+    import io
+
+    from tdopt.tools.diagnostics import write_text_output
+
+    text = io.StringIO(newline="")
+    w = csv.DictWriter(text, fieldnames=columns, extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    write_text_output(path, text.getvalue())
+
+
 def write_profile_csv(path: str, results: list[dict[str, object]]) -> None:
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=PROFILE_COLUMNS)
-        w.writeheader()
-        for r in results:
-            for i, c in enumerate(r.get("calls", [])):  # type: ignore[arg-type]
-                w.writerow({
-                    "row": r["row"], "call": i, "callee": c.callee, "kind": c.kind,
-                    "tiled": int(c.tiled), "tiles": c.tiles, "cycles": c.cycles,
-                    "FLOPs": c.flops, "FLOP/cycle": round(c.flop_per_cycle, 4),
-                    "DMA in": c.dma_in, "DMA out": c.dma_out,
-                    "FLOP/byte": round(c.flops / c.dma_bytes, 4) if c.dma_bytes else "",
-                })
+    rows: list[dict[str, object]] = []
+    for r in results:
+        for i, c in enumerate(r.get("calls", [])):  # type: ignore[arg-type]
+            rows.append({
+                "row": r["row"], "call": i, "callee": c.callee, "kind": c.kind,
+                "tiled": int(c.tiled), "tiles": c.tiles, "cycles": c.cycles,
+                "FLOPs": c.flops, "FLOP/cycle": round(c.flop_per_cycle, 4),
+                "DMA in": c.dma_in, "DMA out": c.dma_out,
+                "FLOP/byte": round(c.flops / c.dma_bytes, 4) if c.dma_bytes else "",
+            })
+    write_csv(path, PROFILE_COLUMNS, rows)
 
 
 def plot_roofline(path: str, results: list[dict[str, object]], title: str) -> None:
@@ -573,13 +585,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{r.name:<24} {r.description}{'  [long]' if r.long else ''}")
         return 0
     rows = [r for r in ROWS if not (args.quick and r.long)]
-    if args.rows:
-        wanted = args.rows.split(",")
+    if args.rows is not None:
+        # `--rows ''` (an unset shell variable) names no row: not "all rows"
+        wanted = [w.strip() for w in args.rows.split(",") if w.strip()]
+        valid = ", ".join(r.name for r in ROWS)
+        if not wanted:
+            print(f"error: --rows {args.rows!r} names no row; the rows are: {valid}",
+                  file=sys.stderr)
+            return 2
         unknown = [w for w in wanted if w not in {r.name for r in ROWS}]
         if unknown:
-            print(f"error: unknown rows {', '.join(unknown)} (see tdbench --list)", file=sys.stderr)
+            print(f"error: unknown rows {', '.join(unknown)}; the rows are: {valid}",
+                  file=sys.stderr)
             return 2
         rows = [r for r in ROWS if r.name in wanted]
+    # output paths are checked before any row runs (a row may take minutes)
+    from tdopt.tools.diagnostics import Diagnostic, check_output_path
+
+    try:
+        for flag in ("csv", "profile_csv", "plot"):
+            path = getattr(args, flag)
+            if path is not None:
+                check_output_path(path, [], "--" + flag.replace("_", "-"))
+    except Diagnostic as d:
+        print(d, file=sys.stderr)
+        return 2
     profile = bool(args.plot or args.profile_csv)
     print(header(args.cores, args.tile_l1), flush=True)
     results: list[dict[str, object]] = []
@@ -596,10 +626,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.append(r)
     print(format_table(results, failed), flush=True)
     if args.csv:
-        with open(args.csv, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
-            w.writeheader()
-            w.writerows(results)
+        write_csv(args.csv, COLUMNS, results)
     if args.profile_csv:
         write_profile_csv(args.profile_csv, results)
     if args.plot and results:

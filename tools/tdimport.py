@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tdopt.lowering.onnx import LOSSES, ImportFailure, ImportOptions, import_onnx
-from tdopt.tools.diagnostics import Diagnostic, report
+from tdopt.lowering.onnx import LOSSES, ImportOptions, import_onnx
+from tdopt.tools.diagnostics import Diagnostic, check_output_path, run_tool, write_output
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,6 +78,9 @@ def run(argv: Sequence[str]) -> int:
     npz = weights_path(args.output) if args.output else None
     if args.output is not None:
         check_output_paths(args.model, args.output, npz)  # type: ignore[arg-type]
+        if args.trainable and args.trainable.startswith("@"):
+            for path in (args.output, npz):
+                check_output_path(path, [args.trainable[1:]])  # type: ignore[arg-type]
     opts = ImportOptions(
         trainable=args.trainable,
         loss=args.loss,
@@ -96,24 +99,15 @@ def run(argv: Sequence[str]) -> int:
         sys.stdout.write(text)
         return 0
     assert npz is not None
+    # each file appears whole or not at all (temporary file + rename)
     if result.weights:
-        np.savez(npz, **result.weights)  # type: ignore[arg-type]
-    with open(args.output, "w") as f:
-        f.write(text)
+        write_output(npz, lambda fh: np.savez(fh, **result.weights))  # type: ignore[arg-type]
+    write_output(args.output, lambda fh: fh.write(text.encode("utf-8")))
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        return run(sys.argv[1:] if argv is None else argv)
-    except Diagnostic as d:
-        return report(d)
-    except ImportFailure as e:
-        return report(Diagnostic(str(e)))
-    except OSError as e:
-        return report(Diagnostic(f"{e.strerror}: {e.filename}"))
-    except Exception as e:  # a bug: still one line, with what to report
-        return report(Diagnostic(f"internal error in tdimport: {type(e).__name__}: {e}"))
+    return run_tool(lambda: run(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from xdsl.utils.arg_spec import parse_spec
 from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException
 from xdsl.xdsl_opt_main import xDSLOptMain
 
+from tdopt.target import CLUSTER
 from tdopt.dialects.weights import (
     WeightsError,
     absolutize_weights,
@@ -44,11 +45,16 @@ from tdopt.dialects.weights import (
 )
 from tdopt.tools.diagnostics import (
     Diagnostic,
+    PassCrash,
+    check_output_path,
+    check_readable_file,
+    decode_source,
     internal_error,
     located,
     parse_module,
-    report,
+    run_tool,
     verify_module,
+    write_text_output,
 )
 
 
@@ -60,6 +66,13 @@ class TdoptMain(xDSLOptMain):
 
         xdsl_fixes.apply()
         self.sources: dict[str, str] = {}
+        # without -t the level's own target prints the result (riscv-asm
+        # after --emit=asm); an explicit -t is checked against the result
+        given = list(sys.argv[1:] if args is None else args)
+        self.target_given = any(
+            a in ("-t", "--target") or a.startswith("--target=") or (a.startswith("-t") and a[2:3] != "-")
+            and len(a) > 2 for a in given
+        )
         super().__init__(description=__doc__.splitlines()[0], args=args)
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
@@ -101,10 +114,10 @@ class TdoptMain(xDSLOptMain):
         presets.add_argument(
             "--cores",
             type=int,
-            default=8,
+            default=CLUSTER.cores,
             metavar="N",
-            help="cluster cores the kernels are split over (1..8, default 8; 1 runs "
-            "every kernel on core 0 alone)",
+            help=f"cluster cores the kernels are split over (1..{CLUSTER.cores}, default "
+            f"{CLUSTER.cores}; 1 runs every kernel on core 0 alone)",
         )
         presets.add_argument(
             "--l2",
@@ -141,7 +154,7 @@ class TdoptMain(xDSLOptMain):
         presets.add_argument(
             "--emit",
             choices=["train", "linalg", "asm"],
-            default="train",
+            default=None,
             help="how far to lower: the training step in the train dialect (default), "
             "linalg kernels on memrefs with the memory plan, or RISC-V assembly",
         )
@@ -194,9 +207,15 @@ class TdoptMain(xDSLOptMain):
             self.pipeline_spec = self.preset_pipeline() if self.args.print_pipeline else ""
             return
         self.pipeline_spec = self.preset_pipeline()
-        self.pipeline = PassPipeline.parse_spec(
-            self.available_passes, self.pipeline_spec, between
-        )
+        # only what the pipeline parser raises is a bad pipeline
+        try:
+            self.pipeline = PassPipeline.parse_spec(
+                self.available_passes, self.pipeline_spec, between
+            )
+        except ArgSpecParseError as e:
+            raise Diagnostic("bad pass pipeline: " + str(e).split(":", 1)[-1].strip()) from None
+        except ValueError as e:  # an unknown pass or option
+            raise Diagnostic(f"bad pass pipeline: {_first_line(e)}") from None
 
     def unverified_span(self) -> str:
         """Which passes may have broken the IR: the one pass that ran since
@@ -213,10 +232,12 @@ class TdoptMain(xDSLOptMain):
     def preset_pipeline(self) -> str:
         """The -p pipeline, or the one the preset flags expand to."""
         a = self.args
-        lowering_flags = a.tile_l1 is not None or a.cores != 8 or a.l2 != "2m"
+        lowering_flags = a.tile_l1 is not None or a.cores != CLUSTER.cores or a.l2 != "2m"
         if a.lora_rank is not None and not a.lora:
             raise Diagnostic("--lora-rank needs --lora")
-        uses_presets = a.lora or a.finetune is not None or a.emit != "train" or lowering_flags
+        uses_presets = (
+            a.lora or a.finetune is not None or a.emit not in (None, "train") or lowering_flags
+        )
         points = {p: getattr(a, p.replace("-", "_")) for p in EXTENSION_POINTS}
         used_points = [p for p, v in points.items() if v is not None]
         if not uses_presets:
@@ -233,10 +254,21 @@ class TdoptMain(xDSLOptMain):
                 "--after-autodiff, --after-sgd, --before-riscv), or print the preset's "
                 "pipeline with --print-pipeline and edit it into -p"
             )
-        if a.tile_l1 is not None and a.emit == "train":
+        if a.emit == "train" and lowering_flags:
+            given = [f for f, on in (("--tile-l1", a.tile_l1 is not None), ("--cores", a.cores != CLUSTER.cores),
+                                     ("--l2", a.l2 != "2m")) if on]
+            raise Diagnostic(
+                f"--emit=train conflicts with {', '.join(given)}: "
+                f"{'they configure' if len(given) > 1 else 'it configures'} the lowering; "
+                "use --emit=linalg or --emit=asm, or drop "
+                f"{'them' if len(given) > 1 else 'it'}"
+            )
+        if a.emit is None and a.tile_l1 is not None:
             a.emit = "asm"
-        if lowering_flags and a.emit == "train":
+        if lowering_flags and a.emit is None:
             raise Diagnostic("--cores and --l2 apply to --emit=linalg or --emit=asm")
+        if a.emit is None:
+            a.emit = "train"
         if not (math.isfinite(a.lr) and a.lr > 0):
             raise Diagnostic(f"--lr must be a positive number, got {a.lr}")
         if a.lora and a.finetune is not None:
@@ -269,15 +301,20 @@ class TdoptMain(xDSLOptMain):
             from tdopt.lowering.pipeline import to_linalg, to_riscv
 
             tile_l1, l2 = _lowering_sizes(a.tile_l1, a.l2)
-            if not 1 <= a.cores <= 8:
-                raise Diagnostic(f"--cores must be 1 to 8, got {a.cores}")
+            why = CLUSTER.check_cores(a.cores)
+            if why is not None:
+                raise Diagnostic(f"--cores {a.cores}: {why}")
             steps.append(to_linalg(tile_l1, a.cores, l2))
             if a.emit == "asm":
                 steps += _extra(points["before-riscv"])
                 steps.append(to_riscv(parallel=a.cores > 1))
-                if a.target == "mlir":
+                if not self.target_given:
                     a.target = "riscv-asm"
         return ",".join(steps)
+
+    def output_resulting_program(self, prog: ModuleOp) -> str:
+        check_target(self.args.target, prog)
+        return super().output_resulting_program(prog)
 
     def input_name(self) -> str:
         return self.args.input_file or "<stdin>"
@@ -349,13 +386,15 @@ class TdoptMain(xDSLOptMain):
         if self.args.print_pipeline:
             print(self.pipeline_spec)
             return 0
-        if self.args.input_file is not None and not os.path.exists(self.args.input_file):
-            raise Diagnostic(f"no such file: {self.args.input_file}")
+        if self.args.input_file is not None:
+            check_readable_file(self.args.input_file)
+        if self.args.output_file:
+            check_output_path(self.args.output_file, [self.args.input_file or ""])
         stream = (
             open(self.args.input_file, "rb") if self.args.input_file else sys.stdin.buffer
         )
         with stream:
-            whole = stream.read().decode()
+            whole = decode_source(stream.read(), self.input_name())
         self.sources[self.input_name()] = whole
         chunks: list[tuple[str, int]] = [(whole, 0)]
         if self.args.split_input_file:
@@ -376,12 +415,14 @@ class TdoptMain(xDSLOptMain):
 
                     for line in module_stats(module):
                         print(line, file=sys.stderr)
+                # a weights path is read relative to the .mlir that names it:
+                # relative to the output file, and absolute on stdout, whose
+                # text may be redirected into any folder (relative to the
+                # current one it was read as DIR/DIR/w.npz)
                 if self.args.output_file:
                     relativize_weights(
                         module, os.path.dirname(os.path.abspath(self.args.output_file))
                     )
-                else:
-                    relativize_weights(module, os.getcwd())
                 out.write(self.output_resulting_program(module))
             except Diagnostic as d:
                 if self.args.verify_diagnostics:
@@ -390,19 +431,10 @@ class TdoptMain(xDSLOptMain):
                     raise
             out.flush()
         if self.args.output_file:
-            with open(self.args.output_file, "w") as fh:
-                fh.write(out.getvalue())  # type: ignore[attr-defined]
+            write_text_output(self.args.output_file, out.getvalue())  # type: ignore[attr-defined]
         if self.args.time_passes:
             self.print_pass_times()
         return 0
-
-
-class PassCrash(Exception):
-    """A pass raised an unexpected exception; carries its diagnostic."""
-
-    def __init__(self, diagnostic: Diagnostic):
-        super().__init__(str(diagnostic))
-        self.diagnostic = diagnostic
 
 
 # where each extension point puts its passes in a preset's pipeline
@@ -413,6 +445,44 @@ EXTENSION_POINTS = {
     "before-riscv": "after the linalg level (memory plan, L1 tiling), before the RISC-V "
     "lowering (--emit=asm / --tile-l1)",
 }
+
+
+# the dialect (op-name prefix) whose ops each printing target of xDSL
+# translates; any other op it would print as nonsense or drop (targets not
+# listed, e.g. plugins', are not checked)
+TARGET_DIALECTS = {
+    "riscv-asm": "riscv",
+    "x86-asm": "x86",
+    "arm-asm": "arm",
+    "wgsl": "gpu",
+    "wat": "wasm",
+    "csl": "csl",
+    "llvm": "llvm",
+}
+
+
+def check_target(target: str, module: ModuleOp) -> None:
+    """`-t TARGET` prints the module: an error when the module holds none of
+    the ops the target translates, listing the targets that apply."""
+    name = target.split("{", 1)[0]
+    prefix = TARGET_DIALECTS.get(name)
+    if prefix is None:
+        return
+    dialects = {op.name.split(".", 1)[0] for op in module.walk()}
+
+    def holds(p: str) -> bool:
+        return any(d == p or d.startswith(p + "_") for d in dialects)
+
+    if holds(prefix):
+        return
+    applicable = ["mlir", *(t for t, p in TARGET_DIALECTS.items() if holds(p))]
+    level = ("a module lowered to RISC-V" if holds("riscv") else
+             "a module in the " + ", ".join(sorted(d for d in dialects if d not in ("builtin",))) +
+             " dialects")
+    raise Diagnostic(
+        f"-t {name}: translates {prefix} ops, and the result is {level}; "
+        f"the targets that apply: {', '.join(applicable)}"
+    )
 
 
 def _pipeline_number(x: float) -> str:
@@ -535,7 +605,6 @@ def pass_help(passes: dict[str, PassFactory], name: str) -> str:
 def _lowering_sizes(tile_l1: str | None, l2: str) -> tuple[int | None, int]:
     """--tile-l1 and --l2 in bytes, checked against what the cluster has."""
     from tdopt.runtime.cluster import parse_size
-    from tdopt.target import CLUSTER
 
     def size(flag: str, text: str) -> int:
         try:
@@ -580,25 +649,7 @@ def _expand_lora(argv: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = _expand_lora(list(sys.argv[1:] if argv is None else argv))
-    try:
-        driver = TdoptMain(args=argv)
-        return driver.run()
-    except PassCrash as c:
-        return report(c.diagnostic)
-    except Diagnostic as d:
-        return report(d)
-    except ArgSpecParseError as e:
-        return report(Diagnostic("bad pass pipeline: " + str(e).split(":", 1)[-1].strip()))
-    except ValueError as e:  # unknown pass or option, from xDSL's spec parser
-        return report(Diagnostic(f"bad pass pipeline: {_first_line(e)}"))
-    except DiagnosticException as e:
-        return report(Diagnostic(_first_line(e)))
-    except OSError as e:
-        return report(Diagnostic(f"{e.strerror}: {e.filename}"))
-    except Exception as e:  # a compiler bug: say so, briefly
-        if os.environ.get("TDOPT_TRACEBACK"):
-            raise
-        return report(internal_error(e))
+    return run_tool(lambda: TdoptMain(args=argv).run())
 
 
 if __name__ == "__main__":

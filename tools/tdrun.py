@@ -15,10 +15,21 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from tdopt.target import CLUSTER
 from tdopt.dialects.weights import WeightsError, absolutize_weights, load_weights
 from tdopt.interpreter.reference import InterpretationFailure, run_function
 from tdopt.tools.context import make_context
-from tdopt.tools.diagnostics import Diagnostic, internal_error, located, parse_module, report, verify_module
+from tdopt.tools.diagnostics import (
+    Diagnostic,
+    check_output_path,
+    check_readable_file,
+    located,
+    parse_module,
+    read_source,
+    run_tool,
+    verify_module,
+    write_output,
+)
 
 
 def _arg_parser() -> argparse.ArgumentParser:
@@ -35,8 +46,8 @@ def _arg_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="compile to RISC-V and run on the cluster RTL (Verilator)",
     )
-    p.add_argument("--cores", type=int, default=1, help="cluster cores for --rtl (1..8)")
-    p.add_argument("--l1", default="128k", help="L1 size for --rtl: 64k, 128k or 256k")
+    p.add_argument("--cores", type=int, help="cluster cores for --rtl (1..8, default 1)")
+    p.add_argument("--l1", help="L1 size for --rtl: 64k, 128k (default) or 256k")
     p.add_argument(
         "--tile-l1",
         metavar="SIZE",
@@ -47,7 +58,6 @@ def _arg_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--l2",
         metavar="SIZE",
-        default="2m",
         help="with --rtl --tile-l1: the L2 the program may use (default 2m); the least "
         "used tensors beyond it live in L3",
     )
@@ -76,10 +86,17 @@ def run_mlir(args: argparse.Namespace) -> int:
             "choose how to run the module: --reference (numpy interpreter) or "
             "--rtl (compiled, on the cluster RTL)"
         )
+    check_run_flags(args)
     path = args.program
-    if not os.path.exists(path):
-        raise Diagnostic(f"no such file: {path}")
-    text = open(path).read()
+    # every file mistake is found before anything is compiled or run
+    text = read_source(path, "program")
+    inputs = read_npz(args.inputs, "--inputs") if args.inputs else {}
+    expected = read_npz(args.expect, "--expect") if args.expect else None
+    if args.output:
+        if not args.output.endswith(".npz"):
+            raise Diagnostic(f"-o {args.output}: the results are written as an .npz; "
+                             "give a path ending in .npz")
+        check_output_path(args.output, [path, args.inputs or "", args.expect or ""])
     ctx = make_context()
     module = parse_module(ctx, text, path)
     verify_module(module, {path: text})
@@ -90,7 +107,13 @@ def run_mlir(args: argparse.Namespace) -> int:
         if e.op is not None:
             raise located(e.op, e.message, {path: text}) from None
         raise Diagnostic(e.message, path) from None
-    inputs = read_npz(args.inputs) if args.inputs else {}
+    warn_non_finite(inputs, f"--inputs {args.inputs}")
+    weights_file_attr = module.attributes.get("train.weights")
+    warn_non_finite(weights, f"weights file {getattr(weights_file_attr, 'data', '')}", "parameter")
+    if args.output:
+        weights_file = module.attributes.get("train.weights")
+        if weights_file is not None:
+            check_output_path(args.output, [weights_file.data])  # type: ignore[attr-defined]
     counters: dict[str, int] = {}
     try:
         if args.rtl:
@@ -101,7 +124,8 @@ def run_mlir(args: argparse.Namespace) -> int:
         raise Diagnostic(str(e), path) from None
     if args.output:
         extra = {f"rtl.{k}": np.asarray(v) for k, v in counters.items()}
-        np.savez(args.output, **results, **extra)
+        write_output(args.output, lambda fh: np.savez(fh, **results, **extra))
+    warn_non_finite(results, "the run", "result")
     for name, value in results.items():
         if value.ndim == 0:
             print(f"{name} = {value.item():.8g}")
@@ -115,11 +139,74 @@ def run_mlir(args: argparse.Namespace) -> int:
         flops = counters.get("flops", 0)
         print(
             f"FLOPs: {flops}  FLOP/cycle: {flops / max(1, counters['cycles']):.3f}  "
-            f"(utilisation {flops / max(1, counters['cycles']) / 16:.1%} of the 8-core peak)"
+            f"(utilisation {flops / max(1, counters['cycles']) / (2 * CLUSTER.cores):.1%} "
+            f"of the {CLUSTER.cores}-core peak)"
         )
-    if args.expect:
-        return compare(results, read_npz(args.expect), args)
+    if expected is not None:
+        return compare(results, expected, args)
     return 0
+
+
+# flags that only the RTL run reads: an error under --reference, where they
+# would be silently ignored
+RTL_ONLY_FLAGS = ("cores", "l1", "tile_l1", "l2", "max_cycles", "keep")
+
+
+def check_run_flags(args: argparse.Namespace) -> None:
+    """Flag combinations and values, before anything is read or compiled;
+    fills in the RTL defaults."""
+    from tdopt.runtime.cluster import parse_size
+
+    if args.reference:
+        given = [f"--{f.replace('_', '-')}" for f in RTL_ONLY_FLAGS if getattr(args, f) is not None]
+        if given:
+            raise Diagnostic(
+                f"{' '.join(given)} {'has' if len(given) == 1 else 'have'} no effect with "
+                "--reference (the numpy interpreter); they configure the --rtl run"
+            )
+        return
+    if args.cores is None:
+        args.cores = 1
+    why = CLUSTER.check_cores(args.cores)
+    if why is not None:
+        raise Diagnostic(f"--cores {args.cores}: {why}")
+    if args.max_cycles is not None and args.max_cycles <= 0:
+        raise Diagnostic(f"--max-cycles {args.max_cycles}: must be a positive cycle count")
+    sizes = ", ".join(f"{n // 1024}k" for n in CLUSTER.l1_sizes)
+    for flag, value in (("--l1", args.l1), ("--tile-l1", args.tile_l1)):
+        if value is None:
+            continue
+        try:
+            size = parse_size(value)
+        except ValueError:
+            size = None
+        if size not in CLUSTER.l1_sizes:
+            raise Diagnostic(f"{flag} {value}: the cluster's L1 is {sizes} (or their byte counts)")
+    if args.tile_l1 and args.l1 is not None and parse_size(args.l1) != parse_size(args.tile_l1):
+        raise Diagnostic(f"--tile-l1 {args.tile_l1} sets the L1 size; drop --l1 {args.l1}")
+    if args.l1 is None:
+        args.l1 = "128k"
+    if args.l2 is None:
+        args.l2 = "2m"
+
+
+def warn_non_finite(arrays: dict[str, np.ndarray], where: str, what: str = "array") -> None:
+    """A warning on stderr for every float array holding NaN or Inf: the
+    step still runs (it is numerically what was asked), but a NaN loss is
+    almost always a bad input, not a result."""
+    for name, value in arrays.items():
+        if value.dtype.kind != "f":
+            continue
+        bad = int(value.size - np.count_nonzero(np.isfinite(value)))
+        if not bad:
+            continue
+        nans = int(np.count_nonzero(np.isnan(value)))
+        kinds = ", ".join(k for k, n in (("NaN", nans), ("Inf", bad - nans)) if n)
+        if value.ndim == 0:
+            detail = f"is {value.item()}"
+        else:
+            detail = f"has {bad} non-finite value{'s' if bad > 1 else ''} ({kinds}) of {value.size}"
+        print(f"warning: {where}: {what} '{name}' {detail}", file=sys.stderr)
 
 
 def compare(results: dict[str, np.ndarray], expected: dict[str, np.ndarray], args) -> int:
@@ -132,6 +219,9 @@ def compare(results: dict[str, np.ndarray], expected: dict[str, np.ndarray], arg
     worst, bad = 0.0, []
     for k in common:
         want = expected[k].astype(np.float64)
+        if want.size != results[k].size:
+            bad.append(f"{k} (shape {list(results[k].shape)}, expected {list(want.shape)})")
+            continue
         got = results[k].astype(np.float64).reshape(want.shape)
         diff = float(np.abs(got - want).max()) if want.size else 0.0
         worst = max(worst, diff)
@@ -150,9 +240,6 @@ def _run_rtl(ctx, module, inputs, args) -> tuple[dict[str, np.ndarray], dict[str
     from tdopt.runtime.toolchain import ToolchainError
     from tdopt.tools.rtl_run import run_on_rtl
     from xdsl.utils.exceptions import PassFailedException
-
-    if args.tile_l1 and args.l1 != "128k" and args.l1 != args.tile_l1:
-        raise Diagnostic(f"--tile-l1 {args.tile_l1} sets the L1 size; drop --l1 {args.l1}")
 
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
@@ -173,14 +260,38 @@ def _run_rtl(ctx, module, inputs, args) -> tuple[dict[str, np.ndarray], dict[str
     return run.results, {**run.counters, "flops": run.flops}
 
 
-def read_npz(path: str) -> dict[str, np.ndarray]:
-    if not os.path.exists(path):
-        raise Diagnostic(f"no such inputs file: {path}")
+def read_npz(path: str, flag: str = "--inputs") -> dict[str, np.ndarray]:
+    """The arrays of an .npz named by `flag`, all numeric; anything else (a
+    folder, a device, a .npy, a text file, a pickle, an array of strings)
+    is a diagnostic."""
+    check_readable_file(path, f"{flag} .npz")
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    if magic == NPY_MAGIC:
+        shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+        raise Diagnostic(
+            f"{flag} {path}: a .npy file (one array of shape {list(shape)}); give an .npz "
+            "with one array per name (numpy.savez)"
+        )
+    if not magic.startswith(ZIP_MAGIC):
+        what = "empty" if not magic else "not an .npz archive"
+        raise Diagnostic(f"{flag} {path}: {what} (expected a zip of named arrays, "
+                         "as numpy.savez writes)")
     try:
-        with np.load(path) as data:
-            return {k: data[k] for k in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as e:
-        raise Diagnostic(f"cannot read {path}: {e}") from None
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise Diagnostic(f"{flag} {path}: a damaged or non-numpy .npz archive ({first})") from None
+    for k, v in arrays.items():
+        if v.dtype.kind not in "biuf":
+            raise Diagnostic(f"{flag} {path}: array '{k}' has dtype {v.dtype}; "
+                             "expected numbers (bool, int or float)")
+    return arrays
+
+
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGIC = b"PK\x03\x04"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,17 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_elf_main(argv)
     args = _arg_parser().parse_args(argv)
-    try:
-        return run_mlir(args)
-    except Diagnostic as d:
-        return report(d)
-    except BrokenPipeError:  # e.g. `tdrun ... | head`
-        sys.stderr.close()
-        return 0
-    except Exception as e:  # a compiler or simulator bug: say so, briefly
-        if os.environ.get("TDOPT_TRACEBACK"):
-            raise
-        return report(internal_error(e))
+    return run_tool(lambda: run_mlir(args))
 
 
 if __name__ == "__main__":

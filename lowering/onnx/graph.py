@@ -132,19 +132,50 @@ def ancestors(graph: GraphProto, roots: list[str]) -> list[NodeProto]:
     order: list[int] = []
     done: set[int] = set()
     for start in sorted(keep):  # iterative depth-first post-order
-        stack = [(start, False)]
-        while stack:
-            i, expanded = stack.pop()
-            if i in done:
-                continue
-            if expanded:
+        if start in done:
+            continue
+        # `path`: the nodes being expanded, each with its dependencies not yet
+        # visited; meeting one of them again is a cycle (which would
+        # otherwise be expanded forever)
+        on_path: set[int] = {start}
+        path: list[tuple[int, list[int]]] = [(start, _deps(graph, producer, start))]
+        while path:
+            i, deps = path[-1]
+            if not deps:
+                path.pop()
+                on_path.discard(i)
                 done.add(i)
                 order.append(i)
                 continue
-            stack.append((i, True))
-            deps = [producer[x] for x in graph.node[i].input if x in producer]
-            stack.extend((d, False) for d in reversed(deps) if d not in done)
+            d = deps.pop()
+            if d in done:
+                continue
+            if d in on_path:
+                cycle = [n for n, _ in path[[n for n, _ in path].index(d):]]
+                raise ImportFailure(_cycle_message(graph, cycle))
+            on_path.add(d)
+            path.append((d, _deps(graph, producer, d)))
     return [graph.node[i] for i in order]
+
+
+def _deps(graph: GraphProto, producer: dict[str, int], i: int) -> list[int]:
+    """The producers of node i's inputs, reversed (popped in input order)."""
+    return [producer[x] for x in reversed(graph.node[i].input) if x in producer]
+
+
+def _cycle_message(graph: GraphProto, cycle: list[int]) -> str:
+    """The nodes of a cycle in data-flow order, each with the tensor it
+    passes to the next one."""
+    steps = []
+    for k, i in enumerate(cycle):
+        node = graph.node[i]
+        # the next node in data-flow order is the previous one on the path
+        consumer = graph.node[cycle[k - 1]] if k > 0 else graph.node[cycle[-1]]
+        passed = next((o for o in node.output if o and o in consumer.input), "?")
+        steps.append(f"'{node_label(node, i)}' ({node.op_type}) -[{passed}]->")
+    first = graph.node[cycle[-1]]
+    flow = [*reversed(steps), f"'{node_label(first, cycle[-1])}'"]
+    return ("the graph has a cycle (an ONNX graph must be acyclic): " + " ".join(flow))
 
 
 def forward_slice(model: ModelProto, info: TrainingInfo) -> ModelProto:

@@ -88,6 +88,12 @@ def import_onnx(model: ModelProto | str, options: ImportOptions | None = None) -
         results = [cx.value(o) for o in outputs]
     except Unsupported as e:
         raise ImportFailure(f"graph output: {e}") from None
+    # Deeploy declares a SoftmaxCrossEntropyLoss's loss as the [N, C]
+    # log-probabilities (see graph.forward_slice): not checked
+    losses = {n.output[0] for n in g.node if (G.domain_of(n), n.op_type) in G.LOSS_OPS and n.output}
+    for o, r in zip(g.output, results):
+        if o.name not in losses:
+            _check_declared_shape(o, tuple(r.type.get_shape()))  # type: ignore[attr-defined]
     result_names = list(outputs)
 
     if info is not None:
@@ -127,6 +133,25 @@ def import_onnx(model: ModelProto | str, options: ImportOptions | None = None) -
         first = str(e).strip().splitlines()[0]
         raise ImportFailure(f"internal error: the imported module does not verify: {first}")
     return ImportResult(module, weights, info, sorted(chosen))
+
+
+def _check_declared_shape(value_info, computed: tuple[int, ...]) -> None:
+    """A graph output's declared static shape must be the computed one (a
+    disagreement means the model is not what its producer thinks). Only a
+    [1] declared for a scalar is accepted: exporters were seen to write it."""
+    t = value_info.type.tensor_type
+    if not value_info.type.HasField("tensor_type") or not t.HasField("shape"):
+        return
+    dims = [d.dim_value if d.HasField("dim_value") else None for d in t.shape.dim]
+    if any(d is None for d in dims):  # symbolic dimensions declare nothing checkable
+        return
+    declared = tuple(int(d) for d in dims)  # type: ignore[arg-type]
+    if declared == computed or (declared == (1,) and computed == ()):
+        return
+    raise ImportFailure(
+        f"graph output '{value_info.name}' is declared with shape {list(declared)} but "
+        f"computes shape {list(computed)} (fix the declaration or the graph)"
+    )
 
 
 def _check_options(opts: ImportOptions) -> None:

@@ -9,7 +9,7 @@
 // OPT-NOT: Traceback
 
 // RUN: not tdopt %S/../inputs/missing_weights.mlir 2>&1 | filecheck %s --check-prefix=MISSING
-// MISSING: missing_weights.mlir:1:1: error: weights file not found: {{.*}}inputs/does_not_exist.npz (named by train.weights)
+// MISSING: missing_weights.mlir:1:1: error: weights file not found: {{.*}}inputs/does_not_exist.npz (named by train.weights = "{{.*}}does_not_exist.npz"
 // MISSING-NOT: Traceback
 
 // RUN: not tdopt %S/../inputs/parse_error.mlir 2>&1 | filecheck %s --check-prefix=PARSE

@@ -25,7 +25,7 @@
 
 // SMALL: error: --tile-l1 1k: the cluster's L1 is 16 KiB to 256 KiB (got 1024 bytes)
 // BAD: error: --tile-l1: not a size: '12q' (expected e.g. 64k, 128k, 2m or a byte count)
-// CORES: error: --cores must be 1 to 8, got 9
+// CORES: error: --cores 9: the cluster has 1 to 8 cores (got 9)
 // L2: error: --l2 100k: must exceed the 256 KiB kept for code and be at most the cluster's 2 MiB
 // EMIT: error: --cores and --l2 apply to --emit=linalg or --emit=asm
 // MIX: error: -p cannot be combined with --lora, --finetune, --emit, --tile-l1, --cores or --l2
