@@ -24,6 +24,8 @@ TO_LINALG = "train-schedule-updates,convert-train-to-linalg,plan-memory"
 # arith lowerings and fmadd.s fusion)
 TO_RISCV = ",".join(
     [
+        # structurally identical kernels (repeated layers) lowered once
+        "kernel-dedup",
         "convert-globals-to-sections",
         # kernels with a parallel loop run sliced on every core (fork/join)
         "cluster-mark-parallel",

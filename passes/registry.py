@@ -29,6 +29,7 @@ LOWERING = {
     "affine-fold-constants": "passes.affine_fold_constants:AffineFoldConstantsPass",
     "tier-tile-l1": "passes.tier_tile_l1:TierTileL1Pass",
     "kernel-squeeze-unit-dims": "passes.kernel_squeeze_unit_dims:KernelSqueezeUnitDimsPass",
+    "kernel-dedup": "passes.kernel_dedup:KernelDedupPass",
     "kernel-reorder-reductions": "passes.kernel_reorder_reductions:KernelReorderReductionsPass",
     "cluster-mark-parallel": "passes.parallelize_kernels:ClusterMarkParallelPass",
     "cluster-parallelize": "passes.parallelize_kernels:ClusterParallelizePass",
