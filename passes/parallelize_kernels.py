@@ -44,58 +44,20 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType
-from xdsl.ir import BlockArgument, Operation, SSAValue
-from xdsl.ir.affine import (
-    AffineBinaryOpExpr,
-    AffineBinaryOpKind,
-    AffineConstantExpr,
-    AffineDimExpr,
-    AffineExpr,
-)
+from xdsl.ir import BlockArgument, SSAValue
+from xdsl.ir.affine import AffineExpr
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint
 from xdsl.builder import Builder
 from xdsl.utils.exceptions import PassFailedException
 
+from tdopt.analyses.affine_access import linear_coefficients, view_root
 from tdopt.passes.plan_memory import OFFSET, arena_of, byte_size
 from tdopt.target import CLUSTER
 
 KERNEL = "tdopt.kernel"
 PARALLEL = "tdopt.parallel"
 
-
-
-def view_root(v: SSAValue) -> SSAValue:
-    """The value a chain of views (unrealized casts) starts from."""
-    while not isinstance(v, BlockArgument):
-        owner = v.owner
-        if not isinstance(owner, UnrealizedConversionCastOp):
-            return v
-        v = owner.inputs[0]
-    return v
-
-
-def linear_coefficients(expr: AffineExpr) -> dict[int, int] | None:
-    """{dim: coefficient} of an expression `sum c_k * d_k + constant`, or
-    None for anything else (mod, div, products of dims, symbols)."""
-    if isinstance(expr, AffineDimExpr):
-        return {expr.position: 1}
-    if isinstance(expr, AffineConstantExpr):
-        return {}
-    if isinstance(expr, AffineBinaryOpExpr):
-        lhs, rhs = linear_coefficients(expr.lhs), linear_coefficients(expr.rhs)
-        if lhs is None or rhs is None:
-            return None
-        if expr.kind == AffineBinaryOpKind.Add:
-            out = dict(lhs)
-            for k, c in rhs.items():
-                out[k] = out.get(k, 0) + c
-            return out
-        if expr.kind == AffineBinaryOpKind.Mul:
-            for const, other, e in ((lhs, rhs, expr.lhs), (rhs, lhs, expr.rhs)):
-                if not const and isinstance(e, AffineConstantExpr):
-                    return {k: c * e.value for k, c in other.items()}
-    return None
 
 
 def separates(expr: AffineExpr, d: int, ranges: list[int]) -> bool:

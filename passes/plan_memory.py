@@ -28,6 +28,8 @@ from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
+from tdopt.analyses.tile_access import untileable_reason
+
 ARENA = "__tdopt_arena"
 ARENA_L3 = "__tdopt_arena_l3"  # buffers spilled to L3
 ARENA_ATTR = "tdopt.arena"  # on an alloc in another arena than ARENA
@@ -200,8 +202,6 @@ class PlanMemoryPass(ModulePass):
         used first (then largest), until L2 fits; returns the peaks of the
         L2 arena and the L3 arena. Buffers of kernels that are not tiled
         stay (cores cannot reach L3)."""
-        from tdopt.passes.tier_tile_l1 import untileable_reason
-
         module = f.parent_op()
         assert isinstance(module, ModuleOp)
         kernels = {k.sym_name.data: k for k in module.ops if isinstance(k, func.FuncOp)}

@@ -27,6 +27,9 @@ from tdopt.lowering.onnx.errors import ImportFailure, Unsupported
 from tdopt.lowering.onnx.fold import fold
 from tdopt.lowering.onnx.names import ssa_name, unique_ssa_names
 from tdopt.lowering.onnx.ops import CONVERTERS
+
+# the converters outside ops.py register themselves in CONVERTERS on import
+from tdopt.lowering.onnx import activations, einsum, norms, slicing, spatial  # noqa: E402,F401,I001
 from tdopt.lowering.onnx.patterns import fuse_gelu
 from tdopt.lowering.onnx.torch_export import torch_initializers
 

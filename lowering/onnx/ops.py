@@ -402,9 +402,3 @@ def softmax_cross_entropy(cx: Context, node: NodeProto) -> Sequence[Result]:
         loss = cx.emit(train.MulOp.make([loss, cx.emit(train.ConstantOp(train.dense_from_numpy(n)))]))
     return [loss]
 
-
-# the other converters register themselves on import
-from tdopt.lowering.onnx import norms, spatial  # noqa: E402,F401
-from tdopt.lowering.onnx import activations  # noqa: E402,F401
-# static slicing and selection, Einsum (issue 13: PyTorch exports)
-from tdopt.lowering.onnx import einsum, slicing  # noqa: E402,F401

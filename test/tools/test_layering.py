@@ -1,0 +1,99 @@
+"""Imports flow one way (issue 16): the target and the dialects at the
+bottom, then analyses and the interpreter, then passes and lowerings, then
+the tools; no import cycle between tdopt's modules (function-level imports
+included), and the standard pipelines (`lowering/pipeline.py`) are known to
+the tools only."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# top-level folder (or module) -> level; a module may import its own level
+# or below
+LEVELS = {
+    "target": 0, "runtime": 0,
+    "dialects": 1,
+    "analyses": 2, "interpreter": 2,
+    "passes": 3, "lowering": 3,
+    "tools": 4,
+    "universe": 5,
+}
+
+
+def modules() -> dict[str, Path]:
+    out = {}
+    for path in ROOT.rglob("*.py"):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] in ("test", "examples", ".venv") or rel.parts[0].endswith(".egg-info"):
+            continue
+        name = ".".join(("tdopt", *rel.with_suffix("").parts)).removesuffix(".__init__")
+        out[name] = path
+    return out
+
+
+def import_graph() -> dict[str, set[str]]:
+    mods = modules()
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for name, path in mods.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tdopt"):
+                for alias in node.names:
+                    sub = f"{node.module}.{alias.name}"
+                    targets.append(sub if sub in mods else node.module)
+            elif isinstance(node, ast.Import):
+                targets += [a.name for a in node.names if a.name.startswith("tdopt")]
+            graph[name] |= {t for t in targets if t in mods and t != name}
+    return graph
+
+
+def level(module: str) -> int:
+    parts = module.split(".")
+    return LEVELS[parts[1]] if len(parts) > 1 else 0
+
+
+def test_the_graph_is_read() -> None:
+    graph = import_graph()
+    assert "tdopt.analyses.tile_access" in graph["tdopt.passes.tier_tile_l1"]
+    assert "tdopt.target" in graph["tdopt.lowering.pipeline"]
+
+
+def test_imports_flow_one_way() -> None:
+    wrong = [
+        f"{a} (level {level(a)}) imports {b} (level {level(b)})"
+        for a, bs in import_graph().items()
+        for b in bs
+        if level(b) > level(a)
+    ]
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_only_tools_know_the_pipelines() -> None:
+    wrong = [
+        a for a, bs in import_graph().items()
+        if "tdopt.lowering.pipeline" in bs and level(a) < LEVELS["tools"]
+    ]
+    assert not wrong, wrong
+
+
+def test_no_import_cycles() -> None:
+    graph = import_graph()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    assert not cycles, "\n".join(" -> ".join(c) for c in cycles)
