@@ -5,6 +5,9 @@ reference interpreter for the RTL); see train_fuzz's docstring."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 import train_fuzz
@@ -91,3 +94,19 @@ def test_layernorm_last_two_dims_compiles_on_two_cores() -> None:
     step = Step("train.layernorm", {"axis": -2, "epsilon": 1e-5}, [Extra((3, 5), trainable=True)])
     case = Case((2, 2, 3, 5), False, False, [step], "mse", 0, {"tile_l1": None, "cores": 2})
     assert compiles(case) == []
+
+
+def test_conv_group_not_dividing_channels_is_named() -> None:
+    """The fuzzer's invalid conv: the message said "expected a weight of
+    shape 4x0x1x1 with 4 divisible by 4" for 3 channels and group 4."""
+    step = Step("train.conv2d", {"group": 4}, [Extra((4, 1, 1, 1))], invalid="group")
+    case = Case((1, 3, 4, 4), False, False, [Step("train.relu", {}), step], "mse", 0)
+    vals = train_fuzz.values(case)
+    module = train_fuzz.build_module(case, vals, train_fuzz.np.float32, loss=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "conv.mlir")
+        with open(path, "w") as f:
+            f.write(train_fuzz.print_module(module))
+        code, err = train_fuzz.run_tdopt([path])
+    assert code == 1
+    assert f"{path}:5:5: error: 'train.conv2d': group = 4 does not divide the 3 input channels" in err
