@@ -724,7 +724,12 @@ class Conv2dOp(TrainOp):
         n, c, h, wd = expect_rank(cls.name, x, 4, "input", "N x C x H x W")
         m, cg, kh, kw = expect_rank(cls.name, w, 4, "weight", "M x C/group x kH x kW")
         strides, pads, dil, group = cls.geometry(props)
-        if c % group or m % group or cg != c // group:
+        if c % group:  # no weight shape can fit: say so, not which weight to use
+            raise VerifyException(
+                f"'{cls.name}': group = {group} does not divide the {c} input channels "
+                f"(expected a group count that divides {c})"
+            )
+        if m % group or cg != c // group:
             raise VerifyException(
                 f"'{cls.name}': input has {c} channels and group = {group}; expected "
                 f"a weight of shape {m}x{c // group if group else c}x{kh}x{kw} with "

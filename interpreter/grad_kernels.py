@@ -144,7 +144,8 @@ def slice_axis(x: np.ndarray, axis: int, start: int, size: int) -> np.ndarray:
 
 
 def broadcast(x: np.ndarray, shape: Sequence[int]) -> np.ndarray:
-    return np.ascontiguousarray(np.broadcast_to(x, tuple(shape)))
+    # np.array: np.ascontiguousarray makes a rank-0 result rank 1
+    return np.array(np.broadcast_to(x, tuple(shape)), order="C")
 
 
 # -- batch normalisation (issue 13) -------------------------------------------

@@ -197,4 +197,5 @@ def slice_indices(starts: Sequence[int], sizes: Sequence[int], steps: Sequence[i
 def strided_slice(
     x: np.ndarray, starts: Sequence[int], sizes: Sequence[int], steps: Sequence[int]
 ) -> np.ndarray:
-    return np.ascontiguousarray(x[slice_indices(starts, sizes, steps)])
+    # np.array, not np.ascontiguousarray: that makes a rank-0 result rank 1
+    return np.array(x[slice_indices(starts, sizes, steps)], dtype=x.dtype, order="C")

@@ -122,7 +122,8 @@ class TrainFunctions(InterpreterFunctions):
 
     @impl(train.TransposeOp)
     def run_transpose(self, interp, op: train.TransposeOp, args):
-        return (np.ascontiguousarray(np.transpose(args[0], train.ints(op.perm, ()))),)
+        # np.array: np.ascontiguousarray makes a rank-0 result rank 1
+        return (np.array(np.transpose(args[0], train.ints(op.perm, ())), order="C"),)
 
     @impl(train.ReshapeOp)
     def run_reshape(self, interp, op: train.ReshapeOp, args):
@@ -178,6 +179,8 @@ class TrainFunctions(InterpreterFunctions):
     def run_pad(self, interp, op: train.PadOp, args):
         begins, ends = op.begins_ends()
         x = args[0]
+        if x.ndim == 0:  # nothing to pad (np.pad rejects a rank-0 array)
+            return (x.copy(),)
         return (np.pad(x, list(zip(begins, ends)), constant_values=np.asarray(op.pad_value, x.dtype)),)
 
 

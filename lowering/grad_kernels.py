@@ -392,6 +392,9 @@ def lower_slice_scatter(kb: KernelBuilder, op: Operation | None) -> None:
     out, dy = kb.args
     shape_in = train.ints(op.input_shape, ())
     starts, _, steps = train.slice_geometry(op.name, shape_in, op.properties)
+    if not shape_in:  # the gradient of a rank-0 slice (a copy) is a copy
+        kb.map_elementwise(out, [dy], lambda s, a: [a[0]])
+        return
     kb.fill(out, 0.0)
     strided_copy(kb, dy, out, starts, steps, into_larger=True)
 

@@ -322,6 +322,9 @@ def lower_transpose(kb: KernelBuilder, op: Operation | None) -> None:
     out, x = kb.args
     perm = train.ints(op.perm, ())
     rank = len(perm)
+    if rank == 0:  # a rank-0 transpose is a copy (of a 1-element buffer)
+        copy_kernel(kb, op)
+        return
     # out[i0..] = x[j] where j[perm[k]] = i_k
     x_exprs = [d(0)] * rank
     for k, p in enumerate(perm):
@@ -546,7 +549,9 @@ def lower_pad(kb: KernelBuilder, op: Operation | None) -> None:
     out, x = kb.args
     begins, _ = op.begins_ends()
     kb.fill(out, op.pad_value)
-    offset_copy(kb, x, out, begins, into_larger=True)
+    # a rank-0 tensor is a 1-element buffer: one (zero) offset for its dimension
+    offsets = [*begins] + [0] * (len(shape(out)) - len(begins))
+    offset_copy(kb, x, out, offsets, into_larger=True)
 
 
 KERNELS: dict[type[Operation], Lower] = {
