@@ -3,11 +3,14 @@ dialect lacks. They print as plain assembly through xDSL's riscv-asm target."""
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import I32, IntAttr, StringAttr
+from collections.abc import Sequence
+
+from xdsl.backend.assembly_printer import AssemblyPrintable, AssemblyPrinter
+from xdsl.dialects.builtin import I32, ArrayAttr, IntAttr, StringAttr
 from xdsl.dialects.riscv import IntRegisterType, LabelOp, Registers
 from xdsl.dialects.riscv.abstract_ops import LiOperation, RISCVAsmOperation, RISCVRegallocOperation
 from xdsl.ir import Dialect, SSAValue
-from xdsl.irdl import irdl_op_definition, operand_def, prop_def
+from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, prop_def
 from xdsl.utils.exceptions import VerifyException
 
 
@@ -81,4 +84,40 @@ class HardwareLoopSetupOp(RISCVAsmOperation, RISCVRegallocOperation):
         )
 
 
-Rvx = Dialect("rvx", [LaOp, AsmOp, HardwareLoopSetupOp], [])
+@irdl_op_definition
+class AssembledOp(IRDLOperation, AssemblyPrintable):
+    """A function already printed to assembly (by a worker process of
+    `tdopt -j`, which lowers kernel functions apart): the text it printed and
+    the sections it switched to, in order, replayed by the riscv-asm target
+    exactly as the function would print. `chunks` holds `[kind, value]`
+    pairs, kind `section` (a section directive) or `text`."""
+
+    name = "rvx.assembled"
+    sym_name = prop_def(StringAttr)
+    chunks = prop_def(ArrayAttr[ArrayAttr[StringAttr]])
+    assembly_format = "$sym_name $chunks attr-dict"
+
+    def __init__(self, sym_name: str, chunks: Sequence[tuple[str, str]]):
+        super().__init__(properties={
+            "sym_name": StringAttr(sym_name),
+            "chunks": ArrayAttr(ArrayAttr((StringAttr(k), StringAttr(v))) for k, v in chunks),
+        })
+
+    def verify_(self) -> None:
+        for chunk in self.chunks:
+            kind = chunk.data[0].data if len(chunk.data) == 2 else None
+            if kind not in ("section", "text"):
+                raise VerifyException(
+                    f"'{self.name}': each chunk is [\"section\" or \"text\", value], got {chunk}"
+                )
+
+    def print_assembly(self, printer: AssemblyPrinter) -> None:
+        for chunk in self.chunks:
+            kind, value = (a.data for a in chunk.data)
+            if kind == "section":
+                printer.emit_section(value)
+            else:
+                printer.print_string(value, indent=0)
+
+
+Rvx = Dialect("rvx", [LaOp, AsmOp, HardwareLoopSetupOp, AssembledOp], [])

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import PassPipeline
 
+from xdsl.dialects import func
+from xdsl.ir import Operation
+
 from tdopt.lowering import xdsl_fixes
+from tdopt.lowering.kernel_workers import FIRST_KERNEL_LOCAL, WorkerRun, apply_pipeline
+from tdopt.passes.parallelize_kernels import KERNEL
 from tdopt.target import CLUSTER
 
 xdsl_fixes.apply()
@@ -69,7 +74,8 @@ TO_RISCV = ",".join(
         "riscv-allocate-registers-full",
         "canonicalize",
         "riscv-save-callee-saved",
-        "convert-riscv-scf-to-riscv-cf",
+        # labels numbered per function: kernels lowered apart (-j) agree
+        "convert-riscv-scf-to-riscv-cf-per-function",
         "riscv-lower-parallel-mov",
         "canonicalize",
     ]
@@ -167,11 +173,25 @@ def program_symbols(module: ModuleOp) -> list[SymbolInfo]:
     return out
 
 
-def run_pipeline(ctx, module: ModuleOp, spec: str) -> None:
+# the passes of TO_RISCV that work on one function at a time (see
+# lowering/kernel_workers.py): with -j N they run in N processes
+_TO_RISCV_NAMES = [p.split("{", 1)[0] for p in TO_RISCV.split(",")]
+KERNEL_LOCAL = frozenset(_TO_RISCV_NAMES[_TO_RISCV_NAMES.index(FIRST_KERNEL_LOCAL):])
+
+
+def is_kernel(op: Operation) -> bool:
+    """A kernel function (not the program's entry)."""
+    return isinstance(op, func.FuncOp) and KERNEL in op.attributes
+
+
+def run_pipeline(ctx, module: ModuleOp, spec: str, jobs: int = 1) -> WorkerRun:
+    """Apply the `-p` pipeline `spec`; its per-function tail in `jobs`
+    processes (then the module's kernels come back as assembly)."""
     from xdsl.universe import Universe
 
     passes = Universe.get_multiverse().all_passes
-    PassPipeline.parse_spec(passes, spec).apply(ctx, module)
+    pipeline = PassPipeline.parse_spec(passes, spec)
+    return apply_pipeline(ctx, module, pipeline.passes, jobs, KERNEL_LOCAL, is_kernel)
 
 
 def compile_to_asm(
@@ -183,12 +203,14 @@ def compile_to_asm(
     profile: bool = False,
     at_linalg: Callable[[ModuleOp], None] | None = None,
     poison: bool = False,
+    jobs: int = 1,
 ) -> tuple[str, list[SymbolInfo]]:
     """Compile a train module (in place) to assembly text; returns it with the
     program's tensor symbols. `parallel`: kernels split over the active
     cores (read at run time), else all on core 0. `tile_l1`, `l2`: see
     `to_linalg`; `profile`, `poison`: see `to_riscv`. `at_linalg` sees the module
-    between the two levels."""
+    between the two levels. `jobs`: processes lowering the kernels (the
+    text is the same for any number)."""
     from xdsl.dialects.riscv import print_assembly
 
     run_pipeline(ctx, module, to_linalg(tile_l1, l2=l2))
@@ -198,7 +220,7 @@ def compile_to_asm(
     symbols = program_symbols(module)
     if at_linalg is not None:
         at_linalg(module)
-    run_pipeline(ctx, module, to_riscv(parallel, profile, poison))
+    run_pipeline(ctx, module, to_riscv(parallel, profile, poison), jobs)
     stream = io.StringIO()
     print_assembly(module, stream)
     return stream.getvalue(), symbols

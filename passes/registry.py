@@ -45,6 +45,9 @@ RV32F = {
     "riscv-fuse-fmadd": "passes.riscv_fuse_fmadd:RiscvFuseFmaddPass",
     "riscv-allocate-registers-full": "passes.riscv_registers:RiscvAllocateRegistersFullPass",
     "riscv-save-callee-saved": "passes.riscv_registers:RiscvSaveCalleeSavedPass",
+    "convert-riscv-scf-to-riscv-cf-per-function": (
+        "passes.riscv_scf_to_cf_per_function:ConvertRiscvScfToRiscvCfPerFunctionPass"
+    ),
 }
 
 

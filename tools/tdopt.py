@@ -137,6 +137,17 @@ class TdoptMain(xDSLOptMain):
             "the pipeline, train, linalg, loops and riscv, and of the pipeline)",
         )
         arg_parser.add_argument(
+            "-j",
+            "--jobs",
+            type=int,
+            default=None,
+            metavar="N",
+            help="lower the kernel functions to assembly in N processes (default: the "
+            "machine's cores); the assembly is the same for every N. Used when the "
+            "result is printed as assembly (-t riscv-asm) without --stats or "
+            "--print-between-passes; otherwise the pipeline runs in one process",
+        )
+        arg_parser.add_argument(
             "--print-pipeline",
             action="store_true",
             help="print the -p pipeline that the given flags expand to and exit",
@@ -334,9 +345,50 @@ class TdoptMain(xDSLOptMain):
             raise Diagnostic(e.message, name) from None
         return module
 
+    def jobs(self) -> int:
+        """Processes for the kernels' lowering (see --jobs)."""
+        from tdopt.lowering.kernel_workers import machine_cores
+
+        a = self.args
+        if a.jobs is not None and a.jobs < 1:
+            raise Diagnostic(f"-j {a.jobs}: the number of processes is at least 1")
+        if a.target.split("{", 1)[0] != "riscv-asm" or a.stats or a.print_between_passes:
+            return 1
+        return a.jobs if a.jobs is not None else machine_cores()
+
     def apply_passes(self, prog: ModuleOp) -> None:
+        from tdopt.lowering.kernel_workers import WorkerError, apply_pipeline
+        from tdopt.lowering.pipeline import KERNEL_LOCAL, is_kernel
+
+        first = len(self.pass_times)
+
+        def report() -> tuple[list[tuple[str, float]], float, int, str | None]:
+            # a worker's pass times and where it stopped
+            p = self.current_pass
+            return (self.pass_times[first:], self.verify_time, self.verifications,
+                    None if p is None else p.name)
+
+        def merge(reported: tuple[list[tuple[str, float]], float, int, str | None]) -> None:
+            times, _verify, _count, current = reported
+            self.worker_times.append(times)
+            if current is not None:
+                self.worker_pass = current
+
+        self.worker_times: list[list[tuple[str, float]]] = []
+        self.worker_pass: str | None = None
         try:
-            self.pipeline.apply(self.ctx, prog)
+            try:
+                self.worker_run = apply_pipeline(
+                    self.ctx, prog, self.pipeline.passes, self.jobs(), KERNEL_LOCAL, is_kernel,
+                    self.pipeline.callback, report, merge,
+                )
+            except WorkerError as e:
+                # as if this process had failed where the worker did
+                if self.worker_pass is not None:
+                    self.current_pass = next(
+                        (p for p in self.pipeline.passes if p.name == self.worker_pass), None
+                    )
+                raise e.error from None
         except Diagnostic:
             raise
         except DiagnosticException as e:
@@ -367,17 +419,33 @@ class TdoptMain(xDSLOptMain):
 
     def print_pass_times(self) -> None:
         """mlir-opt's --mlir-timing in brief: wall time per pass, in pipeline
-        order, and the verification between passes, on stderr."""
-        total = sum(t for _, t in self.pass_times) + self.verify_time
+        order, and the verification between passes, on stderr. With -j the
+        per-function passes ran in several processes: their times are the
+        sum over the processes, and a line gives the wall time they took."""
+        from tdopt.lowering.kernel_workers import FIRST_KERNEL_LOCAL
+
+        times = list(self.pass_times)
+        run = getattr(self, "worker_run", None)
+        if run is not None and run.jobs > 1:
+            for worker in self.worker_times:
+                tail = len(times) - len(worker)
+                for k, (name, t) in enumerate(worker):
+                    assert times[tail + k][0] == name
+                    times[tail + k] = (name, times[tail + k][1] + t)
+        total = sum(t for _, t in times) + self.verify_time
         label = f"(verification x{self.verifications})"
-        width = max([len(n) for n, _ in self.pass_times] + [len(label)])
+        width = max([len(n) for n, _ in times] + [len(label)])
         print("tdopt pass timing (wall seconds):", file=sys.stderr)
-        for name, t in self.pass_times:
+        for name, t in times:
             print(f"  {t:9.4f}  {name:<{width}}  {100 * t / total if total else 0:5.1f}%",
                   file=sys.stderr)
         print(f"  {self.verify_time:9.4f}  {label:<{width}}  "
               f"{100 * self.verify_time / total if total else 0:5.1f}%", file=sys.stderr)
         print(f"  {total:9.4f}  total", file=sys.stderr)
+        if run is not None and run.jobs > 1:
+            print(f"  the passes from {FIRST_KERNEL_LOCAL} on ran in {run.jobs} processes "
+                  f"(-j): their times are summed over the processes; {run.wall:.4f} s wall",
+                  file=sys.stderr)
 
     def run(self) -> int:  # type: ignore[override]
         if self.args.help_pass is not None:
