@@ -157,6 +157,7 @@ def run_on_rtl(
     l2: int | str = "2m",
     poison: bool = True,
     progress: str | None = None,
+    jobs: int = 1,
 ) -> RtlResult:
     """`tile_l1`: keep the tensors in L2 and run every kernel tile by tile
     through the L1 (`l1` bytes) with double-buffered DMA. `l2`: the L2 the
@@ -169,7 +170,8 @@ def run_on_rtl(
     `max_cycles`: None derives the limit from the static estimate of the
     program's cycles (tools/cycle_estimate.py) with a wide margin.
     `progress`: a label; with it, a progress bar (cycles simulated, rate,
-    ETA against the estimate) on stderr when stderr is a terminal."""
+    ETA against the estimate) on stderr when stderr is a terminal.
+    `jobs`: processes lowering the kernels (`tdopt -j`; same program)."""
     from tdopt.runtime.cluster import run_elf
     from tdopt.runtime.toolchain import assemble_and_link
 
@@ -202,7 +204,7 @@ def run_on_rtl(
 
     asm, symbols = compile_to_asm(
         ctx, module, parallel=parallel, tile_l1=tile_bytes, l2=parse_size(l2),
-        profile=profile, at_linalg=at_linalg, poison=poison,
+        profile=profile, at_linalg=at_linalg, poison=poison, jobs=jobs,
     )
     work = workdir or tempfile.mkdtemp(prefix="tdrun-rtl-")
     asm_path = os.path.join(work, "step.s")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tdopt.lowering.kernel_workers import machine_cores
 from tdopt.target import CLUSTER
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -337,7 +338,7 @@ def run_row(
         run = run_on_rtl(
             ctx, m, inputs, cores=cores, max_cycles=max_cycles,
             l1=tile_l1 or "128k", tile_l1=tile_l1 is not None, profile=profile,
-            progress=row.name,
+            progress=row.name, jobs=machine_cores(),
         )
         for name, want in expected.items():
             if not np.allclose(run.results[name], want, rtol=1e-4, atol=1e-4):

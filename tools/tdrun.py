@@ -66,6 +66,11 @@ def _arg_parser() -> argparse.ArgumentParser:
         help="stop --rtl runs after this many cycles (default: 4 x the compiler's static "
         "estimate + 1 M, at least 20 M)",
     )
+    p.add_argument(
+        "-j", "--jobs", type=int, metavar="N",
+        help="with --rtl: lower the kernels to assembly in N processes (default: the "
+        "machine's cores; the program is the same for every N)",
+    )
     p.add_argument("--keep", help="with --rtl: keep the assembly and ELF in this folder")
     p.add_argument("-o", "--output", help="write every result (and `loss`) to this .npz")
     p.add_argument(
@@ -149,7 +154,7 @@ def run_mlir(args: argparse.Namespace) -> int:
 
 # flags that only the RTL run reads: an error under --reference, where they
 # would be silently ignored
-RTL_ONLY_FLAGS = ("cores", "l1", "tile_l1", "l2", "max_cycles", "keep")
+RTL_ONLY_FLAGS = ("cores", "l1", "tile_l1", "l2", "max_cycles", "keep", "jobs")
 
 
 def check_run_flags(args: argparse.Namespace) -> None:
@@ -172,6 +177,12 @@ def check_run_flags(args: argparse.Namespace) -> None:
         raise Diagnostic(f"--cores {args.cores}: {why}")
     if args.max_cycles is not None and args.max_cycles <= 0:
         raise Diagnostic(f"--max-cycles {args.max_cycles}: must be a positive cycle count")
+    if args.jobs is not None and args.jobs < 1:
+        raise Diagnostic(f"-j {args.jobs}: the number of processes is at least 1")
+    if args.jobs is None:
+        from tdopt.lowering.kernel_workers import machine_cores
+
+        args.jobs = machine_cores()
     sizes = ", ".join(f"{n // 1024}k" for n in CLUSTER.l1_sizes)
     for flag, value in (("--l1", args.l1), ("--tile-l1", args.tile_l1)):
         if value is None:
@@ -248,6 +259,7 @@ def _run_rtl(ctx, module, inputs, args) -> tuple[dict[str, np.ndarray], dict[str
             ctx, module, inputs, cores=args.cores, l1=args.tile_l1 or args.l1,
             max_cycles=args.max_cycles, workdir=args.keep, tile_l1=bool(args.tile_l1),
             l2=args.l2, progress=f"RTL, {args.cores} core{'s' if args.cores > 1 else ''}",
+            jobs=args.jobs,
         )
     except LoweringError as e:
         if e.op is not None:
