@@ -15,7 +15,7 @@
 // a register, the body up to the end label, no compare-and-branch per
 // iteration; the `blt` after the label closes the once-only loop around it.
 // CHECK-LABEL: k_matmul_0_1:
-// CHECK:       {{^}}scf_body_{{[0-9]+}}_for:
+// CHECK:       {{^}}{{.*}}_scf_body_{{[0-9]+}}_for:
 // CHECK-NOT:   {{^ *mul }}
 // the accumulators are loaded once per output block: row 0 at 0..28, row 1 at 64..92
 // CHECK:       flw {{f[a-z0-9]+}}, 28(
@@ -53,7 +53,7 @@
 // CHECK-NEXT:  addi [[PA]], [[PA]], 4
 // CHECK-NEXT:  {{^}}[[END]]:
 // CHECK-NEXT:  addi [[ONCE:[a-z0-9]+]], [[ONCE]], 32
-// CHECK-NEXT:  blt [[ONCE]], [[COUNT]], scf_body_{{[0-9]+}}_for
+// CHECK-NEXT:  blt [[ONCE]], [[COUNT]], {{.*}}_scf_body_{{[0-9]+}}_for
 // CHECK-NOT:   {{^ *mul }}
 // CHECK:       ret
 func.func @main(%a: tensor<16x32xf32>, %b: tensor<32x16xf32>) -> tensor<16x16xf32> {
