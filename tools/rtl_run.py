@@ -4,10 +4,14 @@ from its output symbols, named and shaped like the reference interpreter's."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import io
 import os
+import pickle
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,6 +147,57 @@ def entry_calls(module: ModuleOp) -> list[CallProfile]:
     return calls
 
 
+@functools.lru_cache(maxsize=1)
+def compiler_digest() -> str:
+    """A hash of the compiler's sources (every .py, .S, .h, .ld and .sv of
+    the package but its tests): a compiled program is reused only by the
+    same compiler."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if (path.suffix in (".py", ".S", ".h", ".ld", ".sv", ".v") and path.is_file()
+                and rel.parts[0] not in ("test", "examples", ".venv") and "__pycache__" not in rel.parts):
+            h.update(str(rel).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def program_cache_key(module: ModuleOp, *options: object) -> str:
+    """The content key of a compiled program: the module's text, the
+    options it is compiled with, the compiler's sources."""
+    from xdsl.printer import Printer
+
+    text = io.StringIO()
+    Printer(stream=text, print_generic_format=True).print_op(module)
+    h = hashlib.sha256(text.getvalue().encode())
+    h.update(repr(options).encode())
+    h.update(compiler_digest().encode())
+    return h.hexdigest()
+
+
+def cached_program(key: str, compile_program: Callable[[], tuple]) -> tuple:
+    """`compile_program()`'s result, from the program cache
+    ($TDOPT_CACHE/programs, next to the Verilator models) when an earlier
+    compile with the same key left it there; written atomically, so
+    processes sharing the folder never read half a file."""
+    from tdopt.runtime.model import cache_dir
+
+    path = cache_dir() / "programs" / f"{key}.pickle"
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError):
+        pass
+    result = compile_program()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        pickle.dump(result, f)
+    os.replace(tmp, path)
+    return result
+
+
 def run_on_rtl(
     ctx: Context,
     module: ModuleOp,
@@ -158,6 +213,7 @@ def run_on_rtl(
     poison: bool = True,
     progress: str | None = None,
     jobs: int = 1,
+    cache: bool = False,
 ) -> RtlResult:
     """`tile_l1`: keep the tensors in L2 and run every kernel tile by tile
     through the L1 (`l1` bytes) with double-buffered DMA. `l2`: the L2 the
@@ -171,7 +227,10 @@ def run_on_rtl(
     program's cycles (tools/cycle_estimate.py) with a wide margin.
     `progress`: a label; with it, a progress bar (cycles simulated, rate,
     ETA against the estimate) on stderr when stderr is a terminal.
-    `jobs`: processes lowering the kernels (`tdopt -j`; same program)."""
+    `jobs`: processes lowering the kernels (`tdopt -j`; same program).
+    `cache`: reuse the program compiled earlier from the same module and
+    options by the same compiler sources (`program_cache_key`), e.g. by
+    another point of a sweep or another worker on a shared cache folder."""
     from tdopt.runtime.cluster import run_elf
     from tdopt.runtime.toolchain import assemble_and_link
 
@@ -202,10 +261,25 @@ def run_on_rtl(
         if profile:
             calls.extend(entry_calls(m))
 
-    asm, symbols = compile_to_asm(
-        ctx, module, parallel=parallel, tile_l1=tile_bytes, l2=parse_size(l2),
-        profile=profile, at_linalg=at_linalg, poison=poison, jobs=jobs,
-    )
+    def compile_program() -> tuple[str, list, int, list[CallProfile], dict[str, str]]:
+        asm, symbols = compile_to_asm(
+            ctx, module, parallel=parallel, tile_l1=tile_bytes, l2=parse_size(l2),
+            profile=profile, at_linalg=at_linalg, poison=poison, jobs=jobs,
+        )
+        # the module's statistics (memory plan bytes...), which callers read
+        attributes = {k: str(v) for k, v in module.attributes.items()}
+        return asm, symbols, estimate, calls, attributes
+
+    if cache:
+        from xdsl.parser import Parser
+
+        key = program_cache_key(module, parallel, tile_bytes, parse_size(l2), profile, poison, cores)
+        asm, symbols, estimate, cached_calls, attributes = cached_program(key, compile_program)
+        calls[:] = cached_calls
+        for k, text in attributes.items():
+            module.attributes[k] = Parser(ctx, text).parse_attribute()
+    else:
+        asm, symbols, estimate, _, _ = compile_program()
     work = workdir or tempfile.mkdtemp(prefix="tdrun-rtl-")
     asm_path = os.path.join(work, "step.s")
     with open(asm_path, "w") as fh:

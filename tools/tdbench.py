@@ -3,6 +3,8 @@ check each against the reference interpreter, then print its figures.
 
     tdbench [--rows NAME[,NAME...]] [--cores N] [--tile-l1 SIZE|none] [--csv OUT.csv]
             [--plot OUT.png] [--profile-csv OUT.csv] [--max-cycles N] [--list] [--quick]
+            [--sweep 'l1=64k,128k cores=1,8 rank=2,4' [--sweep-plot OUT.png]]
+            [-j N | --scheduler ADDRESS] [--work DIR] [--no-cache]
 
 A row whose RTL results differ from the reference interpreter is reported as
 a mismatch (exit status 1) and its figures are not printed. Cycle counts
@@ -12,23 +14,31 @@ cores run every kernel tile by tile through a 128 KiB L1 (`--tile-l1`).
 `--plot` profiles each kernel call (cycle counter around it, in a second
 run) and draws a roofline: FLOP/cycle against FLOP per DMA byte. On a
 terminal, each row's RTL run shows a progress bar (cycles, rate, ETA against
-the compiler's static estimate).
+the compiler's static estimate). `--sweep` runs the rows at every point of
+a product of L1 sizes, core counts and LoRA ranks; `-j N` runs rows or
+points in N processes of a local Dask cluster, `--scheduler` on a running
+one (tools/sweep.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from tdopt.lowering.kernel_workers import machine_cores
 from tdopt.target import CLUSTER
+
+if TYPE_CHECKING:
+    from tdopt.tools.sweep import Point
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -279,6 +289,8 @@ COLUMNS = [
     "L1 bytes", "L2 bytes", "L3 bytes", *DMA_PAIRS, "trainable", "gradients",
     "strategy", "model", "dynamic bytes",
 ]
+# a sweep's CSV: the point's coordinates too
+SWEEP_COLUMNS = ["row", "cores", "L1", "rank", *COLUMNS[1:]]
 WIDTH = {"row": 22, "strategy": 16, "utilisation": 11, "L3 bytes": 8}
 PEAK_FLOP_PER_CYCLE = 2 * CLUSTER.cores  # one fmadd.s (2 FLOPs) per core per cycle
 DMA_BYTES_PER_CYCLE = CLUSTER.dma_bytes_per_cycle  # the L2 <-> L1 DMA port
@@ -303,9 +315,14 @@ def short_strategy(strategy: str) -> str:
 
 def run_row(
     row: Row, work: str, cores: int, tile_l1: str | int | None = None, profile: bool = False,
-    max_cycles: int | None = None,
+    max_cycles: int | None = None, rank: int | None = None, jobs: int | None = None,
+    cache: bool = False, paths: tuple[str, str] | None = None,
 ) -> dict[str, object]:
     """Compile, run on the RTL, check against the reference interpreter.
+    `rank`: the LoRA rank instead of the row's; `jobs`: processes compiling
+    the kernels (None: the machine's cores); `cache`: reuse a program
+    compiled before (see run_on_rtl); `paths`: the row's model and inputs
+    as `MODELS[row.model](work)` made them (None: make them here).
     `tile_l1`: the L1 size kernels are tiled through (None: the static
     L1/L2 placement, 128 KiB L1); `profile`: a second, profiled run gives
     per-call cycles, FLOPs and DMA bytes, under the key "calls" (a list of
@@ -320,12 +337,16 @@ def run_row(
     from tdopt.tools.rtl_run import RtlResult, run_on_rtl
     from xdsl.dialects.builtin import ModuleOp
 
-    path, inputs_path = MODELS[row.model](work)
+    from tdopt.runtime.cluster import parse_size
+    from tdopt.tools.sweep import with_rank
+
+    path, inputs_path = paths if paths is not None else MODELS[row.model](work)
+    strategy = with_rank(row.strategy, rank)
     ctx = make_context()
     module = parse_module(ctx, open(path).read(), path)
     absolutize_weights(module, os.path.dirname(path))
-    if row.strategy:
-        run_pipeline(ctx, module, row.strategy)
+    if strategy:
+        run_pipeline(ctx, module, strategy)
     f = find_function(module)
     stats = measure(f) if row.strategy else None
     with np.load(inputs_path) as data:
@@ -338,7 +359,7 @@ def run_row(
         run = run_on_rtl(
             ctx, m, inputs, cores=cores, max_cycles=max_cycles,
             l1=tile_l1 or "128k", tile_l1=tile_l1 is not None, profile=profile,
-            progress=row.name, jobs=machine_cores(),
+            progress=row.name, jobs=machine_cores() if jobs is None else jobs, cache=cache,
         )
         for name, want in expected.items():
             if not np.allclose(run.results[name], want, rtol=1e-4, atol=1e-4):
@@ -362,8 +383,11 @@ def run_row(
 
     out: dict[str, object] = {
         "row": row.name,
+        "cores": cores,
+        "L1": f"{parse_size(tile_l1) // 1024}k" if tile_l1 is not None else "none",
+        "rank": rank if rank is not None else "-",
         "model": row.model,
-        "strategy": row.strategy,
+        "strategy": strategy,
         "FLOPs": run.flops,
         "cycles": cycles,
         "FLOP/cycle": round(run.flops / cycles, 4),
@@ -384,6 +408,15 @@ def run_row(
     if calls is not None:
         out["calls"] = calls
     return out
+
+
+def run_point(point: Point, work: str, paths: dict[str, tuple[str, str]], profile: bool,
+              max_cycles: int | None, cache: bool, jobs: int | None) -> dict[str, object]:
+    """One row at one point of a sweep (a Dask task: everything it needs
+    comes in its arguments)."""
+    row = next(r for r in ROWS if r.name == point.row)
+    return run_row(row, work, point.cores, point.tile_l1, profile=profile, max_cycles=max_cycles,
+                   rank=point.rank, jobs=jobs, cache=cache, paths=paths[row.model])
 
 
 def dma_bytes(r: dict[str, object]) -> int:
@@ -426,11 +459,13 @@ def header(cores: int, tile_l1: int | None) -> str:
     )
 
 
-def format_table(results: list[dict[str, object]], failed: list[tuple[str, str]]) -> str:
-    """The table: the DMA columns of the tier pairs that moved bytes in some row."""
+def format_table(results: list[dict[str, object]], failed: list[tuple[str, str]],
+                 sweep: bool = False) -> str:
+    """The table: the DMA columns of the tier pairs that moved bytes in some
+    row; with `sweep`, each point's cores, L1 and rank."""
     dma = [c for c in DMA_PAIRS if any(r[c] for r in results)]
     columns = [
-        "row", "strategy", "FLOPs", "cycles", "FLOP/cycle", "utilisation", "cycles/image",
+        "row", "strategy", *(["cores", "L1", "rank"] if sweep else []), "FLOPs", "cycles", "FLOP/cycle", "utilisation", "cycles/image",
         "L1 bytes", "L2 bytes", "L3 bytes", "dynamic bytes", *dma, "trainable", "gradients",
     ]
 
@@ -570,6 +605,29 @@ def parser() -> argparse.ArgumentParser:
         help="stop a row's RTL run after this many cycles (default: 4 x the compiler's "
         "static estimate + 1 M, at least 20 M)",
     )
+    p.add_argument(
+        "--sweep", metavar="SPEC",
+        help="run every row at every point of SPEC, e.g. 'l1=64k,128k,256k cores=1,2,4,8 "
+        "rank=2,4,8' (axes l1, cores, rank; rank for LoRA rows only); the table and --csv "
+        "get the point's cores, L1 and rank",
+    )
+    p.add_argument("--sweep-plot", metavar="OUT.png",
+                   help="with --sweep: draw FLOP/cycle against cores, per row and L1/rank")
+    p.add_argument(
+        "-j", "--jobs", type=int, default=1, metavar="N",
+        help="run rows (sweep points) in N worker processes of a local Dask cluster "
+        "(default 1: one after another in this process, each compiled with the machine's cores)",
+    )
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="submit the rows to the Dask scheduler at ADDRESS (e.g. tcp://host:8786, a "
+        "dask-jobqueue cluster on SLURM) instead; its workers need tdopt installed and "
+        "--work on a shared file system",
+    )
+    p.add_argument("--work", metavar="DIR",
+                   help="folder for the rows' models and inputs (default: a temporary one)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="compile every program even if an identical one is in the cache")
     p.add_argument("--list", action="store_true", help="list the rows and exit")
     p.add_argument("--quick", action="store_true", help="skip the long rows (corpus CCT2)")
     return p
@@ -611,23 +669,83 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Diagnostic as d:
         print(d, file=sys.stderr)
         return 2
+    from tdopt.tools.sweep import Point, SweepError, parse_sweep, sweep_points
+
+    if args.jobs < 1:
+        print(f"error: -j {args.jobs}: the number of processes is at least 1", file=sys.stderr)
+        return 2
+    if args.sweep_plot and not args.sweep:
+        print("error: --sweep-plot draws a --sweep; give --sweep SPEC", file=sys.stderr)
+        return 2
+    if args.work is not None and not os.path.isdir(args.work):
+        print(f"error: --work {args.work}: not a folder", file=sys.stderr)
+        return 2
+    try:
+        if args.sweep_plot:
+            check_output_path(args.sweep_plot, [], "--sweep-plot")
+        if args.sweep:
+            lora = {r.name for r in rows if "train-lora" in r.strategy}
+            points = sweep_points([r.name for r in rows], parse_sweep(args.sweep), args.cores,
+                                  args.tile_l1, lora)
+        else:
+            points = [Point(r.name, args.cores, args.tile_l1) for r in rows]
+    except SweepError as e:
+        print(f"error: --sweep: {e}", file=sys.stderr)
+        return 2
+    except Diagnostic as d:
+        print(d, file=sys.stderr)
+        return 2
     profile = bool(args.plot or args.profile_csv)
-    print(header(args.cores, args.tile_l1), flush=True)
+    parallel = args.jobs > 1 or args.scheduler is not None
+    print(f"tdbench sweep of {len(points)} points: {args.sweep}" if args.sweep
+          else header(args.cores, args.tile_l1), flush=True)
     results: list[dict[str, object]] = []
     failed: list[tuple[str, str]] = []
-    with tempfile.TemporaryDirectory(prefix="tdbench-") as work:
-        for n, row in enumerate(rows, 1):
-            print(f"[{n}/{len(rows)}] {row.name} ...", file=sys.stderr, flush=True)
-            try:
-                r = run_row(row, work, args.cores, args.tile_l1, profile=profile,
-                            max_cycles=args.max_cycles)
-            except Exception as e:  # a failed row is reported, the others still run
-                failed.append((row.name, str(e).splitlines()[0] if str(e) else type(e).__name__))
-                continue
-            results.append(r)
-    print(format_table(results, failed), flush=True)
+    with tempfile.TemporaryDirectory(prefix="tdbench-") as tmp:
+        work = args.work or tmp
+        by_name = {r.name: r for r in rows}
+        # each model made once, here, before any row runs (workers share it)
+        paths: dict[str, tuple[str, str]] = {}
+        unmade: dict[str, str] = {}
+        for r in rows:
+            if r.model not in paths and r.model not in unmade:
+                try:
+                    paths[r.model] = MODELS[r.model](work)
+                except Exception as e:  # its rows fail, the others still run
+                    unmade[r.model] = str(e).splitlines()[0] if str(e) else type(e).__name__
+        for point in [p for p in points if by_name[p.row].model in unmade]:
+            failed.append((point.label() if args.sweep else point.row, unmade[by_name[point.row].model]))
+        points = [p for p in points if by_name[p.row].model not in unmade]
+        task = functools.partial(
+            run_point, work=work, paths=paths, profile=profile, max_cycles=args.max_cycles,
+            cache=not args.no_cache, jobs=1 if parallel else None,
+        )
+        if parallel:
+            from tdopt.tools.sweep import progress, run_points
+
+            outcomes = run_points(task, points, args.jobs, args.scheduler, progress(len(points)))
+        else:
+            outcomes = []
+            for n, point in enumerate(points, 1):
+                print(f"[{n}/{len(points)}] {point.label() if args.sweep else point.row} ...",
+                      file=sys.stderr, flush=True)
+                try:
+                    outcomes.append(task(point))
+                except Exception as e:  # a failed row is reported, the others still run
+                    outcomes.append(e)
+        for point, outcome in zip(points, outcomes):
+            if isinstance(outcome, BaseException):
+                text = str(outcome).splitlines()[0] if str(outcome) else type(outcome).__name__
+                failed.append((point.label() if args.sweep else point.row, text))
+            else:
+                results.append(outcome)
+    print(format_table(results, failed, sweep=bool(args.sweep)), flush=True)
     if args.csv:
-        write_csv(args.csv, COLUMNS, results)
+        write_csv(args.csv, SWEEP_COLUMNS if args.sweep else COLUMNS, results)
+    if args.sweep_plot and results:
+        from tdopt.tools.sweep import plot_sweep
+
+        plot_sweep(args.sweep_plot, results)
     if args.profile_csv:
         write_profile_csv(args.profile_csv, results)
     if args.plot and results:
