@@ -92,7 +92,7 @@ def expected_failure(e: BaseException) -> Diagnostic | None:
 
     from tdopt.dialects.weights import WeightsError
     from tdopt.interpreter.reference import InterpretationFailure
-    from tdopt.lowering.onnx.errors import ImportFailure
+    from tdopt.frontend.onnx.errors import ImportFailure
 
     if isinstance(e, Diagnostic):
         return e

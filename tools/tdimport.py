@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tdopt.lowering.onnx import LOSSES, ImportOptions, import_onnx
+from tdopt.frontend.onnx import LOSSES, ImportOptions, import_onnx
 from tdopt.tools.diagnostics import Diagnostic, check_output_path, run_tool, write_output
 
 

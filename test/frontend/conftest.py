@@ -11,7 +11,7 @@ import pytest
 from xdsl.dialects import func
 
 from tdopt.interpreter.reference import argument_names, find_function, run_function
-from tdopt.lowering.onnx import ImportResult
+from tdopt.frontend.onnx import ImportResult
 
 
 def onnx_argument_names(f: func.FuncOp) -> list[str]:

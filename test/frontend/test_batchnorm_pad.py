@@ -18,7 +18,7 @@ from xdsl.context import Context
 from xdsl.passes import PassPipeline
 
 from tdopt.dialects import train
-from tdopt.lowering.onnx import ImportFailure, ImportOptions, import_onnx
+from tdopt.frontend.onnx import ImportFailure, ImportOptions, import_onnx
 from tdopt.passes.registry import all_passes
 
 RNG = np.random.default_rng(13)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tdopt.lowering.onnx import ImportFailure, import_onnx
+from tdopt.frontend.onnx import ImportFailure, import_onnx
 
 CORPUS = Path(os.environ.get("TDOPT_DEEPLOY_CORPUS", Path(__file__).parents[3] / "shared/corpus/deeploy"))
 RTOL, ATOL = 1e-4, 1e-5

@@ -18,7 +18,7 @@ from xdsl.context import Context  # noqa: E402
 from xdsl.passes import PassPipeline  # noqa: E402
 
 from tdopt.interpreter.reference import argument_names, find_function, run_function  # noqa: E402
-from tdopt.lowering.onnx import ImportOptions, import_onnx  # noqa: E402
+from tdopt.frontend.onnx import ImportOptions, import_onnx  # noqa: E402
 from tdopt.passes.registry import all_passes  # noqa: E402
 
 LR = 0.01

@@ -10,7 +10,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
-from tdopt.lowering.onnx import ImportFailure, import_onnx
+from tdopt.frontend.onnx import ImportFailure, import_onnx
 
 RNG = np.random.default_rng(0)
 
@@ -175,7 +175,7 @@ def test_pytorch_identity_aliases_stay_distinct_parameters():
 
 def test_clip_with_a_computed_bound_is_a_diagnostic():
     m = model([N("Clip", ["x", "w"], ["y"])], {"x": rand(3), "w": rand(1)})
-    from tdopt.lowering.onnx import ImportFailure
+    from tdopt.frontend.onnx import ImportFailure
     with pytest.raises(ImportFailure, match=r"Clip.*min.*must be a constant"):
         import_onnx(m)
 
@@ -278,7 +278,7 @@ def test_exact_gelu_subgraph_becomes_one_gelu(form: str, run_module):
 
 
 def test_gelu_pattern_needs_its_constants_and_single_uses():
-    from tdopt.lowering.onnx.patterns import fuse_gelu
+    from tdopt.frontend.onnx.patterns import fuse_gelu
 
     good = gelu_nodes("dynamo")
     assert [n.op_type for n in fuse_gelu(good, {}, {"y"})][-1] == "Gelu"

@@ -13,7 +13,7 @@ import pytest
 
 from tdopt.dialects import train
 from tdopt.interpreter.reference import find_function
-from tdopt.lowering.onnx import ImportFailure, ImportOptions, import_onnx
+from tdopt.frontend.onnx import ImportFailure, ImportOptions, import_onnx
 
 CORPUS = Path(os.environ.get("TDOPT_DEEPLOY_CORPUS", Path(__file__).parents[3] / "shared/corpus/deeploy"))
 FOLDERS = ["models/CCT_Train/CCT2_LP", "models/CCT_Train/CCT2_LoRA1", "models/Transformer_Train"]

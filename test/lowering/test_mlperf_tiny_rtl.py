@@ -21,7 +21,7 @@ from xdsl.passes import PassPipeline  # noqa: E402
 
 from tdopt.dialects import train  # noqa: E402
 from tdopt.interpreter.reference import argument_names, find_function  # noqa: E402
-from tdopt.lowering.onnx import ImportOptions, import_onnx  # noqa: E402
+from tdopt.frontend.onnx import ImportOptions, import_onnx  # noqa: E402
 from tdopt.passes.registry import all_passes  # noqa: E402
 from tdopt.tools.context import make_context  # noqa: E402
 from tdopt.tools.rtl_run import run_on_rtl  # noqa: E402

@@ -13,7 +13,7 @@ from xdsl.context import Context
 from xdsl.passes import PassPipeline
 
 from tdopt.interpreter.reference import run_function
-from tdopt.lowering.onnx import ImportFailure, ImportOptions, import_onnx
+from tdopt.frontend.onnx import ImportFailure, ImportOptions, import_onnx
 from tdopt.passes.registry import all_passes
 
 CORPUS = os.path.join(

@@ -20,7 +20,7 @@ from xdsl.utils.exceptions import PassFailedException
 
 from tdopt.dialects import train
 from tdopt.interpreter.reference import run_function
-from tdopt.lowering.onnx import ImportOptions, import_onnx
+from tdopt.frontend.onnx import ImportOptions, import_onnx
 from tdopt.passes.registry import all_passes
 from tdopt.tools.context import make_context
 

@@ -17,7 +17,7 @@ LEVELS = {
     "target": 0, "runtime": 0,
     "dialects": 1,
     "analyses": 2, "interpreter": 2,
-    "passes": 3, "lowering": 3,
+    "passes": 3, "lowering": 3, "frontend": 3,
     "tools": 4,
     "universe": 5,
 }

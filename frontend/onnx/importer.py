@@ -20,18 +20,18 @@ from xdsl.ir import Block, Region, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
 from tdopt.dialects import train
-from tdopt.lowering.onnx import graph as G
-from tdopt.lowering.onnx import trainable as T
-from tdopt.lowering.onnx.context import Context, element_type
-from tdopt.lowering.onnx.errors import ImportFailure, Unsupported
-from tdopt.lowering.onnx.fold import fold
-from tdopt.lowering.onnx.names import ssa_name, unique_ssa_names
-from tdopt.lowering.onnx.ops import CONVERTERS
+from tdopt.frontend.onnx import graph as G
+from tdopt.frontend.onnx import trainable as T
+from tdopt.frontend.onnx.context import Context, element_type
+from tdopt.frontend.onnx.errors import ImportFailure, Unsupported
+from tdopt.frontend.onnx.fold import fold
+from tdopt.frontend.onnx.names import ssa_name, unique_ssa_names
+from tdopt.frontend.onnx.ops import CONVERTERS
 
 # the converters outside ops.py register themselves in CONVERTERS on import
-from tdopt.lowering.onnx import activations, einsum, norms, slicing, spatial  # noqa: E402,F401,I001
-from tdopt.lowering.onnx.patterns import fuse_gelu
-from tdopt.lowering.onnx.torch_export import torch_initializers
+from tdopt.frontend.onnx import activations, einsum, norms, slicing, spatial  # noqa: E402,F401,I001
+from tdopt.frontend.onnx.patterns import fuse_gelu
+from tdopt.frontend.onnx.torch_export import torch_initializers
 
 LOSSES = ("cross-entropy", "mse")
 

@@ -13,9 +13,9 @@ from onnx import NodeProto
 from xdsl.dialects.builtin import FloatAttr, f32, f64
 
 from tdopt.dialects import train
-from tdopt.lowering.onnx.context import Context, attributes, present
-from tdopt.lowering.onnx.errors import Unsupported
-from tdopt.lowering.onnx.ops import Converter, Result, _reduce, converts
+from tdopt.frontend.onnx.context import Context, attributes, present
+from tdopt.frontend.onnx.errors import Unsupported
+from tdopt.frontend.onnx.ops import Converter, Result, _reduce, converts
 
 
 def _float(value: float, dtype: np.dtype | None = None) -> FloatAttr:

@@ -8,7 +8,7 @@ import fnmatch
 import os
 from collections.abc import Iterable
 
-from tdopt.lowering.onnx.errors import ImportFailure
+from tdopt.frontend.onnx.errors import ImportFailure
 
 GLOB_CHARS = "*?["
 

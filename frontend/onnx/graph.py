@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import onnx
 from onnx import GraphProto, ModelProto, NodeProto, helper, numpy_helper
 
-from tdopt.lowering.onnx.errors import ImportFailure
+from tdopt.frontend.onnx.errors import ImportFailure
 
 # default-domain opsets whose op semantics the converters know; the target
 # range is 12-20 (the corpus and common PyTorch exports), neighbours are

@@ -8,8 +8,8 @@ import numpy as np
 from onnx import NodeProto
 from onnx.reference import ReferenceEvaluator
 
-from tdopt.lowering.onnx.context import Context
-from tdopt.lowering.onnx.graph import domain_of
+from tdopt.frontend.onnx.context import Context
+from tdopt.frontend.onnx.graph import domain_of
 
 
 def fold(cx: Context, node: NodeProto) -> list[np.ndarray] | None:

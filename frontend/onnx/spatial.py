@@ -11,9 +11,9 @@ from xdsl.dialects.builtin import FloatAttr, UnitAttr, f32
 from xdsl.ir import SSAValue
 
 from tdopt.dialects import train
-from tdopt.lowering.onnx.context import Context, attributes, present
-from tdopt.lowering.onnx.errors import Unsupported
-from tdopt.lowering.onnx.ops import Result, converts, i64_attr, reshape
+from tdopt.frontend.onnx.context import Context, attributes, present
+from tdopt.frontend.onnx.errors import Unsupported
+from tdopt.frontend.onnx.ops import Result, converts, i64_attr, reshape
 
 
 def explicit_pads(

@@ -2,7 +2,7 @@
 train dialect. `import_onnx` is the entry point; `tools/tdimport.py` the
 command line."""
 
-from tdopt.lowering.onnx.errors import ImportFailure
-from tdopt.lowering.onnx.importer import LOSSES, ImportOptions, ImportResult, import_onnx
+from tdopt.frontend.onnx.errors import ImportFailure
+from tdopt.frontend.onnx.importer import LOSSES, ImportOptions, ImportResult, import_onnx
 
 __all__ = ["LOSSES", "ImportFailure", "ImportOptions", "ImportResult", "import_onnx"]

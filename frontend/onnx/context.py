@@ -11,8 +11,8 @@ from xdsl.dialects.builtin import TensorType, f32, f64, i32, i64
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from tdopt.dialects import train
-from tdopt.lowering.onnx.errors import Unsupported
-from tdopt.lowering.onnx.names import ssa_name
+from tdopt.frontend.onnx.errors import Unsupported
+from tdopt.frontend.onnx.names import ssa_name
 
 ELEMENT_TYPES: dict[int, Attribute] = {
     TensorProto.FLOAT: f32,

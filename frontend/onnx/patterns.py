@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from onnx import NodeProto, TensorProto, helper, numpy_helper
 
-from tdopt.lowering.onnx.graph import domain_of
+from tdopt.frontend.onnx.graph import domain_of
 
 
 class Graph:

@@ -24,10 +24,10 @@ from onnx import NodeProto
 from xdsl.ir import SSAValue
 
 from tdopt.dialects import train
-from tdopt.lowering.onnx.context import Context, attributes
-from tdopt.lowering.onnx.errors import Unsupported
-from tdopt.lowering.onnx.ops import Result, converts, reshape
-from tdopt.lowering.onnx.slicing import shape_of
+from tdopt.frontend.onnx.context import Context, attributes
+from tdopt.frontend.onnx.errors import Unsupported
+from tdopt.frontend.onnx.ops import Result, converts, reshape
+from tdopt.frontend.onnx.slicing import shape_of
 
 
 def parse_equation(equation: str, ranks: Sequence[int]) -> tuple[list[str], str]:

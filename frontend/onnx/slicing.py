@@ -14,9 +14,9 @@ from onnx import NodeProto
 from xdsl.ir import SSAValue
 
 from tdopt.dialects import train
-from tdopt.lowering.onnx.context import Context, attributes, present
-from tdopt.lowering.onnx.errors import Unsupported
-from tdopt.lowering.onnx.ops import Result, converts, i64_attr, reshape
+from tdopt.frontend.onnx.context import Context, attributes, present
+from tdopt.frontend.onnx.errors import Unsupported
+from tdopt.frontend.onnx.ops import Result, converts, i64_attr, reshape
 
 
 def shape_of(v: SSAValue) -> tuple[int, ...]:

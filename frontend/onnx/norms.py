@@ -14,9 +14,9 @@ from xdsl.dialects.builtin import FloatAttr, UnitAttr, f32
 from xdsl.ir import SSAValue
 
 from tdopt.dialects import train
-from tdopt.lowering.onnx.context import Context, attributes
-from tdopt.lowering.onnx.errors import Unsupported
-from tdopt.lowering.onnx.ops import Result, converts, i64_attr, reshape
+from tdopt.frontend.onnx.context import Context, attributes
+from tdopt.frontend.onnx.errors import Unsupported
+from tdopt.frontend.onnx.ops import Result, converts, i64_attr, reshape
 
 
 def _affine(cx: Context, y: SSAValue, name: str, groups_view: bool, dims, groups: int,

@@ -14,8 +14,8 @@ from xdsl.dialects.builtin import FloatAttr, IntegerAttr, StringAttr, UnitAttr, 
 from xdsl.ir import SSAValue
 
 from tdopt.dialects import train
-from tdopt.lowering.onnx.context import Context, attributes, element_type, present
-from tdopt.lowering.onnx.errors import Unsupported
+from tdopt.frontend.onnx.context import Context, attributes, element_type, present
+from tdopt.frontend.onnx.errors import Unsupported
 
 Result = SSAValue | np.ndarray
 Converter = Callable[[Context, NodeProto], Sequence[Result]]
