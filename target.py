@@ -79,6 +79,9 @@ class ClusterTarget:
     csr_mhartid: int = 0xF14
     # bytes the L2 <-> L1 DMA port moves per cycle (64-bit)
     dma_bytes_per_cycle: int = 8
+    # the clock TrainDeeploy reports throughput at (the paper's Siracusa-class
+    # cluster); the RTL counts cycles, images/s are cycles at this clock
+    clock_hz: int = 360_000_000
     # tdrt_regs.h, by name without the TDRT_ / TDRT_REG_ prefix
     regs: Mapping[str, int] = field(default_factory=lambda: _short_names(REGS))
 

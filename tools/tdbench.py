@@ -285,7 +285,7 @@ DMA_PAIRS = {
 }
 # CSV columns (the first ones as before, for scripts that read them by position)
 COLUMNS = [
-    "row", "FLOPs", "cycles", "FLOP/cycle", "utilisation", "cycles/image",
+    "row", "FLOPs", "cycles", "FLOP/cycle", "utilisation", "cycles/image", "images/s",
     "L1 bytes", "L2 bytes", "L3 bytes", *DMA_PAIRS, "trainable", "gradients",
     "strategy", "model", "dynamic bytes",
 ]
@@ -393,6 +393,8 @@ def run_row(
         "FLOP/cycle": round(run.flops / cycles, 4),
         "utilisation": f"{run.flops / cycles / PEAK_FLOP_PER_CYCLE:.2%}",
         "cycles/image": cycles // max(1, batch) if row.strategy else "-",
+        # trained images per second at the paper's clock
+        "images/s": round(CLUSTER.clock_hz / cycles * batch, 1) if row.strategy else "-",
         # peak bytes per tier of the static plan; L1 with the tile buffers
         "L1 bytes": tier_bytes("tdopt.l1_bytes") + tier_bytes("tdopt.tiles_bytes"),
         "L2 bytes": tier_bytes("tdopt.l2_bytes"),
@@ -465,7 +467,8 @@ def format_table(results: list[dict[str, object]], failed: list[tuple[str, str]]
     row; with `sweep`, each point's cores, L1 and rank."""
     dma = [c for c in DMA_PAIRS if any(r[c] for r in results)]
     columns = [
-        "row", "strategy", *(["cores", "L1", "rank"] if sweep else []), "FLOPs", "cycles", "FLOP/cycle", "utilisation", "cycles/image",
+        "row", "strategy", *(["cores", "L1", "rank"] if sweep else []), "FLOPs", "cycles",
+        "FLOP/cycle", "utilisation", "cycles/image", "images/s",
         "L1 bytes", "L2 bytes", "L3 bytes", "dynamic bytes", *dma, "trainable", "gradients",
     ]
 
