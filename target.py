@@ -114,7 +114,7 @@ class ClusterTarget:
         """Why the RTL cannot run with an L1 of `l1` bytes (None: it can)."""
         if l1 not in self.l1_sizes:
             sizes = ", ".join(f"{s // 1024}k" for s in self.l1_sizes)
-            return f"the RTL runs with an L1 of {sizes} (got {l1} bytes)"
+            return f"the cluster's L1 is {sizes} (or their byte counts)"
         return None
 
     def check_l2(self, l2: int) -> str | None:

@@ -109,8 +109,9 @@ def run_elf(
     why = CLUSTER.check_run_l1(l1)
     if why is not None:
         raise ValueError(f"L1 size {l1_size!r}: {why}")
-    if not 1 <= cores <= 8:
-        raise ValueError(f"the cluster has 1 to 8 cores, not {cores}")
+    why = CLUSTER.check_cores(cores)
+    if why is not None:
+        raise ValueError(f"--cores {cores}: {why}")
     image = read_elf(elf_path)
     _check_l1_fits(image, l1, cores)
     model = model or build_model()

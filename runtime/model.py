@@ -114,8 +114,9 @@ def build_model(num_cores: int = CLUSTER.cores, jobs: int | None = None, verbose
     The build runs in a temporary directory and is moved into the cache when
     complete, so concurrent builders never see a half-built binary.
     """
-    if not 1 <= num_cores <= 8:
-        raise ValueError("the cluster has 1 to 8 cores")
+    why = CLUSTER.check_cores(num_cores)
+    if why is not None:
+        raise ValueError(why)
     target = cache_dir() / f"cluster-{num_cores}c-{model_hash(num_cores)}"
     binary = target / BINARY_NAME
     if binary.exists():

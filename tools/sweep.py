@@ -63,9 +63,9 @@ def _l1(text: str) -> int | None:
         size = parse_size(text)
     except ValueError:
         size = -1
-    if size not in CLUSTER.l1_sizes:
-        sizes = ", ".join(f"{n // 1024}k" for n in CLUSTER.l1_sizes)
-        raise SweepError(f"l1={text}: the cluster's L1 is {sizes} (or none for no tiling)")
+    why = CLUSTER.check_run_l1(size)
+    if why is not None:
+        raise SweepError(f"l1={text}: {why}, or none for no tiling")
     return size
 
 

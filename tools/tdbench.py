@@ -436,11 +436,9 @@ def tile_l1_size(text: str) -> int | None:
         size = parse_size(text)
     except ValueError:
         size = -1
-    if size not in CLUSTER.l1_sizes:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an L1 size: use 64k, 128k, 256k (or 65536, 131072, 262144), "
-            "or none for no tiling"
-        )
+    why = CLUSTER.check_run_l1(size)
+    if why is not None:
+        raise argparse.ArgumentTypeError(f"{text!r}: {why}, or none for no tiling")
     return size
 
 

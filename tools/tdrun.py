@@ -183,7 +183,6 @@ def check_run_flags(args: argparse.Namespace) -> None:
         from tdopt.lowering.kernel_workers import machine_cores
 
         args.jobs = machine_cores()
-    sizes = ", ".join(f"{n // 1024}k" for n in CLUSTER.l1_sizes)
     for flag, value in (("--l1", args.l1), ("--tile-l1", args.tile_l1)):
         if value is None:
             continue
@@ -191,8 +190,9 @@ def check_run_flags(args: argparse.Namespace) -> None:
             size = parse_size(value)
         except ValueError:
             size = None
-        if size not in CLUSTER.l1_sizes:
-            raise Diagnostic(f"{flag} {value}: the cluster's L1 is {sizes} (or their byte counts)")
+        why = CLUSTER.check_run_l1(size if size is not None else -1)
+        if why is not None:
+            raise Diagnostic(f"{flag} {value}: {why}")
     if args.tile_l1 and args.l1 is not None and parse_size(args.l1) != parse_size(args.tile_l1):
         raise Diagnostic(f"--tile-l1 {args.tile_l1} sets the L1 size; drop --l1 {args.l1}")
     if args.l1 is None:

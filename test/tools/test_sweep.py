@@ -26,7 +26,7 @@ def test_parse_sweep_axes_and_values() -> None:
     ("batch=1,2", "unknown axis 'batch': the axes are l1, cores, rank"),
     ("cores=1 cores=2", "axis 'cores' is given twice"),
     ("cores=1,9", "cores=9:"),
-    ("l1=96k", "l1=96k: the cluster's L1 is 64k, 128k, 256k (or none for no tiling)"),
+    ("l1=96k", "l1=96k: the cluster's L1 is 64k, 128k, 256k (or their byte counts), or none for no tiling"),
     ("rank=0", "rank=0: a LoRA rank is a positive integer"),
     ("cores=2,2", "a value is repeated"),
 ])
