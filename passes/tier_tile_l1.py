@@ -162,6 +162,44 @@ def choose_tiles(
     return None
 
 
+@dataclass(frozen=True)
+class Broken:
+    """The constraint a tile breaks: `budget` (its two buffers per operand
+    need `need` bytes), `dma` (operand #`operand`'s tile is no DMA transfer
+    of <= 3 levels), `overlap` (tiles of flat output #`operand` overlap) or
+    `grid` (more than GRID_DIMS loops cut)."""
+
+    kind: str
+    operand: int = -1
+    need: int = 0
+
+
+def broken_constraint(
+    accesses: Sequence[OperandAccess],
+    tile: Sequence[int],
+    ranges: Sequence[int],
+    resident: Sequence[bool],
+    budget: int,
+    cut: Sequence[int],
+    parallel: Sequence[int],
+) -> Broken | None:
+    """The first constraint of a valid tiling that `tile` breaks (None: it
+    is valid); the one definition both the search and its diagnostic use."""
+    need = 2 * working_set(accesses, tile, ranges, resident)
+    if need > budget:
+        return Broken("budget", need=need)
+    for i, a in enumerate(accesses):
+        if a.dma_levels(a.extents(tile, shifted=True)) is None:
+            return Broken("dma", i)
+    cut_parallel = [k for k in cut if k in parallel]
+    for i, a in enumerate(accesses):
+        if a.is_output and not a.plain and not _disjoint(a, tile, ranges, cut_parallel):
+            return Broken("overlap", i)
+    if len(cut) > GRID_DIMS:
+        return Broken("grid")
+    return None
+
+
 def _shrink(
     g: linalg_ops.GenericOp,
     accesses: Sequence[OperandAccess],
@@ -192,17 +230,7 @@ def _shrink(
         return [k for k in cuttable if t[k] < ranges[k]]
 
     def valid(t: Sequence[int]) -> bool:
-        cut = cut_of(t)
-        return (
-            len(cut) <= GRID_DIMS
-            and 2 * working_set(accesses, t, ranges, resident) <= budget
-            and all(a.dma_levels(a.extents(t, shifted=True)) is not None for a in accesses)
-            and all(
-                _disjoint(a, t, ranges, [k for k in cut if k in parallel])
-                for a in accesses
-                if a.is_output and not a.plain
-            )
-        )
+        return broken_constraint(accesses, t, ranges, resident, budget, cut_of(t), parallel) is None
 
     while not valid(tile):
         best: tuple[tuple[bool, int, int], list[int]] | None = None
@@ -357,29 +385,30 @@ def _no_plan_reason(
     budget: int,
 ) -> str:
     """Why no tiling fits: the constraint that the smallest tile breaks."""
-    need = 2 * working_set(accesses, smallest, ranges, resident)
-    if need > left:
-        return (
-            f"needs at least {need} bytes of L1 (two buffers of its smallest tile: loop ranges "
-            f"{list(smallest)}; only the outermost reduction loop is cut) but {left} bytes "
-            f"are left for tiles (budget {budget}, {budget - left} taken by tensors placed in "
-            "L1); raise --tile-l1"
-        )
-    for i, a in enumerate(accesses):
-        if a.dma_levels(a.extents(smallest, shifted=True)) is None:
-            return (
-                f"has no tiling: the tile of operand #{i} (buffer {list(a.shape)}) is never one "
-                "DMA transfer of at most three levels (row, rows, planes), at any tile size"
-            )
     kinds = [t.data for t in g.iterator_types]
-    cut = [k for k, kind in enumerate(kinds) if kind == IteratorType.PARALLEL and smallest[k] < ranges[k]]
-    for i, a in enumerate(accesses):
-        if a.is_output and not a.plain and not _disjoint(a, smallest, ranges, cut):
-            return (
-                f"has no tiling: tiles of its flat output #{i} (buffer {list(a.shape)}, "
-                "reached through a linear map) overlap at every tile size that fits "
-                f"{left} bytes, and overlapping writes would race"
-            )
+    parallel = [k for k, kind in enumerate(kinds) if kind == IteratorType.PARALLEL]
+    cut = [k for k in range(len(ranges)) if smallest[k] < ranges[k]]
+    broken = broken_constraint(accesses, smallest, ranges, resident, left, cut, parallel)
+    if broken is not None and broken.kind == "budget":
+        return (
+            f"needs at least {broken.need} bytes of L1 (two buffers of its smallest tile: loop "
+            f"ranges {list(smallest)}; only the outermost reduction loop is cut) but {left} "
+            f"bytes are left for tiles (budget {budget}, {budget - left} taken by tensors placed "
+            "in L1); raise --tile-l1"
+        )
+    if broken is not None and broken.kind == "dma":
+        a = accesses[broken.operand]
+        return (
+            f"has no tiling: the tile of operand #{broken.operand} (buffer {list(a.shape)}) is "
+            "never one DMA transfer of at most three levels (row, rows, planes), at any tile size"
+        )
+    if broken is not None and broken.kind == "overlap":
+        a = accesses[broken.operand]
+        return (
+            f"has no tiling: tiles of its flat output #{broken.operand} (buffer {list(a.shape)}, "
+            "reached through a linear map) overlap at every tile size that fits "
+            f"{left} bytes, and overlapping writes would race"
+        )
     return (
         f"has no tiling within {left} bytes of L1 that keeps at most {GRID_DIMS} cut loops "
         f"(loop ranges {list(ranges)})"
