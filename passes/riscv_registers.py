@@ -26,7 +26,7 @@ from xdsl.backend.riscv.register_stack import RiscvRegisterStack
 from xdsl.builder import Builder, InsertPoint
 from xdsl.context import Context
 from xdsl.dialects import riscv, riscv_func, riscv_scf, rv32
-from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, i32
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, StringAttr, i32
 from xdsl.dialects.riscv import FloatRegisterType, IntRegisterType, Registers
 from xdsl.backend.register_stack import OutOfRegisters
 from xdsl.backend.register_allocator import live_ins_per_block
@@ -68,13 +68,22 @@ class RiscvAllocateRegistersFullPass(ModulePass):
                     allocate_with_remat(f, self.hwloops)
                 except OutOfRegisters:
                     # the allocator never spills: name the kernel, not just the fact
+                    kernel = f.attributes.get("tdopt.kernel")
+                    ints = sum(isinstance(r, IntRegisterType) for r in ALLOCATABLE)
+                    origin = f" (lowered from '{_origin(kernel.data)}')" if isinstance(kernel, StringAttr) else ""
                     e = PassFailedException(
-                        f"{self.name}: kernel @{f.sym_name.data} needs more registers than "
-                        "the core has (32 integer, 32 float; the allocator does not spill): "
-                        "its register blocking is too wide for this shape"
+                        f"{self.name}: kernel @{f.sym_name.data}{origin} needs more registers than "
+                        f"the {ints} integer and {len(ALLOCATABLE) - ints} float ones the allocator "
+                        "may use (it does not spill), even with its register blocking chosen by trial: a different "
+                        "--cores or --tile-l1 changes its loops; please report the shape"
                     )
                     e.op = f  # type: ignore[attr-defined]  (tdopt locates the kernel)
                     raise e from None
+
+
+def _origin(short: str) -> str:
+    """The op a kernel was lowered from (`tdopt.kernel`: grad_relu is grad.relu)."""
+    return "grad." + short.removeprefix("grad_") if short.startswith("grad_") else "train." + short
 
 
 def _allocate(f: riscv_func.FuncOp) -> None:
