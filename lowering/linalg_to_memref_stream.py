@@ -160,7 +160,45 @@ def registers_needed(op: memref_stream.GenericOp, blocking: Blocking) -> int:
     # nested reduction loops each carry the accumulators (the allocator
     # gives a loop's results and its iter_args their own registers)
     reductions = sum(1 for k in op.iterator_types if k == memref_stream.IteratorTypeAttr.reduction())
-    return copies * (outputs * max(1, reductions) + extra) + inputs
+    return copies * (outputs * max(1, reductions) + extra) + inputs + expansion_registers(op)
+
+
+# live values of an expanded math op at its peak, besides its constants and
+# its result (the polynomial in Horner form, the reduced argument, the scale)
+EXPANSION_TEMPORARIES = 3
+
+
+def expansion_registers(op: memref_stream.GenericOp) -> int:
+    """Float registers the math ops of the body take once expanded by
+    `expand-math-rv32f`: their constants, hoisted out of the loop and shared
+    by every copy (a `math.exp`: 13), and a few temporaries (the copies'
+    expansions run one after another)."""
+    kinds = {o.name for o in op.body.block.ops if o.name.startswith("math.")}
+    if not kinds:
+        return 0
+    constants = set().union(*(_expansion_constants(k) for k in kinds))
+    return len(constants) + EXPANSION_TEMPORARIES
+
+
+@cache
+def _expansion_constants(name: str) -> frozenset[str]:
+    """The distinct f32 constants `expand-math-rv32f` makes for one `name`
+    op (math.exp, ...): counted on an expanded one-op function."""
+    from xdsl.dialects import arith
+    from xdsl.dialects import math as math_dialect
+    from xdsl.dialects.builtin import FunctionType, f32
+
+    from tdopt.lowering.math_to_arith import ExpandMathRv32fPass
+
+    body = Block(arg_types=[f32])
+    op_class = next(c for c in math_dialect.Math.operations if c.name == name)
+    result = op_class.create(operands=[body.args[0]], result_types=[f32])
+    body.add_ops([result, func.ReturnOp(result)])
+    module = ModuleOp([func.FuncOp("f", FunctionType.from_lists([f32], [f32]), Region(body))])
+    ExpandMathRv32fPass().apply(Context(), module)
+    return frozenset(
+        str(o.value) for o in module.walk() if isinstance(o, arith.ConstantOp) and o.result.type == f32
+    )
 
 
 def loads_per_step(op: memref_stream.GenericOp, blocking: Blocking) -> int:
