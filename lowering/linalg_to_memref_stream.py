@@ -6,6 +6,12 @@ of loading and storing the output every iteration.
 Only generics whose reduction iterators come last and that use no
 `linalg.index` are converted (memref_stream's loop lowering has no index support); the rest
 stay for `convert-linalg-to-loops`.
+
+`interleave-contractions`: register blocking of contractions. A register
+model (`registers_needed`, `pointers_needed`) ranks the candidate blocks;
+a candidate the model cannot vouch for is tried through the rest of the
+pipeline to register allocation (`trial_choice`), so the block taken is one
+whose kernel allocates (the allocator never spills), else none.
 """
 
 from __future__ import annotations

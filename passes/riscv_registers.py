@@ -11,7 +11,8 @@ registers too and save/restore what they use:
   blocked by 16 then needs two registers for its loaded operands, not 16)
   and innermost loops become CORE-V hardware loops (`hardware_loops`: an
   `rvx.hwloop_setup` starts the body; option `hwloops`, kept only if the
-  function still allocates);
+  function still allocates); the argument registers are free for the body
+  once the arguments are copied out of them (`gather_argument_moves`);
 * `riscv-save-callee-saved`: the matching prologue/epilogue for rv32f (`sw` /
   `fsw`, 4-byte slots; xDSL's own pass stores floats with `fsd`, which needs
   the D extension).
