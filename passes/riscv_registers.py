@@ -75,8 +75,8 @@ class RiscvAllocateRegistersFullPass(ModulePass):
                     e = PassFailedException(
                         f"{self.name}: kernel @{f.sym_name.data}{origin} needs more registers than "
                         f"the {ints} integer and {len(ALLOCATABLE) - ints} float ones the allocator "
-                        "may use (it does not spill), even with its register blocking chosen by trial: a different "
-                        "--cores or --tile-l1 changes its loops; please report the shape"
+                        "may use (it does not spill), even with its register blocking chosen by "
+                        "trial: a different --cores or --tile-l1 changes its loops; please report the shape"
                     )
                     e.op = f  # type: ignore[attr-defined]  (tdopt locates the kernel)
                     raise e from None
@@ -112,8 +112,10 @@ def gather_argument_moves(f: riscv_func.FuncOp) -> riscv.ParallelMovOp | None:
     Arguments read elsewhere stay as they are; None if there is no copy."""
     block = f.body.block
     existing = block.first_op
-    if isinstance(existing, riscv.ParallelMovOp) and all(
-        isinstance(a, BlockArgument) and a.owner is block for a in existing.inputs
+    if (
+        isinstance(existing, riscv.ParallelMovOp)
+        and existing.inputs
+        and all(isinstance(a, BlockArgument) and a.owner is block for a in existing.inputs)
     ):
         return existing  # gathered by an earlier trial on this function
     moves: list[riscv.MVOp] = []
