@@ -6,22 +6,31 @@ of loading and storing the output every iteration.
 Only generics whose reduction iterators come last and that use no
 `linalg.index` are converted (memref_stream's loop lowering has no index support); the rest
 stay for `convert-linalg-to-loops`.
+
+`interleave-contractions`: register blocking of contractions. A register
+model (`registers_needed`, `pointers_needed`) ranks the candidate blocks;
+a candidate the model cannot vouch for is tried through the rest of the
+pipeline to register allocation (`trial_choice`), so the block taken is one
+whose kernel allocates (the allocator never spills), else none.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 from xdsl.context import Context
 from xdsl.builder import ImplicitBuilder
-from xdsl.dialects import func, memref_stream
+from xdsl.backend.register_stack import OutOfRegisters
+from xdsl.dialects import func, memref_stream, riscv_func
 from xdsl.dialects.builtin import AffineMapAttr, ArrayAttr, IntegerAttr, MemRefType, ModuleOp
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineDimExpr, AffineExpr
-from xdsl.passes import ModulePass
+from xdsl.passes import ModulePass, PassPipeline
+from xdsl.rewriter import Rewriter
 from xdsl.pattern_rewriter import (
     PatternRewriter,
     PatternRewriteWalker,
@@ -157,7 +166,45 @@ def registers_needed(op: memref_stream.GenericOp, blocking: Blocking) -> int:
     # nested reduction loops each carry the accumulators (the allocator
     # gives a loop's results and its iter_args their own registers)
     reductions = sum(1 for k in op.iterator_types if k == memref_stream.IteratorTypeAttr.reduction())
-    return copies * (outputs * max(1, reductions) + extra) + inputs
+    return copies * (outputs * max(1, reductions) + extra) + inputs + expansion_registers(op)
+
+
+# live values of an expanded math op at its peak, besides its constants and
+# its result (the polynomial in Horner form, the reduced argument, the scale)
+EXPANSION_TEMPORARIES = 3
+
+
+def expansion_registers(op: memref_stream.GenericOp) -> int:
+    """Float registers the math ops of the body take once expanded by
+    `expand-math-rv32f`: their constants, hoisted out of the loop and shared
+    by every copy (a `math.exp`: 13), and a few temporaries (the copies'
+    expansions run one after another)."""
+    kinds = {o.name for o in op.body.block.ops if o.name.startswith("math.")}
+    if not kinds:
+        return 0
+    constants = set().union(*(_expansion_constants(k) for k in kinds))
+    return len(constants) + EXPANSION_TEMPORARIES
+
+
+@cache
+def _expansion_constants(name: str) -> frozenset[str]:
+    """The distinct f32 constants `expand-math-rv32f` makes for one `name`
+    op (math.exp, ...): counted on an expanded one-op function."""
+    from xdsl.dialects import arith
+    from xdsl.dialects import math as math_dialect
+    from xdsl.dialects.builtin import FunctionType, f32
+
+    from tdopt.lowering.math_to_arith import ExpandMathRv32fPass
+
+    body = Block(arg_types=[f32])
+    op_class = next(c for c in math_dialect.Math.operations if c.name == name)
+    result = op_class.create(operands=[body.args[0]], result_types=[f32])
+    body.add_ops([result, func.ReturnOp(result)])
+    module = ModuleOp([func.FuncOp("f", FunctionType.from_lists([f32], [f32]), Region(body))])
+    ExpandMathRv32fPass().apply(Context(), module)
+    return frozenset(
+        str(o.value) for o in module.walk() if isinstance(o, arith.ConstantOp) and o.result.type == f32
+    )
 
 
 def loads_per_step(op: memref_stream.GenericOp, blocking: Blocking) -> int:
@@ -228,16 +275,17 @@ def _divisors(n: int) -> list[int]:
     return [f for f in range(1, n + 1) if n % f == 0]
 
 
-def interleave_choice(
+def blocking_candidates(
     op: memref_stream.GenericOp, pipeline_depth: int, keep_trips: dict[int, int] | None = None
-) -> Blocking | None:
-    """The register blocking of a contraction: one or two parallel loops
-    unrolled and jammed into the innermost loop, the copies of the body
-    (fewer than twice the pipeline depth, as xDSL's heuristic) fitting the
-    float registers, with the most multiply-accumulates per loaded value
-    (a 4x4 block of a matmul: 16 per 8 loads; one row of 16: 16 per 17), then
-    the most copies. `keep_trips[d]`: loop d must keep at least that many
-    iterations (the loop the cluster splits over its cores)."""
+) -> list[Blocking]:
+    """The register blockings of a contraction, best first: one or two
+    parallel loops unrolled and jammed into the innermost loop, the copies
+    of the body (fewer than twice the pipeline depth, as xDSL's heuristic)
+    fitting the float registers by `registers_needed`, ranked by the most
+    multiply-accumulates per loaded value (a 4x4 block of a matmul: 16 per
+    8 loads; one row of 16: 16 per 17), then the most copies.
+    `keep_trips[d]`: loop d must keep at least that many iterations (the
+    loop the cluster splits over its cores)."""
     kinds = op.iterator_types.data
     bounds = [b.value.data for b in op.bounds.data]
     parallel = [i for i, k in enumerate(kinds) if k == memref_stream.IteratorTypeAttr.parallel()]
@@ -265,17 +313,25 @@ def interleave_choice(
         and registers_needed(op, b) <= FLOAT_REGISTERS
         and pointers_needed(op, b) <= MAX_POINTERS
     ]
-    if not fitting:
-        return None
     # ties: the inner loops first (contiguous outputs), as xDSL's choice
-    return max(
+    return sorted(
         fitting,
         key=lambda b: (
             _copies(b) / loads_per_step(op, b),
             _copies(b),
             [dim for dim, _ in reversed(b)],
         ),
+        reverse=True,
     )
+
+
+def interleave_choice(
+    op: memref_stream.GenericOp, pipeline_depth: int, keep_trips: dict[int, int] | None = None
+) -> Blocking | None:
+    """The best blocking by the register model (`blocking_candidates`), not
+    tried; None when no blocking fits."""
+    candidates = blocking_candidates(op, pipeline_depth, keep_trips)
+    return candidates[0] if candidates else None
 
 
 def block_generic(op: memref_stream.GenericOp, blocking: Blocking) -> memref_stream.GenericOp:
@@ -349,9 +405,104 @@ def _parallel_mark(op: Operation) -> dict[int, int]:
     return {depth: min(trips, CLUSTER.cores)}
 
 
+def _enclosing_func(op: Operation) -> func.FuncOp | None:
+    f = op.parent_op()
+    while f is not None and not isinstance(f, func.FuncOp):
+        f = f.parent_op()
+    return f
+
+
+@cache
+def _trial_pipeline() -> PassPipeline:
+    """The passes between register blocking and register allocation of the
+    standard pipeline (`pipeline.TO_RISCV`), which a trial runs."""
+    from xdsl.universe import Universe
+
+    from tdopt.lowering.pipeline import TO_RISCV
+
+    names = TO_RISCV.split(",")
+    first = next(i for i, p in enumerate(names) if p.startswith(InterleaveContractionsPass.name)) + 1
+    last = names.index(ALLOCATION_PASS)
+    return PassPipeline.parse_spec(Universe.get_multiverse().all_passes, ",".join(names[first:last]))
+
+
+ALLOCATION_PASS = "riscv-allocate-registers-full"
+
+
+def allocates(ctx: Context, kernel: func.FuncOp, op: memref_stream.GenericOp, blocking: Blocking) -> bool:
+    """Whether `kernel`, with its contraction `op` blocked by `blocking`,
+    gets registers: a copy of the kernel alone runs the rest of the
+    standard pipeline to register allocation (`riscv-allocate-registers-
+    full`, which never spills). The register model (`registers_needed`)
+    ranks the candidates; this decides, since what the later passes make
+    of the body (an expanded `math.exp` and its constants, hoisted
+    invariants, pointers, the core split) is not in the model."""
+    from tdopt.passes.riscv_registers import allocate_with_remat
+
+    index = next(i for i, o in enumerate(kernel.walk()) if o is op)
+    copy = kernel.clone()
+    twin = next(o for i, o in enumerate(copy.walk()) if i == index)
+    assert isinstance(twin, memref_stream.GenericOp)
+    Rewriter.replace_op(twin, block_generic(twin, blocking))
+    module = ModuleOp([copy])
+    _trial_pipeline().apply(ctx, module)
+    try:
+        for f in module.walk():
+            if isinstance(f, riscv_func.FuncOp) and f.body.blocks:
+                allocate_with_remat(f, hwloops=True)
+    except OutOfRegisters:
+        return False
+    return True
+
+
+def trial_choice(
+    ctx: Context, op: memref_stream.GenericOp, pipeline_depth: int, keep_trips: dict[int, int] | None = None
+) -> Blocking | None:
+    """The first of `blocking_candidates` whose kernel allocates, trying
+    the best first and, after a failure, only smaller blocks (fewer copies
+    need fewer registers); None (no blocking) when none does. Most kernels
+    take their first candidate: one trial each."""
+    kernel = _enclosing_func(op)
+    candidates = blocking_candidates(op, pipeline_depth, keep_trips)
+    if kernel is None:
+        return candidates[0] if candidates else None
+    limit = math.inf
+    for b in candidates:
+        if _copies(b) >= limit:
+            continue
+        if model_vouches(op, b) or allocates(ctx, kernel, op, b):
+            return b
+        limit = _copies(b)
+    return None
+
+
+# body ops the register model counts exactly (one register per copy, no
+# constants, no expansion): plain multiply-add, min/max and add bodies
+EXACT_BODY_OPS = {"arith.mulf", "arith.addf", "arith.subf", "arith.maximumf", "arith.minimumf"}
+# float registers the model's estimate must leave free to skip the trial
+TRIAL_MARGIN = 4
+
+
+def model_vouches(op: memref_stream.GenericOp, blocking: Blocking) -> bool:
+    """Whether `blocking` fits by the register model alone: a body of ops it
+    counts exactly, with a margin of float registers and pointers to spare
+    (the model was checked against the allocator on every such kernel of
+    the tests and benchmarks). A trial (`allocates`) costs about a second
+    of compile time per large blocked kernel, so only the others take it:
+    bodies with expanded math (a `math.exp` becomes ~30 ops and a dozen
+    hoisted constants), selects or divisions, and blocks near the limit."""
+    body = {o.name for o in op.body.block.ops if not isinstance(o, memref_stream.YieldOp)}
+    return (
+        body <= EXACT_BODY_OPS
+        and registers_needed(op, blocking) <= FLOAT_REGISTERS - TRIAL_MARGIN
+        and pointers_needed(op, blocking) < MAX_POINTERS
+    )
+
+
 @dataclass(frozen=True)
 class InterleaveContractionPattern(RewritePattern):
     pipeline_depth: int
+    ctx: Context | None = None
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: memref_stream.GenericOp, rewriter: PatternRewriter) -> None:
@@ -361,7 +512,11 @@ class InterleaveContractionPattern(RewritePattern):
             return
         if not worth_interleaving(op):
             return
-        choice = interleave_choice(op, self.pipeline_depth, _parallel_mark(op))
+        keep = _parallel_mark(op)
+        if self.ctx is None:
+            choice = interleave_choice(op, self.pipeline_depth, keep)
+        else:
+            choice = trial_choice(self.ctx, op, self.pipeline_depth, keep)
         if choice is None:
             return
         rewriter.replace(op, block_generic(op, choice))
@@ -370,12 +525,15 @@ class InterleaveContractionPattern(RewritePattern):
 @dataclass(frozen=True)
 class InterleaveContractionsPass(ModulePass):
     """xDSL's `memref-stream-interleave`, restricted to plain contractions,
-    with factors that fit the register file (see `interleave_choice`)."""
+    with the best blocking whose kernel gets registers (see `trial_choice`;
+    `trial=false`: the register model's best, untried)."""
 
     name = "interleave-contractions"
 
     pipeline_depth: int = 4
+    # each candidate is tried through register allocation
+    trial: bool = True
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        pattern = InterleaveContractionPattern(self.pipeline_depth)
+        pattern = InterleaveContractionPattern(self.pipeline_depth, ctx if self.trial else None)
         PatternRewriteWalker(pattern, apply_recursively=False).rewrite_module(op)

@@ -13,7 +13,12 @@ lets the parser read it, so IR that went through upstream MLIR (mlir-opt,
 iree-opt, the Python bindings) parses back. Printing is unchanged (generic),
 which upstream reads as well.
 
-One is for speed, not correctness: `Operation.get_trait` and
+xDSL's `convert-func-to-riscv-func` drops a function's location and
+attributes; `apply()` keeps the location and tdopt's `tdopt.kernel` on the
+`riscv_func.func`, so that a failure of a kernel at the RISC-V level (it
+running out of registers) is reported at the op it was lowered from.
+
+One more is for speed, not correctness: `Operation.get_trait` and
 `get_traits_of_type` scan an op class's traits with `isinstance` on every
 call, and the rewrite driver asks them for every op it visits (dead-code
 checks, canonicalization); a large step's lowering made two million such
@@ -153,6 +158,26 @@ def _memoize_traits() -> None:
     Operation.get_traits_of_type = cached(True, of_type)  # type: ignore[method-assign]
 
 
+# the attribute naming the op a kernel was lowered from (train_to_linalg)
+KERNEL_ATTR = "tdopt.kernel"
+
+
+def _keep_kernel_origin(cls: type) -> None:
+    original = cls.match_and_rewrite
+
+    def match_and_rewrite(self, op, rewriter: PatternRewriter) -> None:
+        block, prev = op.parent_block(), op.prev_op
+        location, kernel = op.location, op.attributes.get(KERNEL_ATTR)
+        original(self, op, rewriter)
+        new = prev.next_op if prev is not None else (block.first_op if block is not None else None)
+        if new is not None and new is not op and new.name == "riscv_func.func":
+            new.location = location
+            if kernel is not None:
+                new.attributes[KERNEL_ATTR] = kernel
+
+    cls.match_and_rewrite = match_and_rewrite
+
+
 def apply() -> None:
     global _applied
     if _applied:
@@ -162,6 +187,9 @@ def apply() -> None:
     memref.GlobalOp.parse = classmethod(_parse_memref_global)  # type: ignore[method-assign]
     _guard(patterns.AddImmediates, _add_ok)
     _guard(patterns.SubImmediates, _sub_ok)
+    from xdsl.backend.riscv.lowering.convert_func_to_riscv_func import LowerFuncOp
+
+    _keep_kernel_origin(LowerFuncOp)
     for name in (
         "LoadWordWithKnownOffset",
         "StoreWordWithKnownOffset",

@@ -11,7 +11,8 @@ registers too and save/restore what they use:
   blocked by 16 then needs two registers for its loaded operands, not 16)
   and innermost loops become CORE-V hardware loops (`hardware_loops`: an
   `rvx.hwloop_setup` starts the body; option `hwloops`, kept only if the
-  function still allocates);
+  function still allocates); the argument registers are free for the body
+  once the arguments are copied out of them (`gather_argument_moves`);
 * `riscv-save-callee-saved`: the matching prologue/epilogue for rv32f (`sw` /
   `fsw`, 4-byte slots; xDSL's own pass stores floats with `fsd`, which needs
   the D extension).
@@ -26,10 +27,12 @@ from xdsl.backend.riscv.register_stack import RiscvRegisterStack
 from xdsl.builder import Builder, InsertPoint
 from xdsl.context import Context
 from xdsl.dialects import riscv, riscv_func, riscv_scf, rv32
-from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, i32
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, StringAttr, i32
 from xdsl.dialects.riscv import FloatRegisterType, IntRegisterType, Registers
 from xdsl.backend.register_stack import OutOfRegisters
-from xdsl.ir import Block, Operation, OpResult
+from xdsl.backend.register_allocator import live_ins_per_block
+from xdsl.backend.register_allocatable import RegisterAllocatableOperation, RegisterAllocatedMemoryEffect
+from xdsl.ir import Block, BlockArgument, Operation, OpResult
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
@@ -66,19 +69,107 @@ class RiscvAllocateRegistersFullPass(ModulePass):
                     allocate_with_remat(f, self.hwloops)
                 except OutOfRegisters:
                     # the allocator never spills: name the kernel, not just the fact
+                    kernel = f.attributes.get("tdopt.kernel")
+                    ints = sum(isinstance(r, IntRegisterType) for r in ALLOCATABLE)
+                    origin = f" (lowered from '{_origin(kernel.data)}')" if isinstance(kernel, StringAttr) else ""
                     e = PassFailedException(
-                        f"{self.name}: kernel @{f.sym_name.data} needs more registers than "
-                        "the core has (32 integer, 32 float; the allocator does not spill): "
-                        "its register blocking is too wide for this shape"
+                        f"{self.name}: kernel @{f.sym_name.data}{origin} needs more registers than "
+                        f"the {ints} integer and {len(ALLOCATABLE) - ints} float ones the allocator "
+                        "may use (it does not spill), even with its register blocking chosen by "
+                        "trial: a different --cores or --tile-l1 changes its loops; please report the shape"
                     )
                     e.op = f  # type: ignore[attr-defined]  (tdopt locates the kernel)
                     raise e from None
 
 
+def _origin(short: str) -> str:
+    """The op a kernel was lowered from (`tdopt.kernel`: grad_relu is grad.relu)."""
+    return "grad." + short.removeprefix("grad_") if short.startswith("grad_") else "train." + short
+
+
 def _allocate(f: riscv_func.FuncOp) -> None:
     schedule_loads(f)
+    allocate(f)
+
+
+def allocate(f: riscv_func.FuncOp) -> None:
+    """xDSL's allocator on `f` (raises OutOfRegisters), with the argument
+    registers free for the body once read (`gather_argument_moves`)."""
+    moves = gather_argument_moves(f)
     stack = RiscvRegisterStack.get(allocatable_registers=ALLOCATABLE)
-    RegisterAllocatorLivenessBlockNaive(stack).allocate_func(f)
+    _ArgumentsFreeAllocator(stack, moves).allocate_func(f)
+
+
+def gather_argument_moves(f: riscv_func.FuncOp) -> riscv.ParallelMovOp | None:
+    """The function's copies of its integer arguments out of a0-a7
+    (`convert-func-to-riscv-func` emits one `mv` per argument) as one
+    `riscv.parallel_mov` at the entry, so that the argument registers are
+    free for the body afterwards: xDSL's allocator otherwise keeps every
+    register an op names out of the whole function, which left a kernel of
+    six pointers 20 integer registers instead of 26. One parallel copy at
+    the entry is needed because the body may then reuse a register that
+    another argument still holds (riscv-lower-parallel-mov orders them).
+    Arguments read elsewhere stay as they are; None if there is no copy."""
+    block = f.body.block
+    existing = block.first_op
+    if (
+        isinstance(existing, riscv.ParallelMovOp)
+        and existing.inputs
+        and all(isinstance(a, BlockArgument) and a.owner is block for a in existing.inputs)
+    ):
+        return existing  # gathered by an earlier trial on this function
+    moves: list[riscv.MVOp] = []
+    for arg in block.args:
+        uses = list(arg.uses)
+        if not (isinstance(arg.type, IntRegisterType) and arg.type.is_allocated and len(uses) == 1):
+            continue
+        user = uses[0].operation
+        if isinstance(user, riscv.MVOp) and user.parent is block and not user.rd.type.is_allocated:
+            moves.append(user)
+    # only the leading run of copies: nothing before them may write a register
+    leading = []
+    for op in block.ops:
+        if op not in moves:
+            break
+        leading.append(op)
+    if not leading:
+        return None
+    pmov = riscv.ParallelMovOp(
+        [m.rs for m in leading],
+        [Registers.UNALLOCATED_INT for _ in leading],
+        DenseArrayBase.from_list(i32, [32] * len(leading)),
+    )
+    block.insert_op_before(pmov, leading[0])
+    for m, out in zip(leading, pmov.outputs, strict=True):
+        m.rd.replace_all_uses_with(out)
+        block.erase_op(m)
+    return pmov
+
+
+class _ArgumentsFreeAllocator(RegisterAllocatorLivenessBlockNaive):
+    """xDSL's allocator, except that registers named only as inputs of the
+    entry's argument copy (`gather_argument_moves`) stay allocatable."""
+
+    def __init__(self, stack: RiscvRegisterStack, moves: riscv.ParallelMovOp | None) -> None:
+        super().__init__(stack)
+        self.moves = moves
+
+    def allocate_func(self, func: riscv_func.FuncOp, *, add_regalloc_stats: bool = False) -> None:
+        if self.moves is None or add_regalloc_stats:
+            return super().allocate_func(func, add_regalloc_stats=add_regalloc_stats)
+        # as the base class, which excludes every register an op names
+        named = {
+            reg
+            for op in func.body.walk()
+            if isinstance(op, RegisterAllocatableOperation) and op is not self.moves
+            for reg in RegisterAllocatedMemoryEffect.iter_used_registers(op)
+        }
+        named |= RegisterAllocatableOperation.all_excluded_registers(func.body)
+        for reg in named:
+            self.available_registers.exclude_register(reg)
+        block = func.body.block
+        self.live_ins_per_block = live_ins_per_block(block)
+        self.allocate_block(block)
 
 
 # ops a load may not move across: they write memory or have other effects

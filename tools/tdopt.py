@@ -49,6 +49,7 @@ from tdopt.tools.diagnostics import (
     check_output_path,
     check_readable_file,
     decode_source,
+    failing_op,
     internal_error,
     located,
     parse_module,
@@ -394,7 +395,9 @@ class TdoptMain(xDSLOptMain):
         except DiagnosticException as e:
             op = getattr(e, "op", None)
             if op is not None:
-                raise located(op, _first_line(e), self.sources) from None
+                # a pass-created op has no location of its own: named, and
+                # located at the op it was lowered from (never the module's 1:1)
+                raise failing_op(op, _first_line(e), self.sources) from None
             raise Diagnostic(_first_line(e), self.input_name()) from None
         except Exception as e:
             p = self.current_pass

@@ -1158,10 +1158,7 @@ def check_reference(case: Case, vals: Values, stats: Stats) -> list[str]:
 # has a strict xfail regression test in test_fuzz.py: fixing the bug fails
 # that test until its entry here is removed.
 KNOWN_BUGS: dict[str, re.Pattern[str]] = {
-    # the exp in the cross-entropy's row reduction: 7 or 8 rows on one core
-    "cross-entropy register blocking": re.compile(r"kernel @k_cross_entropy_\w+ needs more registers"),
-    # layernorm over the last two dims of a rank-4 input, split over cores
-    "grad layernorm register blocking": re.compile(r"kernel @k_grad_layernorm_\w+ needs more registers"),
+    # none open; entries are (name: a pattern of the compile or RTL error)
 }
 
 

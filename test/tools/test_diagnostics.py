@@ -239,3 +239,23 @@ def test_a_crash_on_unverified_input_says_so(tmp_path, monkeypatch, capsys, veri
             "ZeroDivisionError: the plugin's own bug (TDOPT_TRACEBACK=1 shows the traceback; its "
             "input was not verified since pass 'train-autodiff', --verify-each checks after every "
             "pass)"), err
+
+
+def test_a_kernel_out_of_registers_is_reported_at_its_train_op(tmp_path, monkeypatch, capsys):
+    """A kernel the allocator cannot fit (here: a register file of four
+    integer and four float registers, so every kernel fails) is named with
+    the op it was lowered from, at that op's line, with what ran out and
+    what to try; not at the module's 1:1, not an internal error."""
+    from xdsl.dialects.riscv import Registers
+
+    from tdopt.passes import riscv_registers
+
+    monkeypatch.setattr(riscv_registers, "ALLOCATABLE", (*Registers.T[:4], *Registers.FT[:4]))
+    err = run_tdopt(tmp_path, monkeypatch, capsys, SOURCE, "--emit=asm", "--cores", "1")
+    first, source_line, caret = err.splitlines()[:3]
+    # the first kernel allocated, the matmul, on line 3
+    assert first.startswith(f"{tmp_path / 'm.mlir'}:3:3: error: riscv-allocate-registers-full: kernel @k_matmul_"), err
+    assert "(lowered from 'train.matmul') needs more registers than the 4 integer and 4 float" in first
+    assert "--cores or --tile-l1" in first
+    assert source_line == SOURCE.splitlines()[2] and caret == "  ^"
+    assert ":1:1:" not in err and "internal compiler error" not in err
