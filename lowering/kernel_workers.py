@@ -169,6 +169,7 @@ def apply_pipeline(
     callback: Callback | None = None,
     report: Callable[[], Any] | None = None,
     merge: Callable[[Any], None] | None = None,
+    translate: Callable[[BaseException], BaseException] | None = None,
 ) -> WorkerRun:
     """Apply `passes` to `module`, the per-function tail (see
     `kernel_local_tail`) on the kernel functions in `jobs` processes.
@@ -176,7 +177,8 @@ def apply_pipeline(
     verifies and times its share; the last call comes before the workers'
     functions are put in place); a worker's `report()` result reaches
     `merge` here. A worker's failure is raised as WorkerError after every
-    worker has stopped."""
+    worker has stopped, carrying `translate(exception)` as made in the worker
+    (where the failing op exists; e.g. a located diagnostic)."""
     start = kernel_local_tail(passes, local_names) if jobs > 1 else None
     if start is None:
         _run(ctx, module, passes, callback, None, last=True)
@@ -197,7 +199,7 @@ def apply_pipeline(
                 _run(ctx, module, tail, callback, head[-1] if head else None, last=True)
                 result: tuple[Any, ...] = ("ok", [(_symbol(op), _assembly(op)) for op in module.ops])
             except BaseException as e:  # noqa: BLE001 - sent to the parent, raised there
-                result = ("error", _portable(e))
+                result = ("error", _portable(translate(e) if translate is not None else e))
             send.send((*result, report() if report is not None else None))
             send.close()
 

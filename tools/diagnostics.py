@@ -79,6 +79,10 @@ class PassCrash(Exception):
         super().__init__(str(diagnostic))
         self.diagnostic = diagnostic
 
+    def __reduce__(self) -> tuple[type, tuple[Diagnostic]]:
+        # sent whole from a compile worker (tdopt -j)
+        return (PassCrash, (self.diagnostic,))
+
 
 def _one_line(e: BaseException) -> str:
     text = str(e).strip()

@@ -370,55 +370,55 @@ class TdoptMain(xDSLOptMain):
                     None if p is None else p.name)
 
         def merge(reported: tuple[list[tuple[str, float]], float, int, str | None]) -> None:
-            times, _verify, _count, current = reported
-            self.worker_times.append(times)
-            if current is not None:
-                self.worker_pass = current
+            self.worker_times.append(reported[0])
 
         self.worker_times: list[list[tuple[str, float]]] = []
-        self.worker_pass: str | None = None
         try:
-            try:
-                self.worker_run = apply_pipeline(
-                    self.ctx, prog, self.pipeline.passes, self.jobs(), KERNEL_LOCAL, is_kernel,
-                    self.pipeline.callback, report, merge,
-                )
-            except WorkerError as e:
-                # as if this process had failed where the worker did
-                if self.worker_pass is not None:
-                    self.current_pass = next(
-                        (p for p in self.pipeline.passes if p.name == self.worker_pass), None
-                    )
-                raise e.error from None
-        except Diagnostic:
-            raise
-        except DiagnosticException as e:
+            self.worker_run = apply_pipeline(
+                self.ctx, prog, self.pipeline.passes, self.jobs(), KERNEL_LOCAL, is_kernel,
+                self.pipeline.callback, report, merge, self.user_error,
+            )
+        except WorkerError as e:
+            raise e.error from None  # already what the user sees, made in the worker
+        except Exception as e:
+            error = self.user_error(e)
+            if error is e:
+                raise
+            raise error from None
+
+    def user_error(self, e: BaseException) -> BaseException:
+        """What the user sees of an exception raised by a pass (in this
+        process or a compile worker, where the failing op still exists): a
+        located diagnostic for an expected failure, an internal compiler
+        error naming the pass for a bug, `e` itself otherwise."""
+        if isinstance(e, (Diagnostic, PassCrash)) or not isinstance(e, Exception):
+            return e
+        if isinstance(e, DiagnosticException):
             op = getattr(e, "op", None)
             if op is not None:
                 # a pass-created op has no location of its own: named, and
                 # located at the op it was lowered from (never the module's 1:1)
-                raise failing_op(op, _first_line(e), self.sources) from None
-            raise Diagnostic(_first_line(e), self.input_name()) from None
-        except Exception as e:
-            p = self.current_pass
-            if p is None or os.environ.get("TDOPT_TRACEBACK"):
-                raise
-            origin = type(p).__module__
-            # its input may be invalid IR that a pass since the last
-            # verification made: --verify-each would have stopped there
-            unchecked = (
-                f"; its input was not verified since pass '{self.unverified[0][1]}', "
-                "--verify-each checks after every pass"
-                if self.unverified and not self.args.disable_verify else ""
-            )
-            if _is_project_module(origin):
-                raise PassCrash(internal_error(e, f"in pass '{p.name}'{unchecked}")) from None
-            # a pass from a plugin or from xDSL: not tdopt's bug to report
-            raise PassCrash(Diagnostic(
-                f"pass '{p.name}' (from {origin}) failed on {self.input_name()}: "
-                f"{type(e).__name__}: {_first_line(e)} (TDOPT_TRACEBACK=1 shows the "
-                f"traceback{unchecked})"
-            )) from None
+                return failing_op(op, _first_line(e), self.sources)
+            return Diagnostic(_first_line(e), self.input_name())
+        p = self.current_pass
+        if p is None or os.environ.get("TDOPT_TRACEBACK"):
+            return e
+        origin = type(p).__module__
+        # its input may be invalid IR that a pass since the last
+        # verification made: --verify-each would have stopped there
+        unchecked = (
+            f"; its input was not verified since pass '{self.unverified[0][1]}', "
+            "--verify-each checks after every pass"
+            if self.unverified and not self.args.disable_verify else ""
+        )
+        if _is_project_module(origin):
+            return PassCrash(internal_error(e, f"in pass '{p.name}'{unchecked}"))
+        # a pass from a plugin or from xDSL: not tdopt's bug to report
+        return PassCrash(Diagnostic(
+            f"pass '{p.name}' (from {origin}) failed on {self.input_name()}: "
+            f"{type(e).__name__}: {_first_line(e)} (TDOPT_TRACEBACK=1 shows the "
+            f"traceback{unchecked})"
+        ))
 
     def print_pass_times(self) -> None:
         """mlir-opt's --mlir-timing in brief: wall time per pass, in pipeline
