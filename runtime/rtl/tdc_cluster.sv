@@ -9,22 +9,36 @@
 // every stall the cores see is decided here, cycle by cycle. The DMA tells the
 // interconnect which L1 banks it occupies each cycle; cores lose those banks.
 //
-// One model serves every configuration: active_cores_i gates fetch_enable of
-// the cores (inactive cores never fetch) and the L1 size is checked by the
-// testbench, so neither needs a rebuild.
+// One model serves every configuration: the number of active cores gates
+// fetch_enable of the cores (inactive cores never fetch) and the L1 size is
+// checked by the testbench, so neither needs a rebuild.
+//
+// Simulation speed: the only ports are the clock and the reset. Verilator
+// re-evaluates, on every eval() call, all combinational logic that reads a
+// top-level input, so the run configuration (boot address, active cores) is
+// read once through DPI at time 0, and the DMA engine ticks inside the clocked
+// block below (after the cores' accesses of the same edge, as before) and
+// hands its L1 bank mask to a flop instead of an input port.
 module tdc_cluster #(
     parameter int NUM_CORES  = 8,
     parameter int L2_LATENCY = 5,  // cycles from grant to rvalid for a core access to L2
     parameter int FPU_LAT    = 1,  // pipeline registers in the FPU add/mul and other lanes
     parameter int COREV_PULP = 1   // CORE-V extensions: hardware loops, post-increment loads/stores
 ) (
-    input logic        clk_i,
-    input logic        rst_ni,
-    input logic [31:0] boot_addr_i,
-    input logic [ 7:0] active_cores_i,
-    input logic [15:0] dma_l1_banks_i   // L1 banks the DMA uses this cycle (it has priority)
+    input logic clk_i,
+    input logic rst_ni
 );
   `include "tdc_dpi.svh"
+
+  // Run configuration, fixed for the whole run.
+  logic [31:0] boot_addr;
+  logic [ 7:0] active_cores;
+  initial begin
+    boot_addr    = tdc_boot_addr();
+    active_cores = 8'(tdc_active_cores());
+  end
+
+  logic [15:0] dma_l1_banks_q;  // L1 banks the DMA uses this cycle (it has priority)
 
   localparam logic [1:0] T_L1 = 2'd0, T_L2 = 2'd1, T_PERIPH = 2'd2, T_OTHER = 2'd3;
 
@@ -47,10 +61,13 @@ module tdc_cluster #(
   // Per-core performance events tapped from the core.
   logic [NUM_CORES-1:0] ev_instret, ev_fp, ev_ld_stall, ev_fpu_stall;
 
+  // Core instruction ports (ideal memory: always granted, data one cycle later).
+  logic [NUM_CORES-1:0] instr_req, instr_rvalid_q;
+  logic [31:0] instr_addr[NUM_CORES];
+  logic [31:0] instr_rdata_q[NUM_CORES];
+
   genvar g;
   for (g = 0; g < NUM_CORES; g++) begin : core_g
-    logic instr_req, instr_rvalid_q;
-    logic [31:0] instr_addr, instr_rdata_q;
 
     cv32e40p_top #(
         .COREV_PULP    (COREV_PULP),
@@ -62,16 +79,16 @@ module tdc_cluster #(
         .rst_ni             (rst_ni),
         .pulp_clock_en_i    (1'b1),
         .scan_cg_en_i       (1'b0),
-        .boot_addr_i        (boot_addr_i),
-        .mtvec_addr_i       (boot_addr_i),
+        .boot_addr_i        (boot_addr),
+        .mtvec_addr_i       (boot_addr),
         .dm_halt_addr_i     (32'h0),
         .hart_id_i          (32'(g)),
         .dm_exception_addr_i(32'h0),
-        .instr_req_o        (instr_req),
+        .instr_req_o        (instr_req[g]),
         .instr_gnt_i        (1'b1),
-        .instr_rvalid_i     (instr_rvalid_q),
-        .instr_addr_o       (instr_addr),
-        .instr_rdata_i      (instr_rdata_q),
+        .instr_rvalid_i     (instr_rvalid_q[g]),
+        .instr_addr_o       (instr_addr[g]),
+        .instr_rdata_i      (instr_rdata_q[g]),
         .data_req_o         (data_req[g]),
         .data_gnt_i         (data_gnt[g]),
         .data_rvalid_i      (rvalid_q[g]),
@@ -87,20 +104,9 @@ module tdc_cluster #(
         .debug_havereset_o  (),
         .debug_running_o    (),
         .debug_halted_o     (),
-        .fetch_enable_i     (8'(g) < active_cores_i),
+        .fetch_enable_i     (8'(g) < active_cores),
         .core_sleep_o       ()
     );
-
-    // Ideal instruction memory: always granted, data one cycle later.
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        instr_rvalid_q <= 1'b0;
-        instr_rdata_q  <= 32'h0;
-      end else begin
-        instr_rvalid_q <= instr_req;
-        if (instr_req) instr_rdata_q <= tdc_fetch(g, instr_addr);
-      end
-    end
 
     // pc_ex holds the pc of the load/store in EX, i.e. the one issuing data_req.
     assign pc_ex[g] = u_core.core_i.pc_ex;
@@ -130,7 +136,7 @@ module tdc_cluster #(
       eligible[c] = data_req[c] & ~busy_q[c];
     end
     for (int c = 0; c < NUM_CORES; c++) begin
-      lost_l1[c] = eligible[c] && target[c] == T_L1 && dma_l1_banks_i[data_addr[c][5:2]];
+      lost_l1[c] = eligible[c] && target[c] == T_L1 && dma_l1_banks_q[data_addr[c][5:2]];
       lost_l2[c] = 1'b0;
       for (int d = 0; d < NUM_CORES; d++) begin
         if (d != c && eligible[c] && eligible[d] && target[d] == target[c]
@@ -151,11 +157,20 @@ module tdc_cluster #(
       busy_q   <= '0;
       stall_q  <= '0;
       rvalid_q <= '0;
+      instr_rvalid_q <= '0;
+      dma_l1_banks_q <= '0;
       for (int c = 0; c < NUM_CORES; c++) begin
         wait_q[c]  <= 8'd0;
         rdata_q[c] <= 32'h0;
+        instr_rdata_q[c] <= 32'h0;
       end
     end else begin
+      // Testbench calls in a fixed order within the edge: instruction
+      // fetches, data accesses, then one DMA cycle (its bytes move after the
+      // cores' accesses of this edge).
+      instr_rvalid_q <= instr_req;
+      for (int c = 0; c < NUM_CORES; c++)
+        if (instr_req[c]) instr_rdata_q[c] <= tdc_fetch(c, instr_addr[c]);
       prio_q <= (prio_q + 8'd1 >= 8'(NUM_CORES)) ? 8'd0 : prio_q + 8'd1;
       for (int c = 0; c < NUM_CORES; c++) begin
         logic [63:0] r;
@@ -201,6 +216,7 @@ module tdc_cluster #(
               ev_instret[c]};  // 0
         if (ev != 32'd0) tdc_core_events(c, ev);
       end
+      dma_l1_banks_q <= 16'(tdc_dma_tick());  // banks the DMA holds in the next cycle
     end
   end
 

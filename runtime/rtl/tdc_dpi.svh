@@ -14,3 +14,11 @@ import "DPI-C" function longint unsigned tdc_periph_retry(input int core);
 
 // Per-core event bits of one cycle, only called when at least one is set.
 import "DPI-C" function void tdc_core_events(input int core, input int events);
+
+// Run configuration, read once at time 0: entry address and active cores.
+import "DPI-C" function int unsigned tdc_boot_addr();
+import "DPI-C" function int tdc_active_cores();
+
+// One DMA cycle, at the clock edge after the cores' accesses of that edge;
+// returns the L1 banks (bit per bank) the DMA uses in the next cycle.
+import "DPI-C" function int tdc_dma_tick();

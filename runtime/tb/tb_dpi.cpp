@@ -184,3 +184,12 @@ void tdc_core_events(int core, int events) {
   for (int k = 0; k < TDRT_NUM_CORE_CNT; k++)
     if (events >> k & 1) sim.counters.core[core][k]++;
 }
+
+unsigned int tdc_boot_addr() { return sim.entry; }
+
+int tdc_active_cores() { return sim.active_cores; }
+
+int tdc_dma_tick() {
+  sim.dma.tick(sim.mem, sim.counters);
+  return sim.dma.l1_banks();
+}

@@ -80,7 +80,6 @@ static std::string counters_json(double seconds) {
 int main(int argc, char** argv) {
   uint64_t max_cycles = 10'000'000;
   uint64_t progress = 0;
-  uint32_t entry = TDRT_L2_BASE;
   std::string result_path;
   struct Dump { uint32_t addr, len; std::string path; };
   std::vector<Dump> dumps;
@@ -92,7 +91,7 @@ int main(int argc, char** argv) {
     };
     if (a == "--cores") { need(1); sim.active_cores = int(parse_num(argv[++i])); }
     else if (a == "--l1") { need(1); sim.mem.l1_size = uint32_t(parse_num(argv[++i])); }
-    else if (a == "--entry") { need(1); entry = uint32_t(parse_num(argv[++i])); }
+    else if (a == "--entry") { need(1); sim.entry = uint32_t(parse_num(argv[++i])); }
     else if (a == "--max-cycles") { need(1); max_cycles = parse_num(argv[++i]); }
     else if (a == "--progress") { need(1); progress = parse_num(argv[++i]); }
     else if (a == "--result") { need(1); result_path = argv[++i]; }
@@ -127,9 +126,7 @@ int main(int argc, char** argv) {
   auto ctx = std::make_unique<VerilatedContext>();
   ctx->commandArgs(argc, argv);
   auto top = std::make_unique<Vtdc_cluster>(ctx.get());
-  top->boot_addr_i = entry;
-  top->active_cores_i = uint8_t(sim.active_cores);
-  top->dma_l1_banks_i = 0;
+  // the model reads sim.entry and sim.active_cores at its first eval
   top->clk_i = 0;
   // Reset starts with a falling edge of rst_ni. The asynchronous reset of a
   // flop acts on that edge or on its clock edge, and the FPU's clock is gated
@@ -151,9 +148,7 @@ int main(int argc, char** argv) {
   auto t0 = std::chrono::steady_clock::now();
   while (!sim.finished && !sim.failed && sim.cycle < max_cycles) {
     top->clk_i = 1;
-    top->eval();
-    sim.dma.tick(sim.mem, sim.counters);  // the DMA moves its bytes at the same edge
-    top->dma_l1_banks_i = sim.dma.l1_banks();  // banks it holds in the next cycle
+    top->eval();  // the DMA moves its bytes at this edge too (tdc_dma_tick)
     top->clk_i = 0;
     top->eval();
     sim.cycle++;

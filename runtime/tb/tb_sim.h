@@ -84,6 +84,7 @@ struct Sim {
   DmaConfig dma_cfg[MAX_CORES];
   uint64_t cycle = 0;
   int active_cores = 8;
+  uint32_t entry = TDRT_L2_BASE;  // boot address of every core
 
   // Barrier: round number and which cores wait for which round to end.
   uint32_t barrier_round = 0;
