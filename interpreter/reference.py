@@ -227,6 +227,18 @@ def function_inputs(
                     f"input '{name}' must hold integers ({t}), got {value[where]} at index "
                     f"{list(where)}"
                 )
+        if np.issubdtype(dtype, np.integer) and value.size and value.dtype.kind in "iuf":
+            # astype would wrap (int64 2**32 + 1 -> int32 1) or saturate: a
+            # silently different input
+            info = np.iinfo(dtype)
+            wide = value.astype(np.float64) if value.dtype.kind == "f" else value
+            outside = (wide < info.min) | (wide > info.max)
+            if np.any(outside):
+                where = tuple(int(i) for i in np.argwhere(outside)[0])
+                raise InterpretationFailure(
+                    f"input '{name}': {value[where]} at index {list(where)} does not fit "
+                    f"the argument's {t.element_type} ({info.min} to {info.max})"
+                )
         args.append(value.astype(dtype))
     if labels:
         check_labels(f, names, args)
