@@ -122,3 +122,18 @@ def test_tdopt_never_writes_over_the_weights_file(seeds: str, tmp_path: Path, em
     assert code == 1 and f"error: -o {d}/w.npz: would overwrite the input {d}/w.npz" in err, err
     assert (d / "w.npz").read_bytes() == before
     assert sorted(p.name for p in d.iterdir()) == sorted(os.listdir(seeds))
+
+
+def test_tdbench_plot_format_is_checked_before_any_row(tmp_path: Path) -> None:
+    """Found: `tdbench --plot out.npz` ran the rows, then matplotlib's
+    ValueError ("Format 'npz' is not supported") escaped main as a
+    traceback."""
+    code, out, err = _run("tdbench", ["--rows", "gemm64", "--plot", str(tmp_path / "r.npz")])
+    assert code == 2 and "[1/" not in err and "Traceback" not in err, err
+    assert f"--plot {tmp_path}/r.npz: .npz is not an image format matplotlib writes" in err
+    assert "png" in err and "svg" in err
+    assert list(tmp_path.iterdir()) == []
+    # what it accepts reaches the rows (where the fuzzer's run stops)
+    for name in ("r.png", "r.SVG", "r"):
+        code, out, err = _run("tdbench", ["--rows", "gemm64", "--plot", str(tmp_path / name)])
+        assert code == "validated", (name, err)
