@@ -575,9 +575,26 @@ class Stats:
     rejected_as_required: int = 0  # the oracle said reject, the tool did
     rtl_runs: int = 0  # tdrun --rtl or a tdbench row that ran on the RTL and exited 0
     failures: list[str] = field(default_factory=list)
+    # per mutation class (a file mutation's kind, `flag_*`): outcome -> cases
+    by_class: dict[str, dict[str, int]] = field(default_factory=dict)
+    classes: tuple[str, ...] = ()  # of the case being judged
 
     def count(self, outcome: str) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        for c in self.classes:
+            row = self.by_class.setdefault(c, {})
+            row[outcome] = row.get(outcome, 0) + 1
+
+    def class_table(self) -> str:
+        """Cases per mutation class and outcome (a case with several
+        mutations counts in each of their classes)."""
+        outcomes = sorted({o for row in self.by_class.values() for o in row})
+        lines = ["class".ljust(16) + "".join(o.rjust(12) for o in ["cases", *outcomes])]
+        for c in sorted(self.by_class):
+            row = self.by_class[c]
+            lines.append(c.ljust(16) + "".join(str(v).rjust(12) for v in
+                                               [sum(row.values()), *(row.get(o, 0) for o in outcomes)]))
+        return "\n".join(lines)
 
     def summary(self) -> str:
         tools = " ".join(f"{k}={v}" for k, v in sorted(self.by_tool.items()))
@@ -603,6 +620,7 @@ def check_case(case: ToolCase, seeds: str, stats: Stats) -> list[str]:
     """Run the case in a fresh copy of the seeds; the failures."""
     stats.cases += 1
     stats.by_tool[case.tool] = stats.by_tool.get(case.tool, 0) + 1
+    stats.classes = tuple(sorted({m.kind for m in case.mutations}))
     with tempfile.TemporaryDirectory(prefix="toolfuzz-") as tmp:
         d = os.path.join(tmp, "case")
         shutil.copytree(seeds, d)
@@ -929,6 +947,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run()
     finally:
         shutil.rmtree(seeds, ignore_errors=True)
+        print(stats.class_table())
         print(stats.summary())
     return 1 if stats.failures else 0
 
