@@ -59,7 +59,7 @@ def load_weights(module: ModuleOp, base_dir: str) -> dict[str, np.ndarray]:
     try:
         st = os.stat(path)
         stored = _read_npz(os.path.abspath(path), st.st_mtime_ns, st.st_size)
-    except (OSError, ValueError, zipfile.BadZipFile) as e:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise WeightsError(f"cannot read weights file {path}: {e}", module) from None
     out: dict[str, np.ndarray] = {}
     for p in params:
@@ -91,7 +91,14 @@ def _read_npz(path: str, mtime_ns: int, size: int) -> dict[str, np.ndarray]:
     """The arrays of an .npz, read once per version of the file (the driver
     checks the weights when it parses a module and the lowering reads them
     again); read-only, since callers share them."""
-    with np.load(path) as data:
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+    # np.load takes a .npy or a pickle too, and returns no archive
+    if not magic.startswith(b"PK\x03\x04"):
+        what = ("a .npy file (one array)" if magic == b"\x93NUMPY" else
+                "an empty file" if not magic else "not a zip archive")
+        raise ValueError(f"{what}; expected an .npz of named arrays (numpy.savez)")
+    with np.load(path, allow_pickle=False) as data:
         stored = {k: data[k] for k in data.files}
     for a in stored.values():
         a.flags.writeable = False

@@ -195,9 +195,13 @@ def find_function(module: ModuleOp, name: str | None = None) -> func.FuncOp:
         raise InterpretationFailure(str(e)) from None
 
 
-def function_inputs(f: func.FuncOp, inputs: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+def function_inputs(
+    f: func.FuncOp, inputs: Mapping[str, np.ndarray], labels: bool = True
+) -> list[np.ndarray]:
     """The function's arguments from named inputs, in order and in the
-    argument's dtype; a missing input or a wrong shape is a failure."""
+    argument's dtype; a missing input or a wrong shape is a failure, and so
+    is a class label out of range (`labels` False leaves that to the
+    caller: the cluster's own check)."""
     names = argument_names(f)
     args = []
     for name, arg in zip(names, f.body.block.args):
@@ -223,8 +227,21 @@ def function_inputs(f: func.FuncOp, inputs: Mapping[str, np.ndarray]) -> list[np
                     f"input '{name}' must hold integers ({t}), got {value[where]} at index "
                     f"{list(where)}"
                 )
+        if np.issubdtype(dtype, np.integer) and value.size and value.dtype.kind in "iuf":
+            # astype would wrap (int64 2**32 + 1 -> int32 1) or saturate: a
+            # silently different input
+            info = np.iinfo(dtype)
+            wide = value.astype(np.float64) if value.dtype.kind == "f" else value
+            outside = (wide < info.min) | (wide > info.max)
+            if np.any(outside):
+                where = tuple(int(i) for i in np.argwhere(outside)[0])
+                raise InterpretationFailure(
+                    f"input '{name}': {value[where]} at index {list(where)} does not fit "
+                    f"the argument's {t.element_type} ({info.min} to {info.max})"
+                )
         args.append(value.astype(dtype))
-    check_labels(f, names, args)
+    if labels:
+        check_labels(f, names, args)
     return args
 
 

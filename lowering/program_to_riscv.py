@@ -13,7 +13,10 @@
   `args` is a per-call block in `.rodata` (kernel address, then its buffer
   addresses) and `__tdopt_fork` loads a0..a7 from it and jumps to the
   kernel; the join of each fork is the barrier between kernels. Unmarked
-  kernels are called on core 0 alone, as before.
+  kernels are called on core 0 alone, as before. Before the first kernel
+  call that reads a buffer of class labels (the cross-entropy kernels,
+  `LABEL_KERNELS`), core 0 checks every label against the class count and
+  ends the run on the first one outside [0, classes) (see `_label_check`).
 
 Kernels are leaf functions and go through xDSL's own riscv lowering.
 """
@@ -180,6 +183,7 @@ def _entry_body(
     parallel: set[str],
     fork_blocks: list[tuple[str, list[str]]],
     profiled: list[str] | None = None,
+    labels: LabelChecks | None = None,
 ) -> list[Operation]:
     """The entry function's calls as assembly with fixed registers; calls of
     kernels in `parallel` as forks, their argument blocks appended to
@@ -191,6 +195,8 @@ def _entry_body(
     location: dict[SSAValue, tuple[str, int]] = {}
     for op in f.body.block.ops:
         slot = None
+        if labels is not None and isinstance(op, (func.CallOp, TiledCallOp)):
+            out += labels.before_call(op, location)
         if profiled is not None and isinstance(op, (func.CallOp, TiledCallOp)):
             slot = len(profiled)
             profiled.append(op.callee.string_value())
@@ -262,9 +268,11 @@ class ConvertEntryToRiscvPass(ModulePass):
         }
         fork_blocks: list[tuple[str, list[str]]] = []
         profiled: list[str] | None = [] if self.profile else None
+        labels = LabelChecks.of(op)
         for f in entries:
             name = "tdopt_" + f.sym_name.data
-            body = _entry_body(f, parallel, fork_blocks, profiled)
+            labels.checked.clear()  # each entry checks its own labels
+            body = _entry_body(f, parallel, fork_blocks, profiled, labels)
             rf = riscv_func.FuncOp(name, Region(Block(body)), ((), ()), "public", 2)
             rf.attributes["tdopt.entry"] = f.attributes["tdopt.entry"]
             op.body.block.insert_op_before(rf, f)
@@ -274,6 +282,8 @@ class ConvertEntryToRiscvPass(ModulePass):
             _add_fork_support(op, fork_blocks)
         if profiled:
             _add_profile_table(op, len(profiled))
+        if labels.count:
+            _add_label_error_record(op)
         if len(entries) == 1:
             # `main` for crt0: the single entry under the runtime's name
             op.body.block.add_op(
@@ -332,3 +342,99 @@ def _add_fork_support(module: ModuleOp, fork_blocks: list[tuple[str, list[str]]]
         block.add_op(_asm(f"lw a{i}, {4 * (i + 1)}(t0)"))
     block.add_op(_asm("jr t1"))
     module.body.block.add_op(text)
+
+
+# -- the cluster's check of class labels (issue 14) ----------------------------
+
+# kernels (`tdopt.kernel`) that index the logits' rows by a label: an
+# i32 [N] operand next to the f32 [N, C] logits or their gradient
+LABEL_KERNELS = frozenset({"cross_entropy", "grad_cross_entropy"})
+# the record a failed check leaves in .bss: the address of the bad label,
+# its value, the class count (read back by run_on_rtl), and the exit code
+LABEL_ERROR = "__tdopt_label_error"
+LABEL_EXIT_CODE = 0x1ABE1
+EOC = CLUSTER.reg("EOC")
+
+
+@dataclass
+class LabelChecks:
+    """Emits, before the first call of a label kernel on a labels buffer,
+    a loop on core 0 that checks each label: one unsigned compare (a
+    negative label is a large unsigned number) per label, a few cycles
+    per row. Buffers in L3 are skipped: a core cannot load from L3 (the
+    host checks the labels of inputs before every run anyway)."""
+
+    kinds: dict[str, str]  # kernel name -> its op kind
+    l3: set[str]  # symbols in L3
+    checked: set[str]
+    count: int = 0
+
+    @staticmethod
+    def of(module: ModuleOp) -> LabelChecks:
+        kinds = {}
+        for k in module.ops:
+            kind = k.attributes.get("tdopt.kernel") if isinstance(k, func.FuncOp) else None
+            if isinstance(k, func.FuncOp) and isinstance(kind, StringAttr):
+                kinds[k.sym_name.data] = kind.data
+        return LabelChecks(kinds, _l3_symbols(module), set())
+
+    def before_call(
+        self, op: func.CallOp | TiledCallOp, location: dict[SSAValue, tuple[str, int]]
+    ) -> list[Operation]:
+        if self.kinds.get(op.callee.string_value()) not in LABEL_KERNELS:
+            return []
+        operands = list(op.arguments if isinstance(op, func.CallOp) else op.args)
+        labels = [v for v in operands if isinstance(v.type, MemRefType)
+                  and str(v.type.element_type) == "i32" and len(v.type.get_shape()) == 1]
+        if len(labels) != 1:
+            return []
+        rows = labels[0].type.get_shape()[0]  # type: ignore[attr-defined]
+        # the logits (or their gradient): the widest f32 [rows, C] operand;
+        # the others are per-row values [rows, 1]
+        widths = [s[1] for v in operands if isinstance(v.type, MemRefType)
+                  and str(v.type.element_type) == "f32" and len(s := v.type.get_shape()) == 2
+                  and s[0] == rows]
+        if not widths:
+            return []
+        classes = max(widths)
+        addr = _address(location, labels[0])
+        if addr in self.checked or location[labels[0]][0] in self.l3 or rows < 1:
+            return []
+        self.checked.add(addr)
+        n = self.count
+        self.count += 1
+        loop, bad, done = f".Ltdopt_labels{n}", f".Ltdopt_labels{n}_bad", f".Ltdopt_labels{n}_ok"
+        lines = [
+            f"la t0, {addr}", f"li t1, {rows}", f"li t2, {classes}",
+            f"{loop}:", "lw t3, 0(t0)", f"bgeu t3, t2, {bad}",
+            "addi t0, t0, 4", "addi t1, t1, -1", f"bnez t1, {loop}", f"j {done}",
+            f"{bad}:", f"la t1, {LABEL_ERROR}", "sw t0, 0(t1)", "sw t3, 4(t1)", "sw t2, 8(t1)",
+            f"li t0, {EOC:#x}", f"li t1, {LABEL_EXIT_CODE:#x}",
+            "sw t1, 0(t0)", f"{bad}_stop: j {bad}_stop",
+            f"{done}:",
+        ]
+        return [_asm(line) for line in lines]
+
+
+def _l3_symbols(module: ModuleOp) -> set[str]:
+    """The symbols that convert-globals-to-sections placed in `.l3`."""
+    names: set[str] = set()
+    for sec in module.ops:
+        if isinstance(sec, riscv.AssemblySectionOp) and SECTIONS["L3"] + "," in sec.directive.data:
+            for o in sec.data.block.ops:
+                if isinstance(o, riscv.LabelOp):
+                    names.add(o.label.data)
+                elif isinstance(o, riscv.DirectiveOp) and o.directive.data == ".set" and o.value:
+                    names.add(o.value.data.split(",")[0].strip())
+    return names
+
+
+def _add_label_error_record(module: ModuleOp) -> None:
+    bss = riscv.AssemblySectionOp('.section .bss,"aw",@nobits')
+    block = bss.data.block
+    block.add_op(riscv.DirectiveOp(".globl", LABEL_ERROR))
+    block.add_op(riscv.DirectiveOp(".p2align", "2"))
+    block.add_op(riscv.LabelOp(LABEL_ERROR))
+    block.add_op(riscv.DirectiveOp(".zero", "12"))
+    block.add_op(riscv.DirectiveOp(".size", f"{LABEL_ERROR}, 12"))
+    module.body.block.add_op(bss)

@@ -25,7 +25,7 @@ from xdsl.ir.affine import AffineDimExpr
 
 from tdopt.interpreter.reference import find_function, function_inputs, result_names
 from tdopt.lowering.pipeline import compile_to_asm
-from tdopt.lowering.program_to_riscv import PROFILE_TABLE
+from tdopt.lowering.program_to_riscv import LABEL_ERROR, LABEL_EXIT_CODE, PROFILE_TABLE
 
 
 @dataclass
@@ -214,6 +214,7 @@ def run_on_rtl(
     progress: str | None = None,
     jobs: int = 1,
     cache: bool = False,
+    check_labels: bool = True,
 ) -> RtlResult:
     """`tile_l1`: keep the tensors in L2 and run every kernel tile by tile
     through the L1 (`l1` bytes) with double-buffered DMA. `l2`: the L2 the
@@ -230,12 +231,17 @@ def run_on_rtl(
     `jobs`: processes lowering the kernels (`tdopt -j`; same program).
     `cache`: reuse the program compiled earlier from the same module and
     options by the same compiler sources (`program_cache_key`), e.g. by
-    another point of a sweep or another worker on a shared cache folder."""
+    another point of a sweep or another worker on a shared cache folder.
+    `check_labels`: class labels out of range are refused here, before
+    compiling; False leaves them to the program's own check on the cluster
+    (`LABEL_KERNELS`), which ends the run: a ClusterError of kind "label".
+    A program that ends with another non-zero exit code is a ClusterError
+    of kind "exit"."""
     from tdopt.runtime.cluster import run_elf
     from tdopt.runtime.toolchain import assemble_and_link
 
     f = find_function(module)
-    function_inputs(f, inputs)  # missing inputs and wrong shapes fail here
+    function_inputs(f, inputs, labels=check_labels)  # missing inputs, wrong shapes fail here
     shapes: dict[str, tuple[int, ...]] = {}
     for name, t in zip(result_names(f), f.function_type.outputs.data):
         assert isinstance(t, TensorType)
@@ -293,6 +299,7 @@ def run_on_rtl(
             writes[s.symbol] = np.ascontiguousarray(np.asarray(inputs[s.tensor]).astype(s.dtype))
         elif s.role == "output":
             reads.append((s.symbol, s.tensor))
+    label_record = [LABEL_ERROR] if f"{LABEL_ERROR}:" in asm else []
     from tdopt.runtime.cluster import DEFAULT_MAX_CYCLES, ClusterError
     from tdopt.tools.cycle_estimate import LIMIT_FACTOR, LIMIT_MARGIN, default_max_cycles
 
@@ -304,7 +311,7 @@ def run_on_rtl(
             cores=cores,
             l1_size=l1,
             max_cycles=limit,
-            read_symbols=[sym for sym, _ in reads] + ([PROFILE_TABLE] if calls else []),
+            read_symbols=[sym for sym, _ in reads] + ([PROFILE_TABLE] if calls else []) + label_record,
             write_symbols=writes,
             progress=(lambda n: bar.update(n - bar.n)) if bar is not None else None,
         )
@@ -319,6 +326,8 @@ def run_on_rtl(
     finally:
         if bar is not None:
             bar.close()
+    if run.exit_code != 0:
+        raise _exit_error(run, str(elf), symbols)
     results = {}
     for sym, tensor in reads:
         values = np.frombuffer(run.symbols[sym], dtype=np.float32)
@@ -349,3 +358,33 @@ def _progress_bar(label: str, estimate: int):  # -> tqdm | None
     if bar.disable:
         return None
     return bar
+
+
+def _exit_error(run, elf: str, symbols) -> Exception:  # -> ClusterError
+    """The error of a program that ended with a non-zero exit code: for
+    the label check (`LABEL_EXIT_CODE`), which label of which tensor, from
+    the record the check left (address, value, class count)."""
+    from tdopt.runtime.cluster import ClusterError
+    from tdopt.runtime.elf_image import read_elf
+
+    cycles = run.counters.get("cycles")
+    if run.exit_code != LABEL_EXIT_CODE or LABEL_ERROR not in run.symbols:
+        return ClusterError(
+            f"the program ended with exit code {run.exit_code} after {cycles} cycles",
+            kind="exit", cycle=cycles, output=run.output, counters=run.counters,
+        )
+    addr, value, classes = (int(w) for w in np.frombuffer(run.symbols[LABEL_ERROR], dtype="<u4")[:3])
+    value = value - (1 << 32) if value >= 1 << 31 else value  # the label as int32
+    tensors = {s.symbol: s.tensor for s in symbols}
+    where = f"the label at address {addr:#x}"
+    for name, sym in read_elf(elf).symbols.items():
+        if name in tensors and sym.addr <= addr < sym.addr + max(sym.size, 1):
+            where = f"label {value} in row {(addr - sym.addr) // 4} of '{tensors[name]}'"
+            break
+    else:
+        where = f"label {value} ({where}, an intermediate tensor)"
+    return ClusterError(
+        f"the cluster stopped the step at cycle {cycles}: {where} is not a class of the "
+        f"cross-entropy (its logits have {classes} classes: 0 to {classes - 1})",
+        kind="label", cycle=cycles, output=run.output, counters=run.counters,
+    )

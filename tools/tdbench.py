@@ -634,7 +634,30 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def check_plot_format(path: str) -> None:
+    """--plot: matplotlib picks the format from the extension; one it
+    cannot write would fail only after every row ran."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    from tdopt.tools.diagnostics import Diagnostic
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    ext = os.path.splitext(path)[1].lstrip(".").lower()
+    if ext and ext not in formats:  # no extension: matplotlib's default (png)
+        raise Diagnostic(
+            f"--plot {path}: .{ext} is not an image format matplotlib writes; the "
+            f"extension picks one of: {', '.join(sorted(formats))}"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from tdopt.tools.diagnostics import run_tool
+
+    # a failure after the rows ran is one diagnostic too, never a traceback
+    return run_tool(lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     p = parser()
     args = p.parse_args(argv)
     why = CLUSTER.check_cores(args.cores)
@@ -667,6 +690,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = getattr(args, flag)
             if path is not None:
                 check_output_path(path, [], "--" + flag.replace("_", "-"))
+        if args.plot is not None:
+            check_plot_format(args.plot)
     except Diagnostic as d:
         print(d, file=sys.stderr)
         return 2

@@ -42,6 +42,7 @@ from tdopt.dialects.weights import (
     absolutize_weights,
     check_weights,
     relativize_weights,
+    weights_path,
 )
 from tdopt.tools.diagnostics import (
     Diagnostic,
@@ -480,6 +481,11 @@ class TdoptMain(xDSLOptMain):
                 out.write("// -----\n")
             try:
                 module = self.parse_text(_pad(text, offset))
+                if self.args.output_file:
+                    # the weights file is an input too (made absolute by
+                    # parse_text): -o must not replace it
+                    named = weights_path(module, "")
+                    check_output_path(self.args.output_file, [named or ""])
                 self.apply_passes(module)
                 if self.args.stats:
                     from tdopt.tools.stats import module_stats

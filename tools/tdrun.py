@@ -112,6 +112,8 @@ def run_mlir(args: argparse.Namespace) -> int:
         if e.op is not None:
             raise located(e.op, e.message, {path: text}) from None
         raise Diagnostic(e.message, path) from None
+    if expected is not None:
+        check_expect_names(module, expected, args)
     warn_non_finite(inputs, f"--inputs {args.inputs}")
     weights_file_attr = module.attributes.get("train.weights")
     warn_non_finite(weights, f"weights file {getattr(weights_file_attr, 'data', '')}", "parameter")
@@ -218,6 +220,23 @@ def warn_non_finite(arrays: dict[str, np.ndarray], where: str, what: str = "arra
         else:
             detail = f"has {bad} non-finite value{'s' if bad > 1 else ''} ({kinds}) of {value.size}"
         print(f"warning: {where}: {what} '{name}' {detail}", file=sys.stderr)
+
+
+def check_expect_names(module, expected: dict[str, np.ndarray], args: argparse.Namespace) -> None:
+    """Before the run: --expect must name at least one result, or the
+    comparison would find nothing to compare (and -o be written for
+    nothing)."""
+    from tdopt.interpreter.reference import find_function, result_names
+
+    try:
+        names = result_names(find_function(module, args.function))
+    except InterpretationFailure as e:
+        raise Diagnostic(str(e), args.program) from None
+    if not any(k in names for k in expected):
+        raise Diagnostic(
+            f"--expect {args.expect}: shares no array name with the results "
+            f"({', '.join(names)}); it holds {', '.join(expected) or 'no array'}"
+        )
 
 
 def compare(results: dict[str, np.ndarray], expected: dict[str, np.ndarray], args) -> int:
