@@ -191,7 +191,7 @@ def plot_sweep(path: str, results: Sequence[dict[str, object]]) -> None:
     fig, axes = plt.subplots(1, len(rows), figsize=(4.5 * len(rows), 3.6), squeeze=False)
     for ax, row in zip(axes[0], rows):
         mine = [r for r in results if r["row"] == row]
-        series = sorted({(str(r["L1"]), str(r["rank"])) for r in mine})
+        series = sorted({(str(r["L1"]), str(r["rank"])) for r in mine}, key=_series_order)
         for l1, rank in series:
             pts = sorted((int(r["cores"]), float(r["FLOP/cycle"]))  # type: ignore[call-overload]
                          for r in mine if (str(r["L1"]), str(r["rank"])) == (l1, rank))
@@ -208,6 +208,12 @@ def plot_sweep(path: str, results: Sequence[dict[str, object]]) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _series_order(series: tuple[str, str]) -> tuple[int, int]:
+    """(L1, rank) by size: none, 64k, 128k, 256k; ranks by value."""
+    l1, rank = series
+    return (int(l1[:-1]) if l1 != "none" else 0, int(rank) if rank.isdigit() else 0)
 
 
 def progress(total: int) -> Callable[[int, Point, BaseException | None], None]:
