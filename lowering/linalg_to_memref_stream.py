@@ -413,23 +413,19 @@ def _enclosing_func(op: Operation) -> func.FuncOp | None:
 
 
 @cache
-def _trial_pipeline() -> PassPipeline:
-    """The passes between register blocking and register allocation of the
-    standard pipeline (`pipeline.TO_RISCV`), which a trial runs."""
+def _trial_pipeline(passes: tuple[str, ...]) -> PassPipeline:
+    """The passes a pipeline runs between register blocking and register
+    allocation (the pass's `until_allocation`), which a trial runs."""
     from xdsl.universe import Universe
 
-    from tdopt.lowering.pipeline import TO_RISCV
-
-    names = TO_RISCV.split(",")
-    first = next(i for i, p in enumerate(names) if p.startswith(InterleaveContractionsPass.name)) + 1
-    last = names.index(ALLOCATION_PASS)
-    return PassPipeline.parse_spec(Universe.get_multiverse().all_passes, ",".join(names[first:last]))
+    return PassPipeline.parse_spec(Universe.get_multiverse().all_passes, ",".join(passes))
 
 
 ALLOCATION_PASS = "riscv-allocate-registers-full"
 
 
-def allocates(ctx: Context, kernel: func.FuncOp, op: memref_stream.GenericOp, blocking: Blocking) -> bool:
+def allocates(ctx: Context, kernel: func.FuncOp, op: memref_stream.GenericOp, blocking: Blocking,
+              until_allocation: tuple[str, ...]) -> bool:
     """Whether `kernel`, with its contraction `op` blocked by `blocking`,
     gets registers: a copy of the kernel alone runs the rest of the
     standard pipeline to register allocation (`riscv-allocate-registers-
@@ -445,7 +441,7 @@ def allocates(ctx: Context, kernel: func.FuncOp, op: memref_stream.GenericOp, bl
     assert isinstance(twin, memref_stream.GenericOp)
     Rewriter.replace_op(twin, block_generic(twin, blocking))
     module = ModuleOp([copy])
-    _trial_pipeline().apply(ctx, module)
+    _trial_pipeline(until_allocation).apply(ctx, module)
     try:
         for f in module.walk():
             if isinstance(f, riscv_func.FuncOp) and f.body.blocks:
@@ -456,7 +452,8 @@ def allocates(ctx: Context, kernel: func.FuncOp, op: memref_stream.GenericOp, bl
 
 
 def trial_choice(
-    ctx: Context, op: memref_stream.GenericOp, pipeline_depth: int, keep_trips: dict[int, int] | None = None
+    ctx: Context, op: memref_stream.GenericOp, pipeline_depth: int, until_allocation: tuple[str, ...],
+    keep_trips: dict[int, int] | None = None,
 ) -> Blocking | None:
     """The first of `blocking_candidates` whose kernel allocates, trying
     the best first and, after a failure, only smaller blocks (fewer copies
@@ -470,7 +467,7 @@ def trial_choice(
     for b in candidates:
         if _copies(b) >= limit:
             continue
-        if model_vouches(op, b) or allocates(ctx, kernel, op, b):
+        if model_vouches(op, b) or allocates(ctx, kernel, op, b, until_allocation):
             return b
         limit = _copies(b)
     return None
@@ -503,6 +500,7 @@ def model_vouches(op: memref_stream.GenericOp, blocking: Blocking) -> bool:
 class InterleaveContractionPattern(RewritePattern):
     pipeline_depth: int
     ctx: Context | None = None
+    until_allocation: tuple[str, ...] = ()
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: memref_stream.GenericOp, rewriter: PatternRewriter) -> None:
@@ -516,7 +514,7 @@ class InterleaveContractionPattern(RewritePattern):
         if self.ctx is None:
             choice = interleave_choice(op, self.pipeline_depth, keep)
         else:
-            choice = trial_choice(self.ctx, op, self.pipeline_depth, keep)
+            choice = trial_choice(self.ctx, op, self.pipeline_depth, self.until_allocation, keep)
         if choice is None:
             return
         rewriter.replace(op, block_generic(op, choice))
@@ -525,15 +523,21 @@ class InterleaveContractionPattern(RewritePattern):
 @dataclass(frozen=True)
 class InterleaveContractionsPass(ModulePass):
     """xDSL's `memref-stream-interleave`, restricted to plain contractions,
-    with the best blocking whose kernel gets registers (see `trial_choice`;
-    `trial=false`: the register model's best, untried)."""
+    with the best blocking whose kernel gets registers (see `trial_choice`):
+    a candidate is tried through `until_allocation`, the passes the pipeline
+    runs between this pass and register allocation (the standard pipeline
+    names them; empty, or `trial=false`: the register model's best,
+    untried)."""
 
     name = "interleave-contractions"
 
     pipeline_depth: int = 4
-    # each candidate is tried through register allocation
     trial: bool = True
+    until_allocation: tuple[str, ...] = ()
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        pattern = InterleaveContractionPattern(self.pipeline_depth, ctx if self.trial else None)
+        tried = self.trial and bool(self.until_allocation)
+        pattern = InterleaveContractionPattern(
+            self.pipeline_depth, ctx if tried else None, self.until_allocation
+        )
         PatternRewriteWalker(pattern, apply_recursively=False).rewrite_module(op)

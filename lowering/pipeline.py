@@ -27,7 +27,7 @@ TO_LINALG = "train-schedule-updates,convert-train-to-linalg,plan-memory"
 # program level -> riscv: data sections, the entry's call sequence, kernels
 # through loops and xDSL's riscv backend (with tdopt's math expansion, extra
 # arith lowerings and fmadd.s fusion)
-TO_RISCV = ",".join(
+TO_RISCV_PASSES = (
     [
         # structurally identical kernels (repeated layers) lowered once
         "kernel-dedup",
@@ -81,6 +81,26 @@ TO_RISCV = ",".join(
     ]
 )
 
+def until_allocation(passes: list[str]) -> tuple[str, ...]:
+    """The passes between register blocking and register allocation, which
+    interleave-contractions runs on a copy of a kernel to try a blocking."""
+    first = next(i for i, p in enumerate(passes) if p.startswith("interleave-contractions")) + 1
+    return tuple(passes[first:passes.index("riscv-allocate-registers-full")])
+
+
+def _with_trials(passes: list[str]) -> str:
+    """`passes` as a -p string, interleave-contractions told the passes
+    that follow it up to register allocation."""
+    quoted = ",".join(f'"{p}"' for p in until_allocation(passes))
+    return ",".join(
+        p[:-1] + f" until_allocation={quoted}}}" if p.startswith("interleave-contractions{") else p
+        for p in passes
+    )
+
+
+TO_RISCV = _with_trials(TO_RISCV_PASSES)
+UNTIL_ALLOCATION = until_allocation(TO_RISCV_PASSES)
+
 TO_ASM = f"{TO_LINALG},{TO_RISCV}"
 
 def to_linalg(tile_l1: int | None = None, cores: int = CLUSTER.cores, l2: int = CLUSTER.l2_size) -> str:
@@ -114,12 +134,12 @@ def to_riscv(parallel: bool = True, profile: bool = False, poison: bool = False)
     `profile`: the entry reads the cycle counter around every kernel call.
     `poison`: scratch memory starts as signalling NaNs (see
     convert-globals-to-sections)."""
-    passes = [p for p in TO_RISCV.split(",") if parallel or p not in CLUSTER_PASSES]
+    passes = [p for p in TO_RISCV_PASSES if parallel or p not in CLUSTER_PASSES]
     if profile:
         passes = [f"{p}{{profile=true}}" if p == ENTRY_PASS else p for p in passes]
     if poison:
         passes = [f"{p}{{poison=true}}" if p == SECTIONS_PASS else p for p in passes]
-    return ",".join(passes)
+    return _with_trials(passes)
 
 
 SECTIONS_PASS = "convert-globals-to-sections"
@@ -175,7 +195,7 @@ def program_symbols(module: ModuleOp) -> list[SymbolInfo]:
 
 # the passes of TO_RISCV that work on one function at a time (see
 # lowering/kernel_workers.py): with -j N they run in N processes
-_TO_RISCV_NAMES = [p.split("{", 1)[0] for p in TO_RISCV.split(",")]
+_TO_RISCV_NAMES = [p.split("{", 1)[0] for p in TO_RISCV_PASSES]
 KERNEL_LOCAL = frozenset(_TO_RISCV_NAMES[_TO_RISCV_NAMES.index(FIRST_KERNEL_LOCAL):])
 
 

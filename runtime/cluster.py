@@ -17,13 +17,34 @@ from pathlib import Path
 import numpy as np
 
 from tdopt.runtime.elf_image import ElfImage, read_elf
-from tdopt.runtime.model import Model, build_model
+from tdopt.runtime import model as _model
+from tdopt.runtime.model import Model, ModelBuildError
 from tdopt.runtime.toolchain import assemble_and_link
 from tdopt.target import CLUSTER
 
 __all__ = [
     "ClusterError", "RunResult", "assemble_and_link", "build_model", "parse_size", "run_elf",
 ]
+
+def build_model(num_cores: int = CLUSTER.cores, jobs: int | None = None, verbose: bool = False) -> Model:
+    """The simulator for `num_cores` cores (runtime/model.py), built once and
+    cached; its profile-guided C++ build trains on `runtime/tb/pgo_train.c`
+    run through `run_elf`."""
+    return _model.build_model(num_cores, jobs, verbose, train=_pgo_train)
+
+
+def _pgo_train(binary: Path, num_cores: int, work: Path) -> None:
+    """The training runs of the profile-guided build (model._PGO_RUNS); a
+    run may stop at its cycle limit, the profile is written either way."""
+    elf = assemble_and_link([_model._PGO_TRAINING], work / "pgo_train.elf")
+    for cores, cycles in _model._PGO_RUNS:
+        try:
+            run_elf(elf, cores=min(cores, num_cores), model=Model(binary, num_cores, 0.0),
+                    max_cycles=cycles)
+        except ClusterError as e:
+            if e.kind != "timeout":
+                raise ModelBuildError(f"training run of the profile-guided build failed: {e}") from e
+
 
 DEFAULT_MAX_CYCLES = 20_000_000
 # heartbeat period of runs with a progress callback (a few per second on 8 cores)
@@ -193,3 +214,10 @@ def _check_l1_fits(image: ElfImage, l1: int, cores: int) -> None:
             f"program needs {used} bytes of L1 data + {cores} x {stack.addr} bytes of stack,"
             f" more than the {l1 // 1024} KiB L1"
         )
+
+
+if __name__ == "__main__":  # python -m tdopt.runtime.cluster: build the model, report the time
+    import sys
+
+    m = build_model(verbose="-v" in sys.argv)
+    print(f"{m.binary} (built in {m.build_seconds:.1f} s)" if m.build_seconds else f"{m.binary} (cached)")

@@ -13,10 +13,9 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,8 +119,15 @@ def model_hash(num_cores: int) -> str:
     return h.hexdigest()[:16]
 
 
-def build_model(num_cores: int = CLUSTER.cores, jobs: int | None = None, verbose: bool = False) -> Model:
-    """Return the simulator for `num_cores` cores, building it only if not cached.
+# runs the instrumented binary (path, cores it has, work folder) on the
+# training program of the profile-guided build; runtime.cluster gives one
+Trainer = Callable[[Path, int, Path], None]
+
+
+def build_model(num_cores: int = CLUSTER.cores, jobs: int | None = None, verbose: bool = False,
+                *, train: Trainer) -> Model:
+    """Return the simulator for `num_cores` cores, building it only if not cached
+    (`runtime.cluster.build_model` is this with its training runs).
 
     The build runs in a temporary directory and is moved into the cache when
     complete, so concurrent builders never see a half-built binary.
@@ -142,7 +148,7 @@ def build_model(num_cores: int = CLUSTER.cores, jobs: int | None = None, verbose
         if binary.exists():
             return Model(binary, num_cores, 0.0)
         with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as tmp:
-            _verilate_and_compile(Path(tmp), num_cores, jobs or os.cpu_count() or 1, verbose)
+            _verilate_and_compile(Path(tmp), num_cores, jobs or os.cpu_count() or 1, verbose, train)
             final = Path(tmp) / "out"
             final.mkdir()
             shutil.copy2(Path(tmp) / "obj" / BINARY_NAME, final / BINARY_NAME)
@@ -178,7 +184,7 @@ def _run(cmd: list[str], env: dict[str, str], what: str, verbose: bool) -> None:
         raise ModelBuildError(f"{what} failed (exit {proc.returncode}):\n{tail}")
 
 
-def _verilate_and_compile(work: Path, num_cores: int, jobs: int, verbose: bool) -> None:
+def _verilate_and_compile(work: Path, num_cores: int, jobs: int, verbose: bool, train: Trainer) -> None:
     root = verilator_root()
     env = dict(os.environ, VERILATOR_ROOT=str(root))
     files, incdirs = cv32e40p_sources()
@@ -200,7 +206,7 @@ def _verilate_and_compile(work: Path, num_cores: int, jobs: int, verbose: bool) 
     make = ["make", "-C", str(obj), "-f", f"{BINARY_NAME}.mk", f"-j{jobs}"]
     _run([*make, *_make_options(_PGO_GENERATE), f"LDFLAGS={_PGO_GENERATE}", BINARY_NAME], env,
          "C++ build of the Verilator model (profiling)", verbose)
-    _train(obj / BINARY_NAME, num_cores, work)
+    train(obj / BINARY_NAME, num_cores, work)
     # the profile (*.gcda) stays next to the objects; everything else is rebuilt
     for pattern in ("*.o", "*.a", "*.gch", BINARY_NAME):
         for path in obj.glob(pattern):
@@ -215,22 +221,3 @@ def _make_options(profile_flags: str) -> list[str]:
             else o for o in _MAKE_OPTIONS]
 
 
-def _train(binary: Path, num_cores: int, work: Path) -> None:
-    """The training runs of the profile-guided build (see _PGO_RUNS); a run
-    may stop at its cycle limit, the profile is written either way."""
-    from tdopt.runtime.cluster import ClusterError, run_elf
-    from tdopt.runtime.toolchain import assemble_and_link
-
-    elf = assemble_and_link([_PGO_TRAINING], work / "pgo_train.elf")
-    for cores, cycles in _PGO_RUNS:
-        try:
-            run_elf(elf, cores=min(cores, num_cores), model=Model(binary, num_cores, 0.0),
-                    max_cycles=cycles)
-        except ClusterError as e:
-            if e.kind != "timeout":
-                raise ModelBuildError(f"training run of the profile-guided build failed: {e}") from e
-
-
-if __name__ == "__main__":  # python -m tdopt.runtime.model: build and report the time
-    m = build_model(verbose="-v" in sys.argv)
-    print(f"{m.binary} (built in {m.build_seconds:.1f} s)" if m.build_seconds else f"{m.binary} (cached)")

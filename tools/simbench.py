@@ -113,7 +113,7 @@ def run_once(binary: Path, program: Path, cores: int, l1: str, cycles: int) -> d
 
 def build_time() -> float:
     """Seconds to build the model from scratch (in a temporary cache)."""
-    from tdopt.runtime.model import build_model
+    from tdopt.runtime.cluster import build_model
 
     old = os.environ.get("TDOPT_CACHE")
     with tempfile.TemporaryDirectory(prefix="simbench-cache-") as tmp:
@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"model build from scratch: {build_time():.1f} s", flush=True)
     binaries = args.binary
     if not binaries:
-        from tdopt.runtime.model import build_model
+        from tdopt.runtime.cluster import build_model
 
         binaries = [build_model().binary]
     with tempfile.TemporaryDirectory(prefix="simbench-") as tmp:

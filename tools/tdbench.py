@@ -438,7 +438,7 @@ def tile_l1_size(text: str) -> int | None:
         size = -1
     why = CLUSTER.check_run_l1(size)
     if why is not None:
-        raise argparse.ArgumentTypeError(f"{text!r}: {why}, or none for no tiling")
+        raise argparse.ArgumentTypeError(f"{text!r} is not an L1 size: {why}, or none for no tiling")
     return size
 
 

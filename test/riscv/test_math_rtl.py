@@ -14,7 +14,7 @@ from rv32f_pipeline import run
 from xdsl.dialects.riscv.abstract_ops import print_assembly
 
 from tdopt.runtime.cluster import run_elf
-from tdopt.runtime.model import build_model
+from tdopt.runtime.cluster import build_model
 from tdopt.runtime.toolchain import assemble_and_link
 
 N = 128

@@ -14,6 +14,7 @@ from xdsl.dialects import func, memref_stream, riscv, riscv_func
 from xdsl.parser import Parser
 
 import tdopt.lowering.linalg_to_memref_stream as blocking
+from tdopt.lowering.pipeline import UNTIL_ALLOCATION
 from tdopt.passes import riscv_registers
 from tdopt.tools.context import make_context
 
@@ -55,8 +56,8 @@ ROWS_4 = ((0, 4),)
 
 def test_the_allocator_rejects_8_rows_of_exp_and_takes_4() -> None:
     ctx, f, op = kernel()
-    assert not blocking.allocates(ctx, f, op, ROWS_8)
-    assert blocking.allocates(ctx, f, op, ROWS_4)
+    assert not blocking.allocates(ctx, f, op, ROWS_8, UNTIL_ALLOCATION)
+    assert blocking.allocates(ctx, f, op, ROWS_4, UNTIL_ALLOCATION)
 
 
 def test_the_model_agrees_with_the_allocator_on_exp() -> None:
@@ -77,9 +78,9 @@ def test_a_block_that_does_not_allocate_falls_back_to_a_smaller_one(monkeypatch)
     ctx, f, op = kernel()
     monkeypatch.setattr(blocking, "FLOAT_REGISTERS", 1000)
     assert blocking.interleave_choice(op, 16) == ROWS_8
-    choice = blocking.trial_choice(ctx, op, 16)
+    choice = blocking.trial_choice(ctx, op, 16, UNTIL_ALLOCATION)
     assert choice is not None and blocking._copies(choice) < 8
-    assert blocking.allocates(ctx, f, op, choice)
+    assert blocking.allocates(ctx, f, op, choice, UNTIL_ALLOCATION)
     assert choice == ROWS_4  # 8 rows: the divisors below 8 are 4 and 2
 
 
@@ -88,7 +89,7 @@ def test_no_block_allocates_means_no_blocking(monkeypatch) -> None:
     monkeypatch.setattr(blocking, "allocates", lambda *a: False)
     monkeypatch.setattr(blocking, "model_vouches", lambda *a: False)
     assert blocking.blocking_candidates(op, 16)
-    assert blocking.trial_choice(ctx, op, 16) is None
+    assert blocking.trial_choice(ctx, op, 16, UNTIL_ALLOCATION) is None
 
 
 def test_a_plain_matmul_block_is_not_tried() -> None:
@@ -115,7 +116,7 @@ func.func @mm(%a: memref<16x8xf32>, %b: memref<8x16xf32>, %c: memref<16x16xf32>)
 """)
     choice = blocking.interleave_choice(op, 16)
     assert choice is not None and blocking.model_vouches(op, choice)
-    assert blocking.allocates(ctx, f, op, choice)
+    assert blocking.allocates(ctx, f, op, choice, UNTIL_ALLOCATION)
 
 
 def wide_kernel(live: int) -> str:

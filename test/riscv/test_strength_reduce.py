@@ -20,7 +20,7 @@ from xdsl.dialects.builtin import ModuleOp
 
 import tdopt.lowering.pipeline as pipeline  # noqa: F401  (applies xdsl_fixes)
 from tdopt.dialects.rvx import HardwareLoopSetupOp
-from tdopt.lowering.pipeline import CLUSTER_PASSES, TO_LINALG, TO_RISCV
+from tdopt.lowering.pipeline import CLUSTER_PASSES, TO_LINALG, TO_RISCV_PASSES
 from tdopt.passes.riscv_registers import hardware_loops, schedule_loads
 from tdopt.passes.riscv_strength_reduce import _BEFORE_ALLOCATION
 
@@ -129,7 +129,7 @@ func.func @main(%a: tensor<6x10xf32>, %b: tensor<16x10xf32>, %c: tensor<16xf32>)
 
 def _to_riscv_before_reduction(depth: int) -> str:
     passes = []
-    for p in TO_RISCV.split(","):
+    for p in TO_RISCV_PASSES:
         if p in CLUSTER_PASSES:
             continue
         if p.startswith("interleave-contractions"):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tdopt.runtime.model import Model, build_model
+from tdopt.runtime.cluster import build_model
+from tdopt.runtime.model import Model
 from tdopt.runtime.toolchain import assemble_and_link
 
 PROGRAMS = Path(__file__).parent / "programs"

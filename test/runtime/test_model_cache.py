@@ -18,7 +18,7 @@ def test_concurrent_builders_build_once(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("TDOPT_CACHE", str(tmp_path / "cache"))
     builds: list[int] = []
 
-    def fake_build(work: Path, num_cores: int, jobs: int, verbose: bool) -> None:
+    def fake_build(work: Path, num_cores: int, jobs: int, verbose: bool, train: object) -> None:
         builds.append(num_cores)
         time.sleep(0.5)  # long enough for the other threads to reach the lock
         (work / "obj").mkdir()
@@ -30,7 +30,7 @@ def test_concurrent_builders_build_once(tmp_path: Path, monkeypatch: pytest.Monk
 
     def build() -> None:
         try:
-            results.append(model_mod.build_model(8))
+            results.append(model_mod.build_model(8, train=lambda *_: None))
         except BaseException as e:  # reported by the assertion below
             errors.append(e)
 
@@ -52,13 +52,13 @@ def test_concurrent_builders_build_once(tmp_path: Path, monkeypatch: pytest.Monk
 def test_a_failed_build_leaves_nothing_in_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TDOPT_CACHE", str(tmp_path / "cache"))
 
-    def failing(work: Path, num_cores: int, jobs: int, verbose: bool) -> None:
+    def failing(work: Path, num_cores: int, jobs: int, verbose: bool, train: object) -> None:
         (work / "obj").mkdir()
         (work / "obj" / model_mod.BINARY_NAME).write_text("half")
         raise model_mod.ModelBuildError("C++ build failed")
 
     monkeypatch.setattr(model_mod, "_verilate_and_compile", failing)
     with pytest.raises(model_mod.ModelBuildError):
-        model_mod.build_model(8)
+        model_mod.build_model(8, train=lambda *_: None)
     cached = [p for p in (tmp_path / "cache").iterdir() if not p.name.endswith(".lock")]
     assert cached == []
