@@ -54,10 +54,12 @@ class Point:
         return f"{self.row} cores={self.cores} l1={l1}{rank}"
 
 
-def _l1(text: str) -> int | None:
+def run_l1(text: str) -> int | None:
+    """An L1 size the RTL runs with (64k, 128k, 256k or their bytes), or
+    None for `none` (no tiling); a ValueError saying what is accepted."""
     from tdopt.runtime.cluster import parse_size
 
-    if text.lower() == "none":
+    if text.strip().lower() == "none":
         return None
     try:
         size = parse_size(text)
@@ -65,8 +67,15 @@ def _l1(text: str) -> int | None:
         size = -1
     why = CLUSTER.check_run_l1(size)
     if why is not None:
-        raise SweepError(f"l1={text}: {why}, or none for no tiling")
+        raise ValueError(f"{why}, or none for no tiling")
     return size
+
+
+def _l1(text: str) -> int | None:
+    try:
+        return run_l1(text)
+    except ValueError as e:
+        raise SweepError(f"l1={text}: {e}") from None
 
 
 def _cores(text: str) -> int:

@@ -427,19 +427,12 @@ def dma_bytes(r: dict[str, object]) -> int:
 
 def tile_l1_size(text: str) -> int | None:
     """--tile-l1: 64k, 128k, 256k or their bytes; none = no tiling."""
-    from tdopt.runtime.cluster import parse_size
-    from tdopt.target import CLUSTER
+    from tdopt.tools.sweep import run_l1
 
-    if text.strip().lower() == "none":
-        return None
     try:
-        size = parse_size(text)
-    except ValueError:
-        size = -1
-    why = CLUSTER.check_run_l1(size)
-    if why is not None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an L1 size: {why}, or none for no tiling")
-    return size
+        return run_l1(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an L1 size: {e}") from None
 
 
 def _kib(n: int) -> str:

@@ -364,20 +364,15 @@ class TdoptMain(xDSLOptMain):
 
         first = len(self.pass_times)
 
-        def report() -> tuple[list[tuple[str, float]], float, int, str | None]:
-            # a worker's pass times and where it stopped
-            p = self.current_pass
-            return (self.pass_times[first:], self.verify_time, self.verifications,
-                    None if p is None else p.name)
-
-        def merge(reported: tuple[list[tuple[str, float]], float, int, str | None]) -> None:
-            self.worker_times.append(reported[0])
+        def report() -> list[tuple[str, float]]:
+            # a worker's times of the passes it ran (for --time-passes)
+            return self.pass_times[first:]
 
         self.worker_times: list[list[tuple[str, float]]] = []
         try:
             self.worker_run = apply_pipeline(
                 self.ctx, prog, self.pipeline.passes, self.jobs(), KERNEL_LOCAL, is_kernel,
-                self.pipeline.callback, report, merge, self.user_error,
+                self.pipeline.callback, report, self.worker_times.append, self.user_error,
             )
         except WorkerError as e:
             raise e.error from None  # already what the user sees, made in the worker
