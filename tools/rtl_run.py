@@ -153,11 +153,14 @@ def compiler_digest() -> str:
     the package but its tests): a compiled program is reused only by the
     same compiler."""
     root = Path(__file__).resolve().parents[1]
+    # the package's own folders only: never the virtualenv or git's files
+    tops = [p for p in root.iterdir() if p.name not in ("test", "examples", ".venv", ".git")]
+    paths = [p for top in tops for p in ([top] if top.is_file() else top.rglob("*"))]
     h = hashlib.sha256()
-    for path in sorted(root.rglob("*")):
+    for path in sorted(paths):
         rel = path.relative_to(root)
         if (path.suffix in (".py", ".S", ".h", ".ld", ".sv", ".v") and path.is_file()
-                and rel.parts[0] not in ("test", "examples", ".venv") and "__pycache__" not in rel.parts):
+                and "__pycache__" not in rel.parts):
             h.update(str(rel).encode())
             h.update(path.read_bytes())
     return h.hexdigest()
