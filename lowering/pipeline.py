@@ -81,20 +81,42 @@ TO_RISCV_PASSES = (
     ]
 )
 
+STRENGTH_REDUCE = "riscv-scf-strength-reduce"
+ALLOCATION = "riscv-allocate-registers-full"
+
+
+def _quoted(passes: list[str] | tuple[str, ...]) -> str:
+    """`passes` as the value of a tuple-of-strings pass option."""
+    return ",".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"' for p in passes)
+
+
+def reduce_then(passes: list[str]) -> list[str]:
+    """`passes` with the passes between strength reduction and register
+    allocation given to riscv-scf-strength-reduce as its `then`: it tries
+    its candidates through them and keeps the one that allocates, so they
+    do not run a second time."""
+    if STRENGTH_REDUCE not in passes:
+        return passes
+    first, last = passes.index(STRENGTH_REDUCE), passes.index(ALLOCATION)
+    return [*passes[:first], f"{STRENGTH_REDUCE}{{then={_quoted(passes[first + 1:last])}}}", *passes[last:]]
+
+
 def until_allocation(passes: list[str]) -> tuple[str, ...]:
     """The passes between register blocking and register allocation, which
     interleave-contractions runs on a copy of a kernel to try a blocking."""
+    passes = reduce_then(passes)
     first = next(i for i, p in enumerate(passes) if p.startswith("interleave-contractions")) + 1
-    return tuple(passes[first:passes.index("riscv-allocate-registers-full")])
+    return tuple(passes[first:passes.index(ALLOCATION)])
 
 
 def _with_trials(passes: list[str]) -> str:
     """`passes` as a -p string, interleave-contractions told the passes
-    that follow it up to register allocation."""
-    quoted = ",".join(f'"{p}"' for p in until_allocation(passes))
+    that follow it up to register allocation, strength reduction those that
+    follow it (`reduce_then`)."""
+    quoted = _quoted(until_allocation(passes))
     return ",".join(
         p[:-1] + f" until_allocation={quoted}}}" if p.startswith("interleave-contractions{") else p
-        for p in passes
+        for p in reduce_then(passes)
     )
 
 

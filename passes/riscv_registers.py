@@ -368,15 +368,26 @@ def allocate_with_remat(f: riscv_func.FuncOp, hwloops: bool = False) -> None:
         except OutOfRegisters:
             pass
         else:
-            schedule_loads(f)
-            hardware_loops(f)
-            _allocate(f)
+            _adopt(f, trial)
             return
+    trial = f.clone()
     try:
-        _allocate(f.clone())
+        _allocate(trial)
     except OutOfRegisters:
         rematerialize_constants(f)
-    _allocate(f)
+        _allocate(f)
+    else:
+        _adopt(f, trial)
+
+
+def _adopt(f: riscv_func.FuncOp, trial: riscv_func.FuncOp) -> None:
+    """`f` takes the body of its copy `trial`, which succeeded: the same
+    steps on `f` would give the same result (they are deterministic), at
+    the cost of running them twice."""
+    old = f.detach_region(f.body)
+    f.add_region(trial.detach_region(trial.body))
+    old.drop_all_references()
+    trial.erase(safe_erase=False)
 
 
 def rematerialize_constants(f: riscv_func.FuncOp) -> None:

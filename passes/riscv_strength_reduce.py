@@ -31,12 +31,14 @@ plain pointer; at the memref level every access would still be lowered to
 `base + index * 4`.
 
 Every new pointer occupies a register for the whole loop, and tdopt's
-allocator never spills, so each function is first reduced on a copy and
-allocated through the rest of the pipeline's path: the innermost `levels`
-loops of every nest if that fits, else fewer (a convolution has eight
-loops), else none. Constants rematerialised next to their uses (tdopt's
-fallback when registers run out) only count as fitting when the untouched
-function needs them as well.
+allocator never spills, so each function is first reduced on a copy, run
+through the passes the pipeline runs before allocation (the option `then`,
+named by the standard pipeline) and allocated: the innermost `levels` loops
+of every nest if that fits, else fewer (a convolution has eight loops),
+else none. Constants rematerialised next to their uses (tdopt's fallback
+when registers run out) only count as fitting when the untouched function
+needs them as well. The copy that allocates is the pass's result, already
+through `then`: the pass's output is the input of register allocation.
 
 Pointers compare with the signed `blt` of riscv_scf.for when a loop is
 folded onto one: fine for the cluster's L1/L2 addresses (below 2^31).
@@ -478,25 +480,25 @@ def reduce_function(func: riscv_func.FuncOp, levels: int) -> None:
             _reduce_loop(loop)
 
 
-# what TO_RISCV runs between this pass and register allocation
-_BEFORE_ALLOCATION = "canonicalize,cse,riscv-scf-loop-range-folding,canonicalize,cse,riscv-fuse-fmadd"
+def _then(ctx: Context, func: riscv_func.FuncOp, then: tuple[str, ...]) -> riscv_func.FuncOp:
+    """`func` moved into a module of its own and run through `then`."""
+    from xdsl.universe import Universe
+
+    module = ModuleOp([func])
+    if then:
+        PassPipeline.parse_spec(Universe.get_multiverse().all_passes, ",".join(then)).apply(ctx, module)
+    return func
 
 
-def _allocates(ctx: Context, func: riscv_func.FuncOp, levels: int, remat: bool) -> bool:
-    """Whether `func`, reduced at `levels`, still fits the register file: a
-    trial on a copy, through the rest of the pipeline's allocation path
-    (with tdopt's rematerialisation of constants only if `remat`)."""
+def _allocates(trial: riscv_func.FuncOp, remat: bool) -> bool:
+    """Whether `trial` (a copy, consumed) gets registers: tdopt's allocation
+    with rematerialisation of constants only if `remat`."""
     from xdsl.backend.register_stack import OutOfRegisters
     from xdsl.backend.riscv.register_allocation import RegisterAllocatorLivenessBlockNaive
     from xdsl.backend.riscv.register_stack import RiscvRegisterStack
-    from xdsl.universe import Universe
 
     from tdopt.passes.riscv_registers import ALLOCATABLE, allocate_with_remat, schedule_loads
 
-    trial = func.clone()
-    reduce_function(trial, levels)
-    module = ModuleOp([trial])
-    PassPipeline.parse_spec(Universe.get_multiverse().all_passes, _BEFORE_ALLOCATION).apply(ctx, module)
     try:
         if remat:
             allocate_with_remat(trial)
@@ -512,32 +514,45 @@ def _allocates(ctx: Context, func: riscv_func.FuncOp, levels: int, remat: bool) 
 @dataclass(frozen=True)
 class RiscvScfStrengthReducePass(ModulePass):
     """Step addresses as loop-carried pointers in the innermost `levels`
-    loops of every nest (see the module docstring). A function whose reduced
-    form would not allocate (tdopt's allocator never spills) is tried with
-    fewer levels, down to none."""
+    loops of every nest (see the module docstring), then run `then` on every
+    function. `then` is what the pipeline runs between this pass and register
+    allocation (the standard pipeline names it): each candidate is tried on
+    a copy through `then` and allocated, and the first that allocates is
+    kept as `then` left it, so the kept result costs no second run. A
+    function whose reduced form would not allocate (tdopt's allocator never
+    spills) is tried with fewer levels, down to none."""
 
     name = "riscv-scf-strength-reduce"
 
     levels: int = 3
+    then: tuple[str, ...] = ()
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for func in [o for o in op.walk() if isinstance(o, riscv_func.FuncOp)]:
-            if not func.body.blocks or not any(isinstance(o, riscv_scf.ForOp) for o in func.walk()):
+            if not func.body.blocks:
                 continue
-            levels = self._levels_that_fit(ctx, func)
-            if levels:
-                reduce_function(func, levels)
+            parent = func.parent_block()
+            assert parent is not None
+            where = func.next_op
+            func.detach()
+            if any(isinstance(o, riscv_scf.ForOp) for o in func.walk()):
+                func = self._reduced(ctx, func)
+            else:
+                func = _then(ctx, func, self.then)
+            func.detach()
+            parent.insert_op_before(func, where) if where is not None else parent.add_op(func)
 
-    def _levels_that_fit(self, ctx: Context, func: riscv_func.FuncOp) -> int:
-        """The most levels whose result allocates; rematerialised constants
-        (an `li` per use, possibly in the innermost loop) only count when the
-        function needs them anyway."""
-        for levels in range(self.levels, 0, -1):
-            if _allocates(ctx, func, levels, remat=False):
-                return levels
-        if _allocates(ctx, func, 0, remat=False):
-            return 0
-        for levels in range(self.levels, 0, -1):
-            if _allocates(ctx, func, levels, remat=True):
-                return levels
-        return 0
+    def _reduced(self, ctx: Context, func: riscv_func.FuncOp) -> riscv_func.FuncOp:
+        """The most levels whose result allocates, through `then`;
+        rematerialised constants (an `li` per use, possibly in the innermost
+        loop) only count when the function needs them anyway."""
+        tries = [(levels, False) for levels in range(self.levels, -1, -1)]
+        tries += [(levels, True) for levels in range(self.levels, 0, -1)]
+        for levels, remat in tries:
+            candidate = func.clone()
+            if levels:
+                reduce_function(candidate, levels)
+            candidate = _then(ctx, candidate, self.then)
+            if _allocates(candidate.clone(), remat):
+                return candidate
+        return _then(ctx, func, self.then)

@@ -19,7 +19,7 @@ from test_strength_reduce import (
 )
 from xdsl.dialects import riscv, riscv_func
 
-from tdopt.lowering.pipeline import TO_RISCV_PASSES
+from tdopt.lowering.pipeline import STRENGTH_REDUCE, TO_RISCV_PASSES, reduce_then
 from tdopt.passes.riscv_registers import schedule_loads
 
 # every kernel of the pipeline computes the same bytes once scheduled:
@@ -92,7 +92,7 @@ def test_blocked_by_16_allocates():
     """The same 16 copies through the full pipeline: 16 accumulators, four
     values of %b and two of %a fit the float registers."""
     module = run_pipeline(PROGRAMS["matmul"], _to_riscv_before_reduction(16))
-    rest = ",".join(TO_RISCV_PASSES[TO_RISCV_PASSES.index("riscv-scf-strength-reduce") :])
+    rest = ",".join(reduce_then(TO_RISCV_PASSES[TO_RISCV_PASSES.index(STRENGTH_REDUCE) :]))
     run_pipeline_module(module, rest)
     kernel = next(f for f in _functions(module).values() if any(isinstance(o, riscv.FMAddSOp) for o in f.walk()))
     fmadds = [o for o in kernel.walk() if isinstance(o, riscv.FMAddSOp)]

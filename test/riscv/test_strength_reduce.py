@@ -20,15 +20,15 @@ from xdsl.dialects.builtin import ModuleOp
 
 import tdopt.lowering.pipeline as pipeline  # noqa: F401  (applies xdsl_fixes)
 from tdopt.dialects.rvx import HardwareLoopSetupOp
-from tdopt.lowering.pipeline import CLUSTER_PASSES, TO_LINALG, TO_RISCV_PASSES
+from tdopt.lowering.pipeline import CLUSTER_PASSES, STRENGTH_REDUCE, TO_LINALG, TO_RISCV_PASSES, UNTIL_ALLOCATION
 from tdopt.passes.riscv_registers import hardware_loops, schedule_loads
-from tdopt.passes.riscv_strength_reduce import _BEFORE_ALLOCATION
 
 BASE = 0x1000_0000
 REGION = 0x4000  # bytes per pointer argument
 REDUCE = "riscv-scf-strength-reduce,canonicalize,cse"
-# the pipeline up to riscv-allocate-registers-full
-REDUCED = f"riscv-scf-strength-reduce,{_BEFORE_ALLOCATION}"
+# the pipeline up to riscv-allocate-registers-full: strength reduction runs
+# the passes before allocation itself (its `then`)
+REDUCED = next(p for p in UNTIL_ALLOCATION if p.startswith(STRENGTH_REDUCE))
 
 
 def _memory_after(function: riscv_func.FuncOp, seed: int = 0) -> Memory:
