@@ -72,7 +72,6 @@ TO_RISCV_PASSES = (
         "cse",
         "riscv-fuse-fmadd",
         "riscv-allocate-registers-full",
-        "canonicalize",
         "riscv-save-callee-saved",
         # labels numbered per function: kernels lowered apart (-j) agree
         "convert-riscv-scf-to-riscv-cf-per-function",

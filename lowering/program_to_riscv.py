@@ -130,8 +130,9 @@ class ConvertGlobalsToSectionsPass(ModulePass):
             elif words is None:
                 block.add_op(riscv.DirectiveOp(".zero", str(-(-size // 4) * 4)))
             else:
-                for i in range(0, len(words), 16):
-                    text = ",".join(f"0x{w:08x}" for w in words[i : i + 16])
+                values = words.tolist()  # Python ints format twice as fast as numpy scalars
+                for i in range(0, len(values), 16):
+                    text = ",".join(f"0x{w:08x}" for w in values[i : i + 16])
                     block.add_op(riscv.DirectiveOp(".word", text))
             block.add_op(riscv.DirectiveOp(".size", f"{g.sym_name.data}, {size}"))
             op.body.block.insert_op_before(section, g)

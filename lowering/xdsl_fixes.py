@@ -24,7 +24,9 @@ call, and the rewrite driver asks them for every op it visits (dead-code
 checks, canonicalization); a large step's lowering made two million such
 calls. `apply()` memoizes them per (op class, trait), keyed on the class's
 trait set so that a trait added later is seen (about 8 % of the RISC-V
-lowering's time).
+lowering's time); `get_effects`, which those dead-code checks call for
+every op, looks an op class's effect traits up once and answers "none" for
+classes that are pure.
 
 `apply()` is idempotent and called by tdopt's drivers and pipelines.
 """
@@ -162,6 +164,131 @@ def _memoize_traits() -> None:
 KERNEL_ATTR = "tdopt.kernel"
 
 
+def _fast_effects() -> None:
+    """`xdsl.traits.get_effects` asks an op's class for its MemoryEffect
+    traits twice per call, and the dead-code checks of every rewrite ask it
+    for every op visited (a million calls in a large step). The traits are
+    looked up once per class (again if the class's trait set changes); an op
+    whose only effect trait is NoMemoryEffect has no effects, without asking
+    the trait. Modules that imported the function by name get this one."""
+    import sys
+
+    from xdsl import traits
+
+    original = traits.get_effects
+    if getattr(original, "_tdopt", False):
+        return
+    none = traits.NoMemoryEffect.get_effects.__func__  # type: ignore[attr-defined]
+
+    def _no_effect(trait) -> bool:  # NoMemoryEffect's answer, not overridden
+        return getattr(type(trait).get_effects, "__func__", None) is none
+
+    # class -> (its trait set when computed, its MemoryEffect traits, pure?)
+    memo: dict[type, tuple[frozenset, tuple, bool]] = {}
+
+    def get_effects(op):
+        cls = type(op)
+        known = cls.traits.traits
+        hit = memo.get(cls)
+        if hit is None or hit[0] is not known:
+            found = tuple(t for t in known if isinstance(t, traits.MemoryEffect))
+            hit = (known, found, bool(found) and all(_no_effect(t) for t in found))
+            memo[cls] = hit
+        _, found, pure = hit
+        if pure:
+            return set()
+        if not found:
+            return None
+        effects = set()
+        for trait in found:
+            more = trait.get_effects(op)
+            if more is None:
+                return None
+            effects.update(more)
+        return effects
+
+    get_effects.__doc__ = original.__doc__
+    get_effects._tdopt = True  # type: ignore[attr-defined]
+    for module in list(sys.modules.values()):
+        if getattr(module, "get_effects", None) is original:
+            module.get_effects = get_effects  # type: ignore[attr-defined]
+    traits.get_effects = get_effects
+
+
+def _op_types(pattern) -> tuple[type, ...] | None:
+    """The op classes `pattern` can match, if its match_and_rewrite is an
+    `@op_type_rewrite_pattern` (None: any op)."""
+    from types import UnionType
+    from typing import Union, get_args, get_origin
+
+    impl = getattr(type(pattern), "match_and_rewrite", None)
+    code = getattr(impl, "__code__", None)
+    if code is None or not impl.__qualname__.startswith("op_type_rewrite_pattern."):
+        return None
+    if "expected_type" not in code.co_freevars or impl.__closure__ is None:
+        return None
+    expected = impl.__closure__[code.co_freevars.index("expected_type")].cell_contents
+    return get_args(expected) if get_origin(expected) in (Union, UnionType) else (expected,)
+
+
+def _dispatch_patterns() -> None:
+    """xDSL's GreedyRewritePatternApplier offers every op to each of its
+    patterns in turn, and most patterns start by checking the op's class
+    (`@op_type_rewrite_pattern`): a conversion of 30 patterns made 2.6
+    million such calls in a large step. Here each applier asks only the
+    patterns that can match the op's class (the rest would return at once),
+    in their order, as MLIR's pattern applicator does by op name; the first
+    that rewrites wins as before, and dead-code removal and folding come
+    first as before."""
+    from xdsl.pattern_rewriter import GreedyRewritePatternApplier, PatternRewriter
+    from xdsl.ir import Operation
+    from xdsl.traits import ConstantLike, HasFolder
+    from xdsl.transforms.dead_code_elimination import is_trivially_dead
+
+    cls = GreedyRewritePatternApplier
+    if getattr(cls.match_and_rewrite, "_tdopt", False):
+        return
+
+    def candidates(self, op_cls: type) -> tuple:
+        patterns = self.rewrite_patterns
+        table = self.__dict__.get("_tdopt_by_class")
+        if table is None or table[0] is not patterns or table[1] != len(patterns):
+            typed = [(p, _op_types(p)) for p in patterns]
+            table = (patterns, len(patterns), {}, typed)
+            self.__dict__["_tdopt_by_class"] = table
+        hit = table[2].get(op_cls)
+        if hit is None:
+            hit = tuple(p for p, types in table[3] if types is None or issubclass(op_cls, types))
+            table[2][op_cls] = hit
+        return hit
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if self.dce_enabled and is_trivially_dead(op):
+            rewriter.erase(op)
+            return
+        if (
+            self.folding_enabled
+            and op.has_trait(HasFolder, value_if_unregistered=False)
+            and not op.has_trait(ConstantLike, value_if_unregistered=True)
+        ):
+            from xdsl.folder import Folder
+
+            if self.ctx is None:
+                raise ValueError("Context is required for folding")
+            folded = Folder(self.ctx).try_fold(op)
+            if folded is not None:
+                values, ops = folded
+                rewriter.replace(op, new_ops=ops, new_results=values)
+                return
+        for pattern in candidates(self, type(op)):
+            pattern.match_and_rewrite(op, rewriter)
+            if rewriter.has_done_action:
+                return
+
+    match_and_rewrite._tdopt = True  # type: ignore[attr-defined]
+    cls.match_and_rewrite = match_and_rewrite  # type: ignore[method-assign]
+
+
 def _keep_kernel_origin(cls: type) -> None:
     original = cls.match_and_rewrite
 
@@ -184,6 +311,8 @@ def apply() -> None:
         return
     _applied = True
     _memoize_traits()
+    _fast_effects()
+    _dispatch_patterns()
     memref.GlobalOp.parse = classmethod(_parse_memref_global)  # type: ignore[method-assign]
     _guard(patterns.AddImmediates, _add_ok)
     _guard(patterns.SubImmediates, _sub_ok)

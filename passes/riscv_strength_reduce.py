@@ -46,6 +46,7 @@ folded onto one: fine for the cluster's L1/L2 addresses (below 2^31).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from xdsl.builder import Builder, InsertPoint
@@ -480,13 +481,19 @@ def reduce_function(func: riscv_func.FuncOp, levels: int) -> None:
             _reduce_loop(loop)
 
 
-def _then(ctx: Context, func: riscv_func.FuncOp, then: tuple[str, ...]) -> riscv_func.FuncOp:
-    """`func` moved into a module of its own and run through `then`."""
+@functools.cache
+def _pipeline(then: tuple[str, ...]) -> PassPipeline:
+    """`then` parsed once (the passes are frozen dataclasses: reusable)."""
     from xdsl.universe import Universe
 
+    return PassPipeline.parse_spec(Universe.get_multiverse().all_passes, ",".join(then))
+
+
+def _then(ctx: Context, func: riscv_func.FuncOp, then: tuple[str, ...]) -> riscv_func.FuncOp:
+    """`func` moved into a module of its own and run through `then`."""
     module = ModuleOp([func])
     if then:
-        PassPipeline.parse_spec(Universe.get_multiverse().all_passes, ",".join(then)).apply(ctx, module)
+        _pipeline(then).apply(ctx, module)
     return func
 
 
