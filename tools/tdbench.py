@@ -38,6 +38,8 @@ from tdopt.lowering.kernel_workers import machine_cores
 from tdopt.target import CLUSTER
 
 if TYPE_CHECKING:
+    from xdsl.dialects.builtin import ModuleOp
+
     from tdopt.tools.sweep import Point
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -288,6 +290,9 @@ COLUMNS = [
     "row", "FLOPs", "cycles", "FLOP/cycle", "utilisation", "cycles/image", "images/s",
     "L1 bytes", "L2 bytes", "L3 bytes", *DMA_PAIRS, "trainable", "gradients",
     "strategy", "model", "dynamic bytes",
+    # the least DMA the step's kernel calls need given L1 (analyses/dma_floor.py)
+    # and the DMA bytes moved (every pair) over it
+    "DMA floor", "DMA/floor",
 ]
 # a sweep's CSV: the point's coordinates too
 SWEEP_COLUMNS = ["row", "cores", "L1", "rank", *COLUMNS[1:]]
@@ -407,6 +412,7 @@ def run_row(
     }
     for column, counter in DMA_PAIRS.items():
         out[column] = run.counters.get(counter, 0)
+    out.update(floor_columns(module, dma_bytes(out)))
     if calls is not None:
         out["calls"] = calls
     return out
@@ -423,6 +429,18 @@ def run_point(point: Point, work: str, paths: dict[str, tuple[str, str]], profil
 
 def dma_bytes(r: dict[str, object]) -> int:
     return sum(int(r[c]) for c in DMA_PAIRS)  # type: ignore[call-overload]
+
+
+def floor_columns(module: ModuleOp, moved: int) -> dict[str, object]:
+    """The DMA floor tier-tile-l1 recorded (bytes; "-" for an untiled
+    build, which has none) and the DMA moved over it."""
+    from tdopt.analyses.dma_floor import FLOOR_ATTR
+    from tdopt.tools.stats import module_stat
+
+    floor = module_stat(module, FLOOR_ATTR)
+    if FLOOR_ATTR not in module.attributes:
+        return {"DMA floor": "-", "DMA/floor": "-"}
+    return {"DMA floor": floor, "DMA/floor": round(moved / floor, 2) if floor else "-"}
 
 
 def tile_l1_size(text: str) -> int | None:
@@ -460,7 +478,8 @@ def format_table(results: list[dict[str, object]], failed: list[tuple[str, str]]
     columns = [
         "row", "strategy", *(["cores", "L1", "rank"] if sweep else []), "FLOPs", "cycles",
         "FLOP/cycle", "utilisation", "cycles/image", "images/s",
-        "L1 bytes", "L2 bytes", "L3 bytes", "dynamic bytes", *dma, "trainable", "gradients",
+        "L1 bytes", "L2 bytes", "L3 bytes", "dynamic bytes", *dma, "DMA floor", "DMA/floor",
+        "trainable", "gradients",
     ]
 
     def cell(c: str, v: object, i: int) -> str:
@@ -627,9 +646,9 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def check_plot_format(path: str) -> None:
-    """--plot: matplotlib picks the format from the extension; one it
-    cannot write would fail only after every row ran."""
+def check_plot_format(path: str, flag: str = "--plot") -> None:
+    """--plot (or `flag`): matplotlib picks the format from the extension;
+    one it cannot write would fail only after every row ran."""
     from matplotlib.backend_bases import FigureCanvasBase
 
     from tdopt.tools.diagnostics import Diagnostic
@@ -638,7 +657,7 @@ def check_plot_format(path: str) -> None:
     ext = os.path.splitext(path)[1].lstrip(".").lower()
     if ext and ext not in formats:  # no extension: matplotlib's default (png)
         raise Diagnostic(
-            f"--plot {path}: .{ext} is not an image format matplotlib writes; the "
+            f"{flag} {path}: .{ext} is not an image format matplotlib writes; the "
             f"extension picks one of: {', '.join(sorted(formats))}"
         )
 
