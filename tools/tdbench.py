@@ -299,6 +299,8 @@ SWEEP_COLUMNS = ["row", "cores", "L1", "rank", *COLUMNS[1:]]
 WIDTH = {"row": 22, "strategy": 16, "utilisation": 11, "L3 bytes": 8}
 PEAK_FLOP_PER_CYCLE = 2 * CLUSTER.cores  # one fmadd.s (2 FLOPs) per core per cycle
 DMA_BYTES_PER_CYCLE = CLUSTER.dma_bytes_per_cycle  # the L2 <-> L1 DMA port
+# the DMA roof of each tier pair the tiles cross (bytes per cycle)
+DMA_ROOFS = {"L2<->L1": CLUSTER.dma_bytes_per_cycle, "L3<->L1": CLUSTER.dma_l3_bytes_per_cycle}
 PROFILE_COLUMNS = [
     "row", "call", "callee", "kind", "tiled", "tiles", "cycles", "FLOPs", "FLOP/cycle",
     "DMA in", "DMA out", "FLOP/byte",
@@ -523,10 +525,21 @@ def write_profile_csv(path: str, results: list[dict[str, object]]) -> None:
 
 
 def plot_roofline(path: str, results: list[dict[str, object]], title: str) -> None:
+    """Draw `roofline_figure` into `path`."""
+    fig = roofline_figure(results, title)  # selects matplotlib's Agg backend
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def roofline_figure(results: list[dict[str, object]], title: str):  # -> Figure
     """Log-log roofline: x = FLOP per DMA byte, y = FLOP/cycle; one point
     per profiled contraction call (colour: op kind, marker: row) and one
     star per row for the whole step. Calls without DMA (operands resident
-    in L1) have no intensity: drawn as open markers at the right edge."""
+    in L1) have no intensity: drawn as open markers at the right edge.
+    The roofs: compute, and the DMA of each tier pair (DMA_ROOFS: L2<->L1
+    solid, L3<->L1 dashed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -547,8 +560,9 @@ def plot_roofline(path: str, results: list[dict[str, object]], title: str) -> No
         points.append((i, None, int(r["FLOPs"]) / total if total else None, float(r["FLOP/cycle"])))  # type: ignore[call-overload]
     xs = [p[2] for p in points if p[2]]
     ys = [p[3] for p in points if p[3] > 0] + [PEAK_FLOP_PER_CYCLE]
-    lo = min(xs + [PEAK_FLOP_PER_CYCLE / DMA_BYTES_PER_CYCLE]) / 4
-    hi = max(xs + [PEAK_FLOP_PER_CYCLE / DMA_BYTES_PER_CYCLE]) * 4
+    ridges = [PEAK_FLOP_PER_CYCLE / bw for bw in DMA_ROOFS.values()]
+    lo = min(xs + ridges) / 4
+    hi = max(xs + ridges) * 4
     edge = hi / 1.6  # where the calls without DMA are drawn
 
     fig, ax = plt.subplots(figsize=(10.5, 6))
@@ -556,6 +570,14 @@ def plot_roofline(path: str, results: list[dict[str, object]], title: str) -> No
     ax.set_yscale("log")
     grid = np.geomspace(lo, hi, 200)
     ax.plot(grid, np.minimum(PEAK_FLOP_PER_CYCLE, DMA_BYTES_PER_CYCLE * grid), "k-", lw=1.5)
+    # the slower DMA roofs (L3 on one side), dashed, each up to its ridge
+    for pair, bw in DMA_ROOFS.items():
+        if bw == DMA_BYTES_PER_CYCLE:
+            continue
+        ax.plot(grid, np.minimum(PEAK_FLOP_PER_CYCLE, bw * grid), color="grey", ls="--", lw=1.2,
+                label=f"DMA {pair}")
+        ax.text(lo * 1.3, bw * lo * 1.6, f"DMA {bw} B/cycle ({pair})", rotation=30, fontsize=8,
+                color="grey", rotation_mode="anchor")
     ax.axhline(PEAK_FLOP_PER_CYCLE, color="k", ls=":", lw=0.8)
     ax.text(hi / 1.1, PEAK_FLOP_PER_CYCLE * 1.08, f"compute {PEAK_FLOP_PER_CYCLE} FLOP/cycle "
             f"({CLUSTER.cores} cores x fmadd.s)", ha="right", va="bottom", fontsize=8)
@@ -594,8 +616,7 @@ def plot_roofline(path: str, results: list[dict[str, object]], title: str) -> No
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.grid(True, which="both", lw=0.3, alpha=0.5)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
 def parser() -> argparse.ArgumentParser:
