@@ -124,3 +124,19 @@ def test_tool_draws_the_plan_of_a_tiled_build(tmp_path) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (10 * DPI, round((2 * PANEL_HEIGHT + 0.6) * DPI))
     assert "tdrt_tiled" in (tmp_path / "o.s").read_text()
+
+
+def test_plot_memory_draws_one_module(tmp_path, capsys) -> None:
+    src = tmp_path / "three.mlir"
+    src.write_text(THREE_MATMULS)
+    png = tmp_path / "plan.png"
+    argv = [str(src), "--split-input-file", "--emit=linalg", "--plot-memory", str(png)]
+    assert tdopt_tool.main(argv) != 0
+    assert "--plot-memory draws one module" in capsys.readouterr().err
+    assert not png.exists()
+
+
+def test_help_documents_plot_memory(capsys) -> None:
+    with pytest.raises(SystemExit):
+        tdopt_tool.main(["--help"])
+    assert "--plot-memory OUT.png" in capsys.readouterr().out
