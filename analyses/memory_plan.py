@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, StringAttr, UnrealizedConversionCastOp
+from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr, UnrealizedConversionCastOp
 from xdsl.ir import Operation, SSAValue
 
 from tdopt.analyses.affine_access import view_root
@@ -32,6 +32,8 @@ OFFSET = "tdopt.offset"
 ARENA_ATTR = "tdopt.arena"
 ARENA = "__tdopt_arena"
 ENTRY = "tdopt.entry"
+ROLE = "tdopt.role"  # "arena" on the arena globals
+ALIAS_OF = "tdopt.alias_of"  # an output global that is another tensor's storage
 ALIGN = 8  # plan-memory pads every buffer to the DMA's 64-bit port
 TIERS = ("L1", "L2", "L3")
 
@@ -186,12 +188,12 @@ def memory_series(module: ModuleOp, top: int = 5) -> MemorySeries:
     positions = [position[c] for c in calls]
     buffers: list[Buffer] = []
     arenas = {g.sym_name.data for g in module.ops
-              if isinstance(g, memref.GlobalOp) and g.attributes.get("tdopt.role") == StringAttr("arena")}
+              if isinstance(g, memref.GlobalOp) and g.attributes.get(ROLE) == StringAttr("arena")}
     for g in module.ops:
         if not isinstance(g, memref.GlobalOp) or g.sym_name.data in arenas:
             continue
         name = g.sym_name.data
-        if name in tiers and isinstance(g.type, MemRefType) and "tdopt.alias_of" not in g.attributes:
+        if name in tiers and isinstance(g.type, MemRefType) and ALIAS_OF not in g.attributes:
             buffers.append(Buffer(name, tiers[name], padded_bytes(g.type), 0, max(0, len(calls) - 1)))
     for alloc, (start, end) in buffer_lifetimes(f).items():
         tier = tiers.get(arena_of(alloc))
@@ -217,8 +219,3 @@ def memory_series(module: ModuleOp, top: int = 5) -> MemorySeries:
         names.append(callee.string_value() if callee is not None else c.name)
     return MemorySeries(names, live, buffers, labels)
 
-
-def static_l1_bytes(module: ModuleOp) -> int:
-    """Bytes plan-memory placed in L1 (used in place, outside the tiles)."""
-    attr = module.attributes.get("tdopt.l1_bytes")
-    return attr.value.data if isinstance(attr, IntegerAttr) else 0
