@@ -20,23 +20,25 @@ kernel call that has the tensor among its operands, with
   single result's distinct values: a lower bound either way);
 - `write`: the bytes its outputs reach, the same way;
 - *tiled* if tier-tile-l1 can tile the kernel, else a *home* access
-  (the kernel works on the home tier directly: no DMA).
+  (the kernel works on the home tier directly: no DMA; its bytes are
+  reached the same way when its maps are linear, else 1 byte).
 Several operands of one call on the same tensor are one access (the
 largest read and write).
 
-Without reuse across kernels (`no_reuse`), each tiled access moves
-- in: `read` bytes;
-- out: `write` bytes when the next access reads the tensor (it must be
-  at home, or kept in L1), or when the tensor is a global (it outlives
-  the step) and no later access writes it.
-Home accesses move nothing. Reuse: between two consecutive tiled
-accesses a -> b of a tensor, with no home write in between and b
-reading it, up to `min(b.read, a.read + a.write, l1)` bytes may stay in
-L1 over every call between them; each kept byte saves one byte of b's
-read, and a second one of a's write-out when that write-out is counted
-only because b reads it (a's write is not the final write of a global,
-and no home read comes between). At every point between two calls, the
-bytes kept over it, over all tensors, are at most `l1`.
+Without reuse across kernels (`no_reuse`), each tiled access a moves
+- in: `a.read` bytes;
+- out: `a.write` bytes when the tensor is a global (it outlives the step)
+  and no later access writes it; else `min(a.write, n.read)` when the
+  next access n reads the tensor (it must be at home, or kept in L1);
+  else nothing (the next access overwrites it, or nothing reads it).
+Home accesses move nothing. Reuse: between a tiled access a and the next
+tiled access b of the tensor, with no home write in between and b
+reading it, up to `min(b.read, l1)` bytes may stay in L1 over every call
+between them; each kept byte saves one byte of b's read, and a second
+one of a's write-out when that write-out is counted because b reads it
+(up to `a.write`; not when a home read comes between, which needs it at
+home). At every point between two calls, the bytes kept over it, over
+all tensors, are at most `l1`.
 
     floor = no_reuse - (the largest total saving within these limits)
 
@@ -44,13 +46,13 @@ The largest saving is a linear program over intervals (each kept
 interval a variable, each gap between calls a capacity row) whose
 matrix has consecutive ones: it is a min-cost flow (a path of the calls
 with capacity `l1`, one edge per interval costing its saving), solved
-exactly by networkx's network simplex. Relaxations only lower the
-floor, so it stays a lower bound: fractional keeping, ignoring what each
-kernel's own tiles need, allowing kept bytes beyond what a kernel
-touched (`a.read + a.write`), and skipping write-outs of data the next
-access overwrites. tier-tile-l1 moves at least `no_reuse` (its tiles
-cover every byte reached, and it keeps nothing between calls), so
-`floor <= no_reuse <= tdopt.dma_in_bytes + tdopt.dma_out_bytes`.
+exactly by networkx's network simplex. Every simplification errs low, so
+it stays a lower bound: fractional keeping; the kernels' own tiles
+taking no L1; bytes kept for b need not have been touched by a; data
+overwritten by the next access, or read by nothing later, never goes
+out. tier-tile-l1 moves at least `no_reuse` (its tiles cover every byte
+reached, it writes every output tile out and keeps nothing between
+calls), so `floor <= no_reuse <= tdopt.dma_in_bytes + dma_out_bytes`.
 """
 
 from __future__ import annotations
@@ -61,10 +63,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import MemRefType, ModuleOp
 from xdsl.dialects.linalg import ops as linalg_ops
+from xdsl.ir.affine import AffineMap
 
-from tdopt.analyses.affine_access import view_root
+from tdopt.analyses.affine_access import linear_coefficients, view_root
 from tdopt.analyses.memory_plan import buffer_name, entries, global_tiers, home_of
 from tdopt.analyses.tile_access import OperandAccess, Untileable, analyze_kernel
 
@@ -208,21 +211,37 @@ def _operand_uses(kernel: func.FuncOp) -> list[tuple[int, int, int]] | None:
 
 
 def _untiled_uses(kernel: func.FuncOp) -> list[tuple[int, int, int]]:
-    """A kernel run in place on the home tier: which arguments it reads
-    and writes (1 byte standing for "some": home accesses move nothing)."""
+    """A kernel run in place on the home tier: (argument, bytes read,
+    bytes written) per operand of its loop nests, reached as for tiled
+    kernels when the maps are linear, else 1 byte standing for "some"
+    (home accesses move nothing; their bytes only bound the write-outs
+    they force)."""
     uses = []
     for g in kernel.walk():
         if not isinstance(g, linalg_ops.GenericOp):
             continue
         n_in = len(g.inputs)
-        for i, v in enumerate(g.operands):
+        ranges = list(g.get_static_loop_ranges())
+        for i, (v, m) in enumerate(zip(g.operands, g.indexing_maps.data)):
             root = view_root(v)
             if root.owner is not kernel.body.block:
                 continue
             used = bool(g.body.block.args[i].uses)
             is_out = i >= n_in
-            uses.append((root.index, int(used), int(is_out)))  # type: ignore[attr-defined]
+            n = _linear_reach(v.type, m.data, ranges)
+            uses.append((root.index, n if used else 0, n if is_out else 0))  # type: ignore[attr-defined]
     return uses
+
+
+def _linear_reach(t: object, amap: AffineMap, ranges: Sequence[int]) -> int:
+    """Bytes a map reaches in a buffer of type `t` (1 if not linear)."""
+    coeffs = [linear_coefficients(e) for e in amap.results]
+    if not isinstance(t, MemRefType) or any(c is None or any(v < 0 for v in c.values()) for c in coeffs):
+        return 1
+    elem = getattr(t.element_type, "bitwidth", 32) // 8
+    a = OperandAccess(tuple(t.get_shape()), elem, tuple({k: v for k, v in c.items() if v} for c in coeffs),  # type: ignore[union-attr]
+                      tuple(0 for _ in coeffs), False, False)
+    return reached_elements(a, ranges) * elem
 
 
 def dma_floor(module: ModuleOp, l1: int) -> DmaFloor:
@@ -242,8 +261,10 @@ def dma_floor(module: ModuleOp, l1: int) -> DmaFloor:
             next_reads = bool(later) and later[0].read > 0
             if a.read:
                 no_reuse += a.read
-            if a.write and (final or next_reads):
+            if a.write and final:
                 no_reuse += a.write
+            elif a.write and next_reads:  # what the next access may read of it
+                no_reuse += min(a.write, later[0].read)
             # the next tiled access, if no home write comes first
             home_read = False
             for b in later:
@@ -257,7 +278,7 @@ def dma_floor(module: ModuleOp, l1: int) -> DmaFloor:
                 b = None
             if b is None or not b.read or l1 <= 0:
                 continue
-            keep = min(b.read, a.read + a.write, l1)
+            keep = min(b.read, l1)
             both = min(a.write, keep) if a.write and not final and not home_read else 0
             for saving, cap in ((2, both), (1, keep - both)):
                 if cap > 0:
