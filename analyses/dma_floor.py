@@ -70,6 +70,7 @@ from xdsl.ir.affine import AffineMap
 from tdopt.analyses.affine_access import linear_coefficients, view_root
 from tdopt.analyses.memory_plan import buffer_name, entries, global_tiers, home_of
 from tdopt.analyses.tile_access import OperandAccess, Untileable, analyze_kernel
+from tdopt.dialects.tier import TiledCallOp
 
 # the module attribute tier-tile-l1 records the floor in (bytes per step)
 FLOOR_ATTR = "tdopt.dma_floor_bytes"
@@ -165,6 +166,8 @@ def tensor_accesses(module: ModuleOp) -> list[TensorTraffic]:
     out: list[TensorTraffic] = []
     offset = 0
     for entry in entries(module):
+        if any(isinstance(op, TiledCallOp) for op in entry.body.block.ops):
+            raise ValueError("the DMA floor reads the step before tier-tile-l1 (its calls are tiled)")
         calls = [c for c in entry.body.block.ops if isinstance(c, func.CallOp)]
         position = {op: i for i, op in enumerate(entry.body.block.ops)}
         found: dict[object, tuple[str, str, bool, dict[int, Access]]] = {}

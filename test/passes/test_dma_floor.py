@@ -108,3 +108,13 @@ def test_chained_matmuls_intermediate_does_not_fit() -> None:
 def test_reached_elements(coeffs, ranges, shape, want) -> None:
     a = OperandAccess(shape, 4, coeffs, tuple(0 for _ in coeffs), False, False)
     assert reached_elements(a, ranges) == want
+
+
+def test_floor_reads_the_step_before_tiling() -> None:
+    from tdopt.analyses.dma_floor import dma_floor
+
+    ctx = make_context()
+    module = parse_module(ctx, chain(32), "step.mlir")
+    run_pipeline(ctx, module, "convert-train-to-linalg,plan-memory{l1_budget=0},tier-tile-l1")
+    with pytest.raises(ValueError, match="before tier-tile-l1"):
+        dma_floor(module, 4096)
