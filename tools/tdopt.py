@@ -26,7 +26,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
@@ -58,6 +58,9 @@ from tdopt.tools.diagnostics import (
     verify_module,
     write_text_output,
 )
+
+if TYPE_CHECKING:
+    from tdopt.analyses.memory_plan import MemorySeries
 
 
 class TdoptMain(xDSLOptMain):
@@ -192,7 +195,8 @@ class TdoptMain(xDSLOptMain):
         # (position, name) of the passes that ran since the IR was last verified
         self.unverified: list[tuple[int, str]] = []
         self.level = "train"
-        self.plan_seen: ModuleOp | None = None
+        # --plot-memory: the plan as the last planning pass left it
+        self.plan_seen: MemorySeries | ValueError | None = None
         started = time.perf_counter()
         if self.args.verify_each and self.args.disable_verify:
             raise Diagnostic("choose one of --verify-each and --disable-verify")
@@ -221,7 +225,12 @@ class TdoptMain(xDSLOptMain):
                 Printer(stream=sys.stdout).print_op(module)
                 print("\n")
             if prev is not None and prev.name in PLANNING_PASSES and self.args.plot_memory:
-                self.plan_seen = module.clone()  # drawn after the pipeline (--plot-memory)
+                from tdopt.analyses.memory_plan import memory_series
+
+                try:  # drawn after the pipeline (--plot-memory)
+                    self.plan_seen = memory_series(module)
+                except ValueError as e:
+                    self.plan_seen = e
             if nxt is not None and nxt.name in LEVEL_STARTS:
                 self.level = LEVEL_STARTS[nxt.name]
             self.current_pass = nxt
@@ -359,10 +368,11 @@ class TdoptMain(xDSLOptMain):
 
         a = self.args
         tile_l1, l2 = _lowering_sizes(a.tile_l1, a.l2)
-        planned = self.plan_seen
-        if planned is None and is_planned(module):
+        series = self.plan_seen
+        planned: ModuleOp | None = None
+        if series is None and is_planned(module):
             planned = module
-        if planned is None:
+        if series is None and planned is None:
             if not any(op.name.startswith("train.") for op in module.walk()):
                 raise Diagnostic(
                     "--plot-memory: the result has no memory plan and is not a training "
@@ -377,10 +387,14 @@ class TdoptMain(xDSLOptMain):
                 error = self.user_error(e)
                 raise (error if isinstance(error, Diagnostic) else Diagnostic(
                     f"--plot-memory: planning the step failed: {_first_line(e)}")) from None
-        try:
-            series = memory_series(planned)
-        except ValueError as e:
-            raise Diagnostic(f"--plot-memory: {e}") from None
+        if series is None:
+            assert planned is not None
+            try:
+                series = memory_series(planned)
+            except ValueError as e:
+                series = e
+        if isinstance(series, ValueError):
+            raise Diagnostic(f"--plot-memory: {series}")
         where = f"kernels tiled through a {tile_l1 // 1024} KiB L1" if tile_l1 else "no L1 tiling"
         title = f"static memory plan of {self.input_name()} ({where})"
         plot_memory(a.plot_memory, series, capacities(tile_l1, l2), title)

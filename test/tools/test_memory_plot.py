@@ -148,3 +148,12 @@ def test_reads_the_attributes_plan_memory_writes() -> None:
 
     assert (memory_plan.ARENA, memory_plan.ARENA_ATTR, memory_plan.OFFSET, memory_plan.ALIGN) == (
         plan_memory.ARENA, plan_memory.ARENA_ATTR, plan_memory.OFFSET, plan_memory.ALIGN)
+
+
+def test_plot_memory_needs_a_step_or_a_plan(tmp_path, capsys) -> None:
+    src = tmp_path / "plain.mlir"
+    src.write_text("func.func @f() {\n  func.return\n}\n")
+    png = tmp_path / "plan.png"
+    assert tdopt_tool.main([str(src), "--plot-memory", str(png)]) != 0
+    assert "has no memory plan and is not a training step" in capsys.readouterr().err
+    assert not png.exists()
