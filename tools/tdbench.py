@@ -439,9 +439,9 @@ def floor_columns(module: ModuleOp, moved: int) -> dict[str, object]:
     from tdopt.analyses.dma_floor import FLOOR_ATTR
     from tdopt.tools.stats import module_stat
 
-    floor = module_stat(module, FLOOR_ATTR)
     if FLOOR_ATTR not in module.attributes:
         return {"DMA floor": "-", "DMA/floor": "-"}
+    floor = module_stat(module, FLOOR_ATTR)
     return {"DMA floor": floor, "DMA/floor": round(moved / floor, 2) if floor else "-"}
 
 
