@@ -4,6 +4,7 @@
           [--verify-diagnostics]
     tdopt input.mlir --lora [--lora-rank N] [--tile-l1 SIZE] [--after-autodiff PASSES] ...
     tdopt --lora --tile-l1=128k --print-pipeline     # the -p string a preset expands to
+    tdopt input.mlir --lora --tile-l1=128k --plot-memory plan.png   # and draw the memory plan
     tdopt --help-pass NAME                           # a pass's options and documentation
 
 Differences from stock `xdsl-opt`: every op keeps its `file:line:col`, so a
