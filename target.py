@@ -79,6 +79,10 @@ class ClusterTarget:
     csr_mhartid: int = 0xF14
     # bytes the L2 <-> L1 DMA port moves per cycle (64-bit)
     dma_bytes_per_cycle: int = 8
+    # bytes per cycle of a DMA transfer with L3 on either side (the
+    # testbench's HyperRAM-like L3: L3_BYTES_PER_CYCLE in runtime/tb/tb_sim.h,
+    # docs/cluster.md)
+    dma_l3_bytes_per_cycle: int = 2
     # the clock TrainDeeploy reports throughput at (the paper's Siracusa-class
     # cluster); the RTL counts cycles, images/s are cycles at this clock
     clock_hz: int = 360_000_000

@@ -36,7 +36,8 @@ their plain call.
 The module gets the tile area `__tdopt_tiles` (in L1, the largest double
 buffered working set) and the attributes `tdopt.tiles_bytes`,
 `tdopt.tiled_calls` and `tdopt.dma_in_bytes` / `tdopt.dma_out_bytes` (what
-the tile copies move per step, home -> L1 and L1 -> home).
+the tile copies move per step, home -> L1 and L1 -> home), and the DMA
+floor of the step (`tdopt.dma_floor_bytes`, analyses/dma_floor.py).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from xdsl.utils.exceptions import PassFailedException
 
 from tdopt.dialects.tier import GRID_DIMS, IN, OUT, RESIDENT, TiledCallOp, int_array
 from tdopt.analyses.affine_access import view_root
+from tdopt.analyses.dma_floor import FLOOR_ATTR, dma_floor
 from tdopt.analyses.tile_access import OperandAccess, Untileable, analyze_kernel
 from tdopt.passes.parallelize_kernels import KERNEL
 from tdopt.passes.plan_memory import arena_of
@@ -298,6 +300,8 @@ class TierTileL1Pass(ModulePass):
         }
         static_l1 = op.attributes.get("tdopt.l1_bytes")
         budget = self.budget - (static_l1.value.data if isinstance(static_l1, IntegerAttr) else 0)
+        # the least DMA any schedule of these calls needs (before the calls change)
+        floor = dma_floor(op, budget).floor
         tile_kernels: dict[tuple[str, tuple[int, ...]], str] = {}
         used: set[str] = set()
         peak = dma_in = dma_out = n_tiled = 0
@@ -373,6 +377,7 @@ class TierTileL1Pass(ModulePass):
         # bytes the tile copies move per step, home tier -> L1 and back
         op.attributes["tdopt.dma_in_bytes"] = IntegerAttr(dma_in, i64)
         op.attributes["tdopt.dma_out_bytes"] = IntegerAttr(dma_out, i64)
+        op.attributes[FLOOR_ATTR] = IntegerAttr(floor, i64)
 
 
 def _no_plan_reason(

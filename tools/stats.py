@@ -35,6 +35,7 @@ def module_stats(module: ModuleOp) -> list[str]:
         "tdopt.tiles_bytes": "L1 tile buffers (both copies, peak)",
         "tdopt.dma_in_bytes": "DMA per step, home -> L1",
         "tdopt.dma_out_bytes": "DMA per step, L1 -> home",
+        "tdopt.dma_floor_bytes": "DMA floor per step (least any schedule of these calls moves)",
     }
     for key, label in labels.items():
         attr = module.attributes.get(key)
@@ -53,3 +54,11 @@ def _has_loss(f: func.FuncOp) -> bool:
     from tdopt.dialects.train_module import result_names
 
     return "tdopt.entry" not in f.attributes and "loss" in result_names(f)
+
+
+def module_stat(module: ModuleOp, key: str) -> int:
+    """A statistic the pipeline recorded on the module (`tdopt.dma_in_bytes`,
+    `tdopt.dma_floor_bytes`, ...), 0 when absent: the one place tools read
+    them by name."""
+    attr = module.attributes.get(key)
+    return attr.value.data if isinstance(attr, IntegerAttr) else 0

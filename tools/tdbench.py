@@ -38,6 +38,8 @@ from tdopt.lowering.kernel_workers import machine_cores
 from tdopt.target import CLUSTER
 
 if TYPE_CHECKING:
+    from xdsl.dialects.builtin import ModuleOp
+
     from tdopt.tools.sweep import Point
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -288,12 +290,17 @@ COLUMNS = [
     "row", "FLOPs", "cycles", "FLOP/cycle", "utilisation", "cycles/image", "images/s",
     "L1 bytes", "L2 bytes", "L3 bytes", *DMA_PAIRS, "trainable", "gradients",
     "strategy", "model", "dynamic bytes",
+    # the least DMA the step's kernel calls need given L1 (analyses/dma_floor.py)
+    # and the DMA bytes moved (every pair) over it
+    "DMA floor", "DMA/floor",
 ]
 # a sweep's CSV: the point's coordinates too
 SWEEP_COLUMNS = ["row", "cores", "L1", "rank", *COLUMNS[1:]]
 WIDTH = {"row": 22, "strategy": 16, "utilisation": 11, "L3 bytes": 8}
 PEAK_FLOP_PER_CYCLE = 2 * CLUSTER.cores  # one fmadd.s (2 FLOPs) per core per cycle
 DMA_BYTES_PER_CYCLE = CLUSTER.dma_bytes_per_cycle  # the L2 <-> L1 DMA port
+# the DMA roof of each tier pair the tiles cross (bytes per cycle)
+DMA_ROOFS = {"L2<->L1": CLUSTER.dma_bytes_per_cycle, "L3<->L1": CLUSTER.dma_l3_bytes_per_cycle}
 PROFILE_COLUMNS = [
     "row", "call", "callee", "kind", "tiled", "tiles", "cycles", "FLOPs", "FLOP/cycle",
     "DMA in", "DMA out", "FLOP/byte",
@@ -407,6 +414,7 @@ def run_row(
     }
     for column, counter in DMA_PAIRS.items():
         out[column] = run.counters.get(counter, 0)
+    out.update(floor_columns(module, dma_bytes(out)))
     if calls is not None:
         out["calls"] = calls
     return out
@@ -423,6 +431,18 @@ def run_point(point: Point, work: str, paths: dict[str, tuple[str, str]], profil
 
 def dma_bytes(r: dict[str, object]) -> int:
     return sum(int(r[c]) for c in DMA_PAIRS)  # type: ignore[call-overload]
+
+
+def floor_columns(module: ModuleOp, moved: int) -> dict[str, object]:
+    """The DMA floor tier-tile-l1 recorded (bytes; "-" for an untiled
+    build, which has none) and the DMA moved over it."""
+    from tdopt.analyses.dma_floor import FLOOR_ATTR
+    from tdopt.tools.stats import module_stat
+
+    if FLOOR_ATTR not in module.attributes:
+        return {"DMA floor": "-", "DMA/floor": "-"}
+    floor = module_stat(module, FLOOR_ATTR)
+    return {"DMA floor": floor, "DMA/floor": round(moved / floor, 2) if floor else "-"}
 
 
 def tile_l1_size(text: str) -> int | None:
@@ -460,7 +480,8 @@ def format_table(results: list[dict[str, object]], failed: list[tuple[str, str]]
     columns = [
         "row", "strategy", *(["cores", "L1", "rank"] if sweep else []), "FLOPs", "cycles",
         "FLOP/cycle", "utilisation", "cycles/image", "images/s",
-        "L1 bytes", "L2 bytes", "L3 bytes", "dynamic bytes", *dma, "trainable", "gradients",
+        "L1 bytes", "L2 bytes", "L3 bytes", "dynamic bytes", *dma, "DMA floor", "DMA/floor",
+        "trainable", "gradients",
     ]
 
     def cell(c: str, v: object, i: int) -> str:
@@ -504,10 +525,21 @@ def write_profile_csv(path: str, results: list[dict[str, object]]) -> None:
 
 
 def plot_roofline(path: str, results: list[dict[str, object]], title: str) -> None:
+    """Draw `roofline_figure` into `path`."""
+    fig = roofline_figure(results, title)  # selects matplotlib's Agg backend
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def roofline_figure(results: list[dict[str, object]], title: str):  # -> Figure
     """Log-log roofline: x = FLOP per DMA byte, y = FLOP/cycle; one point
     per profiled contraction call (colour: op kind, marker: row) and one
     star per row for the whole step. Calls without DMA (operands resident
-    in L1) have no intensity: drawn as open markers at the right edge."""
+    in L1) have no intensity: drawn as open markers at the right edge.
+    The roofs: compute, and the DMA of each tier pair (DMA_ROOFS: L2<->L1
+    solid, L3<->L1 dashed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -528,8 +560,9 @@ def plot_roofline(path: str, results: list[dict[str, object]], title: str) -> No
         points.append((i, None, int(r["FLOPs"]) / total if total else None, float(r["FLOP/cycle"])))  # type: ignore[call-overload]
     xs = [p[2] for p in points if p[2]]
     ys = [p[3] for p in points if p[3] > 0] + [PEAK_FLOP_PER_CYCLE]
-    lo = min(xs + [PEAK_FLOP_PER_CYCLE / DMA_BYTES_PER_CYCLE]) / 4
-    hi = max(xs + [PEAK_FLOP_PER_CYCLE / DMA_BYTES_PER_CYCLE]) * 4
+    ridges = [PEAK_FLOP_PER_CYCLE / bw for bw in DMA_ROOFS.values()]
+    lo = min(xs + ridges) / 4
+    hi = max(xs + ridges) * 4
     edge = hi / 1.6  # where the calls without DMA are drawn
 
     fig, ax = plt.subplots(figsize=(10.5, 6))
@@ -537,6 +570,14 @@ def plot_roofline(path: str, results: list[dict[str, object]], title: str) -> No
     ax.set_yscale("log")
     grid = np.geomspace(lo, hi, 200)
     ax.plot(grid, np.minimum(PEAK_FLOP_PER_CYCLE, DMA_BYTES_PER_CYCLE * grid), "k-", lw=1.5)
+    # the slower DMA roofs (L3 on one side), dashed, each up to its ridge
+    for pair, bw in DMA_ROOFS.items():
+        if bw == DMA_BYTES_PER_CYCLE:
+            continue
+        ax.plot(grid, np.minimum(PEAK_FLOP_PER_CYCLE, bw * grid), color="grey", ls="--", lw=1.2,
+                label=f"DMA {pair}")
+        ax.text(lo * 1.3, bw * lo * 1.6, f"DMA {bw} B/cycle ({pair})", rotation=30, fontsize=8,
+                color="grey", rotation_mode="anchor")
     ax.axhline(PEAK_FLOP_PER_CYCLE, color="k", ls=":", lw=0.8)
     ax.text(hi / 1.1, PEAK_FLOP_PER_CYCLE * 1.08, f"compute {PEAK_FLOP_PER_CYCLE} FLOP/cycle "
             f"({CLUSTER.cores} cores x fmadd.s)", ha="right", va="bottom", fontsize=8)
@@ -575,8 +616,7 @@ def plot_roofline(path: str, results: list[dict[str, object]], title: str) -> No
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.grid(True, which="both", lw=0.3, alpha=0.5)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
 def parser() -> argparse.ArgumentParser:
@@ -627,9 +667,9 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def check_plot_format(path: str) -> None:
-    """--plot: matplotlib picks the format from the extension; one it
-    cannot write would fail only after every row ran."""
+def check_plot_format(path: str, flag: str = "--plot") -> None:
+    """--plot (or `flag`): matplotlib picks the format from the extension;
+    one it cannot write would fail only after every row ran."""
     from matplotlib.backend_bases import FigureCanvasBase
 
     from tdopt.tools.diagnostics import Diagnostic
@@ -638,7 +678,7 @@ def check_plot_format(path: str) -> None:
     ext = os.path.splitext(path)[1].lstrip(".").lower()
     if ext and ext not in formats:  # no extension: matplotlib's default (png)
         raise Diagnostic(
-            f"--plot {path}: .{ext} is not an image format matplotlib writes; the "
+            f"{flag} {path}: .{ext} is not an image format matplotlib writes; the "
             f"extension picks one of: {', '.join(sorted(formats))}"
         )
 

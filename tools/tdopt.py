@@ -4,6 +4,7 @@
           [--verify-diagnostics]
     tdopt input.mlir --lora [--lora-rank N] [--tile-l1 SIZE] [--after-autodiff PASSES] ...
     tdopt --lora --tile-l1=128k --print-pipeline     # the -p string a preset expands to
+    tdopt input.mlir --lora --tile-l1=128k --plot-memory plan.png   # and draw the memory plan
     tdopt --help-pass NAME                           # a pass's options and documentation
 
 Differences from stock `xdsl-opt`: every op keeps its `file:line:col`, so a
@@ -26,7 +27,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
@@ -58,6 +59,9 @@ from tdopt.tools.diagnostics import (
     verify_module,
     write_text_output,
 )
+
+if TYPE_CHECKING:
+    from tdopt.analyses.memory_plan import MemorySeries
 
 
 class TdoptMain(xDSLOptMain):
@@ -164,6 +168,14 @@ class TdoptMain(xDSLOptMain):
             action="store_true",
             help="print statistics of the result (parameters, memory plan) on stderr",
         )
+        arg_parser.add_argument(
+            "--plot-memory",
+            metavar="OUT.png",
+            help="also draw the static memory plan to this image: bytes live per tier "
+            "(L1, L2, L3) at each kernel call of the step, each tier's capacity, the "
+            "largest buffers named; with any --emit (a step not lowered that far is "
+            "planned on a copy with the same --tile-l1, --cores, --l2)",
+        )
         presets.add_argument(
             "--emit",
             choices=["train", "linalg", "asm"],
@@ -184,6 +196,8 @@ class TdoptMain(xDSLOptMain):
         # (position, name) of the passes that ran since the IR was last verified
         self.unverified: list[tuple[int, str]] = []
         self.level = "train"
+        # --plot-memory: the plan as the last planning pass left it
+        self.plan_seen: MemorySeries | ValueError | None = None
         started = time.perf_counter()
         if self.args.verify_each and self.args.disable_verify:
             raise Diagnostic("choose one of --verify-each and --disable-verify")
@@ -211,6 +225,13 @@ class TdoptMain(xDSLOptMain):
                 print(f"// IR after {prev.name}:")
                 Printer(stream=sys.stdout).print_op(module)
                 print("\n")
+            if prev is not None and prev.name in PLANNING_PASSES and self.args.plot_memory:
+                from tdopt.analyses.memory_plan import memory_series
+
+                try:  # drawn after the pipeline (--plot-memory)
+                    self.plan_seen = memory_series(module)
+                except ValueError as e:
+                    self.plan_seen = e
             if nxt is not None and nxt.name in LEVEL_STARTS:
                 self.level = LEVEL_STARTS[nxt.name]
             self.current_pass = nxt
@@ -324,6 +345,60 @@ class TdoptMain(xDSLOptMain):
                 if not self.target_given:
                     a.target = "riscv-asm"
         return ",".join(steps)
+
+    def check_plot_memory(self) -> None:
+        """--plot-memory: a writable image path that is no input, checked
+        before any work."""
+        from tdopt.tools.tdbench import check_plot_format
+
+        path = self.args.plot_memory
+        if self.args.split_input_file:
+            raise Diagnostic("--plot-memory draws one module; it cannot be combined with "
+                             "--split-input-file")
+        check_output_path(path, [self.args.input_file or "", self.args.output_file or ""],
+                          "--plot-memory")
+        check_plot_format(path, "--plot-memory")
+
+    def plot_memory(self, module: ModuleOp) -> None:
+        """Draw the memory plan the pipeline made (as plan-memory and
+        tier-tile-l1 left it), or, when the pipeline stopped before it, the
+        plan of a copy of the result lowered to the linalg level with the
+        same --tile-l1, --cores and --l2."""
+        from tdopt.analyses.memory_plan import is_planned, memory_series
+        from tdopt.tools.memory_plot import capacities, plot_memory
+
+        a = self.args
+        tile_l1, l2 = _lowering_sizes(a.tile_l1, a.l2)
+        series = self.plan_seen
+        planned: ModuleOp | None = None
+        if series is None and is_planned(module):
+            planned = module
+        if series is None and planned is None:
+            if not any(op.name.startswith("train.") for op in module.walk()):
+                raise Diagnostic(
+                    "--plot-memory: the result has no memory plan and is not a training "
+                    "step in the train dialect to plan (run plan-memory, e.g. --emit=linalg)"
+                )
+            from tdopt.lowering.pipeline import run_pipeline, to_linalg
+
+            planned = module.clone()
+            try:
+                run_pipeline(self.ctx, planned, to_linalg(tile_l1, a.cores, l2))
+            except Exception as e:
+                error = self.user_error(e)
+                raise (error if isinstance(error, Diagnostic) else Diagnostic(
+                    f"--plot-memory: planning the step failed: {_first_line(e)}")) from None
+        if series is None:
+            assert planned is not None
+            try:
+                series = memory_series(planned)
+            except ValueError as e:
+                series = e
+        if isinstance(series, ValueError):
+            raise Diagnostic(f"--plot-memory: {series}")
+        where = f"kernels tiled through a {tile_l1 // 1024} KiB L1" if tile_l1 else "no L1 tiling"
+        title = f"static memory plan of {self.input_name()} ({where})"
+        plot_memory(a.plot_memory, series, capacities(tile_l1, l2), title)
 
     def output_resulting_program(self, prog: ModuleOp) -> str:
         check_target(self.args.target, prog)
@@ -457,6 +532,8 @@ class TdoptMain(xDSLOptMain):
             check_readable_file(self.args.input_file)
         if self.args.output_file:
             check_output_path(self.args.output_file, [self.args.input_file or ""])
+        if self.args.plot_memory:
+            self.check_plot_memory()
         stream = (
             open(self.args.input_file, "rb") if self.args.input_file else sys.stdin.buffer
         )
@@ -481,7 +558,12 @@ class TdoptMain(xDSLOptMain):
                     # parse_text): -o must not replace it
                     named = weights_path(module, "")
                     check_output_path(self.args.output_file, [named or ""])
+                if self.args.plot_memory:
+                    check_output_path(self.args.plot_memory, [weights_path(module, "") or ""],
+                                      "--plot-memory")
                 self.apply_passes(module)
+                if self.args.plot_memory:
+                    self.plot_memory(module)
                 if self.args.stats:
                     from tdopt.tools.stats import module_stats
 
@@ -507,6 +589,10 @@ class TdoptMain(xDSLOptMain):
         if self.args.time_passes:
             self.print_pass_times()
         return 0
+
+
+# the passes whose result --plot-memory draws (the last one that ran)
+PLANNING_PASSES = ("plan-memory", "tier-tile-l1")
 
 
 # where each extension point puts its passes in a preset's pipeline

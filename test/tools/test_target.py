@@ -70,3 +70,10 @@ def test_no_cluster_constant_outside_the_target() -> None:
             if _STATED.search(line):
                 offenders.append(f"{rel}:{n}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_dma_bandwidths_match_the_testbench() -> None:
+    text = (RUNTIME / "tb" / "tb_sim.h").read_text()
+    found = dict(re.findall(r"constexpr uint32_t (\w*BYTES_PER_CYCLE) = (\d+);", text))
+    assert int(found["BYTES_PER_CYCLE"]) == CLUSTER.dma_bytes_per_cycle
+    assert int(found["L3_BYTES_PER_CYCLE"]) == CLUSTER.dma_l3_bytes_per_cycle

@@ -158,10 +158,10 @@ def test_tiled_calls_move_the_dma_bytes_the_counters_see():
 
 
 def test_tdbench_plot_and_profile_csv(tmp_path):
-    png, calls_csv = tmp_path / "roof.png", tmp_path / "calls.csv"
+    png, calls_csv, table = tmp_path / "roof.png", tmp_path / "calls.csv", tmp_path / "t.csv"
     run = subprocess.run(
         ["tdbench", "--rows", "gemm64", "--tile-l1", "64k", "--plot", str(png),
-         "--profile-csv", str(calls_csv)],
+         "--profile-csv", str(calls_csv), "--csv", str(table)],
         capture_output=True, text=True,
     )
     assert run.returncode == 0, run.stdout + run.stderr
@@ -172,3 +172,42 @@ def test_tdbench_plot_and_profile_csv(tmp_path):
         rows = list(csv.DictReader(fh))
     assert rows and all(r["row"] == "gemm64" for r in rows)
     assert sum(int(r["FLOPs"]) for r in rows) == 2 * 64**3
+    # DMA floor, hand-derived: plan-memory puts one of the three 16 KiB
+    # tensors in L1 (half of the 56 KiB tile budget holds one); whichever
+    # it is, the other two cross once each (inputs in, the result out; the
+    # fill's zeros can stay in L1): 32 KiB
+    with open(table) as fh:
+        (step,) = list(csv.DictReader(fh))
+    moved = sum(int(step[c]) for c in tdbench.DMA_PAIRS)
+    assert int(step["DMA floor"]) == 2 * 16384 <= moved
+    assert float(step["DMA/floor"]) == round(moved / 32768, 2)
+    assert "DMA floor" in run.stdout.splitlines()[1]
+
+
+# --- the DMA roofs and the DMA floor columns (no RTL) -----------------------
+
+
+def test_roofline_marks_a_dma_roof_per_tier_pair():
+    """Roofs min(16, B x intensity) for B = 8 (L2<->L1) and 2 B/cycle (L3<->L1)."""
+    row = {c: 0 for c in tdbench.COLUMNS}
+    row.update(row="r", FLOPs=4096, **{"FLOP/cycle": 4.0, "DMA L2>L1": 1024})
+    fig = tdbench.roofline_figure([row], "t")
+    (ax,) = [a for a in fig.axes if a.get_xlabel()]
+    roofs = [line for line in ax.lines if len(line.get_xdata()) > 2]
+    assert len(roofs) == 2
+    for line, bw in zip(roofs, (8, 2)):
+        x, y = np.asarray(line.get_xdata()), np.asarray(line.get_ydata())
+        np.testing.assert_allclose(y, np.minimum(16, bw * x))
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "DMA 8 B/cycle (L2<->L1)" in texts and "DMA 2 B/cycle (L3<->L1)" in texts
+
+
+def test_floor_columns():
+    from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
+
+    module = ModuleOp([])
+    assert tdbench.floor_columns(module, 100) == {"DMA floor": "-", "DMA/floor": "-"}
+    module.attributes["tdopt.dma_floor_bytes"] = IntegerAttr(400, i64)
+    assert tdbench.floor_columns(module, 1000) == {"DMA floor": 400, "DMA/floor": 2.5}
+    module.attributes["tdopt.dma_floor_bytes"] = IntegerAttr(0, i64)
+    assert tdbench.floor_columns(module, 0) == {"DMA floor": 0, "DMA/floor": "-"}

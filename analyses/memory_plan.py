@@ -1,0 +1,221 @@
+"""Reading the static memory plan back from the IR: where each tensor of an
+entry lives (the tier of its global, or of the arena its buffer was placed
+in), when each planned buffer is live, and the bytes live per tier at every
+kernel call of the step (what `tdopt --plot-memory` draws).
+
+The plan is what `plan-memory` (passes/plan_memory.py) wrote: `tdopt.tier`
+on every global (and on the arena globals), `tdopt.offset` on every
+`memref.alloc` of an entry, `tdopt.arena` on an alloc in another arena than
+the main one. This module is the one place outside that pass which reads
+those attributes, so renaming them touches the pass and this module.
+
+A buffer's lifetime follows plan-memory's rule: from its `memref.alloc` to
+the last op of the entry that uses it or a view of it (unrealized casts).
+Globals (parameters, inputs, outputs, the L1 tile area) are live for the
+whole step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr, UnrealizedConversionCastOp
+from xdsl.ir import Operation, SSAValue
+
+from tdopt.analyses.affine_access import view_root
+from tdopt.dialects.tier import TiledCallOp
+
+# the attributes and names plan-memory writes (passes/plan_memory.py)
+TIER = "tdopt.tier"
+OFFSET = "tdopt.offset"
+ARENA_ATTR = "tdopt.arena"
+ARENA = "__tdopt_arena"
+ENTRY = "tdopt.entry"
+ROLE = "tdopt.role"  # "arena" on the arena globals
+ALIAS_OF = "tdopt.alias_of"  # an output global that is another tensor's storage
+ALIGN = 8  # plan-memory pads every buffer to the DMA's 64-bit port
+TIERS = ("L1", "L2", "L3")
+
+
+def entries(module: ModuleOp) -> list[func.FuncOp]:
+    """The step's entry functions (the ones plan-memory planned)."""
+    return [f for f in module.ops if isinstance(f, func.FuncOp) and ENTRY in f.attributes]
+
+
+def is_planned(module: ModuleOp) -> bool:
+    """plan-memory ran on this module: its globals carry their tier."""
+    return any(isinstance(g, memref.GlobalOp) and TIER in g.attributes for g in module.ops)
+
+
+def global_tiers(module: ModuleOp) -> dict[str, str]:
+    """Global symbol -> its tier ("L1", "L2", "L3"; absent: not placed)."""
+    out: dict[str, str] = {}
+    for g in module.ops:
+        if isinstance(g, memref.GlobalOp):
+            t = g.attributes.get(TIER)
+            if isinstance(t, StringAttr):
+                out[g.sym_name.data] = t.data
+    return out
+
+
+def arena_of(alloc: memref.AllocOp) -> str:
+    """The arena global a planned buffer lives in."""
+    attr = alloc.attributes.get(ARENA_ATTR)
+    return attr.data if isinstance(attr, StringAttr) else ARENA
+
+
+def padded_bytes(t: MemRefType) -> int:
+    """Bytes of a buffer of type `t` as plan-memory places it (padded to ALIGN)."""
+    n = 1
+    for s in t.get_shape():
+        n *= s
+    width = getattr(t.element_type, "bitwidth", 32)
+    size = n * max(1, width // 8)
+    return -(-size // ALIGN) * ALIGN
+
+
+@dataclass(frozen=True)
+class Home:
+    """What holds an entry value: a global (`name` = its symbol) or a
+    planned buffer (`alloc`; `name` empty, see `buffer_name`), and its
+    tier (None: not placed)."""
+
+    name: str
+    tier: str | None
+    alloc: memref.AllocOp | None = None
+
+
+def home_of(v: SSAValue, tiers: dict[str, str]) -> Home | None:
+    """The global or planned buffer an entry value (or a view of it) is."""
+    owner = view_root(v).owner
+    if isinstance(owner, memref.GetGlobalOp):
+        name = owner.name_.string_value()
+        return Home(name, tiers.get(name))
+    if isinstance(owner, memref.AllocOp):
+        return Home("", tiers.get(arena_of(owner)), owner)
+    return None
+
+
+def buffer_name(alloc: memref.AllocOp, position: dict[Operation, int] | None = None) -> str:
+    """A planned buffer's name: its SSA name if it kept one, else the
+    first kernel call that uses it and the argument position
+    (`position`: the entry's ops -> index, to order the calls)."""
+    if alloc.memref.name_hint:
+        return alloc.memref.name_hint
+    found: list[tuple[int, str]] = []
+    pending = [alloc.memref]
+    while pending:
+        for use in pending.pop().uses:
+            user = use.operation
+            if isinstance(user, (func.CallOp, TiledCallOp)) and user.parent_block() is not None:
+                block = user.parent_block()
+                assert block is not None
+                where = position[user] if position is not None else block.get_operation_index(user)
+                found.append((where, f"{user.callee.string_value()}#{use.index}"))
+            elif isinstance(user, UnrealizedConversionCastOp):
+                pending.append(user.results[0])
+    return min(found)[1] if found else "buffer"
+
+
+def kernel_calls(f: func.FuncOp) -> list[Operation]:
+    """The step's kernel calls in schedule order (plain or tiled)."""
+    return [op for op in f.body.block.ops if isinstance(op, (func.CallOp, TiledCallOp))]
+
+
+def buffer_lifetimes(f: func.FuncOp) -> dict[memref.AllocOp, tuple[int, int]]:
+    """Each alloc of `f` -> (first, last) position among the ops of the
+    entry's block: from the alloc to its last use through views."""
+    ops = list(f.body.block.ops)
+    position = {op: i for i, op in enumerate(ops)}
+    root: dict[SSAValue, memref.AllocOp] = {}
+    life: dict[memref.AllocOp, tuple[int, int]] = {}
+    for i, op in enumerate(ops):
+        if isinstance(op, memref.AllocOp):
+            life[op] = (i, i)
+            root[op.memref] = op
+        elif isinstance(op, UnrealizedConversionCastOp) and op.inputs[0] in root:
+            root[op.results[0]] = root[op.inputs[0]]
+    for value, alloc in root.items():
+        for use in value.uses:
+            if use.operation in position:
+                start, end = life[alloc]
+                life[alloc] = (start, max(end, position[use.operation]))
+    return life
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """One placed tensor: its name, tier, padded bytes and the kernel calls
+    (indices into the schedule) it is live at, first and last."""
+
+    name: str
+    tier: str
+    size: int
+    first: int
+    last: int
+
+
+@dataclass
+class MemorySeries:
+    """Bytes live per tier at every kernel call of the step (`calls[k]` is
+    the callee of call k), the buffers behind them, and the largest
+    buffers labelled at the call where their tier's total peaks within
+    their lifetime: (name, tier, size, call)."""
+
+    calls: list[str]
+    live: dict[str, list[int]]
+    buffers: list[Buffer] = field(default_factory=list)
+    labels: list[tuple[str, str, int, int]] = field(default_factory=list)
+
+
+def memory_series(module: ModuleOp, top: int = 5) -> MemorySeries:
+    """The static plan over the step's kernel calls: for every call k and
+    tier, the bytes of the globals placed in that tier (live all step)
+    plus the planned buffers of that tier live at the call (alloc position
+    <= the call's position <= last use). A module without a plan (no
+    `tdopt.tier` on its globals) or without one entry is an error."""
+    if not is_planned(module):
+        raise ValueError("the module has no static memory plan (plan-memory did not run)")
+    found = entries(module)
+    if len(found) != 1:
+        raise ValueError(f"the memory plan is drawn for one entry function, found {len(found)}")
+    (f,) = found
+    tiers = global_tiers(module)
+    ops = list(f.body.block.ops)
+    position = {op: i for i, op in enumerate(ops)}
+    calls = kernel_calls(f)
+    positions = [position[c] for c in calls]
+    buffers: list[Buffer] = []
+    arenas = {g.sym_name.data for g in module.ops
+              if isinstance(g, memref.GlobalOp) and g.attributes.get(ROLE) == StringAttr("arena")}
+    for g in module.ops:
+        if not isinstance(g, memref.GlobalOp) or g.sym_name.data in arenas:
+            continue
+        name = g.sym_name.data
+        if name in tiers and isinstance(g.type, MemRefType) and ALIAS_OF not in g.attributes:
+            buffers.append(Buffer(name, tiers[name], padded_bytes(g.type), 0, max(0, len(calls) - 1)))
+    for alloc, (start, end) in buffer_lifetimes(f).items():
+        tier = tiers.get(arena_of(alloc))
+        t = alloc.memref.type
+        if tier is None or not isinstance(t, MemRefType) or OFFSET not in alloc.attributes:
+            continue
+        live_at = [k for k, p in enumerate(positions) if start <= p <= end]
+        if not live_at:
+            continue  # never reaches a kernel call (planned but unused)
+        buffers.append(Buffer(buffer_name(alloc, position), tier, padded_bytes(t), live_at[0], live_at[-1]))
+    live = {t: [0] * len(calls) for t in TIERS}
+    for b in buffers:
+        for k in range(b.first, b.last + 1):
+            live[b.tier][k] += b.size
+    labels = []
+    for b in sorted(buffers, key=lambda b: (-b.size, b.first, b.name))[:top]:
+        span = live[b.tier][b.first:b.last + 1]
+        k = b.first + span.index(max(span)) if span else b.first
+        labels.append((b.name, b.tier, b.size, k))
+    names = []
+    for c in calls:
+        callee = c.callee if isinstance(c, (func.CallOp, TiledCallOp)) else None
+        names.append(callee.string_value() if callee is not None else c.name)
+    return MemorySeries(names, live, buffers, labels)
+
