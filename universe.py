@@ -1,9 +1,17 @@
 """The `xdsl.universe` entry point: makes tdopt's dialects and passes visible
-to stock `xdsl-opt` (and to `tdopt`, which extends it)."""
+to stock `xdsl-opt` (and to `tdopt`, which extends it). Whenever it hands
+out one of them it first applies tdopt's fixes of xDSL
+(`lowering/xdsl_fixes.py`), so a pipeline run by stock `xdsl-opt` behaves as
+under `tdopt`; importing a pass or dialect module changes nothing in xDSL."""
+
+from collections.abc import Callable
+from typing import TypeVar
 
 from xdsl.universe import Universe
 
 from tdopt.passes.registry import all_passes
+
+T = TypeVar("T")
 
 
 def _train():
@@ -30,7 +38,21 @@ def _tier():
     return Tier
 
 
+def _fixed(factory: Callable[[], T]) -> Callable[[], T]:
+    """`factory`, applying xdsl_fixes (idempotent) before it runs."""
+
+    def load() -> T:
+        from tdopt.lowering import xdsl_fixes
+
+        xdsl_fixes.apply()
+        return factory()
+
+    load.__module__ = factory.__module__
+    load.__name__ = getattr(factory, "__name__", "load")
+    return load
+
+
 TDOPT_UNIVERSE = Universe(
-    all_dialects={"train": _train, "grad": _grad, "rvx": _rvx, "tier": _tier},
-    all_passes=all_passes(),
+    all_dialects={name: _fixed(f) for name, f in {"train": _train, "grad": _grad, "rvx": _rvx, "tier": _tier}.items()},
+    all_passes={name: _fixed(f) for name, f in all_passes().items()},
 )

@@ -19,7 +19,6 @@ from tdopt.lowering.kernel_workers import FIRST_KERNEL_LOCAL, WorkerRun, apply_p
 from tdopt.passes.parallelize_kernels import KERNEL
 from tdopt.target import CLUSTER
 
-xdsl_fixes.apply()
 
 # train (tensors) -> globals, planned buffers and linalg kernels on memrefs
 TO_LINALG = "train-schedule-updates,convert-train-to-linalg,plan-memory"
@@ -230,6 +229,7 @@ def run_pipeline(ctx, module: ModuleOp, spec: str, jobs: int = 1) -> WorkerRun:
     processes (then the module's kernels come back as assembly)."""
     from xdsl.universe import Universe
 
+    xdsl_fixes.apply()  # the driver's duty (idempotent), not an import's
     passes = Universe.get_multiverse().all_passes
     pipeline = PassPipeline.parse_spec(passes, spec)
     return apply_pipeline(ctx, module, pipeline.passes, jobs, KERNEL_LOCAL, is_kernel)

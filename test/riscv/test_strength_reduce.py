@@ -18,7 +18,7 @@ from xdsl.ir import SSAValue
 from xdsl.dialects import riscv, riscv_func, riscv_scf
 from xdsl.dialects.builtin import ModuleOp
 
-import tdopt.lowering.pipeline as pipeline  # noqa: F401  (applies xdsl_fixes)
+import tdopt.lowering.pipeline as pipeline  # noqa: F401
 from tdopt.dialects.rvx import HardwareLoopSetupOp
 from tdopt.lowering.pipeline import CLUSTER_PASSES, STRENGTH_REDUCE, TO_LINALG, TO_RISCV_PASSES, UNTIL_ALLOCATION
 from tdopt.passes.riscv_registers import hardware_loops, schedule_loads

@@ -97,3 +97,33 @@ def test_no_import_cycles() -> None:
         if node not in state:
             visit(node, [node])
     assert not cycles, "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_importing_the_compiler_changes_nothing_in_xdsl() -> None:
+    """xDSL fixes are applied by the drivers (tools, the universe, a
+    pipeline run), never as a side effect of importing a module: a fresh
+    process that imports every pass, lowering and dialect module leaves
+    xDSL as it is."""
+    import subprocess
+    import sys
+
+    names = sorted(
+        name for name, path in modules().items()
+        if len(name.split(".")) > 1 and name.split(".")[1] in ("dialects", "analyses", "passes", "lowering", "frontend")
+    )
+    code = (
+        "import importlib, sys\n"
+        f"for name in {names!r}:\n"
+        "    importlib.import_module(name)\n"
+        "from xdsl.pattern_rewriter import GreedyRewritePatternApplier\n"
+        "from tdopt.lowering import xdsl_fixes\n"
+        "assert not xdsl_fixes._applied\n"
+        "assert not getattr(GreedyRewritePatternApplier.match_and_rewrite, '_tdopt', False)\n"
+    )
+    import os
+
+    env = dict(os.environ)
+    if ROOT.name == "tdopt":  # this checkout, also when another one is installed
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT.parent), env.get("PYTHONPATH")) if p)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
