@@ -21,8 +21,9 @@ echo "   adapters on block 1: $(grep -o '@blocks_1_[a-z0-9_]*_lora_A' "$STEP" \
 echo "== tdrun --reference: the step on the numpy reference interpreter"
 tdrun "$STEP" --inputs inputs.npz --reference -o "$WORK/reference.npz" | grep -v "_updated"
 echo "== tdopt --tile-l1=64k: tensors in L2, every kernel tile by tile through L1 by DMA"
-tdopt "$STEP" --tile-l1=64k --stats -o /dev/null 2>&1 \
-    | grep -E "placed in L2|tile buffers|DMA per step|tiled kernel calls"
+tdopt "$STEP" --tile-l1=64k --stats -o /dev/null --plot-memory "$WORK/memory.png" 2>&1 \
+    | grep -E "placed in L2|tile buffers|DMA per step|DMA floor|tiled kernel calls"
+echo "   the static memory plan (bytes per tier over the kernel calls): $WORK/memory.png"
 echo "== tdrun --rtl --cores 8 --tile-l1 64k: the step on the 8-core cluster RTL"
 echo "   (about 1.5 minutes; the first run also builds the Verilator model, 1-3 minutes)"
 tdrun "$STEP" --inputs inputs.npz --rtl --cores 8 --tile-l1 64k \

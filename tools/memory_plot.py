@@ -72,9 +72,12 @@ def memory_figure(series: MemorySeries, capacity: dict[str, int], title: str):  
             ax.set_ylim(0, max(peak, 1) * 1.6)
         ax.set_ylabel(f"{tier} bytes")
         mine = [label for label in series.labels if label[1] == tier]
+        # one column of names at the panel's top left (names placed beside
+        # their calls overlapped), each with a line to its call
         for j, (name, _, size, k) in enumerate(mine):
-            ax.annotate(f"{name} ({_size(size)})", (k, live[k]), textcoords="offset points",
-                        xytext=(6, 4 + 11 * (len(mine) - 1 - j)), fontsize=7,
+            ax.annotate(f"{name} ({_size(size)})", (k, live[k]), textcoords="axes fraction",
+                        xytext=(0.015, 0.93 - 0.1 * j), fontsize=7, va="top",
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "alpha": 0.8, "lw": 0},
                         arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "grey"})
         ax.legend(fontsize=7, loc="upper right")
         ax.grid(True, lw=0.3, alpha=0.5)
