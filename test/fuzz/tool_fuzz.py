@@ -914,7 +914,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import random
 
-    from hypothesis import HealthCheck, Phase, given, seed, settings
+    from runner import run_examples
 
     p = argparse.ArgumentParser(description="fuzz the tools' inputs (issue 14)")
     p.add_argument("n", type=int, help="examples (hypothesis max_examples)")
@@ -929,22 +929,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     seeds = tempfile.mkdtemp(prefix="toolfuzz-seeds-")
     write_seeds(seeds)
 
-    @settings(max_examples=a.n, derandomize=False, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck),
-              phases=[Phase.generate, Phase.shrink] if a.shrink else [Phase.generate])
-    @seed(the_seed)
-    @given(tool_cases(rtl_rate=a.rtl_rate))
-    def run(case: ToolCase) -> None:
-        failures = check_case(case, seeds, stats)
-        for f in failures:
-            line = f"FAIL {f}\n     case: {case.describe()}"
-            stats.failures.append(line)
-            print(line, flush=True)
-        if a.shrink:
-            assert not failures, failures
-
     try:
-        run()
+        run_examples(a.n, tool_cases(rtl_rate=a.rtl_rate), lambda case: check_case(case, seeds, stats),
+                     ToolCase.describe, stats.failures, a.shrink, the_seed)
     finally:
         shutil.rmtree(seeds, ignore_errors=True)
         print(stats.class_table())

@@ -1283,7 +1283,7 @@ def describe(case: Case) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    from hypothesis import HealthCheck, Phase, given, settings
+    from runner import run_examples
 
     p = argparse.ArgumentParser(description="fuzz the train dialect (issue 14)")
     p.add_argument("n", type=int, help="examples (hypothesis max_examples)")
@@ -1296,21 +1296,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = p.parse_args(argv)
     stats = Stats()
 
-    @settings(max_examples=a.n, derandomize=False, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck),
-              phases=[Phase.generate, Phase.shrink] if a.shrink else [Phase.generate])
-    @given(cases(compile_rate=a.compile_rate, rtl_rate=a.rtl_rate))
-    def run(case: Case) -> None:
-        failures = check_case(case, stats)
-        for f in failures:
-            line = f"FAIL {f}\n     case: {describe(case)}"
-            stats.failures.append(line)
-            print(line, flush=True)
-        if a.shrink:
-            assert not failures, failures
-
     try:
-        run()
+        run_examples(a.n, cases(compile_rate=a.compile_rate, rtl_rate=a.rtl_rate),
+                     lambda case: check_case(case, stats), describe, stats.failures, a.shrink)
     finally:
         print(stats.summary())
     return 1 if stats.failures else 0

@@ -1,0 +1,42 @@
+"""The command-line run shared by the fuzzers (`tools/fuzz.sh`): N
+hypothesis examples of a strategy, every failure of the property check
+printed as it is found and collected, or with `shrink` the first one
+minimised."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def run_examples(
+    n: int,
+    strategy: Any,
+    check: Callable[[Any], list[str]],
+    describe: Callable[[Any], str],
+    failures: list[str],
+    shrink: bool = False,
+    the_seed: int | None = None,
+) -> None:
+    """Check `n` examples of `strategy` (no deadline, no example database,
+    health checks off: the cases are slow by nature); each failure line of
+    `check(case)` goes to `failures` and stdout with the case described.
+    `the_seed` reproduces a run (default: a fresh random one)."""
+    from hypothesis import HealthCheck, Phase, given, seed, settings
+
+    @settings(max_examples=n, derandomize=False, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck),
+              phases=[Phase.generate, Phase.shrink] if shrink else [Phase.generate])
+    @given(strategy)
+    def run(case: Any) -> None:
+        found = check(case)
+        for f in found:
+            line = f"FAIL {f}\n     case: {describe(case)}"
+            failures.append(line)
+            print(line, flush=True)
+        if shrink:
+            assert not found, found
+
+    if the_seed is not None:
+        run = seed(the_seed)(run)
+    run()
