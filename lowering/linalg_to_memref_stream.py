@@ -476,8 +476,11 @@ def trial_choice(
 # body ops the register model counts exactly (one register per copy, no
 # constants, no expansion): plain multiply-add, min/max and add bodies
 EXACT_BODY_OPS = {"arith.mulf", "arith.addf", "arith.subf", "arith.maximumf", "arith.minimumf"}
-# float registers the model's estimate must leave free to skip the trial
-TRIAL_MARGIN = 4
+# float registers the model's estimate must leave free to skip the trial:
+# in the tdbench models (CCT2 both blocks, ResNet-8, DS-CNN, MobileNet,
+# Deep-AE) every one of 40 candidates the model puts at 27 allocated, while
+# 2 of 15 at 28 did not
+TRIAL_MARGIN = 3
 
 
 def model_vouches(op: memref_stream.GenericOp, blocking: Blocking) -> bool:
