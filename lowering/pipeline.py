@@ -21,7 +21,9 @@ from tdopt.target import CLUSTER
 
 
 # train (tensors) -> globals, planned buffers and linalg kernels on memrefs
-TO_LINALG = "train-schedule-updates,convert-train-to-linalg,plan-memory"
+# (train-fuse-weight-update: a weight gradient and its SGD update as one
+# in-place accumulation, so the gradient is never written to memory)
+TO_LINALG = "train-schedule-updates,train-fuse-weight-update,convert-train-to-linalg,plan-memory"
 
 # program level -> riscv: data sections, the entry's call sequence, kernels
 # through loops and xDSL's riscv backend (with tdopt's math expansion, extra
@@ -138,6 +140,7 @@ def to_linalg(tile_l1: int | None = None, cores: int = CLUSTER.cores, l2: int = 
         options += [f"l1_budget={CLUSTER.tile_budget(tile_l1) // 2}", "spill_l3=true"]
     steps = [
         "train-schedule-updates",
+        "train-fuse-weight-update",
         "convert-train-to-linalg",
         "plan-memory{" + " ".join(options) + "}",
     ]

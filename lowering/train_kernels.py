@@ -585,3 +585,25 @@ KERNELS: dict[type[Operation], Lower] = {
 KERNELS.update({train.BatchNormOp: lower_batchnorm, train.BatchNormUpdateOp: lower_batchnorm_update})
 # padding (issue 13)
 KERNELS[train.PadOp] = lower_pad
+
+# weight gradient fused with its SGD update (issue 17, passes/train_fuse_weight_update.py)
+
+
+def lower_gemm_accumulate(kb: KernelBuilder, op: Operation | None) -> None:
+    """`W += op(A) op(B)` in place: kernel args (W, A, B), no fill, so the
+    contraction's output operand is the weight itself (the -lr scale is
+    already in A or B). For an in-place `train.gemm` with C = W, alpha =
+    beta = 1 (`in_place_accumulations` in train_to_linalg.py)."""
+    assert isinstance(op, train.GemmOp)
+    out, a, b = kb.args
+    kb.generic(
+        [a, b],
+        [out],
+        [
+            amap(3, [d(2), d(0)] if op.trans_a else [d(0), d(2)]),
+            amap(3, [d(1), d(2)] if op.trans_b else [d(2), d(1)]),
+            amap(3, [d(0), d(1)]),
+        ],
+        [PARALLEL, PARALLEL, REDUCTION],
+        multiply_accumulate,
+    )

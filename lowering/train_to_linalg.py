@@ -82,6 +82,39 @@ def in_place_updates(block, ret: func.ReturnOp) -> dict[SSAValue, train.ParamOp]
     return found
 
 
+def in_place_accumulations(block, ret: func.ReturnOp) -> dict[SSAValue, train.ParamOp]:
+    """Returned `gemm(A, B, C = W)` values (alpha = beta = 1, the result of
+    W's type; train-fuse-weight-update writes the SGD update of a weight so)
+    that may accumulate into the parameter W in place: the same rules as
+    `in_place_updates`, and neither A nor B reads W's buffer."""
+    position = {op: i for i, op in enumerate(block.ops)}
+    taken = set(in_place_updates(block, ret).values())
+    found: dict[SSAValue, train.ParamOp] = {}
+    for v in ret.operands:
+        gemm = v.owner
+        if not isinstance(gemm, train.GemmOp) or gemm.c is None:
+            continue
+        param = gemm.c.owner
+        if not isinstance(param, train.ParamOp) or param in taken or param in found.values():
+            continue
+        if gemm.c.type != gemm.result.type or any(
+            f is not None and f.value.data != 1.0 for f in (gemm.alpha, gemm.beta)
+        ):
+            continue
+        if param.result in ret.operands or list(ret.operands).count(v) > 1:
+            continue
+        views = {param.result} | {u.operation.results[0] for u in _readers(param.result)
+                                  if isinstance(u.operation, ALIAS_OPS)}
+        if gemm.a in views or gemm.b in views:
+            continue
+        if all(
+            use.operation is not ret and position.get(use.operation, -1) <= position[gemm]
+            for use in _readers(param.result)
+        ):
+            found[v] = param
+    return found
+
+
 def _readers(value: SSAValue) -> list:
     """Uses of a buffer, through the reshape-like ops that alias it."""
     uses = []
@@ -208,6 +241,8 @@ class FunctionLowering:
         outputs: dict[SSAValue, tuple[str, MemRefType]] = {}
         copies: list[tuple[SSAValue, str, MemRefType]] = []
         self.inplace = in_place_updates(block, ret)
+        # fused weight gradient + SGD update (train-fuse-weight-update)
+        self.inplace.update(in_place_accumulations(block, ret))
         aliases: list[tuple[memref.GlobalOp, train.ParamOp]] = []
         for name, v in zip(result_names(f), ret.operands):
             t = device_type(v.type, ret)
@@ -277,6 +312,18 @@ class FunctionLowering:
             cast = UnrealizedConversionCastOp.get([src], [device_type(op.results[0].type, op)])
             self.step.append(cast)
             self.buffers[op.results[0]] = cast.results[0]
+            return
+        if isinstance(op, train.GemmOp) and op.result in self.inplace:
+            # W += op(A) op(B) straight into the weight (in_place_accumulations)
+            w = self.buffers[self.inplace[op.result].result]
+            self.buffers[op.result] = w
+            self.call_kernel(
+                train_kernels.lower_gemm_accumulate,
+                "gemm_accumulate",
+                [w, self.buffers[op.a], self.buffers[op.b]],
+                dict(op.properties),
+                op,
+            )
             return
         kernels = {**train_kernels.KERNELS, **GRAD_KERNELS, **ELEMENTWISE_KERNELS}
         lower = kernels.get(type(op))

@@ -17,6 +17,8 @@ TRAINING = {
     "train-schedule-updates": "passes.train_schedule_updates:TrainScheduleUpdatesPass",
     # issue 13
     "train-fold-batchnorm": "passes.train_fold_batchnorm:TrainFoldBatchnormPass",
+    # issue 17
+    "train-fuse-weight-update": "passes.train_fuse_weight_update:TrainFuseWeightUpdatePass",
 }
 
 LOWERING = {
