@@ -30,7 +30,15 @@ def _tier():
     return Tier
 
 
+def _cluster():
+    from tdopt.dialects.cluster import Cluster
+
+    return Cluster
+
+
 TDOPT_UNIVERSE = Universe(
-    all_dialects={"train": _train, "grad": _grad, "rvx": _rvx, "tier": _tier},
+    all_dialects={
+        "train": _train, "grad": _grad, "rvx": _rvx, "tier": _tier, "cluster": _cluster,
+    },
     all_passes=all_passes(),
 )

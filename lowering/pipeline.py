@@ -16,7 +16,7 @@ from xdsl.ir import Operation
 
 from tdopt.lowering import xdsl_fixes
 from tdopt.lowering.kernel_workers import FIRST_KERNEL_LOCAL, WorkerRun, apply_pipeline
-from tdopt.passes.parallelize_kernels import KERNEL
+from tdopt.dialects.cluster import KERNEL, role_of, tensor_of
 from tdopt.target import CLUSTER
 
 xdsl_fixes.apply()
@@ -176,19 +176,18 @@ class SymbolInfo:
 def program_symbols(module: ModuleOp) -> list[SymbolInfo]:
     """The inputs, parameters and outputs of a module at the linalg level."""
     from xdsl.dialects import memref
-    from xdsl.dialects.builtin import MemRefType, StringAttr
+    from xdsl.dialects.builtin import MemRefType
 
     out = []
     for op in module.ops:
         if isinstance(op, memref.GlobalOp):
-            role = op.attributes.get("tdopt.role")
-            tensor = op.attributes.get("tdopt.tensor")
+            role, tensor = role_of(op), tensor_of(op)
             t = op.type
-            if isinstance(role, StringAttr) and isinstance(tensor, StringAttr):
+            if role is not None and tensor is not None:
                 assert isinstance(t, MemRefType)
                 dtype = "int32" if "i32" in str(t.element_type) else "float32"
                 out.append(
-                    SymbolInfo(op.sym_name.data, tensor.data, role.data, tuple(t.get_shape()), dtype)
+                    SymbolInfo(op.sym_name.data, tensor, role.value, tuple(t.get_shape()), dtype)
                 )
     return out
 

@@ -14,7 +14,7 @@ iree-opt, the Python bindings) parses back. Printing is unchanged (generic),
 which upstream reads as well.
 
 xDSL's `convert-func-to-riscv-func` drops a function's location and
-attributes; `apply()` keeps the location and tdopt's `tdopt.kernel` on the
+attributes; `apply()` keeps the location and tdopt's `cluster.kernel` on the
 `riscv_func.func`, so that a failure of a kernel at the RISC-V level (it
 running out of registers) is reported at the op it was lowered from.
 
@@ -38,6 +38,8 @@ from xdsl.ir import OpResult, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.transforms.canonicalization_patterns import riscv as patterns
 from xdsl.transforms.canonicalization_patterns.riscv import get_constant_value
+
+from tdopt.dialects.cluster import KERNEL
 
 _applied = False
 
@@ -158,8 +160,6 @@ def _memoize_traits() -> None:
     Operation.get_traits_of_type = cached(True, of_type)  # type: ignore[method-assign]
 
 
-# the attribute naming the op a kernel was lowered from (train_to_linalg)
-KERNEL_ATTR = "tdopt.kernel"
 
 
 def _keep_kernel_origin(cls: type) -> None:
@@ -167,13 +167,13 @@ def _keep_kernel_origin(cls: type) -> None:
 
     def match_and_rewrite(self, op, rewriter: PatternRewriter) -> None:
         block, prev = op.parent_block(), op.prev_op
-        location, kernel = op.location, op.attributes.get(KERNEL_ATTR)
+        location, kernel = op.location, op.attributes.get(KERNEL)
         original(self, op, rewriter)
         new = prev.next_op if prev is not None else (block.first_op if block is not None else None)
         if new is not None and new is not op and new.name == "riscv_func.func":
             new.location = location
             if kernel is not None:
-                new.attributes[KERNEL_ATTR] = kernel
+                new.attributes[KERNEL] = kernel
 
     cls.match_and_rewrite = match_and_rewrite
 

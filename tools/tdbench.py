@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tdopt.dialects.cluster import memory_plan
 from tdopt.lowering.kernel_workers import machine_cores
 from tdopt.target import CLUSTER
 
@@ -375,11 +376,10 @@ def run_row(
     run = rtl(module, False)
     calls = rtl(unprofiled, True).profile if unprofiled is not None else None
     cycles = run.counters["cycles"]
-    attrs = module.attributes
+    plan = memory_plan(module)
 
     def tier_bytes(key: str) -> int:
-        attr = attrs.get(key)
-        return attr.value.data if attr is not None else 0  # type: ignore[attr-defined]
+        return plan.get(key) if plan is not None else 0
 
     out: dict[str, object] = {
         "row": row.name,
@@ -396,12 +396,12 @@ def run_row(
         # trained images per second at the paper's clock
         "images/s": round(CLUSTER.clock_hz / cycles * batch, 1) if row.strategy else "-",
         # peak bytes per tier of the static plan; L1 with the tile buffers
-        "L1 bytes": tier_bytes("tdopt.l1_bytes") + tier_bytes("tdopt.tiles_bytes"),
-        "L2 bytes": tier_bytes("tdopt.l2_bytes"),
-        "L3 bytes": tier_bytes("tdopt.l3_bytes"),
+        "L1 bytes": tier_bytes("l1") + tier_bytes("tiles"),
+        "L2 bytes": tier_bytes("l2"),
+        "L3 bytes": tier_bytes("l3"),
         # the planned buffers (activations, gradients, scratch) at their
         # peak, wherever they live: the paper's dynamic memory
-        "dynamic bytes": tier_bytes("tdopt.arena_bytes"),
+        "dynamic bytes": tier_bytes("arena"),
         "trainable": stats.trainable if stats else 0,
         "gradients": stats.gradient_elements if stats else 0,
     }
