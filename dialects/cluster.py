@@ -37,7 +37,6 @@ from xdsl.dialects.builtin import (
     DenseArrayBase,
     IntAttr,
     IntegerAttr,
-    IntegerType,
     NoneAttr,
     StringAttr,
     SymbolRefAttr,
@@ -190,14 +189,15 @@ Cluster = Dialect("cluster", [], [RoleAttr, MemoryPlanAttr])
 
 
 def _i64_array(what: str, length: int | None = None, minimum: int = 0) -> Callable[[Attribute], str | None]:
+    form = f"array<i64: ...> of {length} values" if length is not None else "array<i64: ...>"
+    wanted = f"must be {what} ({form}, each >= {minimum})"
+
     def check(a: Attribute) -> str | None:
         if not (isinstance(a, DenseArrayBase) and a.elt_type == i64):
-            return f"must be {what} (array<i64: ...>)"
+            return wanted
         values = a.get_values()
-        if length is not None and len(values) != length:
-            return f"must be {what} (array<i64: ...> of {length} values), got {len(values)} values"
-        if any(v < minimum for v in values):
-            return f"must be {what}; values below {minimum} in {list(values)}"
+        if (length is not None and len(values) != length) or any(v < minimum for v in values):
+            return wanted
         return None
 
     return check
@@ -208,11 +208,8 @@ def _kind(cls: type[Attribute], what: str) -> Callable[[Attribute], str | None]:
 
 
 def _offset(a: Attribute) -> str | None:
-    if not (isinstance(a, IntegerAttr) and isinstance(a.type, IntegerType) and a.type == i64):
-        return "must be a byte offset (an i64 integer)"
-    if a.value.data < 0:
-        return f"must be a byte offset >= 0, got {a.value.data}"
-    return None
+    ok = isinstance(a, IntegerAttr) and a.type == i64 and a.value.data >= 0
+    return None if ok else "must be a byte offset (an i64 integer >= 0)"
 
 
 FUNCS = ("func.func", "riscv_func.func")
