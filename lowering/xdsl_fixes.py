@@ -11,7 +11,9 @@ MLIR prints (`memref.global "public" @x : memref<4xf32> = dense<...>`, the
 initial value without its type, which is implied by the memref's); `apply()`
 lets the parser read it, so IR that went through upstream MLIR (mlir-opt,
 iree-opt, the Python bindings) parses back. Printing is unchanged (generic),
-which upstream reads as well.
+which upstream reads as well. The same for `memref.memory_space_cast`
+(`memref.memory_space_cast %x : memref<4xf32, #tier.space<l1>> to
+memref<4xf32>`: how plan-memory's casts come back from upstream).
 
 xDSL's `convert-func-to-riscv-func` drops a function's location and
 attributes; `apply()` keeps the location and tdopt's `cluster.kernel` on the
@@ -132,6 +134,23 @@ def _parse_memref_global(cls: type[memref.GlobalOp], parser: Parser) -> memref.G
     return op
 
 
+def _parse_memory_space_cast(
+    cls: type[memref.MemorySpaceCastOp], parser: Parser
+) -> memref.MemorySpaceCastOp:
+    """MLIR's syntax: `memref.memory_space_cast %src : src-type to
+    dest-type attr-dict`."""
+    source = parser.parse_unresolved_operand()
+    parser.parse_punctuation(":")
+    source_type = parser.parse_type()
+    parser.parse_keyword("to")
+    dest = parser.parse_type()
+    if not isinstance(dest, MemRefType):
+        parser.raise_error(f"memref.memory_space_cast: expected a memref type, got {dest}")
+    op = memref.MemorySpaceCastOp(parser.resolve_operand(source, source_type), dest)
+    op.attributes.update(parser.parse_optional_attr_dict())
+    return op
+
+
 def _memoize_traits() -> None:
     from xdsl.ir import Operation
 
@@ -185,6 +204,7 @@ def apply() -> None:
     _applied = True
     _memoize_traits()
     memref.GlobalOp.parse = classmethod(_parse_memref_global)  # type: ignore[method-assign]
+    memref.MemorySpaceCastOp.parse = classmethod(_parse_memory_space_cast)  # type: ignore[method-assign]
     _guard(patterns.AddImmediates, _add_ok)
     _guard(patterns.SubImmediates, _sub_ok)
     from xdsl.backend.riscv.lowering.convert_func_to_riscv_func import LowerFuncOp
