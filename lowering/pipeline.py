@@ -16,7 +16,7 @@ from xdsl.ir import Operation
 
 from tdopt.lowering import xdsl_fixes
 from tdopt.lowering.kernel_workers import FIRST_KERNEL_LOCAL, WorkerRun, apply_pipeline
-from tdopt.dialects.cluster import KERNEL, role_of, tensor_of
+from tdopt.dialects.cluster import KERNEL, role_of, tensor_of, verify_cluster_attributes
 from tdopt.target import CLUSTER
 
 xdsl_fixes.apply()
@@ -236,6 +236,8 @@ def compile_to_asm(
     # the kernels must be valid linalg (as `tdopt` checks after every pass):
     # an invalid loop nest can still assemble and compute out of bounds
     module.verify()
+    for op in module.walk():
+        verify_cluster_attributes(op)
     symbols = program_symbols(module)
     if at_linalg is not None:
         at_linalg(module)
