@@ -19,9 +19,9 @@ from test_ops_rtl import CASES as OP_CASES
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
+from tdopt.dialects.cluster import PARALLEL, parallel_of
 from tdopt.interpreter.reference import run_function
 from tdopt.lowering.pipeline import TO_LINALG, run_pipeline
-from tdopt.dialects.cluster import PARALLEL, parallel_of
 from tdopt.tools.context import make_context
 from tdopt.tools.rtl_run import RtlResult, run_on_rtl
 
