@@ -38,6 +38,12 @@ def _tier():
     return Tier
 
 
+def _cluster():
+    from tdopt.dialects.cluster import Cluster
+
+    return Cluster
+
+
 def _fixed(factory: Callable[[], T]) -> Callable[[], T]:
     """`factory`, applying xdsl_fixes (idempotent) before it runs."""
 
@@ -52,7 +58,9 @@ def _fixed(factory: Callable[[], T]) -> Callable[[], T]:
     return load
 
 
+DIALECTS = {"train": _train, "grad": _grad, "rvx": _rvx, "tier": _tier, "cluster": _cluster}
+
 TDOPT_UNIVERSE = Universe(
-    all_dialects={name: _fixed(f) for name, f in {"train": _train, "grad": _grad, "rvx": _rvx, "tier": _tier}.items()},
+    all_dialects={name: _fixed(f) for name, f in DIALECTS.items()},
     all_passes={name: _fixed(f) for name, f in all_passes().items()},
 )

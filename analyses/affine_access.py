@@ -4,6 +4,7 @@ linear coefficients of an affine map result."""
 from __future__ import annotations
 
 from xdsl.dialects.builtin import UnrealizedConversionCastOp
+from xdsl.dialects.memref import MemorySpaceCastOp
 from xdsl.ir import BlockArgument, SSAValue
 from xdsl.ir.affine import (
     AffineBinaryOpExpr,
@@ -15,12 +16,13 @@ from xdsl.ir.affine import (
 
 
 def view_root(v: SSAValue) -> SSAValue:
-    """The value a chain of views (unrealized casts) starts from."""
+    """The value a chain of views (unrealized casts, memory space casts)
+    starts from."""
     while not isinstance(v, BlockArgument):
         owner = v.owner
-        if not isinstance(owner, UnrealizedConversionCastOp):
+        if not isinstance(owner, (UnrealizedConversionCastOp, MemorySpaceCastOp)):
             return v
-        v = owner.inputs[0]
+        v = owner.operands[0]
     return v
 
 

@@ -52,7 +52,7 @@ taking no L1; bytes kept for b need not have been touched by a; data
 overwritten by the next access, or read by nothing later, never goes
 out. tier-tile-l1 moves at least `no_reuse` (its tiles cover every byte
 reached, it writes every output tile out and keeps nothing between
-calls), so `floor <= no_reuse <= tdopt.dma_in_bytes + dma_out_bytes`.
+calls), so `floor <= no_reuse <= dma_in + dma_out` (its `cluster.memory_plan`).
 """
 
 from __future__ import annotations
@@ -72,8 +72,6 @@ from tdopt.analyses.memory_plan import buffer_name, entries, global_tiers, home_
 from tdopt.analyses.tile_access import OperandAccess, Untileable, analyze_kernel
 from tdopt.dialects.tier import TiledCallOp
 
-# the module attribute tier-tile-l1 records the floor in (bytes per step)
-FLOOR_ATTR = "tdopt.dma_floor_bytes"
 # iterations counted exactly when a map's results share loops
 EXACT_LIMIT = 1 << 20
 

@@ -3,11 +3,11 @@ entry lives (the tier of its global, or of the arena its buffer was placed
 in), when each planned buffer is live, and the bytes live per tier at every
 kernel call of the step (what `tdopt --plot-memory` draws).
 
-The plan is what `plan-memory` (passes/plan_memory.py) wrote: `tdopt.tier`
-on every global (and on the arena globals), `tdopt.offset` on every
-`memref.alloc` of an entry, `tdopt.arena` on an alloc in another arena than
-the main one. This module is the one place outside that pass which reads
-those attributes, so renaming them touches the pass and this module.
+The plan is what `plan-memory` (passes/plan_memory.py) wrote: the tier as
+the memory space of every global's type (and of the arena globals'),
+`cluster.offset` on every `memref.alloc` of an entry, `cluster.arena` on an
+alloc in another arena than the main one (read through the cluster
+dialect's readers).
 
 A buffer's lifetime follows plan-memory's rule: from its `memref.alloc` to
 the last op of the entry that uses it or a view of it (unrealized casts).
@@ -20,20 +20,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr, UnrealizedConversionCastOp
+from xdsl.dialects.builtin import MemRefType, ModuleOp, UnrealizedConversionCastOp
 from xdsl.ir import Operation, SSAValue
 
 from tdopt.analyses.affine_access import view_root
-from tdopt.dialects.tier import TiledCallOp
+from tdopt.dialects.cluster import ENTRY, Role, alias_of, arena_of_alloc, offset_of, role_of
+from tdopt.dialects.tier import TiledCallOp, memref_tier
 
-# the attributes and names plan-memory writes (passes/plan_memory.py)
-TIER = "tdopt.tier"
-OFFSET = "tdopt.offset"
-ARENA_ATTR = "tdopt.arena"
+# the names plan-memory gives (passes/plan_memory.py); its attributes are
+# the cluster dialect's, a buffer's tier is the memory space of its type
 ARENA = "__tdopt_arena"
-ENTRY = "tdopt.entry"
-ROLE = "tdopt.role"  # "arena" on the arena globals
-ALIAS_OF = "tdopt.alias_of"  # an output global that is another tensor's storage
 ALIGN = 8  # plan-memory pads every buffer to the DMA's 64-bit port
 TIERS = ("L1", "L2", "L3")
 
@@ -45,24 +41,33 @@ def entries(module: ModuleOp) -> list[func.FuncOp]:
 
 def is_planned(module: ModuleOp) -> bool:
     """plan-memory ran on this module: its globals carry their tier."""
-    return any(isinstance(g, memref.GlobalOp) and TIER in g.attributes for g in module.ops)
+    return any(
+        isinstance(g, memref.GlobalOp) and isinstance(g.type, MemRefType) and memref_tier(g.type) is not None
+        for g in module.ops
+    )
 
 
 def global_tiers(module: ModuleOp) -> dict[str, str]:
     """Global symbol -> its tier ("L1", "L2", "L3"; absent: not placed)."""
     out: dict[str, str] = {}
+    aliases: dict[str, str] = {}
     for g in module.ops:
-        if isinstance(g, memref.GlobalOp):
-            t = g.attributes.get(TIER)
-            if isinstance(t, StringAttr):
-                out[g.sym_name.data] = t.data
+        if isinstance(g, memref.GlobalOp) and isinstance(g.type, MemRefType):
+            tier = memref_tier(g.type)
+            if tier is not None:
+                out[g.sym_name.data] = tier
+            elif (target := alias_of(g)) is not None:
+                aliases[g.sym_name.data] = target
+    # an output that shares another global's bytes (a plain type) is where that one is
+    for name, target in aliases.items():
+        if target in out:
+            out[name] = out[target]
     return out
 
 
 def arena_of(alloc: memref.AllocOp) -> str:
     """The arena global a planned buffer lives in."""
-    attr = alloc.attributes.get(ARENA_ATTR)
-    return attr.data if isinstance(attr, StringAttr) else ARENA
+    return arena_of_alloc(alloc) or ARENA
 
 
 def padded_bytes(t: MemRefType) -> int:
@@ -174,7 +179,7 @@ def memory_series(module: ModuleOp, top: int = 5) -> MemorySeries:
     tier, the bytes of the globals placed in that tier (live all step)
     plus the planned buffers of that tier live at the call (alloc position
     <= the call's position <= last use). A module without a plan (no
-    `tdopt.tier` on its globals) or without one entry is an error."""
+    tier on its globals' types) or without one entry is an error."""
     if not is_planned(module):
         raise ValueError("the module has no static memory plan (plan-memory did not run)")
     found = entries(module)
@@ -188,17 +193,17 @@ def memory_series(module: ModuleOp, top: int = 5) -> MemorySeries:
     positions = [position[c] for c in calls]
     buffers: list[Buffer] = []
     arenas = {g.sym_name.data for g in module.ops
-              if isinstance(g, memref.GlobalOp) and g.attributes.get(ROLE) == StringAttr("arena")}
+              if isinstance(g, memref.GlobalOp) and role_of(g) == Role.ARENA}
     for g in module.ops:
         if not isinstance(g, memref.GlobalOp) or g.sym_name.data in arenas:
             continue
         name = g.sym_name.data
-        if name in tiers and isinstance(g.type, MemRefType) and ALIAS_OF not in g.attributes:
+        if name in tiers and isinstance(g.type, MemRefType) and alias_of(g) is None:
             buffers.append(Buffer(name, tiers[name], padded_bytes(g.type), 0, max(0, len(calls) - 1)))
     for alloc, (start, end) in buffer_lifetimes(f).items():
         tier = tiers.get(arena_of(alloc))
         t = alloc.memref.type
-        if tier is None or not isinstance(t, MemRefType) or OFFSET not in alloc.attributes:
+        if tier is None or not isinstance(t, MemRefType) or offset_of(alloc) is None:
             continue
         live_at = [k for k, p in enumerate(positions) if start <= p <= end]
         if not live_at:

@@ -251,7 +251,7 @@ class MemorySpaceAttr(ParametrizedAttribute):
 
     @property
     def tier(self) -> str:
-        """"L1", "L2" or "L3", as in the `tdopt.tier` attribute of globals."""
+        """The tier's name as the pipeline spells it: "L1", "L2" or "L3"."""
         return self.level.data.upper()
 
 

@@ -146,11 +146,10 @@ def expect_rank(op: str, t: TensorType, rank: int, what: str, layout: str) -> Sh
 
 
 # Discardable attributes the project's own passes put on train and grad ops
-# (train-lora tags the add of an adapter); every `tdopt.`-prefixed name is
-# the compiler's own bookkeeping. Anything else is a typo or an attribute
-# no pass reads, which would be kept and silently ignored.
+# (train-lora tags the add of an adapter; the `cluster` dialect's attributes
+# sit on functions, globals and allocs, never here). Anything else is a typo
+# or an attribute no pass reads, which would be kept and silently ignored.
 KNOWN_DISCARDABLE = ("train.lora",)
-KNOWN_PREFIXES = ("tdopt.",)
 
 
 @dataclass(frozen=True)
@@ -161,14 +160,14 @@ class KnownAttributes(OpTrait):
     def verify(self, op: Operation) -> None:
         props = sorted(type(op).get_irdl_definition().properties)  # type: ignore[attr-defined]
         for name in op.attributes:
-            if name in KNOWN_DISCARDABLE or name.startswith(KNOWN_PREFIXES):
+            if name in KNOWN_DISCARDABLE:
                 continue
             if name in props:
                 raise VerifyException(
                     f"'{op.name}': '{name}' is a property of the op, given as a discardable "
                     f"attribute (generic form: write it in <{{{name} = ...}}>)"
                 )
-            known = ", ".join([*KNOWN_DISCARDABLE, *(p + "*" for p in KNOWN_PREFIXES)])
+            known = ", ".join(KNOWN_DISCARDABLE)
             raise VerifyException(
                 f"'{op.name}': unknown attribute '{name}'; accepted: the op's properties "
                 f"({', '.join(props) or 'none'}) and the discardable attributes {known}"

@@ -1,13 +1,14 @@
 """Run a program at the linalg level (`tdopt --emit=linalg`, the output of
 `convert-train-to-linalg` and `plan-memory`) on numpy, without the RTL.
 
-Contract: the module holds `memref.global`s with `tdopt.role` / `tdopt.tensor`
+Contract: the module holds `memref.global`s with `cluster.role` / `cluster.tensor`
 attributes (inputs, parameters, constants, outputs; an output with
-`tdopt.alias_of` is stored in another global's bytes), an entry function
-(`tdopt.entry`, else the only function without callers) that calls kernel
+`cluster.alias_of` is stored in another global's bytes), an entry function
+(`cluster.entry`, else the only function without callers) that calls kernel
 functions whose bodies are `linalg.generic` ops over arith / math. Memref
 values are numpy arrays; every global is one array for the whole run, a
-reshape-like `unrealized_conversion_cast` is a view of its operand, each
+reshape-like `unrealized_conversion_cast` is a view of its operand, a
+`memref.memory_space_cast` the operand itself (tiers are not modelled), each
 `memref.alloc` a fresh zeroed array (the memory plan's offsets are not
 modelled: the RTL runs check those). Floats are float32 throughout, like the
 device. `run_program` returns the outputs by tensor name.
@@ -36,7 +37,6 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     MemRefType,
     ModuleOp,
-    StringAttr,
     UnrealizedConversionCastOp,
 )
 from xdsl.interpreter import (
@@ -50,6 +50,7 @@ from xdsl.interpreter import (
 )
 from xdsl.interpreters.func import FuncFunctions
 
+from tdopt.dialects.cluster import ENTRY, Role, alias_of, role_of, tensor_of
 from tdopt.dialects.train import numpy_dtype, numpy_from_dense
 
 _erf = np.vectorize(pymath.erf, otypes=[np.float64])
@@ -136,10 +137,10 @@ class ProgramFunctions(InterpreterFunctions):
         assert isinstance(t, MemRefType)
         shape = tuple(t.get_shape())
         dtype = numpy_dtype(t.element_type)
-        role, tensor = g.attributes.get("tdopt.role"), g.attributes.get("tdopt.tensor")
-        if isinstance(role, StringAttr) and role.data == "input":
-            assert isinstance(tensor, StringAttr)
-            return np.array(inputs[tensor.data], dtype=dtype).reshape(shape)
+        if role_of(g) == Role.INPUT:
+            tensor = tensor_of(g)
+            assert tensor is not None
+            return np.array(inputs[tensor], dtype=dtype).reshape(shape)
         if isinstance(g.initial_value, DenseIntOrFPElementsAttr):
             value = numpy_from_dense(g.initial_value)
             return np.broadcast_to(value.astype(dtype), shape).copy()
@@ -153,6 +154,12 @@ class ProgramFunctions(InterpreterFunctions):
     def run_alloc(self, interpreter: Interpreter, op: memref.AllocOp, args: PythonValues):
         t = op.memref.type
         return (np.zeros(tuple(t.get_shape()), numpy_dtype(t.element_type)),)
+
+    @impl(memref.MemorySpaceCastOp)
+    def run_memory_space_cast(
+        self, interpreter: Interpreter, op: memref.MemorySpaceCastOp, args: PythonValues
+    ):
+        return (args[0],)
 
     @impl(UnrealizedConversionCastOp)
     def run_cast(self, interpreter: Interpreter, op: UnrealizedConversionCastOp, args: PythonValues):
@@ -241,10 +248,10 @@ register_impls(ProgramFunctions)
 
 
 def entry_function(module: ModuleOp) -> func.FuncOp:
-    """The program's entry: the function marked `tdopt.entry`, else the one
+    """The program's entry: the function marked `cluster.entry`, else the one
     function no other function calls."""
     funcs = [o for o in module.ops if isinstance(o, func.FuncOp)]
-    marked = [f for f in funcs if "tdopt.entry" in f.attributes]
+    marked = [f for f in funcs if ENTRY in f.attributes]
     if len(marked) == 1:
         return marked[0]
     called = {
@@ -253,7 +260,7 @@ def entry_function(module: ModuleOp) -> func.FuncOp:
     roots = [f for f in funcs if f.sym_name.data not in called]
     if len(roots) != 1:
         raise ValueError(
-            "no entry function: mark one with tdopt.entry (found "
+            "no entry function: mark one with cluster.entry (found "
             + ", ".join(f.sym_name.data for f in roots)
             + ")"
         )
@@ -264,7 +271,7 @@ def run_program(
     module: ModuleOp, inputs: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
     """Run the entry function once; the outputs by tensor name (an output
-    stored over a parameter, `tdopt.alias_of`, is read from it). `inputs`:
+    stored over a parameter, `cluster.alias_of`, is read from it). `inputs`:
     the arrays of the input globals by tensor name."""
     functions = ProgramFunctions(module, inputs)
     interpreter = Interpreter(module)
@@ -275,11 +282,10 @@ def run_program(
     for g in module.ops:
         if not isinstance(g, memref.GlobalOp):
             continue
-        role, tensor = g.attributes.get("tdopt.role"), g.attributes.get("tdopt.tensor")
-        if not (isinstance(role, StringAttr) and role.data == "output"):
+        if role_of(g) != Role.OUTPUT:
             continue
-        assert isinstance(tensor, StringAttr)
-        alias = g.attributes.get("tdopt.alias_of")
-        sym = alias.data if isinstance(alias, StringAttr) else g.sym_name.data
-        out[tensor.data] = functions.arrays[sym].copy()
+        tensor = tensor_of(g)
+        assert tensor is not None
+        sym = alias_of(g) or g.sym_name.data
+        out[tensor] = functions.arrays[sym].copy()
     return out

@@ -40,7 +40,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.transforms.convert_linalg_to_memref_stream import ConvertGenericOpPattern
 
 from tdopt.target import CLUSTER
-from tdopt.passes.parallelize_kernels import PARALLEL
+from tdopt.dialects.cluster import parallel_of
 
 
 MAX_LOOPS = 6
@@ -398,10 +398,10 @@ def _parallel_mark(op: Operation) -> dict[int, int]:
     f = op.parent_op()
     while f is not None and not isinstance(f, func.FuncOp):
         f = f.parent_op()
-    attr = f.attributes.get(PARALLEL) if f is not None else None
-    if not isinstance(attr, ArrayAttr):
+    found = parallel_of(f) if f is not None else None
+    if found is None:
         return {}
-    depth, trips = (a.value.data for a in attr.data)  # type: ignore[attr-defined]
+    depth, trips = found
     return {depth: min(trips, CLUSTER.cores)}
 
 

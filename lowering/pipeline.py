@@ -16,7 +16,7 @@ from xdsl.ir import Operation
 
 from tdopt.lowering import xdsl_fixes
 from tdopt.lowering.kernel_workers import FIRST_KERNEL_LOCAL, WorkerRun, apply_pipeline
-from tdopt.passes.parallelize_kernels import KERNEL
+from tdopt.dialects.cluster import KERNEL, role_of, tensor_of, verify_cluster_attributes
 from tdopt.target import CLUSTER
 
 
@@ -199,19 +199,18 @@ class SymbolInfo:
 def program_symbols(module: ModuleOp) -> list[SymbolInfo]:
     """The inputs, parameters and outputs of a module at the linalg level."""
     from xdsl.dialects import memref
-    from xdsl.dialects.builtin import MemRefType, StringAttr
+    from xdsl.dialects.builtin import MemRefType
 
     out = []
     for op in module.ops:
         if isinstance(op, memref.GlobalOp):
-            role = op.attributes.get("tdopt.role")
-            tensor = op.attributes.get("tdopt.tensor")
+            role, tensor = role_of(op), tensor_of(op)
             t = op.type
-            if isinstance(role, StringAttr) and isinstance(tensor, StringAttr):
+            if role is not None and tensor is not None:
                 assert isinstance(t, MemRefType)
                 dtype = "int32" if "i32" in str(t.element_type) else "float32"
                 out.append(
-                    SymbolInfo(op.sym_name.data, tensor.data, role.data, tuple(t.get_shape()), dtype)
+                    SymbolInfo(op.sym_name.data, tensor, role.value, tuple(t.get_shape()), dtype)
                 )
     return out
 
@@ -261,6 +260,8 @@ def compile_to_asm(
     # the kernels must be valid linalg (as `tdopt` checks after every pass):
     # an invalid loop nest can still assemble and compute out of bounds
     module.verify()
+    for op in module.walk():
+        verify_cluster_attributes(op)
     symbols = program_symbols(module)
     if at_linalg is not None:
         at_linalg(module)

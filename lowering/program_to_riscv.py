@@ -1,13 +1,14 @@
 """The program level (globals, planned buffers, kernel calls) to RISC-V:
 
 * `convert-globals-to-sections`: every `memref.global` becomes labelled data
-  in the section of its tier (`.l1`, `.l2`, `.l3`): its initial value as
-  `.word`s, or zeros;
+  in the section of its tier (`.l1`, `.l2`, `.l3`: the memory space of its
+  type, `#tier.space<l1>`; L2 without one): its initial value as `.word`s,
+  or zeros;
 * `convert-entry-to-riscv`: each entry function (the sequence of kernel
   calls) becomes a `riscv_func.func` with fixed registers: buffer addresses
   in a0..a7 (`la` of the global, arena base + planned offset), `jal` to the
   kernel, `ra` saved on the stack. A `main` that calls the entry and returns
-  0 is added for the runtime's crt0. Kernels marked `tdopt.parallel` (by
+  0 is added for the runtime's crt0. Kernels marked `cluster.parallel` (by
   `cluster-mark-parallel`) run on every active core instead: the entry
   forks them with the runtime's `tdrt_parallel(__tdopt_fork, args)`, where
   `args` is a per-call block in `.rodata` (kernel address, then its buffer
@@ -30,21 +31,19 @@ from xdsl.context import Context
 from xdsl.dialects import func, memref, riscv, riscv_func
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
-    IntegerAttr,
     MemRefType,
     ModuleOp,
-    StringAttr,
     UnrealizedConversionCastOp,
 )
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
+from tdopt.dialects.cluster import ENTRY, PARALLEL, Role, alias_of, kernel_kind, offset_of, role_of
 from tdopt.dialects.rvx import AsmOp
 from tdopt.dialects.tier import RESIDENT, TiledCallOp, memref_tier
 from tdopt.dialects.train import numpy_from_dense
-from tdopt.passes.parallelize_kernels import PARALLEL
-from tdopt.passes.plan_memory import OFFSET, arena_of, byte_size
+from tdopt.passes.plan_memory import arena_of, byte_size
 from tdopt.passes.tier_tile_l1 import TILES
 from tdopt.target import CLUSTER
 
@@ -68,26 +67,12 @@ def global_words(g: memref.GlobalOp) -> np.ndarray | None:
     return np.ascontiguousarray(values).view("<u4")
 
 
-def _global_tier(g: memref.GlobalOp, t: MemRefType) -> str:
-    """The tier of a global: its type's memory space (`#tier.space<l1>`),
-    else its `tdopt.tier` attribute (set by plan-memory), else L2."""
-    tier_attr = g.attributes.get("tdopt.tier")
-    planned = tier_attr.data if isinstance(tier_attr, StringAttr) else None
-    space = memref_tier(t)
-    if space is not None and planned is not None and space != planned:
-        raise DiagnosticException(
-            f"convert-globals-to-sections: memref.global @{g.sym_name.data}: "
-            f"its type is in {space} but tdopt.tier says {planned}"
-        )
-    return space or planned or "L2"
-
-
 # a signalling NaN (exponent all ones, quiet bit clear): every float op
 # reading it gives NaN, so a result computed from unwritten scratch shows
 POISON_WORD = 0x7FBADBAD
 # globals only the program itself writes before reading (planned buffers,
 # tile buffers)
-SCRATCH_ROLES = ("arena", "tiles")
+SCRATCH_ROLES = (Role.ARENA, Role.TILES)
 
 
 @dataclass(frozen=True)
@@ -105,15 +90,15 @@ class ConvertGlobalsToSectionsPass(ModulePass):
         for g in [o for o in op.ops if isinstance(o, memref.GlobalOp)]:
             t = g.type
             assert isinstance(t, MemRefType)
-            tier = _global_tier(g, t)
+            tier = memref_tier(t) or "L2"
             section = riscv.AssemblySectionOp(f'.section {SECTIONS[tier]},"aw",@progbits')
             size = byte_size(t)
             block = section.data.block
-            alias = g.attributes.get("tdopt.alias_of")
-            if isinstance(alias, StringAttr):
+            alias = alias_of(g)
+            if alias is not None:
                 # same bytes as another global (an in-place update)
                 block.add_op(riscv.DirectiveOp(".globl", g.sym_name.data))
-                block.add_op(riscv.DirectiveOp(".set", f"{g.sym_name.data}, {alias.data}"))
+                block.add_op(riscv.DirectiveOp(".set", f"{g.sym_name.data}, {alias}"))
                 block.add_op(riscv.DirectiveOp(".size", f"{g.sym_name.data}, {size}"))
                 op.body.block.insert_op_before(section, g)
                 g.detach()
@@ -123,8 +108,7 @@ class ConvertGlobalsToSectionsPass(ModulePass):
             block.add_op(riscv.DirectiveOp(".p2align", "3"))
             block.add_op(riscv.LabelOp(g.sym_name.data))
             words = global_words(g)
-            role = g.attributes.get("tdopt.role")
-            scratch = isinstance(role, StringAttr) and role.data in SCRATCH_ROLES
+            scratch = role_of(g) in SCRATCH_ROLES
             if words is None and self.poison and scratch:
                 block.add_op(riscv.DirectiveOp(".fill", f"{-(-size // 4)}, 4, 0x{POISON_WORD:08x}"))
             elif words is None:
@@ -205,14 +189,15 @@ def _entry_body(
         if isinstance(op, memref.GetGlobalOp):
             location[op.memref] = (op.name_.string_value(), 0)
         elif isinstance(op, memref.AllocOp):
-            off = op.attributes.get(OFFSET)
-            if not isinstance(off, IntegerAttr):
+            off = offset_of(op)
+            if off is None:
                 raise DiagnosticException(
                     "convert-entry-to-riscv needs planned buffers: run plan-memory first"
                 )
-            location[op.memref] = (arena_of(op), off.value.data)
-        elif isinstance(op, UnrealizedConversionCastOp):
-            location[op.results[0]] = location[op.inputs[0]]
+            location[op.memref] = (arena_of(op), off)
+        elif isinstance(op, (UnrealizedConversionCastOp, memref.MemorySpaceCastOp)):
+            # views of the same bytes
+            location[op.results[0]] = location[op.operands[0]]
         elif isinstance(op, func.CallOp):
             if len(op.arguments) > ARG_REGS:
                 raise DiagnosticException(
@@ -260,7 +245,7 @@ class ConvertEntryToRiscvPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         entries = [
-            f for f in op.ops if isinstance(f, func.FuncOp) and "tdopt.entry" in f.attributes
+            f for f in op.ops if isinstance(f, func.FuncOp) and ENTRY in f.attributes
         ]
         parallel = {
             k.sym_name.data
@@ -275,7 +260,7 @@ class ConvertEntryToRiscvPass(ModulePass):
             labels.checked.clear()  # each entry checks its own labels
             body = _entry_body(f, parallel, fork_blocks, profiled, labels)
             rf = riscv_func.FuncOp(name, Region(Block(body)), ((), ()), "public", 2)
-            rf.attributes["tdopt.entry"] = f.attributes["tdopt.entry"]
+            rf.attributes[ENTRY] = f.attributes[ENTRY]
             op.body.block.insert_op_before(rf, f)
             f.detach()
             f.erase()
@@ -347,7 +332,7 @@ def _add_fork_support(module: ModuleOp, fork_blocks: list[tuple[str, list[str]]]
 
 # -- the cluster's check of class labels (issue 14) ----------------------------
 
-# kernels (`tdopt.kernel`) that index the logits' rows by a label: an
+# kernels (`cluster.kernel`) that index the logits' rows by a label: an
 # i32 [N] operand next to the f32 [N, C] logits or their gradient
 LABEL_KERNELS = frozenset({"cross_entropy", "grad_cross_entropy"})
 # the record a failed check leaves in .bss: the address of the bad label,
@@ -374,9 +359,9 @@ class LabelChecks:
     def of(module: ModuleOp) -> LabelChecks:
         kinds = {}
         for k in module.ops:
-            kind = k.attributes.get("tdopt.kernel") if isinstance(k, func.FuncOp) else None
-            if isinstance(k, func.FuncOp) and isinstance(kind, StringAttr):
-                kinds[k.sym_name.data] = kind.data
+            kind = kernel_kind(k) if isinstance(k, func.FuncOp) else None
+            if isinstance(k, func.FuncOp) and kind is not None:
+                kinds[k.sym_name.data] = kind
         return LabelChecks(kinds, _l3_symbols(module), set())
 
     def before_call(

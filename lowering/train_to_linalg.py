@@ -1,8 +1,8 @@
 """`convert-train-to-linalg`: a train function becomes a program on memrefs.
 
 * every function argument, parameter, constant and result becomes a
-  `memref.global` named after the tensor (`tdopt.role` = input / param /
-  const / output, `tdopt.tensor` = the original name), so a loader can fill
+  `memref.global` named after the tensor (`cluster.role` = input / param /
+  const / output, `cluster.tensor` = the original name), so a loader can fill
   inputs and read results by name;
 * every other tensor becomes a `memref.alloc` (placed later by the memory
   plan); reshape-like ops alias their operand's buffer;
@@ -33,6 +33,7 @@ from xdsl.dialects.builtin import (
     MemRefType,
     ModuleOp,
     StringAttr,
+    SymbolRefAttr,
     TensorType,
     UnitAttr,
     UnrealizedConversionCastOp,
@@ -45,6 +46,7 @@ from xdsl.utils.exceptions import DiagnosticException
 import numpy as np
 
 from tdopt.dialects import train
+from tdopt.dialects.cluster import ALIAS_OF, ENTRY, KERNEL, ROLE, SCRATCH, TENSOR, role_attr
 from tdopt.dialects.weights import WEIGHTS_ATTR, WeightsError, load_weights
 from tdopt.dialects.train_module import argument_names, result_names
 from tdopt.lowering import train_kernels
@@ -52,11 +54,7 @@ from tdopt.lowering.grad_kernels import GRAD_KERNELS
 from tdopt.lowering.elementwise_kernels import ELEMENTWISE_KERNELS
 from tdopt.lowering.kernel_builder import KernelBuilder, memref as memref_type
 
-ROLE = "tdopt.role"
-TENSOR = "tdopt.tensor"
 ALIAS_OPS = (train.ReshapeOp, train.SqueezeOp, train.UnsqueezeOp)
-# an output global stored in another global's bytes (in-place updates)
-ALIAS_OF = "tdopt.alias_of"
 
 
 def in_place_updates(block, ret: func.ReturnOp) -> dict[SSAValue, train.ParamOp]:
@@ -219,7 +217,7 @@ class FunctionLowering:
     def add_global(self, name: str, t: MemRefType, role: str, init: Attribute) -> str:
         sym = symbol_for(name, self.taken)
         g = memref.GlobalOp.get(StringAttr(sym), t, global_init(init, t), StringAttr("public"))
-        g.attributes[ROLE] = StringAttr(role)
+        g.attributes[ROLE] = role_attr(role)
         g.attributes[TENSOR] = StringAttr(name)
         self.globals.append(g)
         return sym
@@ -266,7 +264,8 @@ class FunctionLowering:
         for g, param in aliases:
             src = self.buffers[param.result].owner
             assert isinstance(src, memref.GetGlobalOp)
-            g.attributes[ALIAS_OF] = StringAttr(src.name_.string_value())
+            # an output global stored in another global's bytes (in-place update)
+            g.attributes[ALIAS_OF] = SymbolRefAttr(src.name_.string_value())
         for v, sym, t in copies:
             dst = self.get_global(sym, t)
             self.call_kernel(train_kernels.copy_kernel, "copy", [dst, self.buffers[v]], {}, None)
@@ -280,7 +279,7 @@ class FunctionLowering:
         new_f.attributes.update(
             {k: v for k, v in f.attributes.items() if k.startswith("train.")}
         )
-        new_f.attributes["tdopt.entry"] = UnitAttr()
+        new_f.attributes[ENTRY] = UnitAttr()
         for op in body:
             new_f.body.block.add_op(op)
         new_f.body.block.add_op(func.ReturnOp())
@@ -373,7 +372,7 @@ class FunctionLowering:
             lower(kb, op)
             parts = kb.finish()
             for part, _ in parts:
-                part.attributes["tdopt.kernel"] = StringAttr(short)
+                part.attributes[KERNEL] = StringAttr(short)
                 if op is not None:
                     # a failure inside the kernel is reported at its (first) op
                     part.location = op.location
@@ -385,7 +384,7 @@ class FunctionLowering:
         # scratch buffers: allocated by the caller, live only for the calls
         for t in scratch_types:
             alloc = memref.AllocOp.get(t.element_type, shape=t.get_shape())
-            alloc.attributes["tdopt.scratch"] = UnitAttr()
+            alloc.attributes[SCRATCH] = UnitAttr()
             self.step.append(alloc)
             args.append(alloc.memref)
         for part, roots in parts:

@@ -11,10 +11,12 @@ MLIR prints (`memref.global "public" @x : memref<4xf32> = dense<...>`, the
 initial value without its type, which is implied by the memref's); `apply()`
 lets the parser read it, so IR that went through upstream MLIR (mlir-opt,
 iree-opt, the Python bindings) parses back. Printing is unchanged (generic),
-which upstream reads as well.
+which upstream reads as well. The same for `memref.memory_space_cast`
+(`memref.memory_space_cast %x : memref<4xf32, #tier.space<l1>> to
+memref<4xf32>`: how plan-memory's casts come back from upstream).
 
 xDSL's `convert-func-to-riscv-func` drops a function's location and
-attributes; `apply()` keeps the location and tdopt's `tdopt.kernel` on the
+attributes; `apply()` keeps the location and tdopt's `cluster.kernel` on the
 `riscv_func.func`, so that a failure of a kernel at the RISC-V level (it
 running out of registers) is reported at the op it was lowered from.
 
@@ -40,6 +42,8 @@ from xdsl.ir import OpResult, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.transforms.canonicalization_patterns import riscv as patterns
 from xdsl.transforms.canonicalization_patterns.riscv import get_constant_value
+
+from tdopt.dialects.cluster import KERNEL
 
 _applied = False
 
@@ -132,6 +136,23 @@ def _parse_memref_global(cls: type[memref.GlobalOp], parser: Parser) -> memref.G
     return op
 
 
+def _parse_memory_space_cast(
+    cls: type[memref.MemorySpaceCastOp], parser: Parser
+) -> memref.MemorySpaceCastOp:
+    """MLIR's syntax: `memref.memory_space_cast %src : src-type to
+    dest-type attr-dict`."""
+    source = parser.parse_unresolved_operand()
+    parser.parse_punctuation(":")
+    source_type = parser.parse_type()
+    parser.parse_keyword("to")
+    dest = parser.parse_type()
+    if not isinstance(dest, MemRefType):
+        parser.raise_error(f"memref.memory_space_cast: expected a memref type, got {dest}")
+    op = memref.MemorySpaceCastOp(parser.resolve_operand(source, source_type), dest)
+    op.attributes.update(parser.parse_optional_attr_dict())
+    return op
+
+
 def _memoize_traits() -> None:
     from xdsl.ir import Operation
 
@@ -160,8 +181,6 @@ def _memoize_traits() -> None:
     Operation.get_traits_of_type = cached(True, of_type)  # type: ignore[method-assign]
 
 
-# the attribute naming the op a kernel was lowered from (train_to_linalg)
-KERNEL_ATTR = "tdopt.kernel"
 
 
 def _fast_effects() -> None:
@@ -294,13 +313,13 @@ def _keep_kernel_origin(cls: type) -> None:
 
     def match_and_rewrite(self, op, rewriter: PatternRewriter) -> None:
         block, prev = op.parent_block(), op.prev_op
-        location, kernel = op.location, op.attributes.get(KERNEL_ATTR)
+        location, kernel = op.location, op.attributes.get(KERNEL)
         original(self, op, rewriter)
         new = prev.next_op if prev is not None else (block.first_op if block is not None else None)
         if new is not None and new is not op and new.name == "riscv_func.func":
             new.location = location
             if kernel is not None:
-                new.attributes[KERNEL_ATTR] = kernel
+                new.attributes[KERNEL] = kernel
 
     cls.match_and_rewrite = match_and_rewrite
 
@@ -314,6 +333,7 @@ def apply() -> None:
     _fast_effects()
     _dispatch_patterns()
     memref.GlobalOp.parse = classmethod(_parse_memref_global)  # type: ignore[method-assign]
+    memref.MemorySpaceCastOp.parse = classmethod(_parse_memory_space_cast)  # type: ignore[method-assign]
     _guard(patterns.AddImmediates, _add_ok)
     _guard(patterns.SubImmediates, _sub_ok)
     from xdsl.backend.riscv.lowering.convert_func_to_riscv_func import LowerFuncOp

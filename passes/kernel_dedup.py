@@ -25,7 +25,7 @@ from xdsl.passes import ModulePass
 from xdsl.printer import Printer
 
 from tdopt.dialects.tier import TiledCallOp
-from tdopt.passes.parallelize_kernels import KERNEL
+from tdopt.dialects.cluster import KERNEL
 
 
 def structure_key(f: func.FuncOp) -> str:

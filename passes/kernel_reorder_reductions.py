@@ -1,5 +1,5 @@
 """`kernel-reorder-reductions`: the trailing reduction loops of a kernel
-(`func.func` with `tdopt.kernel`, one `linalg.generic`) are reordered by trip
+(`func.func` with `cluster.kernel`, one `linalg.generic`) are reordered by trip
 count, the longest innermost (a convolution's input channels inside its 3x3
 window), so the innermost loop amortises its overhead over many
 multiply-adds. This changes the order of the sums (within float rounding),
@@ -27,7 +27,7 @@ from xdsl.ir import OpResult
 from xdsl.ir.affine import AffineExpr, AffineMap
 from xdsl.passes import ModulePass
 
-from tdopt.passes.parallelize_kernels import KERNEL
+from tdopt.dialects.cluster import KERNEL
 
 
 def kernel_generics(module: ModuleOp) -> list[linalg_ops.GenericOp]:

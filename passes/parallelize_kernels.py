@@ -2,14 +2,14 @@
 nest. Two passes, one decision each:
 
 * `cluster-mark-parallel` (linalg level, before `convert-entry-to-riscv`):
-  a kernel (`func.func` with `tdopt.kernel`, one `linalg.generic`) whose
+  a kernel (`func.func` with `cluster.kernel`, one `linalg.generic`) whose
   loop nest starts with parallel iterators can be split over the cores along
   one of them, `d`, when every output's indexing map has a result that
   separates the values of `d` (`d` itself, or a linear index in which `d`'s
   coefficient exceeds what the other loops can add, like a flat index into a
   padded buffer): different values of `d` write disjoint elements. No input
   the body reads may view an output's buffer through another map. The kernel gets
-  `tdopt.parallel = [d, trip count of d]`. The chosen loop is the first
+  `cluster.parallel = array<i64: d, trip count of d>`. The chosen loop is the first
   leading parallel one with at least `min-trips` (default 8) iterations, else
   the longest leading parallel loop (at least 2 iterations). Kernels
   without such a loop (e.g. a full reduction to a scalar) are not marked: the
@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import arith, func, memref, riscv, rv32, scf
 from xdsl.dialects.builtin import (
-    ArrayAttr,
     IndexType,
     IntegerAttr,
     ModuleOp,
@@ -52,11 +51,10 @@ from xdsl.builder import Builder
 from xdsl.utils.exceptions import PassFailedException
 
 from tdopt.analyses.affine_access import linear_coefficients, view_root
-from tdopt.passes.plan_memory import OFFSET, arena_of, byte_size
+from tdopt.dialects.cluster import ENTRY, KERNEL, PARALLEL, offset_of, parallel_of
+from tdopt.dialects.tier import int_array
+from tdopt.passes.plan_memory import arena_of, byte_size
 from tdopt.target import CLUSTER
-
-KERNEL = "tdopt.kernel"
-PARALLEL = "tdopt.parallel"
 
 
 
@@ -152,21 +150,21 @@ def call_overlaps(module: ModuleOp) -> dict[str, dict[frozenset[int], str]]:
     an unplanned alloc is only itself."""
     out: dict[str, dict[frozenset[int], str]] = {}
     for f in module.ops:
-        if not isinstance(f, func.FuncOp) or "tdopt.entry" not in f.attributes:
+        if not isinstance(f, func.FuncOp) or ENTRY not in f.attributes:
             continue
         where: dict[SSAValue, tuple[object, int, int]] = {}
         for o in f.body.block.ops:
             if isinstance(o, memref.GetGlobalOp):
                 where[o.memref] = (o.name_.string_value(), 0, byte_size(o.memref.type))
             elif isinstance(o, memref.AllocOp):
-                off = o.attributes.get(OFFSET)
+                off = offset_of(o)
                 size = byte_size(o.memref.type)
-                if isinstance(off, IntegerAttr):
-                    where[o.memref] = (arena_of(o), off.value.data, size)
+                if off is not None:
+                    where[o.memref] = (arena_of(o), off, size)
                 else:
                     where[o.memref] = (o, 0, size)
-            elif isinstance(o, UnrealizedConversionCastOp) and o.inputs[0] in where:
-                where[o.results[0]] = where[o.inputs[0]]
+            elif isinstance(o, (UnrealizedConversionCastOp, memref.MemorySpaceCastOp)) and o.operands[0] in where:
+                where[o.results[0]] = where[o.operands[0]]
             elif isinstance(o, func.CallOp):
                 pairs = out.setdefault(o.callee.string_value(), {})
                 locs = [where.get(a, (a, 0, 1)) for a in o.arguments]
@@ -205,9 +203,7 @@ class ClusterMarkParallelPass(ModulePass):
             )
             if found is not None:
                 d, trips = found
-                f.attributes[PARALLEL] = ArrayAttr(
-                    [IntegerAttr(d, i64), IntegerAttr(trips, i64)]
-                )
+                f.attributes[PARALLEL] = int_array([d, trips])
 
 
 def _const_index(v: SSAValue) -> int | None:
@@ -284,9 +280,7 @@ class ClusterParallelizePass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for f in _kernels(op):
-            attr = f.attributes.get(PARALLEL)
-            if attr is None:
+            found = parallel_of(f)
+            if found is None:
                 continue
-            assert isinstance(attr, ArrayAttr)
-            depth, trips = (a.value.data for a in attr.data)  # type: ignore[attr-defined]
-            split_loop(f, depth, trips)
+            split_loop(f, *found)

@@ -2,10 +2,16 @@
 entry function (`memref.alloc` after `convert-train-to-linalg`) inside one
 arena global, so the program never allocates at run time.
 
-Each alloc gets `tdopt.offset` (bytes from the arena start); aliases
+Each alloc gets `cluster.offset` (bytes from the arena start); aliases
 (reshape views) extend the life of the buffer they view; scratch buffers live
 only for the call that uses them. Buffers whose lifetimes do not overlap
-share bytes. The arena is `memref.global @__tdopt_arena` with `tdopt.tier`.
+share bytes. The arena is `memref.global @__tdopt_arena`.
+
+The tier each global (and the arena) is placed in becomes the memory space
+of its type (`#tier.space<l1>`); a `memref.get_global` of it returns that
+type and is followed by a `memref.memory_space_cast` to the plain type the
+kernels take. The byte counts go to `cluster.memory_plan` on the module
+and on each entry function.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from xdsl.dialects.builtin import (
     MemRefType,
     ModuleOp,
     StringAttr,
+    SymbolRefAttr,
     UnitAttr,
     UnrealizedConversionCastOp,
     i8,
@@ -26,14 +33,26 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
+from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import PassFailedException
 
 from tdopt.analyses.tile_access import untileable_reason
+from tdopt.dialects.cluster import (
+    ALIAS_OF,
+    ENTRY,
+    MEMORY_PLAN,
+    OFFSET,
+    ROLE,
+    MemoryPlanAttr,
+    Role,
+    arena_of_alloc,
+    role_attr,
+)
+from tdopt.dialects.cluster import ARENA as ARENA_ATTR
+from tdopt.dialects.tier import MemorySpaceAttr
 
 ARENA = "__tdopt_arena"
 ARENA_L3 = "__tdopt_arena_l3"  # buffers spilled to L3
-ARENA_ATTR = "tdopt.arena"  # on an alloc in another arena than ARENA
-OFFSET = "tdopt.offset"
 ALIGN = 8  # bytes: the DMA's 64-bit port
 
 
@@ -73,8 +92,8 @@ def plan_function(f: func.FuncOp, only: set[memref.AllocOp] | None = None) -> Me
             size = -(-byte_size(t) // ALIGN) * ALIGN
             intervals[op] = Interval(op, size, i, i)
             root[op.memref] = op
-        elif isinstance(op, UnrealizedConversionCastOp) and op.inputs[0] in root:
-            root[op.results[0]] = root[op.inputs[0]]
+        elif isinstance(op, (UnrealizedConversionCastOp, memref.MemorySpaceCastOp)) and op.operands[0] in root:
+            root[op.results[0]] = root[op.operands[0]]
     for value, alloc in root.items():
         for use in value.uses:
             user = use.operation
@@ -103,8 +122,32 @@ def plan_function(f: func.FuncOp, only: set[memref.AllocOp] | None = None) -> Me
 
 def arena_of(alloc: memref.AllocOp) -> str:
     """The arena global a planned buffer lives in."""
-    attr = alloc.attributes.get(ARENA_ATTR)
-    return attr.data if isinstance(attr, StringAttr) else ARENA
+    return arena_of_alloc(alloc) or ARENA
+
+
+def in_tier(t: MemRefType, tier: str) -> MemRefType:
+    """`t` in the memory space of `tier` ("L1", "L2", "L3")."""
+    return MemRefType(t.element_type, t.get_shape(), t.layout, MemorySpaceAttr(tier.lower()))
+
+
+def place_globals(functions: list[func.FuncOp], tiers: dict[memref.GlobalOp, str]) -> None:
+    """Put each global in its tier: its type's memory space; each
+    `memref.get_global` of it in `functions` returns that type, cast back
+    to the plain type its users (kernel calls) take."""
+    placed = {}
+    for g, tier in tiers.items():
+        t = g.type
+        assert isinstance(t, MemRefType)
+        placed[g.sym_name.data] = g.properties["type"] = in_tier(t, tier)
+    for f in functions:
+        for get in [o for o in f.body.block.ops if isinstance(o, memref.GetGlobalOp)]:
+            name = get.name_.string_value()
+            if name not in placed:
+                continue
+            plain = get.memref.type
+            new = memref.GetGlobalOp(name, placed[name])
+            cast = memref.MemorySpaceCastOp(new.memref, plain)  # type: ignore[arg-type]
+            Rewriter.replace_op(get, [new, cast], [cast.dest])
 
 
 @dataclass(frozen=True)
@@ -125,7 +168,7 @@ class PlanMemoryPass(ModulePass):
     spill_l3: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        entries = [f for f in op.ops if isinstance(f, func.FuncOp) and "tdopt.entry" in f.attributes]
+        entries = [f for f in op.ops if isinstance(f, func.FuncOp) and ENTRY in f.attributes]
         if len(entries) > 1 and self.spill_l3:
             raise PassFailedException("plan-memory: spilling to L3 plans one entry function")
         plans = {f: plan_function(f) for f in entries}
@@ -135,7 +178,7 @@ class PlanMemoryPass(ModulePass):
             for g in op.ops
             if isinstance(g, memref.GlobalOp)
             and isinstance(g.type, MemRefType)
-            and "tdopt.alias_of" not in g.attributes
+            and ALIAS_OF not in g.attributes
         ]
         # tiers: the arena (every kernel's temporaries) first, then the smaller
         # tensors, into L1 while the budget lasts; the rest stays in L2
@@ -154,28 +197,28 @@ class PlanMemoryPass(ModulePass):
         for f, plan in plans.items():
             for iv in plan.intervals:
                 iv.alloc.attributes[OFFSET] = IntegerAttr(iv.offset, i64)
-            f.attributes["tdopt.arena_bytes"] = IntegerAttr(plan.peak + l3_arena, i64)
+            f.attributes[MEMORY_PLAN] = MemoryPlanAttr.of(arena=plan.peak + l3_arena)
         first = op.body.block.first_op
         assert first is not None
         for name, size in ((ARENA, peak), (ARENA_L3, l3_arena)):
             if not size:
                 continue
+            tier = "L3" if name == ARENA_L3 else tiers[ARENA]
             arena = memref.GlobalOp.get(
-                StringAttr(name), MemRefType(i8, [size]), UnitAttr(), StringAttr("public"),
-                alignment=ALIGN,
+                StringAttr(name), in_tier(MemRefType(i8, [size]), tier), UnitAttr(),
+                StringAttr("public"), alignment=ALIGN,
             )
-            arena.attributes["tdopt.role"] = StringAttr("arena")
-            arena.attributes["tdopt.tier"] = StringAttr("L3" if name == ARENA_L3 else tiers[ARENA])
+            arena.attributes[ROLE] = role_attr(Role.ARENA)
             op.body.block.insert_op_before(arena, first)
-        for g in globals_:
-            g.attributes["tdopt.tier"] = StringAttr(tiers[g.sym_name.data])
         data = sum(_padded(g) for g in globals_)
-        op.attributes["tdopt.data_bytes"] = IntegerAttr(data, i64)
-        op.attributes["tdopt.arena_bytes"] = IntegerAttr(peak + l3_arena, i64)
-        op.attributes["tdopt.l1_bytes"] = IntegerAttr(used["L1"], i64)
-        op.attributes["tdopt.l2_bytes"] = IntegerAttr(used["L2"], i64)
-        if used["L3"] or l3_arena:
-            op.attributes["tdopt.l3_bytes"] = IntegerAttr(used["L3"] + l3_arena, i64)
+        place_globals(entries, {g: tiers[g.sym_name.data] for g in globals_})
+        op.attributes[MEMORY_PLAN] = MemoryPlanAttr.of(
+            data=data,
+            arena=peak + l3_arena,
+            l1=used["L1"],
+            l2=used["L2"],
+            l3=used["L3"] + l3_arena if used["L3"] or l3_arena else None,
+        )
         if used["L2"] > self.capacity:
             hint = (
                 "even after spilling every tensor that only tiled kernels touch to L3"
@@ -256,7 +299,7 @@ class PlanMemoryPass(ModulePass):
         main = plan_function(f, set(l2_allocs))
         l3 = plan_function(f, set(l3_allocs))
         for iv in l3.intervals:
-            iv.alloc.attributes[ARENA_ATTR] = StringAttr(ARENA_L3)
+            iv.alloc.attributes[ARENA_ATTR] = SymbolRefAttr(ARENA_L3)
         plan.intervals = main.intervals + l3.intervals
         plan.peak = main.peak
         return main.peak, l3.peak
@@ -270,8 +313,8 @@ def _roots(f: func.FuncOp) -> dict[SSAValue, object]:
             root[op.memref] = op.name_.string_value()
         elif isinstance(op, memref.AllocOp):
             root[op.memref] = op
-        elif isinstance(op, UnrealizedConversionCastOp) and op.inputs[0] in root:
-            root[op.results[0]] = root[op.inputs[0]]
+        elif isinstance(op, (UnrealizedConversionCastOp, memref.MemorySpaceCastOp)) and op.operands[0] in root:
+            root[op.results[0]] = root[op.operands[0]]
     return root
 
 

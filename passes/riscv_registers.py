@@ -27,7 +27,7 @@ from xdsl.backend.riscv.register_stack import RiscvRegisterStack
 from xdsl.builder import Builder, InsertPoint
 from xdsl.context import Context
 from xdsl.dialects import riscv, riscv_func, riscv_scf, rv32
-from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, StringAttr, i32
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, ModuleOp, i32
 from xdsl.dialects.riscv import FloatRegisterType, IntRegisterType, Registers
 from xdsl.backend.register_stack import OutOfRegisters
 from xdsl.backend.register_allocator import live_ins_per_block
@@ -36,6 +36,7 @@ from xdsl.ir import Block, BlockArgument, Operation, OpResult
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
+from tdopt.dialects.cluster import ENTRY, kernel_kind
 from tdopt.dialects.rvx import HardwareLoopSetupOp
 
 # callee-saved last, so that leaf kernels which fit in the caller-saved set
@@ -49,7 +50,7 @@ ALLOCATABLE = (
 
 
 def _is_entry(f: riscv_func.FuncOp) -> bool:
-    return "tdopt.entry" in f.attributes
+    return ENTRY in f.attributes
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,9 @@ class RiscvAllocateRegistersFullPass(ModulePass):
                     allocate_with_remat(f, self.hwloops)
                 except OutOfRegisters:
                     # the allocator never spills: name the kernel, not just the fact
-                    kernel = f.attributes.get("tdopt.kernel")
+                    kernel = kernel_kind(f)
                     ints = sum(isinstance(r, IntRegisterType) for r in ALLOCATABLE)
-                    origin = f" (lowered from '{_origin(kernel.data)}')" if isinstance(kernel, StringAttr) else ""
+                    origin = f" (lowered from '{_origin(kernel)}')" if kernel is not None else ""
                     e = PassFailedException(
                         f"{self.name}: kernel @{f.sym_name.data}{origin} needs more registers than "
                         f"the {ints} integer and {len(ALLOCATABLE) - ints} float ones the allocator "
@@ -83,7 +84,7 @@ class RiscvAllocateRegistersFullPass(ModulePass):
 
 
 def _origin(short: str) -> str:
-    """The op a kernel was lowered from (`tdopt.kernel`: grad_relu is grad.relu)."""
+    """The op a kernel was lowered from (`cluster.kernel`: grad_relu is grad.relu)."""
     return "grad." + short.removeprefix("grad_") if short.startswith("grad_") else "train." + short
 
 

@@ -30,14 +30,15 @@ A kernel the pass cannot
 tile (linalg.index in the body, an output of rank > 1 reached through a
 non-plain map, an input that aliases an output through another map) keeps
 its plain call and works on its home tier directly; it is marked
-`tdopt.untiled` with the reason. Kernels whose operands are all in L1 keep
+`cluster.untiled` with the reason. Kernels whose operands are all in L1 keep
 their plain call.
 
 The module gets the tile area `__tdopt_tiles` (in L1, the largest double
-buffered working set) and the attributes `tdopt.tiles_bytes`,
-`tdopt.tiled_calls` and `tdopt.dma_in_bytes` / `tdopt.dma_out_bytes` (what
-the tile copies move per step, home -> L1 and L1 -> home), and the DMA
-floor of the step (`tdopt.dma_floor_bytes`, analyses/dma_floor.py).
+buffered working set) and in its `cluster.memory_plan` the fields `tiles`,
+`tiled_calls` and `dma_in` / `dma_out` (what the tile copies move per step,
+home -> L1 and L1 -> home), and `dma_floor`, the DMA floor of the step
+(analyses/dma_floor.py). A buffer's tier is the memory space of the
+type of its global (or of its arena), as plan-memory placed it.
 """
 
 from __future__ import annotations
@@ -52,13 +53,11 @@ from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     ArrayAttr,
-    IntegerAttr,
     MemRefType,
     ModuleOp,
     StringAttr,
     UnitAttr,
     i8,
-    i64,
 )
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType
@@ -67,16 +66,27 @@ from xdsl.ir.affine import AffineMap
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
-from tdopt.dialects.tier import GRID_DIMS, IN, OUT, RESIDENT, TiledCallOp, int_array
+from tdopt.dialects.cluster import (
+    ENTRY,
+    KERNEL,
+    MEMORY_PLAN,
+    ROLE,
+    TILE,
+    UNTILED,
+    MemoryPlanAttr,
+    Role,
+    kernel_kind,
+    memory_plan,
+    role_attr,
+)
+from tdopt.dialects.tier import GRID_DIMS, IN, OUT, RESIDENT, TiledCallOp, int_array, memref_tier
 from tdopt.analyses.affine_access import view_root
-from tdopt.analyses.dma_floor import FLOOR_ATTR, dma_floor
+from tdopt.analyses.dma_floor import dma_floor
 from tdopt.analyses.tile_access import OperandAccess, Untileable, analyze_kernel
-from tdopt.passes.parallelize_kernels import KERNEL
-from tdopt.passes.plan_memory import arena_of
+from tdopt.passes.plan_memory import arena_of, in_tier
 from tdopt.target import CLUSTER
 
 TILES = "__tdopt_tiles"
-UNTILED = "tdopt.untiled"
 ALIGN = 8
 
 
@@ -294,18 +304,18 @@ class TierTileL1Pass(ModulePass):
             if isinstance(f, func.FuncOp) and KERNEL in f.attributes
         }
         tiers = {
-            g.sym_name.data: g.attributes.get("tdopt.tier")
+            g.sym_name.data: memref_tier(g.type)
             for g in op.ops
-            if isinstance(g, memref.GlobalOp)
+            if isinstance(g, memref.GlobalOp) and isinstance(g.type, MemRefType)
         }
-        static_l1 = op.attributes.get("tdopt.l1_bytes")
-        budget = self.budget - (static_l1.value.data if isinstance(static_l1, IntegerAttr) else 0)
+        plan_attr = memory_plan(op)
+        budget = self.budget - (plan_attr.get("l1") if plan_attr is not None else 0)
         # the least DMA any schedule of these calls needs (before the calls change)
         floor = dma_floor(op, budget).floor
         tile_kernels: dict[tuple[str, tuple[int, ...]], str] = {}
         used: set[str] = set()
         peak = dma_in = dma_out = n_tiled = 0
-        entries = [f for f in op.ops if isinstance(f, func.FuncOp) and "tdopt.entry" in f.attributes]
+        entries = [f for f in op.ops if isinstance(f, func.FuncOp) and ENTRY in f.attributes]
         for entry in entries:
             for call in [c for c in entry.body.block.ops if isinstance(c, func.CallOp)]:
                 name = call.callee.string_value()
@@ -316,7 +326,7 @@ class TierTileL1Pass(ModulePass):
                     kernel.attributes[UNTILED] = StringAttr(str(e))
                     used.add(name)
                     for arg in call.arguments:
-                        if _tier(arg, tiers) == StringAttr("L3"):
+                        if _tier(arg, tiers) == "L3":
                             raise PassFailedException(
                                 f"tier-tile-l1: kernel @{name} works on L3 data in place "
                                 f"but only the DMA reaches L3 ({e})"
@@ -335,8 +345,7 @@ class TierTileL1Pass(ModulePass):
                     )
                     smallest = [1 if t.data == IteratorType.PARALLEL or k == first_reduction else r
                                 for k, (t, r) in enumerate(zip(g.iterator_types, ranges))]
-                    what = kernel.attributes.get(KERNEL)
-                    op_name = what.data if isinstance(what, StringAttr) else name
+                    op_name = kernel_kind(kernel) or name
                     raise PassFailedException(
                         f"tier-tile-l1: the {op_name} kernel @{name} "
                         + _no_plan_reason(g, accesses, smallest, ranges, resident, budget, self.budget)
@@ -364,20 +373,20 @@ class TierTileL1Pass(ModulePass):
                 kernel.erase()
         if peak:
             area = memref.GlobalOp.get(
-                StringAttr(TILES), MemRefType(i8, [peak]), UnitAttr(), StringAttr("public"),
-                alignment=ALIGN,
+                StringAttr(TILES), in_tier(MemRefType(i8, [peak]), "L1"), UnitAttr(),
+                StringAttr("public"), alignment=ALIGN,
             )
-            area.attributes["tdopt.role"] = StringAttr("tiles")
-            area.attributes["tdopt.tier"] = StringAttr("L1")
+            area.attributes[ROLE] = role_attr(Role.TILES)
             first = op.body.block.first_op
             assert first is not None
             op.body.block.insert_op_before(area, first)
-        op.attributes["tdopt.tiles_bytes"] = IntegerAttr(peak, i64)
-        op.attributes["tdopt.tiled_calls"] = IntegerAttr(n_tiled, i64)
-        # bytes the tile copies move per step, home tier -> L1 and back
-        op.attributes["tdopt.dma_in_bytes"] = IntegerAttr(dma_in, i64)
-        op.attributes["tdopt.dma_out_bytes"] = IntegerAttr(dma_out, i64)
-        op.attributes[FLOOR_ATTR] = IntegerAttr(floor, i64)
+        # dma_in / dma_out: bytes the tile copies move per step, home tier
+        # -> L1 and back
+        stats = {"tiles": peak, "tiled_calls": n_tiled, "dma_in": dma_in, "dma_out": dma_out,
+                 "dma_floor": floor}
+        op.attributes[MEMORY_PLAN] = (
+            plan_attr.updated(**stats) if plan_attr is not None else MemoryPlanAttr.of(**stats)
+        )
 
 
 def _no_plan_reason(
@@ -420,8 +429,8 @@ def _no_plan_reason(
     )
 
 
-def _tier(v: SSAValue, tiers: dict[str, object]) -> object:
-    """The `tdopt.tier` of the global or arena holding a buffer of the entry."""
+def _tier(v: SSAValue, tiers: dict[str, str | None]) -> str | None:
+    """The tier of the global or arena holding a buffer of the entry."""
     owner = view_root(v).owner
     if isinstance(owner, memref.GetGlobalOp):
         return tiers.get(owner.name_.string_value())
@@ -430,8 +439,8 @@ def _tier(v: SSAValue, tiers: dict[str, object]) -> object:
     return None
 
 
-def _in_l1(v: SSAValue, tiers: dict[str, object]) -> bool:
-    return _tier(v, tiers) == StringAttr("L1")
+def _in_l1(v: SSAValue, tiers: dict[str, str | None]) -> bool:
+    return _tier(v, tiers) == "L1"
 
 
 def _tile_kernel(
@@ -470,7 +479,7 @@ def _tile_kernel(
     block.add_op(func.ReturnOp())
     f = func.FuncOp(name, (types, []), Region(block))
     f.attributes[KERNEL] = kernel.attributes[KERNEL]
-    f.attributes["tdopt.tile"] = int_array(plan.tile)
+    f.attributes[TILE] = int_array(plan.tile)
     return f
 
 

@@ -31,10 +31,11 @@ import math
 
 from xdsl.dialects import func, math as math_dialect
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.linalg.ops import GenericOp, YieldOp
 from xdsl.ir import Operation
 
+from tdopt.dialects.cluster import ENTRY, KERNEL
 from tdopt.target import CLUSTER
 
 # cycles per multiply-accumulate iteration of a register-blocked contraction
@@ -109,7 +110,7 @@ def kernel_cycles(module: ModuleOp, cores: int) -> dict[str, float]:
     overlaps = call_overlaps(module)
     out: dict[str, float] = {}
     for f in module.ops:
-        if not isinstance(f, func.FuncOp) or "tdopt.kernel" not in f.attributes:
+        if not isinstance(f, func.FuncOp) or KERNEL not in f.attributes:
             continue
         generics = [o for o in f.walk() if isinstance(o, GenericOp)]
         # cluster-mark-parallel splits kernels of one loop nest only
@@ -130,7 +131,7 @@ def estimate_cycles(module: ModuleOp, cores: int) -> int:
     per_kernel = kernel_cycles(module, cores)
     total = 0.0
     for f in module.ops:
-        if not isinstance(f, func.FuncOp) or "tdopt.entry" not in f.attributes:
+        if not isinstance(f, func.FuncOp) or ENTRY not in f.attributes:
             continue
         for op in f.body.block.ops:
             if isinstance(op, TiledCallOp):

@@ -28,6 +28,8 @@ from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import ParseError, VerifyException
 
+from tdopt.dialects.cluster import kernel_kind, verify_cluster_attributes
+
 
 @dataclass
 class Diagnostic(Exception):
@@ -380,12 +382,11 @@ def verify_module(module: ModuleOp, sources: dict[str, str] | None = None) -> No
     for op in module.walk():
         try:
             op.verify(verify_nested_ops=False)
+            verify_cluster_attributes(op)
         except VerifyException as e:
             raise failing_op(op, _first_line(e), sources) from None
 
 
-# the `tdopt.kernel` attribute of a kernel function (lowering/train_to_linalg.py)
-KERNEL_ATTR = "tdopt.kernel"
 OP_TEXT_LIMIT = 160
 
 
@@ -403,9 +404,9 @@ def failing_op(op: Operation, message: str, sources: dict[str, str] | None = Non
     if owner is not None:
         name = owner.attributes.get("sym_name") or owner.properties.get("sym_name")
         sym = f"@{name.data}" if isinstance(name, StringAttr) else f"'{owner.name}'"
-        kernel = owner.attributes.get(KERNEL_ATTR)
-        if isinstance(kernel, StringAttr):
-            context += f" in kernel {sym} (lowered from '{_kernel_origin(kernel.data)}')"
+        kernel = kernel_kind(owner)
+        if kernel is not None:
+            context += f" in kernel {sym} (lowered from '{_kernel_origin(kernel)}')"
         else:
             context += f" in {sym}"
     file, line, col = _nearest_location(op)

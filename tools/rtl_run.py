@@ -19,10 +19,11 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp, TensorType
 
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import ShapedType, StringAttr
+from xdsl.dialects.builtin import ShapedType
 from xdsl.dialects.linalg.ops import GenericOp, YieldOp
 from xdsl.ir.affine import AffineDimExpr
 
+from tdopt.dialects.cluster import ENTRY, kernel_kind
 from tdopt.interpreter.reference import find_function, function_inputs, result_names
 from tdopt.lowering.pipeline import compile_to_asm
 from tdopt.lowering.program_to_riscv import LABEL_ERROR, LABEL_EXIT_CODE, PROFILE_TABLE
@@ -34,7 +35,7 @@ class CallProfile:
     the RTL (`run_on_rtl(..., profile=True)`)."""
 
     callee: str  # the kernel function, e.g. k_matmul_0_1_t32x32x64
-    kind: str  # its op kind (`tdopt.kernel`), e.g. matmul
+    kind: str  # its op kind (`cluster.kernel`), e.g. matmul
     tiled: bool  # a tier.tiled_call (tile by tile through L1)
     tiles: int  # kernel invocations (1 for a plain call)
     flops: int  # 2 x MACs of its multiply-accumulate reductions (0 for other kernels)
@@ -67,7 +68,7 @@ class RtlResult:
         return self.flops / max(1, self.counters.get("cycles", 0))
 
 
-# kernel kinds (`tdopt.kernel`) whose multiply-accumulates count as FLOPs: the
+# kernel kinds (`cluster.kernel`) whose multiply-accumulates count as FLOPs: the
 # design's convention (conv / matmul / gemm, forward and backward), the same
 # ops as train_stats.flops
 CONTRACTIONS = frozenset({"conv2d", "grad_conv2d_input", "grad_conv2d_weight", "matmul", "gemm"})
@@ -119,15 +120,14 @@ def entry_calls(module: ModuleOp) -> list[CallProfile]:
     kernels = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
     calls: list[CallProfile] = []
     for f in list(kernels.values()):
-        if "tdopt.entry" not in f.attributes:
+        if ENTRY not in f.attributes:
             continue
         for op in f.body.block.ops:
             if not isinstance(op, (func.CallOp, TiledCallOp)):
                 continue
             callee = op.callee.string_value()
             k = kernels[callee]
-            kind = k.attributes.get("tdopt.kernel")
-            kind_name = kind.data if isinstance(kind, StringAttr) else callee
+            kind_name = kernel_kind(k) or callee
             per_tile = 0
             if kind_name in CONTRACTIONS:
                 per_tile = sum(_generic_flops(g) for g in k.walk() if isinstance(g, GenericOp))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import IntegerAttr, MemRefType, ModuleOp, StringAttr
+from xdsl.dialects.builtin import MemRefType, ModuleOp
 
+from tdopt.dialects.cluster import ENTRY, KERNEL, PLAN_FIELDS, memory_plan, role_of
 from tdopt.passes.plan_memory import byte_size
 
 
@@ -18,47 +19,35 @@ def module_stats(module: ModuleOp) -> list[str]:
     by_role: dict[str, tuple[int, int]] = {}
     for g in module.ops:
         if isinstance(g, memref.GlobalOp) and isinstance(g.type, MemRefType):
-            role = g.attributes.get("tdopt.role")
-            key = role.data if isinstance(role, StringAttr) else "other"
+            role = role_of(g)
+            key = role.value if role is not None else "other"
             n, b = by_role.get(key, (0, 0))
             by_role[key] = (n + 1, b + byte_size(g.type))
     for role in ("input", "param", "const", "output", "arena"):
         if role in by_role:
             n, b = by_role[role]
             lines.append(f"{role + 's' if role != 'arena' else 'arena':<8} {n:>5} tensors {b:>10} bytes")
-    labels = {
-        "tdopt.data_bytes": "parameters, inputs and outputs",
-        "tdopt.arena_bytes": "activation arena (peak)",
-        "tdopt.l1_bytes": "placed in L1",
-        "tdopt.l2_bytes": "placed in L2",
-        "tdopt.l3_bytes": "spilled to L3 (L2 too small)",
-        "tdopt.tiles_bytes": "L1 tile buffers (both copies, peak)",
-        "tdopt.dma_in_bytes": "DMA per step, home -> L1",
-        "tdopt.dma_out_bytes": "DMA per step, L1 -> home",
-        "tdopt.dma_floor_bytes": "DMA floor per step (least any schedule of these calls moves)",
-    }
-    for key, label in labels.items():
-        attr = module.attributes.get(key)
-        if isinstance(attr, IntegerAttr):
-            lines.append(f"{label}: {attr.value.data} bytes")
-    kernels = [f for f in module.walk() if "tdopt.kernel" in getattr(f, "attributes", {})]
+    plan = memory_plan(module)
+    planned = plan.fields() if plan is not None else {}
+    for key, label in PLAN_FIELDS.items():
+        if key in planned and key != "tiled_calls":
+            lines.append(f"{label}: {planned[key]} bytes")
+    kernels = [f for f in module.walk() if KERNEL in getattr(f, "attributes", {})]
     if kernels:
         lines.append(f"kernels: {len(kernels)}")
-    tiled = module.attributes.get("tdopt.tiled_calls")
-    if isinstance(tiled, IntegerAttr):
-        lines.append(f"tiled kernel calls: {tiled.value.data}")
+    if "tiled_calls" in planned:
+        lines.append(f"tiled kernel calls: {planned['tiled_calls']}")
     return lines
 
 
 def _has_loss(f: func.FuncOp) -> bool:
     from tdopt.dialects.train_module import result_names
 
-    return "tdopt.entry" not in f.attributes and "loss" in result_names(f)
+    return ENTRY not in f.attributes and "loss" in result_names(f)
 
 
 def module_stat(module: ModuleOp, key: str) -> int:
-    """A statistic the pipeline recorded on the module (`tdopt.dma_in_bytes`,
-    `tdopt.dma_floor_bytes`, ...), 0 when absent: the one place tools read
-    them by name."""
-    attr = module.attributes.get(key)
-    return attr.value.data if isinstance(attr, IntegerAttr) else 0
+    """A field of the module's `cluster.memory_plan` (`dma_in`,
+    `dma_floor`, ...), 0 when absent: the one place tools read them."""
+    plan = memory_plan(module)
+    return plan.get(key) if plan is not None else 0

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tdopt.dialects.cluster import memory_plan
 from tdopt.lowering.kernel_workers import machine_cores
 from tdopt.target import CLUSTER
 
@@ -382,11 +383,10 @@ def run_row(
     run = rtl(module, False)
     calls = rtl(unprofiled, True).profile if unprofiled is not None else None
     cycles = run.counters["cycles"]
-    attrs = module.attributes
+    plan = memory_plan(module)
 
     def tier_bytes(key: str) -> int:
-        attr = attrs.get(key)
-        return attr.value.data if attr is not None else 0  # type: ignore[attr-defined]
+        return plan.get(key) if plan is not None else 0
 
     out: dict[str, object] = {
         "row": row.name,
@@ -403,12 +403,12 @@ def run_row(
         # trained images per second at the paper's clock
         "images/s": round(CLUSTER.clock_hz / cycles * batch, 1) if row.strategy else "-",
         # peak bytes per tier of the static plan; L1 with the tile buffers
-        "L1 bytes": tier_bytes("tdopt.l1_bytes") + tier_bytes("tdopt.tiles_bytes"),
-        "L2 bytes": tier_bytes("tdopt.l2_bytes"),
-        "L3 bytes": tier_bytes("tdopt.l3_bytes"),
+        "L1 bytes": tier_bytes("l1") + tier_bytes("tiles"),
+        "L2 bytes": tier_bytes("l2"),
+        "L3 bytes": tier_bytes("l3"),
         # the planned buffers (activations, gradients, scratch) at their
         # peak, wherever they live: the paper's dynamic memory
-        "dynamic bytes": tier_bytes("tdopt.arena_bytes"),
+        "dynamic bytes": tier_bytes("arena"),
         "trainable": stats.trainable if stats else 0,
         "gradients": stats.gradient_elements if stats else 0,
     }
@@ -436,12 +436,12 @@ def dma_bytes(r: dict[str, object]) -> int:
 def floor_columns(module: ModuleOp, moved: int) -> dict[str, object]:
     """The DMA floor tier-tile-l1 recorded (bytes; "-" for an untiled
     build, which has none) and the DMA moved over it."""
-    from tdopt.analyses.dma_floor import FLOOR_ATTR
-    from tdopt.tools.stats import module_stat
+    from tdopt.dialects.cluster import memory_plan
 
-    if FLOOR_ATTR not in module.attributes:
+    plan = memory_plan(module)
+    if plan is None or "dma_floor" not in plan.fields():
         return {"DMA floor": "-", "DMA/floor": "-"}
-    floor = module_stat(module, FLOOR_ATTR)
+    floor = plan.get("dma_floor")
     return {"DMA floor": floor, "DMA/floor": round(moved / floor, 2) if floor else "-"}
 
 

@@ -16,7 +16,8 @@ from test_ops_rtl import CASES as OP_CASES
 from test_tiled_rtl import smallest_budget, tiles_pipeline
 from xdsl.dialects.builtin import ModuleOp
 
-from tdopt.analyses.dma_floor import FLOOR_ATTR, dma_floor
+from tdopt.analyses.dma_floor import dma_floor
+from tdopt.tools.stats import module_stat
 from tdopt.lowering.pipeline import run_pipeline
 from tdopt.tools.context import make_context
 
@@ -40,9 +41,8 @@ def test_floor_is_below_what_tiling_moves(name: str) -> None:
     planned = module.clone()
     run_pipeline(make_context(), planned, spec.rsplit(",", 1)[0])  # up to plan-memory
     run_pipeline(make_context(), module, spec)
-    attrs = module.attributes
-    moved = attrs["tdopt.dma_in_bytes"].value.data + attrs["tdopt.dma_out_bytes"].value.data  # type: ignore[attr-defined]
+    moved = module_stat(module, "dma_in") + module_stat(module, "dma_out")
     floor = dma_floor(planned, budget)
-    assert floor.floor == attrs[FLOOR_ATTR].value.data  # type: ignore[attr-defined]
+    assert floor.floor == module_stat(module, "dma_floor")
     assert 0 <= floor.floor <= floor.no_reuse <= moved
     assert dma_floor(planned, 0).floor == floor.no_reuse

@@ -64,9 +64,9 @@ def test_zero_jobs_is_an_error() -> None:
 # -- a failure inside a worker -------------------------------------------------
 
 MODULE = """
-func.func @a(%x: memref<4xf32>) attributes {tdopt.kernel = "relu"} { func.return }
-func.func @b(%x: memref<4xf32>) attributes {tdopt.kernel = "relu"} { func.return }
-func.func @c(%x: memref<4xf32>) attributes {tdopt.kernel = "relu"} { func.return }
+func.func @a(%x: memref<4xf32>) attributes {cluster.kernel = "relu"} { func.return }
+func.func @b(%x: memref<4xf32>) attributes {cluster.kernel = "relu"} { func.return }
+func.func @c(%x: memref<4xf32>) attributes {cluster.kernel = "relu"} { func.return }
 """
 
 

@@ -19,9 +19,9 @@ from test_ops_rtl import CASES as OP_CASES
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 
+from tdopt.dialects.cluster import PARALLEL, parallel_of
 from tdopt.interpreter.reference import run_function
 from tdopt.lowering.pipeline import TO_LINALG, run_pipeline
-from tdopt.passes.parallelize_kernels import PARALLEL
 from tdopt.tools.context import make_context
 from tdopt.tools.rtl_run import RtlResult, run_on_rtl
 
@@ -105,7 +105,7 @@ def marked(case: str) -> dict[str, list[int]]:
     ctx = make_context()
     run_pipeline(ctx, module, f"{TO_LINALG},cluster-mark-parallel")
     return {
-        f.sym_name.data: [a.value.data for a in f.attributes[PARALLEL].data]  # type: ignore[attr-defined]
+        f.sym_name.data: list(parallel_of(f))  # type: ignore[arg-type]
         for f in module.ops
         if isinstance(f, func.FuncOp) and PARALLEL in f.attributes
     }
@@ -127,14 +127,14 @@ ALIASED = """
 builtin.module {
   "memref.global"() <{sym_name = "w", sym_visibility = "public", type = memref<4x4xf32>, initial_value}> : () -> ()
   "memref.global"() <{sym_name = "g", sym_visibility = "public", type = memref<4x4xf32>, initial_value}> : () -> ()
-  func.func @step() attributes {tdopt.entry} {
+  func.func @step() attributes {cluster.entry} {
     %w = memref.get_global @w : memref<4x4xf32>
     %g = memref.get_global @g : memref<4x4xf32>
     func.call @k_update(%w, %g, %w) : (memref<4x4xf32>, memref<4x4xf32>, memref<4x4xf32>) -> ()
     func.call @k_transpose(%w, %w) : (memref<4x4xf32>, memref<4x4xf32>) -> ()
     func.return
   }
-  func.func @k_update(%w: memref<4x4xf32>, %g: memref<4x4xf32>, %o: memref<4x4xf32>) attributes {tdopt.kernel = "sub"} {
+  func.func @k_update(%w: memref<4x4xf32>, %g: memref<4x4xf32>, %o: memref<4x4xf32>) attributes {cluster.kernel = "sub"} {
     linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%w, %g : memref<4x4xf32>, memref<4x4xf32>) outs(%o : memref<4x4xf32>) {
     ^bb0(%a: f32, %b: f32, %c: f32):
       %d = arith.subf %a, %b : f32
@@ -142,7 +142,7 @@ builtin.module {
     }
     func.return
   }
-  func.func @k_transpose(%x: memref<4x4xf32>, %o: memref<4x4xf32>) attributes {tdopt.kernel = "transpose"} {
+  func.func @k_transpose(%x: memref<4x4xf32>, %o: memref<4x4xf32>) attributes {cluster.kernel = "transpose"} {
     linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<4x4xf32>) outs(%o : memref<4x4xf32>) {
     ^bb0(%a: f32, %c: f32):
       linalg.yield %a : f32

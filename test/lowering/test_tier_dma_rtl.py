@@ -98,14 +98,14 @@ func.func @store(%a1: !v1, %blk: !b1, %cols: !c1, %out: !v2, %mout: !m2, %wout: 
 
 
 def program(keep_input_waits: bool = True) -> str:
-    """The whole module: globals, the entry (`tdopt.entry`: buffer
+    """The whole module: globals, the entry (`cluster.entry`: buffer
     addresses in a0..a7, then the kernel calls) and the kernels."""
     lines = [
         f'"memref.global"() <{{sym_name = "{n}", type = {t}, initial_value, '
         'sym_visibility = "public"}> : () -> ()'
         for n, t in GLOBALS.items()
     ]
-    lines.append("func.func @step() attributes {tdopt.entry} {")
+    lines.append("func.func @step() attributes {cluster.entry} {")
     lines += [f"  %{n} = memref.get_global @{n} : {t}" for n, t in GLOBALS.items()]
 
     def call(name: str, args: list[str]) -> str:

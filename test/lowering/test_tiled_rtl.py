@@ -20,6 +20,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.utils.exceptions import PassFailedException
 
 from tdopt.dialects import train
+from tdopt.dialects.cluster import memory_plan
 from tdopt.dialects.tier import IN, OUT, TiledCallOp
 from tdopt.interpreter.reference import run_function
 from tdopt.lowering import pipeline
@@ -154,9 +155,10 @@ def test_reduction_loop_cut(monkeypatch) -> None:
     operands = 4 * (8 * 2048 + 2048 * 8)
     assert run.counters["dma.l2_to_l1.bytes"] == operands + 256
     assert run.counters["dma.l1_to_l2.bytes"] == 256 + 256
-    attrs = planned.attributes
-    assert attrs["tdopt.dma_in_bytes"].value.data == operands + 256  # type: ignore[attr-defined]
-    assert attrs["tdopt.dma_out_bytes"].value.data == 512  # type: ignore[attr-defined]
+    plan = memory_plan(planned)
+    assert plan is not None
+    assert plan.get("dma_in") == operands + 256
+    assert plan.get("dma_out") == 512
 
 
 def test_output_only_tiles_into_l3(monkeypatch) -> None:
@@ -198,8 +200,9 @@ def test_spill_to_l3(monkeypatch) -> None:
 
     m = module.clone()
     run_pipeline(make_context(), m, to_linalg())
-    l3 = m.attributes["tdopt.l3_bytes"].value.data  # type: ignore[attr-defined]
-    l2 = m.attributes["tdopt.l2_bytes"].value.data  # type: ignore[attr-defined]
+    plan = memory_plan(m)
+    assert plan is not None
+    l3, l2 = plan.get("l3"), plan.get("l2")
     assert l3 > 0 and l2 <= capacity
     monkeypatch.setattr(pipeline, "to_linalg", to_linalg)
     run = run_tiled(module, inputs)

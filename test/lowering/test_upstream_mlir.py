@@ -4,8 +4,11 @@
 
 * The linalg level (`tdopt --emit=linalg`: globals, linalg kernels on
   memrefs, the memory plan) of the README demo's CCT LoRA step and of every
-  tdbench row parses and verifies upstream, and survives upstream's
-  canonicalize + cse: upstream's output parses back into tdopt and, for the
+  tdbench row parses and verifies upstream (its ops are all upstream's; the
+  `cluster` attributes and `#tier.space` memory spaces are tdopt's dialects,
+  which upstream keeps as opaque attributes with unregistered dialects
+  allowed), and survives upstream's canonicalize + cse: upstream's output
+  parses back into tdopt with the same memory plan and tiers and, for the
   models small enough to execute at that level, runs to the same step
   results as before the round trip and as the train-level reference
   interpreter, with the same input, parameter and output names.
@@ -31,11 +34,13 @@ ir = pytest.importorskip(
     reason="upstream MLIR bindings (iree-base-compiler, in the test extras) not installed",
 )
 from iree.compiler import passmanager  # noqa: E402
+from xdsl.dialects import memref  # noqa: E402
 from xdsl.dialects.builtin import ModuleOp, UnitAttr  # noqa: E402
 from xdsl.parser import Parser  # noqa: E402
 from xdsl.printer import Printer  # noqa: E402
 
 from tdopt.dialects import train  # noqa: E402
+from tdopt.dialects.cluster import memory_plan  # noqa: E402
 from tdopt.dialects.train import numpy_from_dense  # noqa: E402
 from tdopt.dialects.train_module import argument_names, find_function  # noqa: E402
 from tdopt.dialects.weights import absolutize_weights, load_weights  # noqa: E402
@@ -76,6 +81,17 @@ def upstream(text: str, unregistered: bool = False, passes: str | None = None) -
         passmanager.PassManager.parse(f"builtin.module({passes})", ctx).run(module.operation)
         assert module.operation.verify()
     return str(module)
+
+
+# the dialects of the linalg level's ops, all registered upstream
+UPSTREAM_DIALECTS = {"builtin", "func", "memref", "linalg", "arith", "math"}
+
+
+def global_types(module: ModuleOp) -> dict[str, str]:
+    """Each global's type (with its tier), by name."""
+    return {
+        op.sym_name.data: str(op.type) for op in module.ops if isinstance(op, memref.GlobalOp)
+    }
 
 
 def parse_back(text: str) -> ModuleOp:
@@ -183,11 +199,17 @@ def _close(got: np.ndarray, want: np.ndarray, before: np.ndarray | None, rtol: f
 @pytest.mark.parametrize("name", CASES)
 def test_linalg_level_verifies_and_round_trips_upstream(cases, name):
     case = cases(name)
-    text = upstream(case.linalg, passes="canonicalize,cse")
-    back = parse_back(text)
     before = parse_back(case.linalg)
-    # same globals (inputs, parameters, outputs: names, roles, shapes)
+    # every op is one upstream knows (and verifies); only attributes are
+    # tdopt's own
+    assert {op.dialect_name() for op in before.walk()} <= UPSTREAM_DIALECTS
+    text = upstream(case.linalg, unregistered=True, passes="canonicalize,cse")
+    back = parse_back(text)
+    # same globals (inputs, parameters, outputs: names, roles, shapes), tiers
+    # and memory plan
     assert program_symbols(back) == program_symbols(before)
+    assert memory_plan(back) == memory_plan(before) is not None
+    assert global_types(back) == global_types(before)
     if not executed(name):
         return
     ran = run_program(before, case.inputs)
@@ -239,7 +261,7 @@ def test_upstream_memref_global_syntax_parses():
     tdopt: visibility (absent = public), constant, the initial value without
     its type (the memref's), uninitialized, alignment, attributes."""
     text = (
-        'memref.global "private" constant @c : memref<2xf32> = dense<[1.5, -2.0]> {tdopt.role = "const"}\n'
+        'memref.global "private" constant @c : memref<2xf32> = dense<[1.5, -2.0]> {cluster.tensor = "c"}\n'
         "memref.global @s : memref<1xf32> = dense<2.500000e-01>\n"
         'memref.global "public" @a : memref<4xi32> = uninitialized alignment = 16\n'
     )
@@ -247,7 +269,7 @@ def test_upstream_memref_global_syntax_parses():
     assert (c.sym_name.data, c.sym_visibility.data, c.constant is not None) == ("c", "private", True)
     assert c.initial_value.get_values() == (1.5, -2.0)
     assert str(c.initial_value.type) == "tensor<2xf32>"
-    assert c.attributes["tdopt.role"].data == "const"
+    assert c.attributes["cluster.tensor"].data == "c"
     assert (s.sym_visibility.data, s.initial_value.get_values()) == ("public", (0.25,))
     assert a.alignment.value.data == 16 and isinstance(a.initial_value, UnitAttr)
     # what tdopt prints for them, upstream reads back to the same globals

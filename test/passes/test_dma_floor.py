@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp
 
-from tdopt.analyses.dma_floor import FLOOR_ATTR, reached_elements
+from tdopt.analyses.dma_floor import reached_elements
+from tdopt.tools.stats import module_stat
 from tdopt.analyses.tile_access import OperandAccess
 from tdopt.lowering.pipeline import run_pipeline
 from tdopt.tools.context import make_context
@@ -42,7 +43,7 @@ def tiled(text: str, budget: int, train: bool = False) -> dict[str, int]:
     steps = "train-autodiff,train-sgd{lr=0.01}," if train else ""
     run_pipeline(ctx, module, steps + "train-schedule-updates,convert-train-to-linalg,"
                  f"plan-memory{{l1_budget=0}},tier-tile-l1{{budget={budget}}}")
-    return {k: _int(module, k) for k in ("tdopt.dma_in_bytes", "tdopt.dma_out_bytes", FLOOR_ATTR)}
+    return {k: module_stat(module, k) for k in ("dma_in", "dma_out", "dma_floor")}
 
 
 def _int(module: ModuleOp, key: str) -> int:
@@ -58,8 +59,8 @@ def test_linear_mse_step_moves_each_tensor_once() -> None:
     w 8x2 (64 in, 64 out: SGD updates it in place), the two constants 1/n
     and lr (4 each), the loss (4 out)."""
     stats = tiled(LINEAR_MSE, 4096, train=True)
-    assert stats[FLOOR_ATTR] == 128 + 32 + 64 + 64 + 4 + 4 + 4
-    assert stats[FLOOR_ATTR] <= stats["tdopt.dma_in_bytes"] + stats["tdopt.dma_out_bytes"]
+    assert stats["dma_floor"] == 128 + 32 + 64 + 64 + 4 + 4 + 4
+    assert stats["dma_floor"] <= stats["dma_in"] + stats["dma_out"]
 
 
 def test_chained_matmuls_intermediate_fits() -> None:
@@ -70,8 +71,8 @@ def test_chained_matmuls_intermediate_fits() -> None:
     around the accumulation, in for the second matmul) and y three times:
     7552 bytes."""
     stats = tiled(chain(32), 4096)
-    assert stats[FLOOR_ATTR] == 512 + 2048 + 512 + 128
-    assert stats["tdopt.dma_in_bytes"] + stats["tdopt.dma_out_bytes"] == 512 + 2048 + 512 + 4 * 1024 + 3 * 128
+    assert stats["dma_floor"] == 512 + 2048 + 512 + 128
+    assert stats["dma_in"] + stats["dma_out"] == 512 + 2048 + 512 + 4 * 1024 + 3 * 128
 
 
 def test_chained_matmuls_intermediate_does_not_fit() -> None:
@@ -83,9 +84,9 @@ def test_chained_matmuls_intermediate_does_not_fit() -> None:
     matmul to the second, h and y's zeros share the 1536 bytes, each kept
     byte again saving two crossings (2 x 1536). Floor 14208 - 4 x 1536."""
     stats = tiled(chain(64), 1536)
-    assert stats[FLOOR_ATTR] == 14208 - 4 * 1536
-    moved = stats["tdopt.dma_in_bytes"] + stats["tdopt.dma_out_bytes"]
-    assert stats[FLOOR_ATTR] < 14208 <= moved
+    assert stats["dma_floor"] == 14208 - 4 * 1536
+    moved = stats["dma_in"] + stats["dma_out"]
+    assert stats["dma_floor"] < 14208 <= moved
 
 
 @pytest.mark.parametrize(

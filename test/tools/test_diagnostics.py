@@ -15,6 +15,7 @@ from xdsl.dialects.builtin import ArrayAttr, FileLineColLoc, IntegerAttr, Module
 from xdsl.ir import Block, Region
 from xdsl.passes import ModulePass
 
+from tdopt.dialects.cluster import KERNEL
 from tdopt.dialects import grad, train
 from tdopt.tools import tdopt as tdopt_tool
 
@@ -150,7 +151,7 @@ def test_kernels_carry_the_location_of_their_op(tmp_path):
     ctx = make_context()
     module = parse_module(ctx, SOURCE, "m.mlir")
     ConvertTrainToLinalgPass().apply(ctx, module)
-    kernels = {f.sym_name.data: f.location for f in module.ops if isinstance(f, func.FuncOp) and "tdopt.kernel"
+    kernels = {f.sym_name.data: f.location for f in module.ops if isinstance(f, func.FuncOp) and KERNEL
                in f.attributes}
     lines = {name.split("_")[1]: loc.line.data for name, loc in kernels.items() if isinstance(loc, FileLineColLoc)}
     assert lines == {"relu": 2, "matmul": 3}

@@ -203,11 +203,15 @@ def test_roofline_marks_a_dma_roof_per_tier_pair():
 
 
 def test_floor_columns():
-    from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
+    from xdsl.dialects.builtin import ModuleOp
+
+    from tdopt.dialects.cluster import MEMORY_PLAN, MemoryPlanAttr
 
     module = ModuleOp([])
     assert tdbench.floor_columns(module, 100) == {"DMA floor": "-", "DMA/floor": "-"}
-    module.attributes["tdopt.dma_floor_bytes"] = IntegerAttr(400, i64)
+    module.attributes[MEMORY_PLAN] = MemoryPlanAttr.of(dma_in=1000)
+    assert tdbench.floor_columns(module, 100) == {"DMA floor": "-", "DMA/floor": "-"}
+    module.attributes[MEMORY_PLAN] = MemoryPlanAttr.of(dma_floor=400)
     assert tdbench.floor_columns(module, 1000) == {"DMA floor": 400, "DMA/floor": 2.5}
-    module.attributes["tdopt.dma_floor_bytes"] = IntegerAttr(0, i64)
+    module.attributes[MEMORY_PLAN] = MemoryPlanAttr.of(dma_floor=0)
     assert tdbench.floor_columns(module, 0) == {"DMA floor": 0, "DMA/floor": "-"}

@@ -13,11 +13,11 @@ func.func @main(%x : tensor<16x4xf32>, %y : tensor<4xf32>) -> (tensor<16x4xf32>,
 // The add splits along its first loop (16 trips); the one-element fill and
 // the reduction are not marked.
 // MARK-LABEL: func.func @k_add_0_0(
-// MARK-SAME:  attributes {tdopt.kernel = "add", tdopt.parallel = [0 : i64, 16 : i64]}
+// MARK-SAME:  attributes {cluster.kernel = "add", cluster.parallel = array<i64: 0, 16>}
 // MARK-LABEL: func.func @k_reduce_sum_1_0(
-// MARK-SAME:  attributes {tdopt.kernel = "reduce_sum"} {
+// MARK-SAME:  attributes {cluster.kernel = "reduce_sum"} {
 // MARK-LABEL: func.func @k_reduce_sum_1_1(
-// MARK-SAME:  attributes {tdopt.kernel = "reduce_sum"} {
+// MARK-SAME:  attributes {cluster.kernel = "reduce_sum"} {
 
 // The entry forks the add onto every core through the trampoline and a
 // block of its arguments; the reduction is a plain call on core 0.

@@ -6,8 +6,8 @@
 // weights seen as (m, c*kh*kw) multiply it into the output seen as
 // (n, m, oh*ow), accumulating onto the zero-filled output.
 // CHECK-LABEL: func.func @conv()
-// CHECK:       %[[XP:.*]] = memref.alloc() {tdopt.scratch} : memref<1x2x6x6xf32>
-// CHECK-NEXT:  %[[COL:.*]] = memref.alloc() {tdopt.scratch} : memref<1x18x16xf32>
+// CHECK:       %[[XP:.*]] = memref.alloc() {cluster.scratch} : memref<1x2x6x6xf32>
+// CHECK-NEXT:  %[[COL:.*]] = memref.alloc() {cluster.scratch} : memref<1x18x16xf32>
 // CHECK:       func.call @k_conv2d_0_3(%[[XP]], %[[COL]])
 // CHECK-NEXT:  func.call @k_conv2d_0_4(%{{.*}}, %[[COL]], %{{.*}})
 // CHECK-LABEL: func.func @k_conv2d_0_3
@@ -35,8 +35,8 @@ func.func @conv(%x: tensor<1x2x4x4xf32>, %w: tensor<3x2x3x3xf32>) -> tensor<1x3x
 // whose interior is the result.
 // CHECK-LABEL: func.func @conv_grads()
 // CHECK:       func.call @k_grad_conv2d_weight_0_4(%{{.*}}, %{{.*}}, %{{.*}}) : (memref<2x3x4x4xf32>, memref<2x18x16xf32>, memref<3x2x3x3xf32>) -> ()
-// CHECK:       %[[DXP:.*]] = memref.alloc() {tdopt.scratch} : memref<2x2x6x6xf32>
-// CHECK-NEXT:  %[[DCOL:.*]] = memref.alloc() {tdopt.scratch} : memref<2x18x16xf32>
+// CHECK:       %[[DXP:.*]] = memref.alloc() {cluster.scratch} : memref<2x2x6x6xf32>
+// CHECK-NEXT:  %[[DCOL:.*]] = memref.alloc() {cluster.scratch} : memref<2x18x16xf32>
 // CHECK-NEXT:  func.call @k_grad_conv2d_input_1_0(%[[DXP]])
 // CHECK-NEXT:  func.call @k_grad_conv2d_input_1_1(%[[DCOL]])
 // CHECK-NEXT:  func.call @k_grad_conv2d_input_1_2(%{{.*}}, %{{.*}}, %[[DCOL]])

@@ -5,10 +5,10 @@
 // only, tracked by a per-window flag; the pads are cut by a flat-view copy.
 // Batch and channel fold into one loop (views of n*c planes).
 // CHECK-LABEL: func.func @pool_back()
-// CHECK:      %[[XP:.*]] = memref.alloc() {tdopt.scratch} : memref<1x1x5x5xf32>
-// CHECK-NEXT: %[[MAX:.*]] = memref.alloc() {tdopt.scratch} : memref<1x2x2xf32>
-// CHECK-NEXT: %[[FLAG:.*]] = memref.alloc() {tdopt.scratch} : memref<1x2x2xf32>
-// CHECK-NEXT: %[[DXP:.*]] = memref.alloc() {tdopt.scratch} : memref<1x1x5x5xf32>
+// CHECK:      %[[XP:.*]] = memref.alloc() {cluster.scratch} : memref<1x1x5x5xf32>
+// CHECK-NEXT: %[[MAX:.*]] = memref.alloc() {cluster.scratch} : memref<1x2x2xf32>
+// CHECK-NEXT: %[[FLAG:.*]] = memref.alloc() {cluster.scratch} : memref<1x2x2xf32>
+// CHECK-NEXT: %[[DXP:.*]] = memref.alloc() {cluster.scratch} : memref<1x1x5x5xf32>
 // CHECK:      func.call @k_grad_maxpool2d_0_6(%[[XP]], %[[MAX]], %{{.*}}, %[[DXP]], %[[FLAG]])
 // CHECK-NEXT: func.call @k_grad_maxpool2d_0_7(%[[DXP]], %{{.*}}) : (memref<1x1x5x5xf32>, memref<1x1x4x4xf32>) -> ()
 // CHECK-NEXT: func.return
@@ -22,7 +22,7 @@
 // CHECK:      arith.maximumf
 
 // CHECK-LABEL: func.func @k_grad_maxpool2d_0_6(
-// CHECK-SAME: attributes {tdopt.kernel = "grad_maxpool2d"}
+// CHECK-SAME: attributes {cluster.kernel = "grad_maxpool2d"}
 // CHECK:      unrealized_conversion_cast %{{.*}} : memref<1x2x2xf32> to memref<3x3xf32>
 // CHECK-NEXT: unrealized_conversion_cast %{{.*}} : memref<1x1x5x5xf32> to memref<1x5x5xf32>
 // CHECK-NEXT: linalg.generic {indexing_maps = [
@@ -56,7 +56,7 @@ func.func @pool_back(%x: tensor<1x1x4x4xf32>, %dy: tensor<1x1x2x2xf32>) -> tenso
 // into a zero-filled padded buffer over views that split the channels into
 // (group, channel in group); only n, g and c are parallel.
 // CHECK-LABEL: func.func @conv_back()
-// CHECK:      %[[DXP:.*]] = memref.alloc() {tdopt.scratch} : memref<1x2x6x6xf32>
+// CHECK:      %[[DXP:.*]] = memref.alloc() {cluster.scratch} : memref<1x2x6x6xf32>
 // CHECK-NEXT: func.call @k_grad_conv2d_input_0_0(%[[DXP]])
 // CHECK-NEXT: func.call @k_grad_conv2d_input_0_1(%{{.*}}, %{{.*}}, %[[DXP]])
 // CHECK-NEXT: func.call @k_grad_conv2d_input_0_2(%[[DXP]], %{{.*}}) : (memref<1x2x6x6xf32>, memref<1x2x5x5xf32>) -> ()
@@ -90,7 +90,7 @@ func.func @conv_back(%dy: tensor<1x4x2x2xf32>, %w: tensor<4x1x3x3xf32>) -> tenso
 // CHECK-NEXT: %[[DB:.*]] = memref.get_global @result2 : memref<3xf32>
 // CHECK:      func.call @k_grad_layernorm_0_{{[0-9]+}}(%{{.*}}, %[[DX]], %[[DS]], %[[DB]]) : (memref<2x3xf32>, memref<2x3xf32>, memref<3xf32>, memref<3xf32>) -> ()
 // CHECK-LABEL: func.func @k_grad_layernorm_0_10(
-// CHECK-SAME: attributes {tdopt.kernel = "grad_layernorm"}
+// CHECK-SAME: attributes {cluster.kernel = "grad_layernorm"}
 // CHECK-NEXT: linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d1)>], iterator_types = ["reduction", "parallel"]}
 // CHECK-SAME: outs(%{{.*}}, %{{.*}} : memref<3xf32>, memref<3xf32>)
 func.func @ln_back(%x: tensor<2x3xf32>, %s: tensor<3xf32>, %dy: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>) {

@@ -95,12 +95,12 @@ func.func @scaled_30(%a: memref<4x32xf32>, %b: memref<32x30xf32>, %c: memref<4x3
   func.return
 }
 
-// The loop the cluster splits over its cores (tdopt.parallel = [loop,
+// The loop the cluster splits over its cores (cluster.parallel = [loop,
 // trips]) keeps one iteration per core: 16 rows may be blocked by 2 only,
 // so 2x8 (16 per 10 loads).
 // D16-LABEL: func.func @split_rows
 // D16:       bounds = [8, 8, 16, 16]
-func.func @split_rows(%a: memref<16x16xf32>, %b: memref<16x64xf32>, %c: memref<16x64xf32>) attributes {tdopt.parallel = [0 : i64, 16 : i64]} {
+func.func @split_rows(%a: memref<16x16xf32>, %b: memref<16x64xf32>, %c: memref<16x64xf32>) attributes {cluster.parallel = array<i64: 0, 16>} {
   memref_stream.generic {
     bounds = [16, 64, 16],
     indexing_maps = [

@@ -11,7 +11,7 @@
 // CHECK-NEXT: tier.tiled_call @k_matmul_0_1_t32x32x64(%{{.*}}, %{{.*}}, %{{.*}}) {grid = array<i64: 2, 2, 1>, modes = array<i64: 1, 1, 3>, steps = [array<i64: 8192, 0, 0>, array<i64: 0, 128, 0>, array<i64: 8192, 128, 0>], boxes = [array<i64: 8192, 1, 8192, 1, 8192>, array<i64: 128, 64, 256, 1, 8192>, array<i64: 128, 32, 256, 1, 4096>], l1_offsets = array<i64: 0, 20480, 8192, 28672, 16384, 36864>}
 // CHECK-LABEL: func.func @k_matmul_0_1_t32x32x64
 // CHECK-SAME: (%{{.*}}: memref<32x64xf32>, %{{.*}}: memref<64x32xf32>, %{{.*}}: memref<32x32xf32>)
-// CHECK-SAME: tdopt.tile = array<i64: 32, 32, 64>
+// CHECK-SAME: cluster.tile = array<i64: 32, 32, 64>
 
 func.func @main(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>) -> tensor<64x64xf32> {
   %c = train.matmul %a, %b : (tensor<64x64xf32>, tensor<64x64xf32>) -> tensor<64x64xf32>

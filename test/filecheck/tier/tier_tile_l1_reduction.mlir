@@ -7,8 +7,9 @@
 // 0, so the driver keeps the accumulating C tile in L1 from one tile to the
 // next (copied in before the first, out after the last): per step the DMA
 // moves A and B once (65536 bytes) plus C in once (16), and C out once
-// after the matmul and once after the fill before it (32).
-// CHECK: tdopt.tiles_bytes = 2080 : i64, tdopt.tiled_calls = 2 : i64, tdopt.dma_in_bytes = 65552 : i64, tdopt.dma_out_bytes = 32 : i64
+// after the matmul and once after the fill before it (32). The floor: A and
+// B must reach L1 once (65536) and C leave it once (16).
+// CHECK: tiles = 2080, tiled_calls = 2, dma_in = 65552, dma_out = 32, dma_floor = 65552>
 // CHECK: tier.tiled_call @k_matmul_0_1_t2x2x64(%{{.*}}, %{{.*}}, %{{.*}}) {grid = array<i64: 64, 1, 1>, modes = array<i64: 1, 1, 3>, steps = [array<i64: 256, 0, 0>, array<i64: 512, 0, 0>, array<i64: 0, 0, 0>], boxes = [array<i64: 256, 2, 16384, 1, 512>, array<i64: 512, 1, 512, 1, 512>, array<i64: 16, 1, 16, 1, 16>]
 // CHECK-LABEL: func.func @k_matmul_0_1_t2x2x64(%{{.*}}: memref<2x64xf32>, %{{.*}}: memref<64x2xf32>, %{{.*}}: memref<2x2xf32>)
 func.func @main(%a: tensor<2x4096xf32>, %b: tensor<4096x2xf32>) -> tensor<2x2xf32> {

@@ -1,0 +1,328 @@
+"""`cluster`: the facts passes record on the IR about the program they
+compile for the cluster, as typed discardable attributes (MLIR convention:
+a discardable attribute is named after the dialect that owns it).
+
+Every name a pass puts on an op lives here, with the attribute type it
+carries and the ops it may sit on:
+
+| name                | on                              | value                                      |
+|---------------------|---------------------------------|--------------------------------------------|
+| `cluster.entry`     | func.func, riscv_func.func      | unit: the program's entry (kernel calls)   |
+| `cluster.kernel`    | func.func, riscv_func.func      | string: the op a kernel was lowered from   |
+| `cluster.parallel`  | func.func (kernel)              | `array<i64: loop, trip count>` split over the cores |
+| `cluster.tile`      | func.func (tile kernel)         | `array<i64: ...>` the tile of each loop    |
+| `cluster.untiled`   | func.func (kernel)              | string: why tier-tile-l1 left it untiled   |
+| `cluster.role`      | memref.global                   | `#cluster.role<input|param|const|output|arena|tiles>` |
+| `cluster.tensor`    | memref.global                   | string: the tensor's name in the model     |
+| `cluster.alias_of`  | memref.global                   | `@global` whose bytes this output shares   |
+| `cluster.offset`    | memref.alloc                    | i64 >= 0: bytes from its arena's start     |
+| `cluster.arena`     | memref.alloc                    | `@global`: its arena, when not `__tdopt_arena` |
+| `cluster.scratch`   | memref.alloc                    | unit: lives for one kernel call only       |
+| `cluster.memory_plan` | builtin.module, func.func (entry) | `#cluster.memory_plan<...>` byte counts |
+
+The memory tier of a buffer is not an attribute: it is the memory space of
+its memref type (`#tier.space<l1>`).
+
+xDSL has no dialect hook for discardable attributes: `verify_cluster_attributes`
+checks one op's `cluster.*` attributes, and tdopt calls it wherever it
+verifies the IR (`tools/diagnostics.verify_module`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    IntAttr,
+    IntegerAttr,
+    NoneAttr,
+    StringAttr,
+    SymbolRefAttr,
+    UnitAttr,
+    i64,
+)
+from xdsl.dialects.utils.enum_attribute import EnumAttribute
+from xdsl.ir import Attribute, Dialect, Operation, ParametrizedAttribute
+from xdsl.irdl import irdl_attr_definition
+from xdsl.parser import AttrParser
+from xdsl.printer import Printer
+from xdsl.traits import SymbolTable
+from xdsl.utils.exceptions import VerifyException
+from xdsl.utils.str_enum import StrEnum
+
+ENTRY = "cluster.entry"
+KERNEL = "cluster.kernel"
+PARALLEL = "cluster.parallel"
+TILE = "cluster.tile"
+UNTILED = "cluster.untiled"
+ROLE = "cluster.role"
+TENSOR = "cluster.tensor"
+ALIAS_OF = "cluster.alias_of"
+OFFSET = "cluster.offset"
+ARENA = "cluster.arena"
+SCRATCH = "cluster.scratch"
+MEMORY_PLAN = "cluster.memory_plan"
+
+
+class Role(StrEnum):
+    """What a global holds: a tensor of the model (input, param, const,
+    output) or memory the program plans itself (the activation arena, the
+    L1 tile buffers)."""
+
+    INPUT = "input"
+    PARAM = "param"
+    CONST = "const"
+    OUTPUT = "output"
+    ARENA = "arena"
+    TILES = "tiles"
+
+
+@irdl_attr_definition
+class RoleAttr(EnumAttribute[Role]):
+    """`#cluster.role<param>`: the role of a `memref.global`."""
+
+    name = "cluster.role"
+
+    # in angle brackets, as MLIR prints an enum attribute with a mnemonic
+    def print_parameter(self, printer: Printer) -> None:
+        with printer.in_angle_brackets():
+            super().print_parameter(printer)
+
+    @classmethod
+    def parse_parameter(cls, parser: AttrParser) -> Role:
+        with parser.in_angle_brackets():
+            return super().parse_parameter(parser)
+
+
+# the fields of a memory plan, in printing order, with what they count
+PLAN_FIELDS: dict[str, str] = {
+    "data": "parameters, inputs and outputs",
+    "arena": "activation arena (peak)",
+    "l1": "placed in L1",
+    "l2": "placed in L2",
+    "l3": "spilled to L3 (L2 too small)",
+    "tiles": "L1 tile buffers (both copies, peak)",
+    "tiled_calls": "kernel calls run tile by tile",
+    "dma_in": "DMA per step, home -> L1",
+    "dma_out": "DMA per step, L1 -> home",
+    "dma_floor": "DMA floor per step (least any schedule of these calls moves)",
+}
+
+
+@irdl_attr_definition
+class MemoryPlanAttr(ParametrizedAttribute):
+    """`#cluster.memory_plan<data = 160, arena = 48, l1 = 208, l2 = 0>`:
+    bytes (and tiled calls) by what plan-memory and tier-tile-l1 placed;
+    a field a pass did not plan is absent. On the module: the program; on
+    an entry function: its own arena."""
+
+    name = "cluster.memory_plan"
+    data: IntAttr | NoneAttr
+    arena: IntAttr | NoneAttr
+    l1: IntAttr | NoneAttr
+    l2: IntAttr | NoneAttr
+    l3: IntAttr | NoneAttr
+    tiles: IntAttr | NoneAttr
+    tiled_calls: IntAttr | NoneAttr
+    dma_in: IntAttr | NoneAttr
+    dma_out: IntAttr | NoneAttr
+    dma_floor: IntAttr | NoneAttr
+
+    @staticmethod
+    def of(**fields: int | None) -> MemoryPlanAttr:
+        unknown = set(fields) - set(PLAN_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown memory plan fields {sorted(unknown)}")
+        return MemoryPlanAttr(
+            *(NoneAttr() if fields.get(k) is None else IntAttr(fields[k]) for k in PLAN_FIELDS)  # type: ignore[arg-type]
+        )
+
+    def fields(self) -> dict[str, int]:
+        """The planned fields, by name."""
+        return {
+            k: v.data for k, v in zip(PLAN_FIELDS, self.parameters) if isinstance(v, IntAttr)
+        }
+
+    def get(self, field: str) -> int:
+        """A field's count, 0 when not planned."""
+        return self.fields().get(field, 0)
+
+    def updated(self, **fields: int | None) -> MemoryPlanAttr:
+        return MemoryPlanAttr.of(**{**self.fields(), **fields})
+
+    @classmethod
+    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
+        values: dict[str, int] = {}
+
+        def field() -> None:
+            pos = parser.pos
+            key = parser.parse_identifier(" (a memory plan field)")
+            if key not in PLAN_FIELDS:
+                parser.raise_error(
+                    f"unknown memory plan field {key!r}; expected one of "
+                    f"{', '.join(PLAN_FIELDS)}", pos, parser.pos,
+                )
+            if key in values:
+                parser.raise_error(f"memory plan field {key!r} given twice", pos, parser.pos)
+            parser.parse_punctuation("=")
+            values[key] = parser.parse_integer(allow_boolean=False, allow_negative=False)
+
+        parser.parse_comma_separated_list(parser.Delimiter.ANGLE, field)
+        return MemoryPlanAttr.of(**values).parameters  # type: ignore[arg-type]
+
+    def print_parameters(self, printer: Printer) -> None:
+        printer.print_string(
+            "<" + ", ".join(f"{k} = {v}" for k, v in self.fields().items()) + ">"
+        )
+
+    def verify(self) -> None:
+        for k, v in zip(PLAN_FIELDS, self.parameters):
+            if isinstance(v, IntAttr) and v.data < 0:
+                raise VerifyException(f"#cluster.memory_plan: {k} = {v.data} is negative")
+
+
+Cluster = Dialect("cluster", [], [RoleAttr, MemoryPlanAttr])
+
+
+# ---------------------------------------------------------------------------
+# Verification of the discardable attributes
+
+
+def _i64_array(what: str, length: int | None = None, minimum: int = 0) -> Callable[[Attribute], str | None]:
+    form = f"array<i64: ...> of {length} values" if length is not None else "array<i64: ...>"
+    wanted = f"must be {what} ({form}, each >= {minimum})"
+
+    def check(a: Attribute) -> str | None:
+        if not (isinstance(a, DenseArrayBase) and a.elt_type == i64):
+            return wanted
+        values = a.get_values()
+        if (length is not None and len(values) != length) or any(v < minimum for v in values):
+            return wanted
+        return None
+
+    return check
+
+
+def _kind(cls: type[Attribute], what: str) -> Callable[[Attribute], str | None]:
+    return lambda a: None if isinstance(a, cls) else f"must be {what}"
+
+
+def _offset(a: Attribute) -> str | None:
+    ok = isinstance(a, IntegerAttr) and a.type == i64 and a.value.data >= 0
+    return None if ok else "must be a byte offset (an i64 integer >= 0)"
+
+
+FUNCS = ("func.func", "riscv_func.func")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Where an attribute may sit and what it must hold (None: fine, else
+    what is wrong)."""
+
+    ops: tuple[str, ...]
+    check: Callable[[Attribute], str | None]
+
+
+SPECS: dict[str, Spec] = {
+    ENTRY: Spec(FUNCS, _kind(UnitAttr, "a unit attribute")),
+    KERNEL: Spec(FUNCS, _kind(StringAttr, "a string (the op the kernel was lowered from)")),
+    PARALLEL: Spec(("func.func",), _i64_array("[loop, trip count]", length=2)),
+    TILE: Spec(("func.func",), _i64_array("the tile of each loop", minimum=1)),
+    UNTILED: Spec(("func.func",), _kind(StringAttr, "a string (the reason)")),
+    ROLE: Spec(("memref.global",), _kind(RoleAttr, "#cluster.role<...>")),
+    TENSOR: Spec(("memref.global",), _kind(StringAttr, "a string (the tensor's name)")),
+    ALIAS_OF: Spec(("memref.global",), _kind(SymbolRefAttr, "a symbol reference (@global)")),
+    OFFSET: Spec(("memref.alloc",), _offset),
+    ARENA: Spec(("memref.alloc",), _kind(SymbolRefAttr, "a symbol reference (@arena global)")),
+    SCRATCH: Spec(("memref.alloc",), _kind(UnitAttr, "a unit attribute")),
+    MEMORY_PLAN: Spec(("builtin.module", "func.func"), _kind(MemoryPlanAttr, "#cluster.memory_plan<...>")),
+}
+# attributes naming another global of the module
+SYMBOL_REFS = (ALIAS_OF, ARENA)
+
+
+def verify_cluster_attributes(op: Operation) -> None:
+    """Check every `cluster.*` discardable attribute of `op`: a known name,
+    on a kind of op it belongs on, holding its type; a symbol it names
+    exists. Raises VerifyException saying what is accepted."""
+    for name, value in op.attributes.items():
+        if not name.startswith("cluster."):
+            continue
+        spec = SPECS.get(name)
+        if spec is None:
+            raise VerifyException(
+                f"'{op.name}': unknown attribute '{name}'; the cluster dialect's attributes "
+                f"are {', '.join(SPECS)}"
+            )
+        if op.name not in spec.ops:
+            raise VerifyException(
+                f"'{op.name}': attribute '{name}' belongs on {' or '.join(spec.ops)}"
+            )
+        wrong = spec.check(value)
+        if wrong is not None:
+            raise VerifyException(f"'{op.name}': attribute '{name}' {wrong}, got {value}")
+        if name in SYMBOL_REFS:
+            assert isinstance(value, SymbolRefAttr)
+            if SymbolTable.lookup_symbol(op, value) is None:
+                raise VerifyException(f"'{op.name}': attribute '{name}' names {value}, which is not defined")
+
+
+# ---------------------------------------------------------------------------
+# Readers (None where the attribute is absent)
+
+
+def is_entry(op: Operation) -> bool:
+    return ENTRY in op.attributes
+
+
+def kernel_kind(op: Operation) -> str | None:
+    """The op a kernel function was lowered from (e.g. `grad_relu`)."""
+    a = op.attributes.get(KERNEL)
+    return a.data if isinstance(a, StringAttr) else None
+
+
+def role_of(op: Operation) -> Role | None:
+    a = op.attributes.get(ROLE)
+    return a.data if isinstance(a, RoleAttr) else None
+
+
+def tensor_of(op: Operation) -> str | None:
+    a = op.attributes.get(TENSOR)
+    return a.data if isinstance(a, StringAttr) else None
+
+
+def alias_of(op: Operation) -> str | None:
+    """The global whose bytes an output global shares."""
+    a = op.attributes.get(ALIAS_OF)
+    return a.string_value() if isinstance(a, SymbolRefAttr) else None
+
+
+def parallel_of(op: Operation) -> tuple[int, int] | None:
+    """(loop, trip count) a kernel is split over the cores along."""
+    a = op.attributes.get(PARALLEL)
+    if not isinstance(a, DenseArrayBase):
+        return None
+    d, trips = a.get_values()
+    return int(d), int(trips)
+
+
+def offset_of(op: Operation) -> int | None:
+    a = op.attributes.get(OFFSET)
+    return a.value.data if isinstance(a, IntegerAttr) else None
+
+
+def arena_of_alloc(op: Operation) -> str | None:
+    a = op.attributes.get(ARENA)
+    return a.string_value() if isinstance(a, SymbolRefAttr) else None
+
+
+def memory_plan(op: Operation) -> MemoryPlanAttr | None:
+    a = op.attributes.get(MEMORY_PLAN)
+    return a if isinstance(a, MemoryPlanAttr) else None
+
+
+def role_attr(role: str | Role) -> RoleAttr:
+    return RoleAttr(Role(role))
