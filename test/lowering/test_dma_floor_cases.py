@@ -2,7 +2,7 @@
 tier-tile-l1 moves, on every train op case, grad op case and training step
 of the tiled RTL tests, each at the smallest tile budget it compiles under
 (so its kernels are really cut): floor <= the floor without reuse across
-calls <= tdopt.dma_in_bytes + tdopt.dma_out_bytes, and with no L1 to keep
+calls <= dma_in + dma_out (the memory plan), and with no L1 to keep
 anything in, the floor is the one without reuse."""
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from xdsl.dialects.builtin import ArrayAttr, StringAttr, UnitAttr
 from xdsl.ir import Operation, SSAValue
 
 from tdopt.dialects import train
+from tdopt.dialects.cluster import kernel_kind
 from tdopt.dialects.tier import IN, OUT, TiledCallOp
 from tdopt.lowering import pipeline
 from tdopt.lowering.pipeline import run_pipeline
@@ -122,8 +123,8 @@ def test_weight_read_after_its_update_on_rtl() -> None:
         linalg = module.clone()
         run_pipeline(make_context(), linalg, pipeline.to_linalg())
         kernels = {
-            op.attributes["tdopt.kernel"].data  # type: ignore[union-attr]
-            for op in linalg.ops if isinstance(op, func.FuncOp) and "tdopt.kernel" in op.attributes
+            kernel_kind(op)
+            for op in linalg.ops if isinstance(op, func.FuncOp) and kernel_kind(op) is not None
         }
         # the old W read after the update: not fused (the gradient kept)
         assert ("gemm_accumulate" in kernels) is reads_new
