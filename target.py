@@ -93,6 +93,11 @@ class ClusterTarget:
         """Address of the peripheral register TDRT_REG_`name`."""
         return self.periph_base + self.regs[name]
 
+    def section(self, tier: str) -> str:
+        """The linker section that places data in `tier` ("L1", "L2",
+        "L3"): `.l1`, `.l2`, `.l3` of runtime/link.ld."""
+        return "." + tier.lower()
+
     def tile_budget(self, l1_size: int) -> int:
         """Bytes of an L1 of `l1_size` tiles may use: all but the stacks of
         every core the cluster can run."""

@@ -47,3 +47,13 @@ def linear_coefficients(expr: AffineExpr) -> dict[int, int] | None:
                 if not const and isinstance(e, AffineConstantExpr):
                     return {k: c * e.value for k, c in other.items()}
     return None
+
+
+def dims_used(exprs) -> set[int]:
+    """The loop dimensions the affine expressions `exprs` read."""
+    used: set[int] = set()
+    for e in exprs:
+        for sub in e.dfs():
+            if isinstance(sub, AffineDimExpr):
+                used.add(sub.position)
+    return used

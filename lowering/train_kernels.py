@@ -367,7 +367,7 @@ def _reduce(kind: str) -> Lower:
 def lower_cross_entropy(kb: KernelBuilder, op: Operation | None) -> None:
     """mean over rows of logsumexp(x) - x[label]. A label outside [0, C)
     would pick nothing (a zero term): the program checks the labels on the
-    cluster before this kernel runs (program_to_riscv.LabelChecks)."""
+    cluster before this kernel runs (entry_to_riscv.LabelChecks)."""
     out, x, labels = kb.args
     n, c = shape(x)
     mx = _local(kb, (n, 1))

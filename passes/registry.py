@@ -25,30 +25,30 @@ LOWERING = {
     "convert-train-to-linalg": "lowering.train_to_linalg:ConvertTrainToLinalgPass",
     "plan-memory": "passes.plan_memory:PlanMemoryPass",
     "convert-reductions-to-memref-stream": (
-        "lowering.linalg_to_memref_stream:ConvertReductionsToMemRefStreamPass"
+        "lowering.reductions_to_memref_stream:ConvertReductionsToMemRefStreamPass"
     ),
-    "interleave-contractions": "lowering.linalg_to_memref_stream:InterleaveContractionsPass",
+    "interleave-contractions": "passes.interleave_contractions:InterleaveContractionsPass",
     "affine-fold-constants": "passes.affine_fold_constants:AffineFoldConstantsPass",
     "tier-tile-l1": "passes.tier_tile_l1:TierTileL1Pass",
     "kernel-squeeze-unit-dims": "passes.kernel_squeeze_unit_dims:KernelSqueezeUnitDimsPass",
     "kernel-dedup": "passes.kernel_dedup:KernelDedupPass",
     "kernel-reorder-reductions": "passes.kernel_reorder_reductions:KernelReorderReductionsPass",
-    "cluster-mark-parallel": "passes.parallelize_kernels:ClusterMarkParallelPass",
-    "cluster-parallelize": "passes.parallelize_kernels:ClusterParallelizePass",
-    "convert-globals-to-sections": "lowering.program_to_riscv:ConvertGlobalsToSectionsPass",
-    "convert-entry-to-riscv": "lowering.program_to_riscv:ConvertEntryToRiscvPass",
+    "cluster-mark-parallel": "passes.cluster_mark_parallel:ClusterMarkParallelPass",
+    "cluster-parallelize": "passes.cluster_parallelize:ClusterParallelizePass",
+    "convert-globals-to-sections": "lowering.globals_to_sections:ConvertGlobalsToSectionsPass",
+    "convert-entry-to-riscv": "lowering.entry_to_riscv:ConvertEntryToRiscvPass",
     "convert-tier-dma-to-riscv": "lowering.tier_dma_to_riscv:ConvertTierDmaToRiscvPass",
 }
 
 RV32F = {
-    "expand-math-rv32f": "lowering.math_to_arith:ExpandMathRv32fPass",
+    "expand-math-rv32f": "lowering.expand_math_rv32f:ExpandMathRv32fPass",
     "convert-arith-extra-to-riscv": "lowering.arith_extra_to_riscv:ConvertArithExtraToRiscvPass",
-    "riscv-scf-strength-reduce": "passes.riscv_strength_reduce:RiscvScfStrengthReducePass",
+    "riscv-scf-strength-reduce": "passes.riscv_scf_strength_reduce:RiscvScfStrengthReducePass",
     "riscv-fuse-fmadd": "passes.riscv_fuse_fmadd:RiscvFuseFmaddPass",
-    "riscv-allocate-registers-full": "passes.riscv_registers:RiscvAllocateRegistersFullPass",
-    "riscv-save-callee-saved": "passes.riscv_registers:RiscvSaveCalleeSavedPass",
+    "riscv-allocate-registers-full": "passes.riscv_allocate_registers_full:RiscvAllocateRegistersFullPass",
+    "riscv-save-callee-saved": "passes.riscv_save_callee_saved:RiscvSaveCalleeSavedPass",
     "convert-riscv-scf-to-riscv-cf-per-function": (
-        "passes.riscv_scf_to_cf_per_function:ConvertRiscvScfToRiscvCfPerFunctionPass"
+        "lowering.riscv_scf_to_riscv_cf_per_function:ConvertRiscvScfToRiscvCfPerFunctionPass"
     ),
 }
 

@@ -105,7 +105,7 @@ def _generic_cycles(g: GenericOp, cores: int, split: tuple[int, int] | None) -> 
 
 def kernel_cycles(module: ModuleOp, cores: int) -> dict[str, float]:
     """Cycles of one invocation of every kernel function (by symbol name)."""
-    from tdopt.passes.parallelize_kernels import call_overlaps, parallel_loop
+    from tdopt.passes.cluster_mark_parallel import call_overlaps, parallel_loop
 
     overlaps = call_overlaps(module)
     out: dict[str, float] = {}

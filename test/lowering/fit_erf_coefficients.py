@@ -1,4 +1,4 @@
-"""Provenance of the erf coefficients in `tdopt/lowering/math_to_arith.py`.
+"""Provenance of the erf coefficients in `tdopt/lowering/expand_math_rv32f.py`.
 
 Run `python test/lowering/fit_erf_coefficients.py` to refit; it prints the
 float32-rounded coefficients pasted into `_ERF_SMALL` and `_ERF_LARGE`.

@@ -21,7 +21,7 @@ from xdsl.dialects.builtin import ModuleOp
 import tdopt.lowering.pipeline as pipeline  # noqa: F401
 from tdopt.dialects.rvx import HardwareLoopSetupOp
 from tdopt.lowering.pipeline import CLUSTER_PASSES, STRENGTH_REDUCE, TO_LINALG, TO_RISCV_PASSES, UNTIL_ALLOCATION
-from tdopt.passes.riscv_registers import hardware_loops, schedule_loads
+from tdopt.passes.riscv_allocate_registers_full import hardware_loops, schedule_loads
 
 BASE = 0x1000_0000
 REGION = 0x4000  # bytes per pointer argument

@@ -213,7 +213,7 @@ def test_a_broken_extension_pass_is_caught_at_the_end_of_the_linalg_level(tmp_pa
     flags = ["--emit=asm", "--before-riscv=test-swap-matmul-maps"] + (["--verify-each"] if verify_each else [])
     err = run_tdopt(tmp_path, monkeypatch, capsys, SOURCE, *flags)
     where = ("after pass 'test-swap-matmul-maps'" if verify_each else
-             "in passes 'convert-train-to-linalg' to 'kernel-dedup' (#2-#5 of the pipeline; "
+             "in passes 'convert-train-to-linalg' to 'kernel-dedup' (#3-#6 of the pipeline; "
              "found at the end of the linalg level, --verify-each names the pass)")
     assert err.splitlines()[0].startswith(
         f"{tmp_path / 'm.mlir'}:3:3: error: {where}: 'linalg.generic' in kernel @k_matmul_"), err
@@ -249,7 +249,7 @@ def test_a_kernel_out_of_registers_is_reported_at_its_train_op(tmp_path, monkeyp
     what to try; not at the module's 1:1, not an internal error."""
     from xdsl.dialects.riscv import Registers
 
-    from tdopt.passes import riscv_registers
+    from tdopt.passes import riscv_allocate_registers_full as riscv_registers
 
     monkeypatch.setattr(riscv_registers, "ALLOCATABLE", (*Registers.T[:4], *Registers.FT[:4]))
     err = run_tdopt(tmp_path, monkeypatch, capsys, SOURCE, "--emit=asm", "--cores", "1")

@@ -127,3 +127,40 @@ def test_importing_the_compiler_changes_nothing_in_xdsl() -> None:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT.parent), env.get("PYTHONPATH")) if p)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+# passes whose file does not follow the name (documented in docs/architecture.md)
+NAMED_OTHERWISE = {
+    "train-lora-merge": "passes.train_lora",  # shares train-lora's adapter tag
+    "train-autodiff": "passes.autodiff",  # a package: the pass and its rules
+}
+
+
+def test_a_pass_lives_in_the_file_named_after_it() -> None:
+    """`convert-A-to-B` in lowering/A_to_B.py, any other pass X-Y in
+    passes/X_Y.py or lowering/X_Y.py (issue 16: a reader finds a pass's
+    file from its name)."""
+    from tdopt.passes.registry import LOWERING, RV32F, TRAINING
+
+    wrong = []
+    for name, target in {**TRAINING, **LOWERING, **RV32F}.items():
+        module = target.split(":")[0]
+        if name in NAMED_OTHERWISE:
+            ok = module == NAMED_OTHERWISE[name]
+        elif name.startswith("convert-"):
+            ok = module == "lowering." + name.removeprefix("convert-").replace("-", "_")
+        else:
+            ok = module in (f"passes.{name.replace('-', '_')}", f"lowering.{name.replace('-', '_')}")
+        if not ok:
+            wrong.append(f"{name}: {module}")
+    assert not wrong, wrong
+
+
+def test_filecheck_tests_mirror_the_source_tree() -> None:
+    """test/filecheck/<folder>/ for the source folders that have ops or
+    passes (plus `inputs/` shared by them)."""
+    folders = {p.name for p in (ROOT / "test" / "filecheck").iterdir() if p.is_dir() and p.name != "Output"}
+    assert folders <= {"dialects", "passes", "lowering", "frontend", "tools", "inputs"}, folders
+    for test in (ROOT / "test" / "filecheck" / "dialects").glob("*.mlir"):
+        dialect = test.stem.split("_")[0]
+        assert (ROOT / "dialects" / f"{dialect}.py").exists(), test.name

@@ -11,31 +11,31 @@ func.func @ok(%a: memref<64xf32>, %b: memref<64xf32>) {
 }
 // -----
 func.func @grid(%a: memref<64xf32>) {
-  // CHECK: tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: grid must be 3 tile counts >= 1, got [4, 0, 1]
+  // CHECK: tier_tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: grid must be 3 tile counts >= 1, got [4, 0, 1]
   tier.tiled_call @k(%a) {grid = array<i64: 4, 0, 1>, modes = array<i64: 1>, steps = [array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 64>} : memref<64xf32>
   func.return
 }
 // -----
 func.func @mode(%a: memref<64xf32>) {
-  // CHECK: tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: operand 0 has mode 4; expected 0 (resident), 1 (in), 2 (out) or 3 (in and out)
+  // CHECK: tier_tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: operand 0 has mode 4; expected 0 (resident), 1 (in), 2 (out) or 3 (in and out)
   tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 4>, steps = [array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 64>} : memref<64xf32>
   func.return
 }
 // -----
 func.func @count(%a: memref<64xf32>) {
-  // CHECK: tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: boxes has 2 entries for 1 operands
+  // CHECK: tier_tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: boxes has 2 entries for 1 operands
   tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 1>, steps = [array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>, array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 64>} : memref<64xf32>
   func.return
 }
 // -----
 func.func @rows(%a: memref<64xf32>) {
-  // CHECK: tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: box of operand 0 has overlapping rows: [64, 2, 32, 1, 128]
+  // CHECK: tier_tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: box of operand 0 has overlapping rows: [64, 2, 32, 1, 128]
   tier.tiled_call @k(%a) {grid = array<i64: 2, 1, 1>, modes = array<i64: 1>, steps = [array<i64: 128, 0, 0>], boxes = [array<i64: 64, 2, 32, 1, 128>], l1_offsets = array<i64: 0, 128>} : memref<64xf32>
   func.return
 }
 // -----
 func.func @align(%a: memref<64xf32>) {
-  // CHECK: tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: L1 buffers of operand 0 must be at word-aligned offsets >= 0
+  // CHECK: tier_tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: L1 buffers of operand 0 must be at word-aligned offsets >= 0
   tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 1>, steps = [array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 66>} : memref<64xf32>
   func.return
 }
@@ -48,13 +48,13 @@ func.func @home(%a: memref<64xf32>, %b: memref<66xf32>) {
 }
 // -----
 func.func @home_count(%a: memref<64xf32>) {
-  // CHECK: tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: home_offsets has 2 entries for 1 operands
+  // CHECK: tier_tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: home_offsets has 2 entries for 1 operands
   tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 1>, steps = [array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 64>, home_offsets = array<i64: 0, 4>} : memref<64xf32>
   func.return
 }
 // -----
 func.func @home_resident(%a: memref<64xf32>) {
-  // CHECK: tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: home offset of operand 0 must be >= 0, and 0 for a resident operand
+  // CHECK: tier_tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: home offset of operand 0 must be >= 0, and 0 for a resident operand
   tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 0>, steps = [array<i64: 0, 0, 0>], boxes = [array<i64: 256, 1, 256, 1, 256>], l1_offsets = array<i64: 0, 0>, home_offsets = array<i64: 4>} : memref<64xf32>
   func.return
 }

@@ -1,21 +1,20 @@
-"""Register allocation over the whole rv32 register file.
+"""`riscv-allocate-registers-full`: register allocation over the whole rv32
+register file.
 
 xDSL 0.74 allocates only caller-saved registers (15 integer, 20 float) and
 never spills, which deep loop nests (a convolution's eight loops with their
-bounds and pointers) exceed. These passes let kernels use the callee-saved
-registers too and save/restore what they use:
+bounds and pointers) exceed. This pass lets kernels use the callee-saved
+registers too (`riscv-save-callee-saved` then saves and restores what they
+use):
 
-* `riscv-allocate-registers-full`: xDSL's allocator with s0-s11 and fs0-fs11
+* xDSL's allocator with s0-s11 and fs0-fs11
   added to the allocatable set; before allocating, the loads of innermost
   loop bodies sink next to their first use (`schedule_loads`: a contraction
   blocked by 16 then needs two registers for its loaded operands, not 16)
   and innermost loops become CORE-V hardware loops (`hardware_loops`: an
   `rvx.hwloop_setup` starts the body; option `hwloops`, kept only if the
   function still allocates); the argument registers are free for the body
-  once the arguments are copied out of them (`gather_argument_moves`);
-* `riscv-save-callee-saved`: the matching prologue/epilogue for rv32f (`sw` /
-  `fsw`, 4-byte slots; xDSL's own pass stores floats with `fsd`, which needs
-  the D extension).
+  once the arguments are copied out of them (`gather_argument_moves`).
 """
 
 from __future__ import annotations
@@ -408,59 +407,3 @@ def rematerialize_constants(f: riscv_func.FuncOp) -> None:
                 for i, operand in enumerate(user.operands):
                     if operand is li.rd:
                         user.operands[i] = clone.rd
-
-
-@dataclass(frozen=True)
-class RiscvSaveCalleeSavedPass(ModulePass):
-    """Save and restore the callee-saved registers a function writes."""
-
-    name = "riscv-save-callee-saved"
-
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for f in op.walk():
-            if isinstance(f, riscv_func.FuncOp) and f.body.blocks and not _is_entry(f):
-                _insert_saves(f)
-
-
-def _insert_saves(f: riscv_func.FuncOp) -> None:
-    used: list[IntRegisterType | FloatRegisterType] = []
-
-    def note(t) -> None:
-        if (t in Registers.S or t in Registers.FS) and t not in used:
-            used.append(t)
-
-    for inner in f.walk():
-        # loop-carried values (block arguments of loop bodies) are written too
-        for region in inner.regions:
-            for block in region.blocks:
-                if inner is not f:
-                    for arg in block.args:
-                        note(arg.type)
-        if isinstance(inner, rv32.GetRegisterOp | riscv.GetFloatRegisterOp):
-            continue
-        for res in inner.results:
-            note(res.type)
-    if not used:
-        return
-    size = -(-4 * len(used) // 16) * 16  # the ABI keeps sp 16-byte aligned
-    builder = Builder(InsertPoint.at_start(f.body.blocks[0]))
-    sp = builder.insert(rv32.GetRegisterOp(Registers.SP))
-    builder.insert(riscv.AddiOp(sp, -size, rd=Registers.SP))
-    for i, reg in enumerate(used):
-        if isinstance(reg, IntRegisterType):
-            value = builder.insert(rv32.GetRegisterOp(reg))
-            builder.insert(riscv.SwOp(sp, value, 4 * i))
-        else:
-            value = builder.insert(riscv.GetFloatRegisterOp(reg))
-            builder.insert(riscv.FSwOp(sp, value, 4 * i))
-    for block in f.body.blocks:
-        ret = block.last_op
-        if not isinstance(ret, riscv_func.ReturnOp):
-            continue
-        builder = Builder(InsertPoint.before(ret))
-        for i, reg in enumerate(used):
-            if isinstance(reg, IntRegisterType):
-                builder.insert(riscv.LwOp(sp, 4 * i, rd=reg))
-            else:
-                builder.insert(riscv.FLwOp(sp, 4 * i, rd=reg))
-        builder.insert(riscv.AddiOp(sp, size, rd=Registers.SP))

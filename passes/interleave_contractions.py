@@ -1,17 +1,9 @@
-"""`convert-reductions-to-memref-stream`: the linalg reductions that xDSL's
-memref_stream level handles move there, so that `convert-memref-stream-to-
-loops` keeps their accumulators in registers (loop-carried values) instead
-of loading and storing the output every iteration.
-
-Only generics whose reduction iterators come last and that use no
-`linalg.index` are converted (memref_stream's loop lowering has no index support); the rest
-stay for `convert-linalg-to-loops`.
-
-`interleave-contractions`: register blocking of contractions. A register
+"""`interleave-contractions`: register blocking of contractions. A register
 model (`registers_needed`, `pointers_needed`) ranks the candidate blocks;
 a candidate the model cannot vouch for is tried through the rest of the
 pipeline to register allocation (`trial_choice`), so the block taken is one
-whose kernel allocates (the allocator never spills), else none.
+whose kernel allocates (the allocator never spills), else none. It works on
+the memref_stream generics `convert-reductions-to-memref-stream` made.
 """
 
 from __future__ import annotations
@@ -25,8 +17,6 @@ from xdsl.builder import ImplicitBuilder
 from xdsl.backend.register_stack import OutOfRegisters
 from xdsl.dialects import func, memref_stream, riscv_func
 from xdsl.dialects.builtin import AffineMapAttr, ArrayAttr, IntegerAttr, MemRefType, ModuleOp
-from xdsl.dialects.linalg import ops as linalg_ops
-from xdsl.dialects.linalg.attrs import IteratorType
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineDimExpr, AffineExpr
 from xdsl.passes import ModulePass, PassPipeline
@@ -37,69 +27,10 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
     op_type_rewrite_pattern,
 )
-from xdsl.transforms.convert_linalg_to_memref_stream import ConvertGenericOpPattern
 
+from tdopt.analyses.affine_access import dims_used
 from tdopt.target import CLUSTER
 from tdopt.dialects.cluster import parallel_of
-
-
-MAX_LOOPS = 6
-
-
-def worth_streaming(op: linalg_ops.GenericOp) -> bool:
-    kinds = [t.data for t in op.iterator_types]
-    has_reduction = IteratorType.REDUCTION in kinds
-    # memref_stream's loop lowering expects the reductions innermost
-    first = kinds.index(IteratorType.REDUCTION) if has_reduction else len(kinds)
-    trailing = all(k == IteratorType.REDUCTION for k in kinds[first:])
-    uses_index = any(isinstance(o, linalg_ops.IndexOp) for o in op.body.walk())
-    # outputs must be indexed by parallel loops only (an accumulator per
-    # output element); scatters through reduction loops are not reductions
-    n_in = len(op.inputs)
-    out_maps = [m.data for m in op.indexing_maps.data[n_in:]]
-    reduction_dims = {i for i, k in enumerate(kinds) if k == IteratorType.REDUCTION}
-    scatters = any(
-        pos in reduction_dims for m in out_maps for pos in _dims_used(m.results)
-    )
-    # deeper nests (a grouped, batched convolution: 8 loops) already use most
-    # registers and would not allocate with loop-carried accumulators; a
-    # 6-loop convolution (batch and group pinned to 0) still does
-    shallow = len(kinds) <= MAX_LOOPS
-    return (
-        has_reduction and trailing and shallow and not scatters and not uses_index and not op.res
-    )
-
-
-def _dims_used(exprs) -> set[int]:
-    used: set[int] = set()
-    for e in exprs:
-        for sub in e.dfs():
-            if isinstance(sub, AffineDimExpr):
-                used.add(sub.position)
-    return used
-
-
-class ConvertReductionPattern(ConvertGenericOpPattern):
-    @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: linalg_ops.GenericOp, rewriter: PatternRewriter) -> None:
-        if worth_streaming(op):
-            super().match_and_rewrite(op, rewriter)
-
-
-class ConvertStreamYieldPattern(RewritePattern):
-    @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: linalg_ops.YieldOp, rewriter: PatternRewriter) -> None:
-        if isinstance(op.parent_op(), memref_stream.GenericOp):
-            rewriter.replace(op, memref_stream.YieldOp(*op.operands))
-
-
-@dataclass(frozen=True)
-class ConvertReductionsToMemRefStreamPass(ModulePass):
-    name = "convert-reductions-to-memref-stream"
-
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(ConvertReductionPattern(), apply_recursively=False).rewrite_module(op)
-        PatternRewriteWalker(ConvertStreamYieldPattern()).rewrite_module(op)
 
 
 MAX_INTERLEAVED_LOOPS = 5
@@ -123,7 +54,7 @@ def worth_interleaving(op: memref_stream.GenericOp) -> bool:
     return len(dims) == len(out_map.results) and len({e.position for e in dims}) == len(dims)
 
 
-# float registers tdopt's allocator may use (riscv_registers.ALLOCATABLE:
+# float registers tdopt's allocator may use (riscv_allocate_registers_full.ALLOCATABLE:
 # ft0-ft11, fa0-fa7, fs0-fs11; it never spills), less a margin for values
 # the estimate below does not see (loop-invariant operands of the body)
 FLOAT_REGISTERS = 32 - 2
@@ -134,7 +65,7 @@ Blocking = tuple[tuple[int, int], ...]
 
 
 def _used_blocked(op: memref_stream.GenericOp, operand: int, blocking: Blocking) -> set[int]:
-    used = _dims_used(op.indexing_maps.data[operand].data.results)
+    used = dims_used(op.indexing_maps.data[operand].data.results)
     return {dim for dim, _ in blocking if dim in used}
 
 
@@ -146,7 +77,7 @@ def registers_needed(op: memref_stream.GenericOp, blocking: Blocking) -> int:
     op for all copies before the next), and per input: one value if it
     depends on no blocked loop (shared after cse), two if it differs in every
     copy or only along the outer loop (riscv-allocate-registers-full sinks
-    each load next to its first use, `riscv_registers.schedule_loads`), and
+    each load next to its first use, `riscv_allocate_registers_full.schedule_loads`), and
     all of its values if it varies along the inner loop only (each is used
     again in every row of the block)."""
     copies = _copies(blocking)
@@ -194,7 +125,7 @@ def _expansion_constants(name: str) -> frozenset[str]:
     from xdsl.dialects import math as math_dialect
     from xdsl.dialects.builtin import FunctionType, f32
 
-    from tdopt.lowering.math_to_arith import ExpandMathRv32fPass
+    from tdopt.lowering.expand_math_rv32f import ExpandMathRv32fPass
 
     body = Block(arg_types=[f32])
     op_class = next(c for c in math_dialect.Math.operations if c.name == name)
@@ -433,7 +364,7 @@ def allocates(ctx: Context, kernel: func.FuncOp, op: memref_stream.GenericOp, bl
     ranks the candidates; this decides, since what the later passes make
     of the body (an expanded `math.exp` and its constants, hoisted
     invariants, pointers, the core split) is not in the model."""
-    from tdopt.passes.riscv_registers import allocate_with_remat
+    from tdopt.passes.riscv_allocate_registers_full import allocate_with_remat
 
     index = next(i for i, o in enumerate(kernel.walk()) if o is op)
     copy = kernel.clone()

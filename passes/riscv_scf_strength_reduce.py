@@ -504,7 +504,7 @@ def _allocates(trial: riscv_func.FuncOp, remat: bool) -> bool:
     from xdsl.backend.riscv.register_allocation import RegisterAllocatorLivenessBlockNaive
     from xdsl.backend.riscv.register_stack import RiscvRegisterStack
 
-    from tdopt.passes.riscv_registers import ALLOCATABLE, allocate_with_remat, schedule_loads
+    from tdopt.passes.riscv_allocate_registers_full import ALLOCATABLE, allocate_with_remat, schedule_loads
 
     try:
         if remat:

@@ -1,23 +1,17 @@
-"""The program level (globals, planned buffers, kernel calls) to RISC-V:
-
-* `convert-globals-to-sections`: every `memref.global` becomes labelled data
-  in the section of its tier (`.l1`, `.l2`, `.l3`: the memory space of its
-  type, `#tier.space<l1>`; L2 without one): its initial value as `.word`s,
-  or zeros;
-* `convert-entry-to-riscv`: each entry function (the sequence of kernel
-  calls) becomes a `riscv_func.func` with fixed registers: buffer addresses
-  in a0..a7 (`la` of the global, arena base + planned offset), `jal` to the
-  kernel, `ra` saved on the stack. A `main` that calls the entry and returns
-  0 is added for the runtime's crt0. Kernels marked `cluster.parallel` (by
-  `cluster-mark-parallel`) run on every active core instead: the entry
-  forks them with the runtime's `tdrt_parallel(__tdopt_fork, args)`, where
-  `args` is a per-call block in `.rodata` (kernel address, then its buffer
-  addresses) and `__tdopt_fork` loads a0..a7 from it and jumps to the
-  kernel; the join of each fork is the barrier between kernels. Unmarked
-  kernels are called on core 0 alone, as before. Before the first kernel
-  call that reads a buffer of class labels (the cross-entropy kernels,
-  `LABEL_KERNELS`), core 0 checks every label against the class count and
-  ends the run on the first one outside [0, classes) (see `_label_check`).
+"""`convert-entry-to-riscv`: each entry function (the sequence of kernel
+calls) becomes a `riscv_func.func` with fixed registers: buffer addresses
+in a0..a7 (`la` of the global, arena base + planned offset), `jal` to the
+kernel, `ra` saved on the stack. A `main` that calls the entry and returns
+0 is added for the runtime's crt0. Kernels marked `cluster.parallel` (by
+`cluster-mark-parallel`) run on every active core instead: the entry
+forks them with the runtime's `tdrt_parallel(__tdopt_fork, args)`, where
+`args` is a per-call block in `.rodata` (kernel address, then its buffer
+addresses) and `__tdopt_fork` loads a0..a7 from it and jumps to the
+kernel; the join of each fork is the barrier between kernels. Unmarked
+kernels are called on core 0 alone. Before the first kernel call that
+reads a buffer of class labels (the cross-entropy kernels,
+`LABEL_KERNELS`), core 0 checks every label against the class count and
+ends the run on the first one outside [0, classes) (see `_label_check`).
 
 Kernels are leaf functions and go through xDSL's own riscv lowering.
 """
@@ -26,102 +20,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 from xdsl.context import Context
 from xdsl.dialects import func, memref, riscv, riscv_func
-from xdsl.dialects.builtin import (
-    DenseIntOrFPElementsAttr,
-    MemRefType,
-    ModuleOp,
-    UnrealizedConversionCastOp,
-)
+from xdsl.dialects.builtin import MemRefType, ModuleOp, UnrealizedConversionCastOp
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
-from tdopt.dialects.cluster import ENTRY, PARALLEL, Role, alias_of, kernel_kind, offset_of, role_of
+from tdopt.dialects.cluster import ENTRY, PARALLEL, kernel_kind, offset_of
 from tdopt.dialects.rvx import AsmOp
-from tdopt.dialects.tier import RESIDENT, TiledCallOp, memref_tier
-from tdopt.dialects.train import numpy_from_dense
-from tdopt.passes.plan_memory import arena_of, byte_size
+from tdopt.dialects.tier import RESIDENT, TiledCallOp
+from tdopt.passes.plan_memory import arena_of
 from tdopt.passes.tier_tile_l1 import TILES
 from tdopt.target import CLUSTER
 
-SECTIONS = {"L1": ".l1", "L2": ".l2", "L3": ".l3"}
 ARG_REGS = CLUSTER.arg_regs  # a0..a7
-
-
-def global_words(g: memref.GlobalOp) -> np.ndarray | None:
-    """The initial value as little-endian 32-bit words (None: zeros)."""
-    init = g.initial_value
-    if not isinstance(init, DenseIntOrFPElementsAttr):
-        return None
-    t = g.type
-    assert isinstance(t, MemRefType)
-    values = numpy_from_dense(init).reshape(-1)
-    n = int(np.prod(t.get_shape()))
-    if values.size == 1 and n > 1:
-        values = np.full(n, values[0], dtype=values.dtype)
-    if values.dtype == np.int64:
-        values = values.astype(np.int32)
-    return np.ascontiguousarray(values).view("<u4")
-
-
-# a signalling NaN (exponent all ones, quiet bit clear): every float op
-# reading it gives NaN, so a result computed from unwritten scratch shows
-POISON_WORD = 0x7FBADBAD
-# globals only the program itself writes before reading (planned buffers,
-# tile buffers)
-SCRATCH_ROLES = (Role.ARENA, Role.TILES)
-
-
-@dataclass(frozen=True)
-class ConvertGlobalsToSectionsPass(ModulePass):
-    """memref.global -> labelled, aligned data in its tier's section.
-    `poison`: the scratch globals (arenas, tile area) start as signalling
-    NaNs instead of zeros, so a kernel reading a buffer nothing wrote yet
-    (a compiler bug) gives NaN results instead of passing by luck."""
-
-    name = "convert-globals-to-sections"
-
-    poison: bool = False
-
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for g in [o for o in op.ops if isinstance(o, memref.GlobalOp)]:
-            t = g.type
-            assert isinstance(t, MemRefType)
-            tier = memref_tier(t) or "L2"
-            section = riscv.AssemblySectionOp(f'.section {SECTIONS[tier]},"aw",@progbits')
-            size = byte_size(t)
-            block = section.data.block
-            alias = alias_of(g)
-            if alias is not None:
-                # same bytes as another global (an in-place update)
-                block.add_op(riscv.DirectiveOp(".globl", g.sym_name.data))
-                block.add_op(riscv.DirectiveOp(".set", f"{g.sym_name.data}, {alias}"))
-                block.add_op(riscv.DirectiveOp(".size", f"{g.sym_name.data}, {size}"))
-                op.body.block.insert_op_before(section, g)
-                g.detach()
-                g.erase()
-                continue
-            block.add_op(riscv.DirectiveOp(".globl", g.sym_name.data))
-            block.add_op(riscv.DirectiveOp(".p2align", "3"))
-            block.add_op(riscv.LabelOp(g.sym_name.data))
-            words = global_words(g)
-            scratch = role_of(g) in SCRATCH_ROLES
-            if words is None and self.poison and scratch:
-                block.add_op(riscv.DirectiveOp(".fill", f"{-(-size // 4)}, 4, 0x{POISON_WORD:08x}"))
-            elif words is None:
-                block.add_op(riscv.DirectiveOp(".zero", str(-(-size // 4) * 4)))
-            else:
-                values = words.tolist()  # Python ints format twice as fast as numpy scalars
-                for i in range(0, len(values), 16):
-                    text = ",".join(f"0x{w:08x}" for w in values[i : i + 16])
-                    block.add_op(riscv.DirectiveOp(".word", text))
-            block.add_op(riscv.DirectiveOp(".size", f"{g.sym_name.data}, {size}"))
-            op.body.block.insert_op_before(section, g)
-            g.detach()
-            g.erase()
 
 
 def _asm(line: str) -> Operation:
@@ -406,7 +319,7 @@ def _l3_symbols(module: ModuleOp) -> set[str]:
     """The symbols that convert-globals-to-sections placed in `.l3`."""
     names: set[str] = set()
     for sec in module.ops:
-        if isinstance(sec, riscv.AssemblySectionOp) and SECTIONS["L3"] + "," in sec.directive.data:
+        if isinstance(sec, riscv.AssemblySectionOp) and CLUSTER.section("L3") + "," in sec.directive.data:
             for o in sec.data.block.ops:
                 if isinstance(o, riscv.LabelOp):
                     names.add(o.label.data)

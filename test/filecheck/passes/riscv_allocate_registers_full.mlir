@@ -2,7 +2,7 @@
 // allocator (which never spills) gives up, and the diagnostic names the
 // kernel and says why.
 // RUN: not tdopt %s -p riscv-allocate-registers-full 2>&1 | filecheck %s
-// CHECK: out_of_registers.mlir:[[# @LINE + 2]]:1: error: riscv-allocate-registers-full: kernel @wide needs more registers than the 26 integer and 32 float ones the allocator may use (it does not spill), even with its register blocking chosen by trial: a different --cores or --tile-l1 changes its loops; please report the shape
+// CHECK: riscv_allocate_registers_full.mlir:[[# @LINE + 2]]:1: error: riscv-allocate-registers-full: kernel @wide needs more registers than the 26 integer and 32 float ones the allocator may use (it does not spill), even with its register blocking chosen by trial: a different --cores or --tile-l1 changes its loops; please report the shape
 
 riscv_func.func @wide(%a: !riscv.reg<a0>) {
   %v0 = riscv.lw %a, 0 : (!riscv.reg<a0>) -> !riscv.reg
