@@ -137,3 +137,24 @@ def test_conv_group_not_dividing_channels_is_named() -> None:
         code, err = train_fuzz.run_tdopt([path])
     assert code == 1
     assert f"{path}:5:5: error: 'train.conv2d': group = 4 does not divide the 3 input channels" in err
+
+
+def test_one_in_n_is_about_one_in_n() -> None:
+    """The compile and RTL samples are drawn at their rate: hypothesis's
+    bias towards 0 made `integers(0, 59) == 0` hold for 1 case in 5."""
+    from hypothesis import strategies as st
+
+    from runner import one_in
+
+    hits = {"n": 0, "all": 0}
+
+    @settings(max_examples=600, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def run(data) -> None:
+        hits["all"] += 1
+        hits["n"] += one_in(data.draw, 20)
+
+    run()
+    rate = hits["n"] / hits["all"]
+    assert 1 / 40 <= rate <= 1 / 10, (hits, rate)

@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from hypothesis import strategies as st
+from runner import one_in
 
 TIMEOUT = 120  # seconds per run (an RTL run of the seed step takes a few)
 LR = 0.01  # tdopt's default --lr (train-sgd)
@@ -345,7 +346,7 @@ def flag_mutation(draw, tool: str, argv: list[str]) -> Mutation:
 @st.composite
 def tool_cases(draw, rtl_rate: int = 0) -> ToolCase:
     tools = ["tdrun", "tdrun", "tdopt", "tdopt", "tdimport", "tdbench"]
-    if rtl_rate and draw(st.integers(0, rtl_rate - 1)) == 0:
+    if rtl_rate and one_in(draw, rtl_rate):
         tools = ["tdrun-rtl", "tdbench"]
     tool = draw(st.sampled_from(tools))
     argv = base_argv(tool, draw(st.sampled_from(["train", "linalg", "asm"])), draw(st.booleans()))
@@ -355,7 +356,7 @@ def tool_cases(draw, rtl_rate: int = 0) -> ToolCase:
             muts.append(draw(file_mutation(tool)))
         else:
             muts.append(draw(flag_mutation(tool, argv)))
-    run_rows = tool == "tdbench" and bool(rtl_rate) and draw(st.integers(0, rtl_rate - 1)) == 0
+    run_rows = tool == "tdbench" and bool(rtl_rate) and one_in(draw, rtl_rate)
     return ToolCase(tool, argv, muts, run_rows)
 
 

@@ -59,6 +59,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.printer import Printer
 
+from runner import one_in
 from tdopt.dialects import train
 
 MAX_DIM = 8
@@ -856,9 +857,9 @@ def cases(
     loss = "mse" if shape == () else draw(st.sampled_from(["cross_entropy", "mse"]))
     seed = draw(st.integers(0, 2**31 - 1))
     compile_ = rtl = None
-    if compile_rate and not invalid and draw(st.integers(0, compile_rate - 1)) == 0:
+    if compile_rate and not invalid and one_in(draw, compile_rate):
         compile_ = {"tile_l1": draw(st.sampled_from([None, "64k", "128k"])), "cores": ints_(draw, 1, 8)}
-    if rtl_rate and not invalid and draw(st.integers(0, rtl_rate - 1)) == 0:
+    if rtl_rate and not invalid and one_in(draw, rtl_rate):
         rtl = {"cores": ints_(draw, 1, 8), "tile_l1": draw(st.sampled_from([None, "64k", "128k"]))}
     return Case(x_shape, x_param, x_trainable, steps, loss, seed, compile_, rtl)
 
