@@ -16,7 +16,7 @@ from train_fuzz import Case, Extra, Stats, Step, cases, check_case, describe
 # the suite's budget: derandomized (the same cases every run), a few of
 # them compiled to assembly; well under a minute on 2 cores
 BUDGET = 40
-COMPILE_RATE = 10
+COMPILE_RATE = 4  # about 8 of the ~31 valid cases: at least one compiles in any environment
 
 
 def test_fuzz_fixed_budget() -> None:
