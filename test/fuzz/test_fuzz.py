@@ -16,7 +16,7 @@ from train_fuzz import Case, Extra, Stats, Step, cases, check_case, describe
 # the suite's budget: derandomized (the same cases every run), a few of
 # them compiled to assembly; well under a minute on 2 cores
 BUDGET = 40
-COMPILE_RATE = 4  # about 8 of the ~31 valid cases: at least one compiles in any environment
+COMPILE_RATE = 1  # every valid case: a derandomized run of 40 favours 0 in one_in's draw, which left CI without a compile at 1 in 4
 
 
 def test_fuzz_fixed_budget() -> None:
