@@ -10,6 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 
+PROGRESS_EVERY = 100
+
+
 def run_examples(
     n: int,
     strategy: Any,
@@ -18,12 +21,23 @@ def run_examples(
     failures: list[str],
     shrink: bool = False,
     the_seed: int | None = None,
+    progress: Callable[[], str] | None = None,
 ) -> None:
     """Check `n` examples of `strategy` (no deadline, no example database,
     health checks off: the cases are slow by nature); each failure line of
     `check(case)` goes to `failures` and stdout with the case described.
-    `the_seed` reproduces a run (default: a fresh random one)."""
+    `the_seed` reproduces a run (default: a fresh random one). `progress()`
+    (the counts so far) goes to stderr: a tqdm bar on a terminal, else a
+    line every PROGRESS_EVERY examples, so a long run's log shows it."""
+    import sys
+    import time
+
     from hypothesis import HealthCheck, Phase, given, seed, settings
+    from tqdm import tqdm
+
+    bar = tqdm(total=n, unit="case", file=sys.stderr) if progress and sys.stderr.isatty() else None
+    done = [0]
+    start = time.monotonic()
 
     @settings(max_examples=n, derandomize=False, deadline=None, database=None,
               suppress_health_check=list(HealthCheck),
@@ -31,6 +45,12 @@ def run_examples(
     @given(strategy)
     def run(case: Any) -> None:
         found = check(case)
+        done[0] += 1
+        if bar is not None:
+            bar.update()
+            bar.set_postfix_str(progress(), refresh=False)
+        elif progress and done[0] % PROGRESS_EVERY == 0:
+            print(f"[{done[0]}/{n} in {time.monotonic() - start:.0f} s] {progress()}", file=sys.stderr, flush=True)
         for f in found:
             line = f"FAIL {f}\n     case: {describe(case)}"
             failures.append(line)
@@ -40,7 +60,11 @@ def run_examples(
 
     if the_seed is not None:
         run = seed(the_seed)(run)
-    run()
+    try:
+        run()
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def one_in(draw: Callable[[Any], Any], n: int) -> bool:

@@ -932,7 +932,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         run_examples(a.n, tool_cases(rtl_rate=a.rtl_rate), lambda case: check_case(case, seeds, stats),
-                     ToolCase.describe, stats.failures, a.shrink, the_seed)
+                     ToolCase.describe, stats.failures, a.shrink, the_seed,
+                     progress=stats.summary)
     finally:
         shutil.rmtree(seeds, ignore_errors=True)
         print(stats.class_table())

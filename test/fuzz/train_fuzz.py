@@ -1299,7 +1299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         run_examples(a.n, cases(compile_rate=a.compile_rate, rtl_rate=a.rtl_rate),
-                     lambda case: check_case(case, stats), describe, stats.failures, a.shrink)
+                     lambda case: check_case(case, stats), describe, stats.failures, a.shrink,
+                     progress=stats.summary)
     finally:
         print(stats.summary())
     return 1 if stats.failures else 0
