@@ -55,6 +55,8 @@ TO_RISCV_PASSES = (
         "convert-linalg-to-loops",
         "lower-affine",
         "cluster-parallelize",
+        # fewer pointer steps per element (no post-increment FP loads)
+        "kernel-unroll-innermost",
         "expand-math-rv32f",
         "convert-func-to-riscv-func",
         "convert-tier-dma-to-riscv",

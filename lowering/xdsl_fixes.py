@@ -308,6 +308,54 @@ def _dispatch_patterns() -> None:
     cls.match_and_rewrite = match_and_rewrite  # type: ignore[method-assign]
 
 
+def loop_carried_chain(block_arg: SSAValue, yielded: SSAValue) -> list[SSAValue] | None:
+    """The values from a loop-carried block argument to the value the loop
+    yields for it when each is the only operand use of the op defining the
+    next (an accumulator updated `u` times per iteration by an unrolled
+    body), else None."""
+    chain = [block_arg]
+    v = block_arg
+    while v is not yielded:
+        uses = list(v.uses)
+        if len(uses) != 1:
+            return None
+        user = uses[0].operation
+        if user.parent_block() is not block_arg.owner or len(user.results) != 1:
+            return None
+        if sum(1 for o in user.operands if o is v) != 1:
+            return None
+        v = user.results[0]
+        if type(v.type) is not type(block_arg.type):
+            return None
+        chain.append(v)
+    return chain
+
+
+def _coalesce_loop_chains() -> None:
+    """xDSL's allocation of a `riscv_scf.for` gives each loop-carried value
+    one register, reserved for the whole body; a value computed from it
+    and passed on (the partial sums of an unrolled accumulation) gets
+    another. Values along such a chain are live one after another, so they
+    take the loop-carried register too: an accumulation unrolled u times
+    needs no more registers than one step."""
+    from xdsl.dialects import riscv_scf
+
+    original = riscv_scf.ForRofOperation.allocate_registers
+
+    def allocate_registers(self, allocator) -> None:
+        yield_op = self.body.block.last_op
+        for block_arg, operand, yielded, result in zip(
+            self.body.block.args[1:], self.iter_args, yield_op.operands, self.results
+        ):
+            chain = loop_carried_chain(block_arg, yielded)
+            if chain is not None and len(chain) > 2:
+                # the loop's own four first: the register they may already have
+                allocator.allocate_values_same_reg((block_arg, operand, yielded, result, *chain[1:-1]))
+        original(self, allocator)
+
+    riscv_scf.ForRofOperation.allocate_registers = allocate_registers  # type: ignore[method-assign]
+
+
 def _keep_kernel_origin(cls: type) -> None:
     original = cls.match_and_rewrite
 
@@ -332,6 +380,7 @@ def apply() -> None:
     _memoize_traits()
     _fast_effects()
     _dispatch_patterns()
+    _coalesce_loop_chains()
     memref.GlobalOp.parse = classmethod(_parse_memref_global)  # type: ignore[method-assign]
     memref.MemorySpaceCastOp.parse = classmethod(_parse_memory_space_cast)  # type: ignore[method-assign]
     _guard(patterns.AddImmediates, _add_ok)

@@ -1,17 +1,18 @@
 """`cluster-mark-parallel` (linalg level, before `convert-entry-to-riscv`):
 which kernels every core runs a slice of. A kernel (`func.func` with
-`cluster.kernel`, one `linalg.generic`) whose loop nest starts with parallel
-iterators can be split over the cores along one of them, `d`, when every
+`cluster.kernel`, one `linalg.generic`) with a parallel iterator can be
+split over the cores along one of them, `d`, when every
 output's indexing map has a result that separates the values of `d` (`d`
 itself, or a linear index in which `d`'s coefficient exceeds what the other
 loops can add, like a flat index into a padded buffer): different values of
 `d` write disjoint elements. No input the body reads may view an output's
 buffer through another map. The kernel gets `cluster.parallel = array<i64:
-d, trip count of d>`. The chosen loop is the first leading parallel one
-with at least `min-trips` (default 8) iterations, else the longest leading
-parallel loop (at least 2 iterations). Kernels without such a loop (e.g. a
-full reduction to a scalar) are not marked: the entry calls them on core 0
-alone.
+d, trip count of d>`. The chosen loop is the first parallel one before
+every reduction loop with at least `min-trips` (default 8) iterations, else
+the first parallel one inside a reduction loop with that many (a sum over
+the batch: each core sums its own columns), else the longest (at least 2
+iterations). Kernels without such a loop (e.g. a full reduction to a
+scalar) are not marked: the entry calls them on core 0 alone.
 
 `cluster-parallelize` then splits the marked loop; `convert-entry-to-riscv`
 runs marked kernels through the runtime's fork/join (`tdrt_parallel`),
@@ -75,10 +76,8 @@ def parallel_loop(
     if g.res:
         return None
     kinds = [t.data for t in g.iterator_types]
-    leading = 0
-    while leading < len(kinds) and kinds[leading] == IteratorType.PARALLEL:
-        leading += 1
-    if leading == 0:
+    parallel = [d for d, k in enumerate(kinds) if k == IteratorType.PARALLEL]
+    if not parallel:
         return None
     ranges = g.get_static_loop_ranges()
     n_in = len(g.inputs)
@@ -107,7 +106,7 @@ def parallel_loop(
             if rel == SAME and (m != out_maps[k] or v.type != g.outputs[k].type):
                 return None
     candidates: list[tuple[int, int]] = []
-    for d in range(leading):
+    for d in parallel:
         trips = ranges[d]
         if trips < 2:
             continue
@@ -117,10 +116,16 @@ def parallel_loop(
             candidates.append((d, trips))
     if not candidates:
         return None
-    for d, trips in candidates:
-        if trips >= min_trips:
-            return d, trips
-    return max(candidates, key=lambda c: c[1])
+    # a loop before every reduction first (each core's slice then runs its
+    # reductions whole); a parallel loop inside a reduction (the columns of a
+    # sum over the batch) splits as well: each core runs every step of the
+    # reduction over its own columns
+    leading = [c for c in candidates if all(k == IteratorType.PARALLEL for k in kinds[: c[0]])]
+    for group in (leading, candidates):
+        for d, trips in group:
+            if trips >= min_trips:
+                return d, trips
+    return max(leading or candidates, key=lambda c: c[1])
 
 
 def call_overlaps(module: ModuleOp) -> dict[str, dict[frozenset[int], str]]:

@@ -35,6 +35,7 @@ LOWERING = {
     "kernel-reorder-reductions": "passes.kernel_reorder_reductions:KernelReorderReductionsPass",
     "cluster-mark-parallel": "passes.cluster_mark_parallel:ClusterMarkParallelPass",
     "cluster-parallelize": "passes.cluster_parallelize:ClusterParallelizePass",
+    "kernel-unroll-innermost": "passes.kernel_unroll_innermost:KernelUnrollInnermostPass",
     "convert-globals-to-sections": "lowering.globals_to_sections:ConvertGlobalsToSectionsPass",
     "convert-entry-to-riscv": "lowering.entry_to_riscv:ConvertEntryToRiscvPass",
     "convert-tier-dma-to-riscv": "lowering.tier_dma_to_riscv:ConvertTierDmaToRiscvPass",

@@ -64,12 +64,17 @@ def _cct_block(work: str) -> tuple[str, str]:
     return os.path.join(src, "encoder_block.mlir"), os.path.join(src, "inputs.npz")
 
 
-def _deep_ae(work: str) -> tuple[str, str]:
-    sys.path.insert(0, os.path.join(ROOT, "examples", "deep_ae"))
-    import deep_ae  # type: ignore[import-not-found]
+def _deep_ae(batch: int = 1) -> Callable[[str], tuple[str, str]]:
+    """examples/deep_ae at `batch` samples per step (mean loss)."""
 
-    path = deep_ae.write(os.path.join(work, "deep_ae"))
-    return path, os.path.join(work, "deep_ae", "inputs.npz")
+    def make(work: str) -> tuple[str, str]:
+        sys.path.insert(0, os.path.join(ROOT, "examples", "deep_ae"))
+        import deep_ae  # type: ignore[import-not-found]
+
+        out = os.path.join(work, f"deep_ae_b{batch}")
+        return deep_ae.write(out, batch), os.path.join(out, "inputs.npz")
+
+    return make
 
 
 def _write_case(
@@ -210,7 +215,9 @@ MODELS: dict[str, Callable[[str], tuple[str, str]]] = {
     "cct2-lp": _cct2("CCT2_LP"),
     "cct2-lora1": _cct2("CCT2_LoRA1"),
     "cct-block": _cct_block,
-    "deep-ae": _deep_ae,
+    "deep-ae": _deep_ae(),
+    "deep-ae-b8": _deep_ae(8),
+    "deep-ae-b32": _deep_ae(32),
     "gemm64": _gemm,
     "gemm256": lambda work: _gemm(work, 256, 256, 256),
     "conv": _conv,
@@ -242,6 +249,8 @@ ROWS = [
     Row("cct-block/last-2", "cct-block", "train-finetune{last=2}," + SGD, "CCT block, last two layers"),
     Row("cct-block/lora", "cct-block", "train-lora{rank=2}," + SGD, "CCT block, LoRA rank 2"),
     Row("deep-ae/full", "deep-ae", SGD, "Deep-AE, every layer"),
+    Row("deep-ae/full-b8", "deep-ae-b8", SGD, "Deep-AE, every layer, batch 8 (mean loss)"),
+    Row("deep-ae/full-b32", "deep-ae-b32", SGD, "Deep-AE, every layer, batch 32 (mean loss)", long=True),
     Row("deep-ae/last-2", "deep-ae", "train-finetune{last=2}," + SGD, "Deep-AE, last two layers"),
     Row("gemm64", "gemm64", "", "fp32 GEMM 64x64x64, forward"),
     Row("conv", "conv", "", "fp32 conv 3x3 64->128 channels, 16x16, forward (CCT2 tokenizer)"),

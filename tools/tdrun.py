@@ -299,9 +299,12 @@ def read_npz(path: str, flag: str = "--inputs") -> dict[str, np.ndarray]:
     with open(path, "rb") as fh:
         magic = fh.read(6)
     if magic == NPY_MAGIC:
-        shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+        try:
+            what = f"one array of shape {list(np.load(path, mmap_mode='r', allow_pickle=False).shape)}"
+        except (OSError, ValueError, EOFError) as e:  # a truncated or damaged .npy
+            what = f"damaged: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}"
         raise Diagnostic(
-            f"{flag} {path}: a .npy file (one array of shape {list(shape)}); give an .npz "
+            f"{flag} {path}: a .npy file ({what}); give an .npz "
             "with one array per name (numpy.savez)"
         )
     if not magic.startswith(ZIP_MAGIC):

@@ -77,7 +77,8 @@ def test_blocked_body_interleaves_loads():
     """Blocked 4x4, the body loads %a's first row value and the first two of
     %b, then each further value one instruction ahead of the fmadd.s that
     first needs it: %b's four values stay live for the four rows, each row
-    of %a is loaded one product before its row starts."""
+    of %a is loaded one product before its row starts. The k loop is
+    unrolled by 4 (kernel-unroll-innermost): four such steps in a row."""
     module = run_pipeline(PROGRAMS["matmul"], _to_riscv_before_reduction(16))
     run_pipeline_module(module, REDUCED)
     kernel = next(f for f in _functions(module).values() if any(isinstance(o, riscv.FMAddSOp) for o in f.walk()))
@@ -85,7 +86,7 @@ def test_blocked_body_interleaves_loads():
     body = [n for n in names if n in ("flw", "fmadd.s")]
     first_row = ["flw", "flw", "flw", "fmadd.s", "flw", "fmadd.s", "flw", "fmadd.s", "flw", "fmadd.s"]
     middle_row = ["fmadd.s", "fmadd.s", "fmadd.s", "flw", "fmadd.s"]
-    assert body == first_row + middle_row * 2 + ["fmadd.s"] * 4
+    assert body == (first_row + middle_row * 2 + ["fmadd.s"] * 4) * 4
 
 
 def test_blocked_by_16_allocates():
@@ -96,6 +97,6 @@ def test_blocked_by_16_allocates():
     run_pipeline_module(module, rest)
     kernel = next(f for f in _functions(module).values() if any(isinstance(o, riscv.FMAddSOp) for o in f.walk()))
     fmadds = [o for o in kernel.walk() if isinstance(o, riscv.FMAddSOp)]
-    assert len(fmadds) == 16
+    assert len(fmadds) == 16 * 4  # the k loop unrolled by 4 (kernel-unroll-innermost)
     floats = {r.type for o in kernel.walk() for r in o.results if isinstance(r.type, riscv.FloatRegisterType)}
     assert len(floats) <= 22

@@ -205,7 +205,9 @@ def test_blocked_matmul_one_b_pointer():
     """The register-blocked matmul's inner loop (2x4 block at depth 8): the
     A pointer is the loop counter, its two rows loads at 0 and 48 (12
     floats apart), and the four B columns share one pointer (loads at
-    0..12)."""
+    0..12). The k loop is unrolled by 4 (kernel-unroll-innermost): the
+    copies load at k + 1..3 from the same pointers, 4 bytes further along
+    A's rows, one 64-byte row of B further."""
     module = run_pipeline(PROGRAMS["matmul"], _to_riscv_before_reduction(8))
     run_pipeline_module(module, REDUCE)
     kernel = next(f for f in _functions(module).values() if any(isinstance(o, riscv.FLwOp) for o in f.walk()))
@@ -215,4 +217,6 @@ def test_blocked_matmul_one_b_pointer():
     by_pointer: dict[SSAValue, list[int]] = {}
     for op in loads:
         by_pointer.setdefault(op.rs1, []).append(op.immediate.value.data)
-    assert sorted(by_pointer.values()) == [[0, 4, 8, 12], [0, 48]]
+    a_rows = sorted(r + 4 * k for r in (0, 48) for k in range(4))
+    b_cols = sorted(c + 64 * k for c in (0, 4, 8, 12) for k in range(4))
+    assert sorted(sorted(v) for v in by_pointer.values()) == [a_rows, b_cols]

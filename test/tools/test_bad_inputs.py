@@ -128,6 +128,10 @@ def test_tdrun_file_mistakes_are_diagnostics_before_the_run(tmp_path: Path) -> N
     fails(tool("tdrun", m, "--reference", "--inputs", tmp_path / "folder.npz"), "folder.npz: is a folder")
     fails(tool("tdrun", m, "--reference", "--inputs", tmp_path / "x.npy"),
           "x.npy: a .npy file (one array of shape [2, 3]); give an .npz")
+    # a truncated .npy named .npz (found by tools/fuzz.sh: an internal error before)
+    (tmp_path / "cut.npz").write_bytes((tmp_path / "x.npy").read_bytes()[:15])
+    fails(tool("tdrun", m, "--reference", "--inputs", tmp_path / "cut.npz"),
+          "cut.npz: a .npy file (damaged: ", "give an .npz")
     fails(tool("tdrun", m, "--reference", "--inputs", tmp_path / "text.npz"), "text.npz: not an .npz archive")
     fails(tool("tdrun", m, "--reference", "--inputs", tmp_path / "empty.npz"), "empty.npz: empty")
     # /dev/null: a device (or, in some sandboxes, an empty file): never read as arrays

@@ -11,8 +11,8 @@
 // as load immediates, the two rows of %a one pointer with offsets 0 and
 // 128 (two `addi` per iteration); each load sits ahead of its first
 // fmadd.s (riscv-allocate-registers-full's load scheduling). The k loop is
-// a CORE-V hardware loop: `cv.setup` (a `.word`) with the trip count 32 in
-// a register, the body up to the end label, no compare-and-branch per
+// a CORE-V hardware loop: `cv.setup` (a `.word`) with the trip count 8 in
+// a register (32 steps unrolled by 4), the body up to the end label, no compare-and-branch per
 // iteration; the `blt` after the label closes the once-only loop around it.
 // CHECK-LABEL: k_matmul_0_1:
 // CHECK:       {{^}}{{.*}}_scf_body_{{[0-9]+}}_for:
@@ -20,7 +20,7 @@
 // the accumulators are loaded once per output block: row 0 at 0..28, row 1 at 64..92
 // CHECK:       flw {{f[a-z0-9]+}}, 28(
 // CHECK:       flw {{f[a-z0-9]+}}, 92(
-// CHECK:       li [[COUNT:[a-z0-9]+]], 32
+// CHECK:       li [[COUNT:[a-z0-9]+]], 8
 // CHECK:       {{^}}[[START:k_matmul_0_1_hwloop_[0-9]+_start]]:
 // CHECK-NEXT:  .word 0x2b | (4 << 12) | (14 << 7) | ({{[0-9]+}} << 15) | ((([[END:k_matmul_0_1_hwloop_[0-9]+_end]] - [[START]]) / 4) << 20)  # cv.setup 0, [[COUNT]], [[END]]
 // CHECK-NEXT:  flw [[A0:f[a-z0-9]+]], 0([[PA:[a-z0-9]+]])
@@ -49,10 +49,24 @@
 // CHECK-NEXT:  fmadd.s [[D5:f[a-z0-9]+]], [[A1]], [[B5]], [[D5]]
 // CHECK-NEXT:  fmadd.s [[D6:f[a-z0-9]+]], [[A1]], [[B6]], [[D6]]
 // CHECK-NEXT:  fmadd.s [[D7:f[a-z0-9]+]], [[A1]], [[B7]], [[D7]]
-// CHECK-NEXT:  addi [[PB]], [[PB]], 64
-// CHECK-NEXT:  addi [[PA]], [[PA]], 4
+// the k loop is unrolled by 4 (kernel-unroll-innermost): three more copies
+// at k + 1, k + 2, k + 3 load at constant offsets from the same two
+// pointers and accumulate into the same registers; the pointers advance
+// once per four steps
+// CHECK-NOT:   addi
+// CHECK:       flw {{f[a-z0-9]+}}, 4([[PA]])
+// CHECK-NOT:   addi
+// CHECK:       flw {{f[a-z0-9]+}}, 64([[PB]])
+// CHECK-NOT:   addi
+// CHECK:       flw {{f[a-z0-9]+}}, 12([[PA]])
+// CHECK-NOT:   addi
+// CHECK:       flw {{f[a-z0-9]+}}, 220([[PB]])
+// CHECK-NOT:   addi
+// CHECK:       fmadd.s [[D7]], {{f[a-z0-9]+}}, {{f[a-z0-9]+}}, [[D7]]
+// CHECK-NEXT:  addi [[PB]], [[PB]], 256
+// CHECK-NEXT:  addi [[PA]], [[PA]], 16
 // CHECK-NEXT:  {{^}}[[END]]:
-// CHECK-NEXT:  addi [[ONCE:[a-z0-9]+]], [[ONCE]], 32
+// CHECK-NEXT:  addi [[ONCE:[a-z0-9]+]], [[ONCE]], 8
 // CHECK-NEXT:  blt [[ONCE]], [[COUNT]], {{.*}}_scf_body_{{[0-9]+}}_for
 // CHECK-NOT:   {{^ *mul }}
 // CHECK:       ret
