@@ -70,8 +70,11 @@ class RtlResult:
 
 # kernel kinds (`cluster.kernel`) whose multiply-accumulates count as FLOPs: the
 # design's convention (conv / matmul / gemm, forward and backward), the same
-# ops as train_stats.flops
-CONTRACTIONS = frozenset({"conv2d", "grad_conv2d_input", "grad_conv2d_weight", "matmul", "gemm"})
+# ops as train_stats.flops; a weight gradient fused with its update
+# (train-fuse-weight-update) is the gemm it was
+CONTRACTIONS = frozenset(
+    {"conv2d", "grad_conv2d_input", "grad_conv2d_weight", "matmul", "gemm", "gemm_accumulate"}
+)
 
 
 def _generic_flops(g: GenericOp) -> int:

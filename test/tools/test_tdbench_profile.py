@@ -107,6 +107,32 @@ def test_entry_calls_of_a_fill_and_a_matmul():
     assert [c.flops for c in calls] == [0, 2 * 16 * 16 * 16]
 
 
+def test_entry_calls_count_a_fused_weight_update():
+    """An MLP step whose weight gradients are fused with their SGD updates
+    (`gemm_accumulate` kernels): the calls' FLOPs add up to the step's
+    (train-stats' count, the tdbench FLOPs column)."""
+    from tdopt.interpreter.reference import find_function
+    from tdopt.passes.train_stats import measure
+
+    src = (
+        "func.func @main(%x: tensor<4x16xf32>, %t: tensor<4x8xf32>) -> tensor<f32> {\n"
+        "  %w = train.param @w trainable = dense<0.5> : tensor<8x16xf32>\n"
+        "  %y = train.gemm %x, %w {trans_b} : (tensor<4x16xf32>, tensor<8x16xf32>) -> tensor<4x8xf32>\n"
+        "  %l = train.mse %y, %t : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<f32>\n"
+        "  func.return %l : tensor<f32>\n}\n"
+    )
+    ctx = make_context()
+    module = parse_module(ctx, src, "mlp.mlir")
+    run_pipeline(ctx, module, "train-autodiff,train-sgd{lr=0.01}")
+    stats = measure(find_function(module))
+    run_pipeline(ctx, module, to_linalg(128 * 1024))
+    calls = entry_calls(module)
+    assert "gemm_accumulate" in [c.kind for c in calls]
+    # hand-derived: forward 4 x 8 x 16 MACs, the weight gradient as many
+    assert stats.forward_flops + stats.backward_flops == 2 * (2 * 4 * 8 * 16)
+    assert sum(c.flops for c in calls) == 2 * (2 * 4 * 8 * 16)
+
+
 def test_profile_stamps_bracket_every_call():
     ctx = make_context()
     module = parse_module(ctx, gemm_source(16, 16, 16), "gemm.mlir")
