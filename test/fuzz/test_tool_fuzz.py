@@ -137,3 +137,15 @@ def test_tdbench_plot_format_is_checked_before_any_row(tmp_path: Path) -> None:
     for name in ("r.png", "r.SVG", "r"):
         code, out, err = _run("tdbench", ["--rows", "gemm64", "--plot", str(tmp_path / name)])
         assert code == "validated", (name, err)
+
+
+def test_mutations_compose_on_a_retyped_array(seeds: str) -> None:
+    """A NaN written into an array an earlier mutation turned into strings
+    (the fuzzer itself crashed on this case in a 2,000-case run): the tool
+    gets a diagnostic, the fuzzer no exception."""
+    case = ToolCase(
+        "tdrun", base_argv("tdrun", "asm", True),
+        [Mutation("retype", "in.npz", (2, "<U1")), Mutation("nonfinite", "in.npz", (0, ""))],
+    )
+    stats = Stats()
+    assert check_case(case, seeds, stats) == []

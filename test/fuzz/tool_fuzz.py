@@ -480,7 +480,9 @@ def mutate_npz(path: str, m: Mutation) -> None:
             shapes = [a.reshape(-1), a.reshape(1, *a.shape), a.T, np.atleast_1d(a)[:1], np.concatenate([a.reshape(-1)] * 2)]
             arrays[name] = shapes[_stable(str(arg)) % len(shapes)]
         elif m.kind == "nonfinite":
-            b = a.astype(np.float32) if a.dtype.kind != "f" else a.copy()
+            # an earlier mutation may have retyped the array to strings or objects
+            b = a.copy() if a.dtype.kind == "f" else (
+                a.astype(np.float32) if a.dtype.kind in "biu" else np.zeros(a.shape, np.float32))
             if b.size:
                 b.reshape(-1)[0] = (np.nan, np.inf, -np.inf)[len(str(arg)) % 3]
             arrays[name] = b
