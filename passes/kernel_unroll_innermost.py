@@ -20,7 +20,8 @@ A loop whose bounds are known only at run time (the slice
 last whole group of steps, a copy of the original loop doing the rest (at
 most factor - 1 steps). Loops whose unrolled body would be larger than
 `max_ops` operations are unrolled less or not at all (the code grows by
-the factor).
+the factor); loops with a math op (exp, log, erf: expanded into long
+sequences with their own constants) are not unrolled.
 """
 
 from __future__ import annotations
@@ -68,6 +69,11 @@ def unroll_factor(loop: scf.ForOp, factor: int, max_ops: int) -> tuple[int, bool
     if step is None or step <= 0:
         return 1, False
     if any(isinstance(o, (scf.ForOp, scf.ParallelOp, scf.WhileOp, scf.IfOp)) for o in loop.body.block.ops):
+        return 1, False
+    # a math op becomes a long sequence with its own constants and
+    # temporaries (expand-math-rv32f): a step's pointer increments are
+    # nothing beside it, and copies of it would compete for registers
+    if any(o.dialect_name() == "math" for o in loop.body.block.ops):
         return 1, False
     ops = body_size(loop)
     u = factor
