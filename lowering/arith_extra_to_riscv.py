@@ -4,7 +4,7 @@
 | op | rv32imf |
 |---|---|
 | `arith.bitcast` f32 <-> i32 | `fmv.x.w` / `fmv.w.x` |
-| `arith.select` (i32/index/i1 or f32 operands) | branch-free mask: `andi`, `sub`, `xor`, `and`, `xor` (f32 through `fmv.x.w`/`fmv.w.x`) |
+| `arith.select` (i32/index/i1 or f32 operands) | branch-free mask: `andi`, `sub`, `xor`, `and`, `xor` (f32 through `fmv.x.w`/`fmv.w.x`); against a zero constant (a ReLU's gradient) `sub` (or `addi -1`), `and`, no `andi` after a compare |
 | `arith.maxnumf` / `arith.minnumf` f32 | `fmax.s` / `fmin.s` (same NaN rule: the number wins) |
 | `math.sqrt` f32 | `fsqrt.s` |
 | `math.absf` f32 | `fsgnjx.s x, x` |
@@ -27,6 +27,7 @@ all-zeros/all-ones mask.
 
 from __future__ import annotations
 
+import math as math_lib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,7 +35,9 @@ from xdsl.context import Context
 from xdsl.dialects import arith, math, riscv, rv32
 from xdsl.dialects.builtin import (
     Float32Type,
+    FloatAttr,
     IndexType,
+    IntegerAttr,
     IntegerType,
     ModuleOp,
     UnrealizedConversionCastOp,
@@ -103,6 +106,34 @@ def _select_bits(cond: SSAValue, a: SSAValue, b: SSAValue) -> list[Operation]:
     return [bit, zero, mask, diff, keep, riscv.XorOp(b, keep, rd=_INT)]
 
 
+def _is_zero_bits(v: SSAValue) -> bool:
+    """A constant whose bits are all zero (+0.0 or 0)."""
+    c = v.owner
+    if not isinstance(c, arith.ConstantOp):
+        return False
+    value = c.value
+    if isinstance(value, FloatAttr):
+        return value.value.data == 0.0 and math_lib.copysign(1.0, value.value.data) > 0
+    return isinstance(value, IntegerAttr) and value.value.data == 0
+
+
+def _select_zero(cond: SSAValue, keep_when_true: bool, bits: SSAValue, from_compare: bool) -> list[Operation]:
+    """`bits` when cond is `keep_when_true`, else 0: `bits & mask`, the mask
+    -bit (all ones when cond holds) or bit - 1 (all ones when it does not).
+    A compare's i1 is already 0 or 1 (no `andi`)."""
+    ops: list[Operation] = []
+    bit = cond
+    if not from_compare:
+        ops.append(riscv.AndiOp(cond, 1, rd=_INT))
+        bit = ops[-1].results[0]
+    if keep_when_true:
+        zero = rv32.GetRegisterOp(riscv.Registers.ZERO)
+        ops += [zero, riscv.SubOp(zero, bit, rd=_INT)]
+    else:
+        ops.append(riscv.AddiOp(bit, -1, rd=_INT))
+    return [*ops, riscv.AndOp(bits, ops[-1].results[0], rd=_INT)]
+
+
 class LowerSelect(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: arith.SelectOp, rewriter: PatternRewriter) -> None:
@@ -110,6 +141,23 @@ class LowerSelect(RewritePattern):
             return  # vector conditions are not scalar code
         cond = _to_reg(op.cond, _INT)
         result_type = op.result.type
+        zero_rhs, zero_lhs = _is_zero_bits(op.rhs), _is_zero_bits(op.lhs)
+        if (zero_rhs or zero_lhs) and (_is_int32_like(result_type) or _is_f32(result_type)):
+            # a ReLU's gradient: select(x > 0, dy, 0) is dy's bits under a mask
+            other = op.lhs if zero_rhs else op.rhs
+            reg = _FLOAT if _is_f32(result_type) else _INT
+            src = _to_reg(other, reg)
+            ops: list[Operation] = [cond, src]
+            bits = src.results[0]
+            if reg is _FLOAT:
+                ops.append(riscv.FMvXWOp(bits, rd=_INT))
+                bits = ops[-1].results[0]
+            from_compare = isinstance(op.cond.owner, (arith.CmpfOp, arith.CmpiOp))
+            ops += _select_zero(cond.results[0], zero_rhs, bits, from_compare)
+            if reg is _FLOAT:
+                ops.append(riscv.FMvWXOp(ops[-1].results[0], rd=_FLOAT))
+            _replace(rewriter, op, ops, ops[-1].results[0])
+            return
         if _is_int32_like(result_type):
             lhs, rhs = _to_reg(op.lhs, _INT), _to_reg(op.rhs, _INT)
             ops = _select_bits(cond.results[0], lhs.results[0], rhs.results[0])

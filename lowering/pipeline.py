@@ -57,6 +57,9 @@ TO_RISCV_PASSES = (
         "cluster-parallelize",
         # fewer pointer steps per element (no post-increment FP loads)
         "kernel-unroll-innermost",
+        # constants of a body (the 1/N of a mean) out of the loops, here
+        # where they are still arith (xDSL's licm does not move riscv ops)
+        "licm",
         "expand-math-rv32f",
         "convert-func-to-riscv-func",
         "convert-tier-dma-to-riscv",

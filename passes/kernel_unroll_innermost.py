@@ -15,9 +15,13 @@ no post-increment loads. In a 4 x 4 register-blocked matmul (8 loads, 16
 instructions; in an elementwise loop (load, op, store, 2-3 `addi`) from 6
 to about 4.
 
-Loops whose body is larger than `max_ops` operations are left alone (the
-code grows by the factor); so are loops with bounds known only at run time
-(the slice `cluster-parallelize` gives each core).
+A loop whose bounds are known only at run time (the slice
+`cluster-parallelize` gives each core) is unrolled by `factor` up to its
+last whole group of steps, a copy of the original loop doing the rest (at
+most factor - 1 steps). Loops whose unrolled body would be larger than
+`max_ops` operations are unrolled less or not at all (the code grows by
+the factor); loops with a math op (exp, log, erf: expanded into long
+sequences with their own constants) are not unrolled.
 """
 
 from __future__ import annotations
@@ -58,31 +62,56 @@ def body_size(loop: scf.ForOp) -> int:
     return n
 
 
-def unroll_factor(loop: scf.ForOp, factor: int, max_ops: int) -> int:
-    """The factor `loop` is unrolled by (1: not unrolled)."""
+def unroll_factor(loop: scf.ForOp, factor: int, max_ops: int) -> tuple[int, bool]:
+    """The factor `loop` is unrolled by (1: not unrolled), and whether it
+    needs a remainder loop (bounds known only at run time)."""
     lb, ub, step = _constant(loop.lb), _constant(loop.ub), _constant(loop.step)
-    if lb is None or ub is None or step is None or step <= 0 or ub <= lb:
-        return 1
+    if step is None or step <= 0:
+        return 1, False
     if any(isinstance(o, (scf.ForOp, scf.ParallelOp, scf.WhileOp, scf.IfOp)) for o in loop.body.block.ops):
-        return 1
+        return 1, False
+    # a math op becomes a long sequence with its own constants and
+    # temporaries (expand-math-rv32f): a step's pointer increments are
+    # nothing beside it, and copies of it would compete for registers
+    if any(o.dialect_name() == "math" for o in loop.body.block.ops):
+        return 1, False
     ops = body_size(loop)
-    trips = -(-(ub - lb) // step)
-    if (ub - lb) % step:
-        return 1
     u = factor
+    if lb is None or ub is None:
+        while u > 1 and ops * u > max_ops:
+            u //= 2
+        return u, u > 1
+    if ub <= lb or (ub - lb) % step:
+        return 1, False
+    trips = (ub - lb) // step
     while u > 1 and (trips % u or ops * u > max_ops):
         u //= 2
-    return max(u, 1)
+    return max(u, 1), False
 
 
-def unroll(loop: scf.ForOp, u: int) -> scf.ForOp:
+def unroll(loop: scf.ForOp, u: int, remainder: bool = False) -> scf.ForOp:
     """Replace `loop` by one stepping u times as far, its body `u` copies
-    at consecutive induction values; returns the new loop."""
+    at consecutive induction values; returns the new loop. With
+    `remainder`, the unrolled loop stops at the last whole group of `u`
+    steps, ub' = lb + ((ub - lb) / (u * step)) * u * step (signed
+    division: an empty loop stays empty), and a copy of the original loop
+    runs from ub' to ub on its results."""
     step = _constant(loop.step)
     assert step is not None
     index_type = loop.step.type
     new_step = arith.ConstantOp(IntegerAttr(step * u, index_type))
     Rewriter.insert_op(new_step, InsertPoint.before(loop))
+    ub = loop.ub
+    rest: scf.ForOp | None = None
+    if remainder:
+        span = arith.SubiOp(loop.ub, loop.lb)
+        groups = arith.DivSIOp(span.result, new_step.result)
+        whole = arith.MuliOp(groups.result, new_step.result)
+        main_ub = arith.AddiOp(loop.lb, whole.result)
+        Rewriter.insert_op([span, groups, whole, main_ub], InsertPoint.before(loop))
+        ub = main_ub.result
+        rest = loop.clone()
+        rest.operands[0] = main_ub.result  # lb
     old = loop.body.block
     block = Block(arg_types=[a.type for a in old.args])
     for new_arg, old_arg in zip(block.args, old.args):
@@ -105,8 +134,14 @@ def unroll(loop: scf.ForOp, u: int) -> scf.ForOp:
                     block.add_op(scf.YieldOp(*carried))
             else:
                 block.add_op(body_op.clone(value_mapper=mapper))
-    new_loop = scf.ForOp(loop.lb, loop.ub, new_step.result, loop.iter_args, Region(block))
-    Rewriter.replace_op(loop, new_loop)
+    new_loop = scf.ForOp(loop.lb, ub, new_step.result, loop.iter_args, Region(block))
+    if rest is None:
+        Rewriter.replace_op(loop, new_loop)
+        return new_loop
+    Rewriter.insert_op(new_loop, InsertPoint.before(loop))
+    for k, r in enumerate(new_loop.results):
+        rest.operands[3 + k] = r  # iter_args: after lb, ub, step
+    Rewriter.replace_op(loop, rest)
     return new_loop
 
 
@@ -130,6 +165,6 @@ class KernelUnrollInnermostPass(ModulePass):
                 continue
             loops = [o for o in f.walk() if isinstance(o, scf.ForOp)]
             for loop in loops:
-                u = unroll_factor(loop, self.factor, self.max_ops)
+                u, remainder = unroll_factor(loop, self.factor, self.max_ops)
                 if u > 1:
-                    unroll(loop, u)
+                    unroll(loop, u, remainder)

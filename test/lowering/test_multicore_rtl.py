@@ -81,7 +81,11 @@ def test_work_is_split_over_the_cores() -> None:
     eight = run_and_compare(make_module(inputs, body), inputs, 8)
     # the conv's 3 output channels x 6 rows x 6 columns: every core computes
     assert all(eight.counters[f"core{c}.fp_ops"] > 0 for c in range(8))
-    assert one.counters["core0.fp_ops"] == eight.counters["fp_ops"]
+    # the same FP work, split: beyond it each core may move a float
+    # constant hoisted out of a kernel's loops (licm) into a register once
+    # per kernel it runs (5 kernels: pad fill and copy, im2col, fill, matmul)
+    extra = eight.counters["fp_ops"] - one.counters["core0.fp_ops"]
+    assert 0 <= extra <= 8 * 5
     # at least 2.5x faster: small kernels (pad fill and copy, im2col, output fill, matmul)
     # each pay a fork/join
     assert eight.counters["cycles"] * 2.5 < one.counters["cycles"]

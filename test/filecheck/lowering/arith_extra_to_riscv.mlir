@@ -45,6 +45,34 @@ func.func @select_f32(%c: i1, %a: f32, %b: f32) -> f32 {
   func.return %r : f32
 }
 
+// Against +0.0 (a ReLU's gradient): a's bits under the mask, nothing to
+// xor; after a compare (0 or 1) without the `andi`. select(c, 0, b) keeps
+// b when c is false: the mask is bit - 1. -0.0 is not all zero bits: the
+// general form.
+// CHECK-LABEL: func.func @select_zero
+// CHECK:      %[[LT:.*]] = arith.cmpf ogt, %x, %zero : f32
+// CHECK:      %[[BITS:.*]] = riscv.fmv.x.w %{{.*}} : (!riscv.freg) -> !riscv.reg
+// CHECK-NEXT: %[[Z:.*]] = rv32.get_register : !riscv.reg<zero>
+// CHECK-NEXT: %[[M:.*]] = riscv.sub %[[Z]], %{{.*}} : (!riscv.reg<zero>, !riscv.reg) -> !riscv.reg
+// CHECK-NEXT: %[[K:.*]] = riscv.and %[[BITS]], %[[M]] : (!riscv.reg, !riscv.reg) -> !riscv.reg
+// CHECK-NEXT: riscv.fmv.w.x %[[K]]
+// CHECK:      riscv.andi %{{.*}}, 1
+// CHECK-NEXT: %[[M2:.*]] = riscv.addi %{{.*}}, -1 : (!riscv.reg) -> !riscv.reg
+// CHECK-NEXT: riscv.and %{{.*}}, %[[M2]]
+// CHECK:      riscv.xor
+// CHECK:      riscv.xor
+// CHECK:      func.return
+func.func @select_zero(%x: f32, %c: i1, %b: i32) -> (f32, i32, f32) {
+  %zero = arith.constant 0.0 : f32
+  %izero = arith.constant 0 : i32
+  %minus = arith.constant -0.0 : f32
+  %gt = arith.cmpf ogt, %x, %zero : f32
+  %r = arith.select %gt, %x, %zero : f32
+  %s = arith.select %c, %izero, %b : i32
+  %t = arith.select %c, %x, %minus : f32
+  func.return %r, %s, %t : f32, i32, f32
+}
+
 // CHECK-LABEL: func.func @float_ops
 // CHECK: riscv.fsqrt.s %{{.*}} : (!riscv.freg) -> !riscv.freg
 // CHECK: riscv.fsgnjx.s %[[X:.*]], %[[X]] : (!riscv.freg, !riscv.freg) -> !riscv.freg

@@ -64,13 +64,24 @@ func.func @k_relu(%x: memref<6x10xf32>) attributes {cluster.kernel = "relu"} {
   func.return
 }
 
-// Left alone: 7 iterations (prime), bounds known only at run time (each
-// core's slice), and a function that is not a kernel.
+// Left alone: 7 iterations (prime), and a function that is not a kernel.
+// Bounds known only at run time (each core's slice): unrolled by 4 up to
+// lo + ((hi - lo) / 4) * 4, the original loop doing the rest.
 // CHECK-LABEL: func.func @k_odd
 // CHECK:       scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[ONE:.*]] {
 // CHECK-COUNT-1: memref.store
 // CHECK-NOT:     memref.store
-// CHECK:       scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[ONE]] {
+// CHECK:       }
+// CHECK:       %[[FOUR:.*]] = arith.constant 4 : index
+// CHECK-NEXT:  %[[SPAN:.*]] = arith.subi %hi, %lo : index
+// CHECK-NEXT:  %[[GROUPS:.*]] = arith.divsi %[[SPAN]], %[[FOUR]] : index
+// CHECK-NEXT:  %[[WHOLE:.*]] = arith.muli %[[GROUPS]], %[[FOUR]] : index
+// CHECK-NEXT:  %[[MID:.*]] = arith.addi %lo, %[[WHOLE]] : index
+// CHECK-NEXT:  scf.for %{{.*}} = %lo to %[[MID]] step %[[FOUR]] {
+// CHECK-COUNT-4: memref.store
+// CHECK-NOT:     memref.store
+// CHECK:       }
+// CHECK-NEXT:  scf.for %{{.*}} = %[[MID]] to %hi step %[[ONE]] {
 // CHECK-COUNT-1: memref.store
 // CHECK-NOT:     memref.store
 // CHECK:       func.return
@@ -100,5 +111,25 @@ func.func @not_a_kernel(%x: memref<8xf32>) {
   scf.for %i = %c0 to %c8 step %c1 {
     memref.store %zero, %x[%i] : memref<8xf32>
   }
+  func.return
+}
+
+// A reduction over a run-time slice: the remainder loop starts from the
+// unrolled loop's sum.
+// CHECK-LABEL: func.func @k_slice_sum
+// CHECK:       %[[MAIN:.*]] = scf.for %{{.*}} = %lo to %[[MID:.*]] step %{{.*}} iter_args(%{{.*}} = %[[INIT:.*]]) -> (f32) {
+// CHECK-COUNT-4: arith.addf
+// CHECK:       %[[REST:.*]] = scf.for %{{.*}} = %[[MID]] to %hi step %{{.*}} iter_args(%{{.*}} = %[[MAIN]]) -> (f32) {
+// CHECK:       memref.store %[[REST]]
+func.func @k_slice_sum(%x: memref<64xf32>, %out: memref<1xf32>, %lo: index, %hi: index) attributes {cluster.kernel = "reduce_sum"} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %init = memref.load %out[%c0] : memref<1xf32>
+  %s = scf.for %i = %lo to %hi step %c1 iter_args(%acc = %init) -> (f32) {
+    %v = memref.load %x[%i] : memref<64xf32>
+    %n = arith.addf %acc, %v : f32
+    scf.yield %n : f32
+  }
+  memref.store %s, %out[%c0] : memref<1xf32>
   func.return
 }
