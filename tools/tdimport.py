@@ -2,12 +2,15 @@
 
     tdimport MODEL.onnx -o MODEL.mlir [--trainable NAMES|@FILE|GLOB]
              [--loss cross-entropy|mse --label NAME] [--inline-threshold BYTES]
+             [--batch N] [--dim NAME=N ...]
 
 Writes MODEL.mlir and, beside it, MODEL.npz with the parameters' values
 (the module attribute `train.weights` names it). ONNX Runtime training
 graphs (forward + loss + gradient ops + SGD nodes) import as forward + loss,
-with the tensors the SGD nodes update marked trainable. Every failure is a
-single `error: ...` line and a non-zero exit.
+with the tensors the SGD nodes update marked trainable. An export with a
+dynamic batch (dynamic_shapes) imports at the batch `--batch N` gives: N
+samples per step, the loss their mean. Every failure is a single
+`error: ...` line and a non-zero exit.
 """
 
 from __future__ import annotations
@@ -48,7 +51,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--label", metavar="NAME", help="name of the label input the loss adds")
     p.add_argument("--inline-threshold", metavar="BYTES", type=int, default=64,
                    help="parameters smaller than this are inline in the .mlir (default 64)")
+    p.add_argument("--batch", metavar="N", type=int,
+                   help="samples per step: the size of the inputs' symbolic leading dimension "
+                   "(an export with dynamic_shapes={'x': {0: torch.export.Dim('batch')}})")
+    p.add_argument("--dim", metavar="NAME=N", action="append", default=[], type=_dim,
+                   help="the size of the symbolic dimension NAME (repeatable)")
     return p
+
+
+def _dim(text: str) -> tuple[str, int]:
+    name, eq, value = text.partition("=")
+    if not eq or not name or not value.strip().lstrip("-").isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=N (a symbol and a whole number)")
+    return name, int(value)
 
 
 def weights_path(mlir_path: str) -> str:
@@ -87,6 +102,8 @@ def run(argv: Sequence[str]) -> int:
         label=args.label,
         inline_threshold=args.inline_threshold,
         weights_file=os.path.basename(npz) if npz else "weights.npz",
+        batch=args.batch,
+        dims=dict(args.dim),
     )
     result = import_onnx(args.model, opts)
     text = str(result.module) + "\n"

@@ -43,6 +43,10 @@ class ImportOptions:
     label: str | None = None  # name of the label input the loss adds
     inline_threshold: int = 64  # parameters smaller than this many bytes go inline
     weights_file: str = "weights.npz"  # the `train.weights` attribute's value
+    # sizes of an export's symbolic dimensions: `batch` for the leading one
+    # of the inputs (`--batch N`), `dims` by the symbol's name (`--dim NAME=N`)
+    batch: int | None = None
+    dims: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,6 +63,7 @@ def import_onnx(model: ModelProto | str, options: ImportOptions | None = None) -
     _check_options(opts)
     if isinstance(model, str):
         model = G.load_model(model)
+    model = bind_dimensions(model, opts.batch, opts.dims)
     opset = G.default_opset(model)
     info = G.find_training(model.graph)
     if info is not None:
@@ -168,6 +173,59 @@ def _check_options(opts: ImportOptions) -> None:
         raise ImportFailure(f"--inline-threshold must be >= 0, got {opts.inline_threshold}")
 
 
+def _data_inputs(model: ModelProto) -> list:
+    inits = {i.name for i in model.graph.initializer}
+    return [i for i in model.graph.input if i.name not in inits]
+
+
+def bind_dimensions(model: ModelProto, batch: int | None, dims: dict[str, int]) -> ModelProto:
+    """`model` with its symbolic dimensions (an export with dynamic_shapes)
+    given sizes: the leading dimension of every data input that is
+    symbolic gets `batch`, a symbol named in `dims` its value; the graph's
+    inputs, outputs and value_info all change (a copy; `model` is kept)."""
+    if batch is None and not dims:
+        return model
+    for what, n in [("--batch", batch)] + [(f"--dim {k}", v) for k, v in dims.items()]:
+        if n is not None and n < 1:
+            raise ImportFailure(f"{what}: a size must be at least 1, got {n}")
+    symbols: dict[str, int] = {}
+    found: set[str] = set()
+    for vi in (*model.graph.input, *model.graph.output, *model.graph.value_info):
+        for d in vi.type.tensor_type.shape.dim:
+            if d.dim_param:
+                found.add(d.dim_param)
+    unknown = sorted(set(dims) - found)
+    if unknown:
+        have = ", ".join(f"'{f}'" for f in sorted(found)) or "none (every dimension is fixed)"
+        raise ImportFailure(f"--dim {unknown[0]}: the model has no such symbolic dimension "
+                            f"(its symbols: {have})")
+    symbols.update(dims)
+    if batch is not None:
+        leads = [(vi.name, vi.type.tensor_type.shape.dim[0]) for vi in _data_inputs(model)
+                 if vi.type.tensor_type.shape.dim]
+        symbolic = [lead.dim_param for _, lead in leads if lead.dim_param]
+        for symbol in symbolic:
+            symbols.setdefault(symbol, batch)
+        # no symbolic batch: the export fixed it, --batch may only repeat it
+        for name, lead in leads if not symbolic else []:
+            if lead.HasField("dim_value") and lead.dim_value != batch:
+                raise ImportFailure(
+                    f"--batch {batch}: input '{name}' has a fixed leading dimension of "
+                    f"{lead.dim_value}; export with a dynamic batch (torch.onnx.export(..., "
+                    f"dynamic_shapes={{'{name}': {{0: torch.export.Dim('batch')}}}})) "
+                    f"or give --batch {lead.dim_value}"
+                )
+    if not symbols:
+        return model
+    bound = ModelProto()
+    bound.CopyFrom(model)
+    for vi in (*bound.graph.input, *bound.graph.output, *bound.graph.value_info):
+        for d in vi.type.tensor_type.shape.dim:
+            if d.dim_param in symbols:
+                d.dim_value = symbols[d.dim_param]  # clears dim_param (a oneof)
+    return bound
+
+
 def _input_type(value_info) -> TensorType:
     t = value_info.type.tensor_type
     if not value_info.type.HasField("tensor_type") or not t.HasField("shape"):
@@ -176,9 +234,10 @@ def _input_type(value_info) -> TensorType:
     for d in t.shape.dim:
         if not d.HasField("dim_value"):
             what = f"'{d.dim_param}'" if d.dim_param else "unknown"
+            how = f"--dim {d.dim_param}=N" if d.dim_param else "a fixed size in the export"
             raise ImportFailure(
                 f"input '{value_info.name}' has a dynamic dimension ({what}); "
-                "tdimport needs static shapes (export with fixed input sizes)"
+                f"give its size: --batch N (the inputs' leading dimension) or {how}"
             )
         dims.append(int(d.dim_value))
     try:
