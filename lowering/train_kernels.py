@@ -410,21 +410,61 @@ def lower_cross_entropy(kb: KernelBuilder, op: Operation | None) -> None:
     )
 
 
+# a full reduction of at least this many elements is summed in two stages
+# (rows in parallel on the cores, then their partial sums on one)
+SPLIT_REDUCTION_MIN = 1024
+SPLIT_REDUCTION_ROWS = 64
+
+
+def split_rows(count: int) -> int:
+    """Rows to view `count` elements as for a two-stage full reduction: the
+    largest divisor of `count` up to SPLIT_REDUCTION_ROWS that leaves rows
+    of at least 16, or 1 (one stage)."""
+    if count < SPLIT_REDUCTION_MIN:
+        return 1
+    return max((r for r in range(1, SPLIT_REDUCTION_ROWS + 1) if count % r == 0 and count // r >= 16),
+               default=1)
+
+
 def lower_mse(kb: KernelBuilder, op: Operation | None) -> None:
+    """mean((p - t)^2). A large one sums rows of the flattened tensors on
+    every core into partial sums, then those on one core (a full reduction
+    to a scalar has no parallel loop: it would run on core 0 alone)."""
     out, p, t = kb.args
     ps = shape(p)
     count = 1
     for v in ps:
         count *= v
+    inv = 1.0 / count
+
+    def term(s: Scalar, a: list[SSAValue]) -> SSAValue:
+        return s.mul(s.mul(s.sub(a[0], a[1]), s.sub(a[0], a[1])), s.const(inv))
+
+    rows = split_rows(count)
+    if rows > 1:
+        cols = count // rows
+        p2, t2 = kb.view(p, [rows, cols]), kb.view(t, [rows, cols])
+        partial = kb.scratch([rows])
+        kb.fill(partial, 0.0)
+        kb.generic(
+            [p2, t2],
+            [partial],
+            [identity(2), identity(2), amap(2, [d(0)])],
+            [PARALLEL, REDUCTION],
+            lambda s, a: [s.add(a[2], term(s, a))],
+        )
+        kb.fill(out, 0.0)
+        kb.generic([partial], [out], [identity(1), amap(1, [0])], [REDUCTION],
+                   lambda s, a: [s.add(a[1], a[0])])
+        return
     kb.fill(out, 0.0)
     rank = len(ps)
-    inv = 1.0 / count
     kb.generic(
         [p, t],
         [out],
         [identity(rank), identity(rank), amap(rank, [0])],
         [REDUCTION] * rank,
-        lambda s, a: [s.add(a[2], s.mul(s.mul(s.sub(a[0], a[1]), s.sub(a[0], a[1])), s.const(inv)))],
+        lambda s, a: [s.add(a[2], term(s, a))],
     )
 
 

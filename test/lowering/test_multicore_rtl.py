@@ -115,6 +115,15 @@ def marked(case: str) -> dict[str, list[int]]:
     }
 
 
+def test_a_large_mse_sums_its_rows_on_every_core() -> None:
+    """A full reduction has no parallel loop; a large mean squared error is
+    summed as 64 rows in parallel (split over the cores), then the 64
+    partial sums on one core."""
+    split = marked("mse_two_stage")
+    assert [64] == sorted({trips for _, trips in split.values()})
+    assert any(name.startswith("k_mse") for name in split)
+
+
 def test_which_kernels_are_split() -> None:
     # a full reduction to a scalar stays on core 0
     assert marked("reduce_sum_all") == {}

@@ -82,6 +82,8 @@ CASES = {
         lambda v: [train.CrossEntropyOp.make(v)],
     ),
     "mse": ({"p": rand(R, 2, 4), "t": rand(R, 2, 4)}, lambda v: [train.MseOp.make(v)]),
+    # 1280 elements: summed as 64 rows of 20 (in parallel), then the rows
+    "mse_two_stage": ({"p": rand(R, 32, 40), "t": rand(R, 32, 40)}, lambda v: [train.MseOp.make(v)]),
     # strided slices: an inner window, and a reversed stride-2 column pick
     "slice_window": (
         {"x": rand(R, 3, 5)},
