@@ -57,6 +57,19 @@ from tdopt.lowering.kernel_builder import KernelBuilder, memref as memref_type
 ALIAS_OPS = (train.ReshapeOp, train.SqueezeOp, train.UnsqueezeOp)
 
 
+def _may_overwrite(param: train.ParamOp, v: SSAValue, writer: Operation, ret: func.ReturnOp,
+                   position: dict[Operation, int]) -> bool:
+    """The returned `v`, computed by `writer`, may be written over
+    `param`'s buffer: the parameter itself is not returned, `v` is returned
+    once, and no op after `writer` reads the parameter."""
+    if param.result in ret.operands or list(ret.operands).count(v) > 1:
+        return False
+    return all(
+        use.operation is not ret and position.get(use.operation, -1) <= position[writer]
+        for use in _readers(param.result)
+    )
+
+
 def in_place_updates(block, ret: func.ReturnOp) -> dict[SSAValue, train.ParamOp]:
     """Returned `param - update` values (SGD) that may overwrite the
     parameter: elementwise with the parameter's own shape, and no op after
@@ -70,12 +83,7 @@ def in_place_updates(block, ret: func.ReturnOp) -> dict[SSAValue, train.ParamOp]
         param = sub.lhs.owner
         if sub.lhs.type != sub.result.type or param in found.values():
             continue
-        if param.result in ret.operands or list(ret.operands).count(v) > 1:
-            continue
-        if all(
-            use.operation is not ret and position.get(use.operation, -1) <= position[sub]
-            for use in _readers(param.result)
-        ):
+        if _may_overwrite(param, v, sub, ret, position):
             found[v] = param
     return found
 
@@ -99,16 +107,11 @@ def in_place_accumulations(block, ret: func.ReturnOp) -> dict[SSAValue, train.Pa
             f is not None and f.value.data != 1.0 for f in (gemm.alpha, gemm.beta)
         ):
             continue
-        if param.result in ret.operands or list(ret.operands).count(v) > 1:
-            continue
         views = {param.result} | {u.operation.results[0] for u in _readers(param.result)
                                   if isinstance(u.operation, ALIAS_OPS)}
         if gemm.a in views or gemm.b in views:
             continue
-        if all(
-            use.operation is not ret and position.get(use.operation, -1) <= position[gemm]
-            for use in _readers(param.result)
-        ):
+        if _may_overwrite(param, v, gemm, ret, position):
             found[v] = param
     return found
 
