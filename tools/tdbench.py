@@ -97,8 +97,9 @@ def _write_case(
 
 def _gemm(work: str, m: int = 64, k: int = 64, n: int = 64) -> tuple[str, str]:
     a, b, c = f"tensor<{m}x{k}xf32>", f"tensor<{k}x{n}xf32>", f"tensor<{m}x{n}xf32>"
+    # named by its shape: gemm64 and gemm256 in one run must not share a file
     return _write_case(
-        work, "gemm", f"(%a: {a}, %b: {b}) -> {c}",
+        work, f"gemm_{m}x{k}x{n}", f"(%a: {a}, %b: {b}) -> {c}",
         f"  %c = train.matmul %a, %b : ({a}, {b}) -> {c}\n  func.return %c : {c}\n",
         {"a": (m, k), "b": (k, n)},
     )

@@ -46,3 +46,14 @@ def test_tdrun_expect_detects_a_mismatch(tmp_path):
     assert good.returncode == 0 and "matches" in good.stdout
     assert bad.returncode == 1 and "MISMATCH" in bad.stdout
     assert "Traceback" not in bad.stderr
+
+
+def test_models_of_one_run_do_not_share_files(tmp_path):
+    """Every model a run builds has its own files (gemm64 and gemm256 both
+    wrote gemm.mlir: in one run, the gemm64 row measured the 256^3 one)."""
+    from tdopt.tools import tdbench
+
+    paths = {name: tdbench.MODELS[name](str(tmp_path)) for name in ("gemm64", "gemm256", "conv")}
+    assert len({p for p, _ in paths.values()}) == len(paths)
+    assert len({i for _, i in paths.values()}) == len(paths)
+    assert "tensor<64x64xf32>" in open(paths["gemm64"][0]).read()
