@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import affine, arith
 from xdsl.dialects.builtin import AffineMapAttr, IndexType, IntegerAttr, ModuleOp
-from xdsl.ir import SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -22,20 +21,14 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
     op_type_rewrite_pattern,
 )
-
-
-def _constant_index(v: SSAValue) -> int | None:
-    owner = v.owner
-    if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr):
-        return owner.value.value.data
-    return None
+from xdsl.transforms.canonicalization_patterns.utils import const_evaluate_operand
 
 
 class FoldConstantOperands(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: affine.ApplyOp, rewriter: PatternRewriter) -> None:
         amap = op.map.data
-        values = [_constant_index(v) for v in op.mapOperands]
+        values = [const_evaluate_operand(v) for v in op.mapOperands]
         if all(c is None for c in values) or amap.num_symbols:
             return
         kept = [v for v, c in zip(op.mapOperands, values) if c is None]

@@ -17,10 +17,10 @@ from xdsl.builder import Builder
 from xdsl.context import Context
 from xdsl.dialects import arith, func, riscv, rv32, scf
 from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, UnrealizedConversionCastOp, i32
-from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import PassFailedException
+from xdsl.transforms.canonicalization_patterns.utils import const_evaluate_operand
 
 from tdopt.dialects.cluster import KERNEL, parallel_of
 from tdopt.target import CLUSTER
@@ -28,13 +28,6 @@ from tdopt.target import CLUSTER
 
 def _kernels(module: ModuleOp) -> list[func.FuncOp]:
     return [f for f in module.ops if isinstance(f, func.FuncOp) and KERNEL in f.attributes]
-
-
-def _const_index(v: SSAValue) -> int | None:
-    owner = v.owner
-    if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr):
-        return owner.value.value.data
-    return None
 
 
 def _loop_at_depth(f: func.FuncOp, depth: int) -> scf.ForOp | None:
@@ -62,10 +55,10 @@ def split_loop(f: func.FuncOp, depth: int, trips: int) -> None:
     lb, ub, step = loop.lb, loop.ub, loop.step
     # register blocking (interleave-contractions) may have unrolled this loop
     # by a factor: its outer part still writes disjoint elements per iteration
-    outer_trips = _const_index(ub)
+    outer_trips = const_evaluate_operand(ub)
     if (
-        _const_index(lb) != 0
-        or _const_index(step) != 1
+        const_evaluate_operand(lb) != 0
+        or const_evaluate_operand(step) != 1
         or outer_trips is None
         or outer_trips < 1
         or trips % outer_trips

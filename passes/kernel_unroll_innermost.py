@@ -35,15 +35,9 @@ from xdsl.ir import Block, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.utils.exceptions import PassFailedException
+from xdsl.transforms.canonicalization_patterns.utils import const_evaluate_operand
 
 from tdopt.dialects.cluster import KERNEL
-
-
-def _constant(v: SSAValue) -> int | None:
-    owner = v.owner
-    if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr):
-        return owner.value.value.data
-    return None
 
 
 def body_size(loop: scf.ForOp) -> int:
@@ -65,7 +59,7 @@ def body_size(loop: scf.ForOp) -> int:
 def unroll_factor(loop: scf.ForOp, factor: int, max_ops: int) -> tuple[int, bool]:
     """The factor `loop` is unrolled by (1: not unrolled), and whether it
     needs a remainder loop (bounds known only at run time)."""
-    lb, ub, step = _constant(loop.lb), _constant(loop.ub), _constant(loop.step)
+    lb, ub, step = const_evaluate_operand(loop.lb), const_evaluate_operand(loop.ub), const_evaluate_operand(loop.step)
     if step is None or step <= 0:
         return 1, False
     if any(isinstance(o, (scf.ForOp, scf.ParallelOp, scf.WhileOp, scf.IfOp)) for o in loop.body.block.ops):
@@ -96,7 +90,7 @@ def unroll(loop: scf.ForOp, u: int, remainder: bool = False) -> scf.ForOp:
     steps, ub' = lb + ((ub - lb) / (u * step)) * u * step (signed
     division: an empty loop stays empty), and a copy of the original loop
     runs from ub' to ub on its results."""
-    step = _constant(loop.step)
+    step = const_evaluate_operand(loop.step)
     assert step is not None
     index_type = loop.step.type
     new_step = arith.ConstantOp(IntegerAttr(step * u, index_type))
