@@ -69,18 +69,16 @@ def unroll_factor(loop: scf.ForOp, factor: int, max_ops: int) -> tuple[int, bool
     # nothing beside it, and copies of it would compete for registers
     if any(o.dialect_name() == "math" for o in loop.body.block.ops):
         return 1, False
+    # bounds known at run time: a remainder loop takes the steps left over
+    remainder = lb is None or ub is None
+    if not remainder and (ub <= lb or (ub - lb) % step):
+        return 1, False
+    trips = None if remainder else (ub - lb) // step
     ops = body_size(loop)
     u = factor
-    if lb is None or ub is None:
-        while u > 1 and ops * u > max_ops:
-            u //= 2
-        return u, u > 1
-    if ub <= lb or (ub - lb) % step:
-        return 1, False
-    trips = (ub - lb) // step
-    while u > 1 and (trips % u or ops * u > max_ops):
+    while u > 1 and ((trips is not None and trips % u) or ops * u > max_ops):
         u //= 2
-    return max(u, 1), False
+    return u, remainder and u > 1
 
 
 def unroll(loop: scf.ForOp, u: int, remainder: bool = False) -> scf.ForOp:
@@ -96,7 +94,6 @@ def unroll(loop: scf.ForOp, u: int, remainder: bool = False) -> scf.ForOp:
     new_step = arith.ConstantOp(IntegerAttr(step * u, index_type))
     Rewriter.insert_op(new_step, InsertPoint.before(loop))
     ub = loop.ub
-    rest: scf.ForOp | None = None
     if remainder:
         span = arith.SubiOp(loop.ub, loop.lb)
         groups = arith.DivSIOp(span.result, new_step.result)
@@ -104,8 +101,6 @@ def unroll(loop: scf.ForOp, u: int, remainder: bool = False) -> scf.ForOp:
         main_ub = arith.AddiOp(loop.lb, whole.result)
         Rewriter.insert_op([span, groups, whole, main_ub], InsertPoint.before(loop))
         ub = main_ub.result
-        rest = loop.clone()
-        rest.operands[0] = main_ub.result  # lb
     old = loop.body.block
     block = Block(arg_types=[a.type for a in old.args])
     for new_arg, old_arg in zip(block.args, old.args):
@@ -129,12 +124,12 @@ def unroll(loop: scf.ForOp, u: int, remainder: bool = False) -> scf.ForOp:
             else:
                 block.add_op(body_op.clone(value_mapper=mapper))
     new_loop = scf.ForOp(loop.lb, ub, new_step.result, loop.iter_args, Region(block))
-    if rest is None:
+    if not remainder:
         Rewriter.replace_op(loop, new_loop)
         return new_loop
+    # the original body, from ub' to ub, carrying on from the unrolled loop
     Rewriter.insert_op(new_loop, InsertPoint.before(loop))
-    for k, r in enumerate(new_loop.results):
-        rest.operands[3 + k] = r  # iter_args: after lb, ub, step
+    rest = scf.ForOp(ub, loop.ub, loop.step, new_loop.results, loop.detach_region(loop.body))
     Rewriter.replace_op(loop, rest)
     return new_loop
 
