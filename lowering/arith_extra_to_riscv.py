@@ -93,17 +93,28 @@ class LowerBitcast(RewritePattern):
         _replace(rewriter, op, [cast, move], move.rd)
 
 
-def _select_bits(cond: SSAValue, a: SSAValue, b: SSAValue) -> list[Operation]:
-    """b ^ ((a ^ b) & -(cond & 1)): a when cond is true, b when false.
+def _mask(cond: SSAValue, when_true: bool, from_compare: bool) -> list[Operation]:
+    """All ones when cond is `when_true`, else 0 (the last op's result):
+    -bit, or bit - 1 for all ones when cond is false. The bit is `cond & 1`
+    because a true i1 is 1 from `cmpf`/`cmpi` but -1 from xDSL's lowering
+    of `arith.constant true`; a compare's i1 is already 0 or 1."""
+    ops: list[Operation] = []
+    bit = cond
+    if not from_compare:
+        ops.append(riscv.AndiOp(cond, 1, rd=_INT))
+        bit = ops[-1].results[0]
+    if when_true:
+        zero = rv32.GetRegisterOp(riscv.Registers.ZERO)
+        return [*ops, zero, riscv.SubOp(zero, bit, rd=_INT)]
+    return [*ops, riscv.AddiOp(bit, -1, rd=_INT)]
 
-    `& 1` because a true i1 is 1 from `cmpf`/`cmpi` but -1 from xDSL's
-    lowering of `arith.constant true`."""
-    bit = riscv.AndiOp(cond, 1, rd=_INT)
-    zero = rv32.GetRegisterOp(riscv.Registers.ZERO)
-    mask = riscv.SubOp(zero, bit, rd=_INT)
+
+def _select_bits(cond: SSAValue, a: SSAValue, b: SSAValue) -> list[Operation]:
+    """b ^ ((a ^ b) & mask): a when cond is true, b when false."""
+    mask = _mask(cond, True, from_compare=False)
     diff = riscv.XorOp(a, b, rd=_INT)
-    keep = riscv.AndOp(diff, mask, rd=_INT)
-    return [bit, zero, mask, diff, keep, riscv.XorOp(b, keep, rd=_INT)]
+    keep = riscv.AndOp(diff, mask[-1].results[0], rd=_INT)
+    return [*mask, diff, keep, riscv.XorOp(b, keep, rd=_INT)]
 
 
 def _is_zero_bits(v: SSAValue) -> bool:
@@ -118,20 +129,9 @@ def _is_zero_bits(v: SSAValue) -> bool:
 
 
 def _select_zero(cond: SSAValue, keep_when_true: bool, bits: SSAValue, from_compare: bool) -> list[Operation]:
-    """`bits` when cond is `keep_when_true`, else 0: `bits & mask`, the mask
-    -bit (all ones when cond holds) or bit - 1 (all ones when it does not).
-    A compare's i1 is already 0 or 1 (no `andi`)."""
-    ops: list[Operation] = []
-    bit = cond
-    if not from_compare:
-        ops.append(riscv.AndiOp(cond, 1, rd=_INT))
-        bit = ops[-1].results[0]
-    if keep_when_true:
-        zero = rv32.GetRegisterOp(riscv.Registers.ZERO)
-        ops += [zero, riscv.SubOp(zero, bit, rd=_INT)]
-    else:
-        ops.append(riscv.AddiOp(bit, -1, rd=_INT))
-    return [*ops, riscv.AndOp(bits, ops[-1].results[0], rd=_INT)]
+    """`bits` when cond is `keep_when_true`, else 0: `bits & mask`."""
+    mask = _mask(cond, keep_when_true, from_compare)
+    return [*mask, riscv.AndOp(bits, mask[-1].results[0], rd=_INT)]
 
 
 class LowerSelect(RewritePattern):
