@@ -82,7 +82,7 @@ def import_onnx(model: ModelProto | str, options: ImportOptions | None = None) -
     for name in constants:
         cx.static[name] = numpy_helper.to_array(inits[name])
 
-    inputs = [i for i in g.input if i.name not in inits]
+    inputs = _data_inputs(model)
     block = Block(arg_types=[_input_type(i) for i in inputs])
     onnx_names = [i.name for i in inputs]
     for arg, name, hint in zip(block.args, onnx_names, unique_ssa_names(onnx_names)):
@@ -188,7 +188,6 @@ def bind_dimensions(model: ModelProto, batch: int | None, dims: dict[str, int]) 
     for what, n in [("--batch", batch)] + [(f"--dim {k}", v) for k, v in dims.items()]:
         if n is not None and n < 1:
             raise ImportFailure(f"{what}: a size must be at least 1, got {n}")
-    symbols: dict[str, int] = {}
     found: set[str] = set()
     for vi in (*model.graph.input, *model.graph.output, *model.graph.value_info):
         for d in vi.type.tensor_type.shape.dim:
@@ -199,7 +198,7 @@ def bind_dimensions(model: ModelProto, batch: int | None, dims: dict[str, int]) 
         have = ", ".join(f"'{f}'" for f in sorted(found)) or "none (every dimension is fixed)"
         raise ImportFailure(f"--dim {unknown[0]}: the model has no such symbolic dimension "
                             f"(its symbols: {have})")
-    symbols.update(dims)
+    symbols = dict(dims)
     if batch is not None:
         leads = [(vi.name, vi.type.tensor_type.shape.dim[0]) for vi in _data_inputs(model)
                  if vi.type.tensor_type.shape.dim]
