@@ -6,16 +6,16 @@ numbered per function (`convert-riscv-scf-to-riscv-cf-per-function`). That
 tail of the pipeline is where a large step spends most of its compile time,
 so `apply_pipeline` runs it on the kernel functions in `jobs` processes
 forked from this one (each inherits the module; nothing is re-parsed). A
-worker lowers its share of the kernels, prints each to assembly and sends
-the text back; this process lowers the rest (the entry, the data sections
-and a share of the kernels) and puts each worker's function in its place as
-an `rvx.assembled` op, which the riscv-asm target prints exactly as the
+worker lowers the kernels it takes, prints each to assembly and sends the
+text back; this process lowers the rest (the entry, the data sections and
+the kernels it takes) and puts each worker's function in its place as an
+`rvx.assembled` op, which the riscv-asm target prints exactly as the
 function would have printed. The program text is therefore identical to a
 compile in one process (tested); the IR in between is not, so the driver
 uses workers only when the result is printed as assembly.
 
-Shares are balanced by operation count (largest first, to the least loaded
-process); this process counts the non-kernel functions in its load.
+Kernels are handed out one at a time from a shared counter, the costliest
+first, to whichever process is free.
 """
 
 from __future__ import annotations
@@ -63,11 +63,14 @@ def kernel_local_tail(passes: Sequence[ModulePass], local_names: frozenset[str])
 
 @dataclass
 class WorkerRun:
-    """What `apply_pipeline` did: the processes used and the wall time of
-    the parallel tail (0 when it ran in this process only)."""
+    """What `apply_pipeline` did: the processes used, the wall time of the
+    parallel tail (0 when it ran in this process only), and the number of
+    passes before the tail and in it (the tail runs once per kernel)."""
 
     jobs: int = 1
     wall: float = 0.0
+    head: int = 0
+    tail: int = 0
 
 
 class WorkerError(Exception):
@@ -132,31 +135,57 @@ def _portable(e: BaseException) -> BaseException:
         return RuntimeError(f"{type(e).__name__}: {e}")
 
 
-def _shares(module: ModuleOp, is_kernel: Callable[[Operation], bool], jobs: int) -> list[set[int]]:
-    """Top-level op positions per process (share 0: this one, which keeps
-    every non-kernel op)."""
-    top = list(module.ops)
-    load = [0] * jobs
-    shares: list[set[int]] = [set() for _ in range(jobs)]
-    weights = []
-    for i, op in enumerate(top):
-        size = sum(1 for _ in op.walk())
-        if is_kernel(op):
-            weights.append((size, i))
-        else:
-            shares[0].add(i)
-            load[0] += size
-    for size, i in sorted(weights, key=lambda w: (-w[0], w[1])):
-        w = min(range(jobs), key=lambda k: (load[k], k))
-        shares[w].add(i)
-        load[w] += size
-    return shares
+def _cost(op: Operation) -> int:
+    """A kernel's expected lowering time, for the order in which kernels are
+    handed out: a loop nest costs its body times its dimensions, four times
+    over when it reduces (register blocking tries candidates there)."""
+    cost = 0
+    for o in op.walk():
+        iterators = o.properties.get("iterator_types") or o.attributes.get("iterator_types")
+        if iterators is None or not o.regions:
+            cost += 1
+            continue
+        dims = len(iterators.data)  # type: ignore[attr-defined]
+        reduces = any("reduction" in str(t) for t in iterators.data)  # type: ignore[attr-defined]
+        body = sum(1 for _ in o.regions[0].walk())
+        cost += body * dims * (4 if reduces else 1)
+    return cost
 
 
-def _keep_only(module: ModuleOp, keep: set[int]) -> None:
-    for i, op in enumerate(list(module.ops)):
-        if i not in keep:
+def _next(counter: Any, order: list[int]) -> int | None:
+    """The next kernel position nobody has taken, or None."""
+    with counter.get_lock():
+        k = counter.value
+        counter.value = k + 1
+    return order[k] if k < len(order) else None
+
+
+class _Tail:
+    """The tail of the pipeline, run on one batch of ops at a time in a
+    module that holds nothing else. The first run continues PassPipeline's
+    callback protocol from the head's last pass; later runs start afresh
+    (so a process reports each pass's time once per run)."""
+
+    def __init__(self, ctx: Context, module: ModuleOp, passes: Sequence[ModulePass],
+                 callback: Callback | None, prev: ModulePass | None):
+        self.ctx, self.module, self.passes = ctx, module, passes
+        self.callback, self.prev = callback, prev
+
+    def lower(self, ops: list[Operation]) -> list[Operation]:
+        """`ops` lowered through the tail (the module is left empty): the
+        ops they became, one per op."""
+        self.module.body.block.add_ops(ops)
+        prev, self.prev = self.prev, None
+        _run(self.ctx, self.module, self.passes, self.callback, prev, last=True)
+        out = list(self.module.ops)
+        for op in out:
             op.detach()
+        if len(out) != len(ops):
+            raise RuntimeError(
+                f"the per-function passes turned {len(ops)} top-level ops into {len(out)}: "
+                "they must keep one op per function for -j (-j 1 compiles in one process)"
+            )
+        return out
 
 
 def apply_pipeline(
@@ -173,47 +202,77 @@ def apply_pipeline(
 ) -> WorkerRun:
     """Apply `passes` to `module`, the per-function tail (see
     `kernel_local_tail`) on the kernel functions in `jobs` processes.
-    `callback` follows PassPipeline's protocol in every process (so each
-    verifies and times its share; the last call comes before the workers'
-    functions are put in place); a worker's `report()` result reaches
-    `merge` here. A worker's failure is raised as WorkerError after every
-    worker has stopped, carrying `translate(exception)` as made in the worker
-    (where the failing op exists; e.g. a located diagnostic)."""
+
+    The kernels are handed out one at a time, the costliest first (see
+    `_cost`), to whichever process is free: a fixed share per process left
+    one process with most of the work when a few kernels dominate. This
+    process first lowers the non-kernel ops, then takes kernels too. Each
+    kernel is lowered alone in the module (its attributes kept), which the
+    tail allows since no pass there reads another function.
+
+    `callback` follows PassPipeline's protocol in every process, once per
+    kernel (so each verifies and times what it lowered); a worker's
+    `report()` result reaches `merge` here. A failure is raised after every
+    worker has stopped: the one of the first function in the module, as
+    WorkerError carrying `translate(exception)` as made in the worker (where
+    the failing op exists; e.g. a located diagnostic) when a worker failed."""
     start = kernel_local_tail(passes, local_names) if jobs > 1 else None
     if start is None:
         _run(ctx, module, passes, callback, None, last=True)
         return WorkerRun()
     head, tail = passes[:start], passes[start:]
     _run(ctx, module, head, callback, None, last=False)
-    shares = [s for s in _shares(module, is_kernel, jobs) if s]
+    prev = head[-1] if head else None
+    top = list(module.ops)
+    kernels = [i for i, op in enumerate(top) if is_kernel(op)]
+    costs = {i: _cost(top[i]) for i in kernels}
+    order = sorted(kernels, key=lambda i: (-costs[i], i))
+    jobs = min(jobs, len(kernels) + 1)
+    for op in top:
+        op.detach()
     t0 = time.perf_counter()
     mp = multiprocessing.get_context("fork")
+    counter = mp.Value("i", 0)
     workers = []
-    for keep in shares[1:]:
+    for _ in range(jobs - 1):
         receive, send = mp.Pipe(duplex=False)
 
-        def work(keep: set[int] = keep, send: Any = send) -> None:
-            _keep_only(module, keep)
+        def work(send: Any = send) -> None:
+            done: list[tuple[int, str, list[tuple[str, str]]]] = []
+            result: tuple[Any, ...]
+            i = None
             try:
-                # the transition into the tail: the head's last pass ran here too
-                _run(ctx, module, tail, callback, head[-1] if head else None, last=True)
-                result: tuple[Any, ...] = ("ok", [(_symbol(op), _assembly(op)) for op in module.ops])
+                lower = _Tail(ctx, module, tail, callback, prev).lower
+                while (i := _next(counter, order)) is not None:
+                    (lowered,) = lower([top[i]])
+                    done.append((i, _symbol(lowered), _assembly(lowered)))
+                result = ("ok", done)
             except BaseException as e:  # noqa: BLE001 - sent to the parent, raised there
-                result = ("error", _portable(translate(e) if translate is not None else e))
+                result = ("error", (i, _portable(translate(e) if translate is not None else e)))
             send.send((*result, report() if report is not None else None))
             send.close()
 
         process = mp.Process(target=work, daemon=True)
         process.start()
         send.close()
-        workers.append((process, receive, sorted(keep)))
+        workers.append((process, receive))
+    placed: dict[int, Operation] = {}
+    failures: list[tuple[int, BaseException, bool, Any]] = []
     try:
-        _keep_only(module, shares[0])
-        # the end of the pipeline for this share (each worker verified its own)
-        _run(ctx, module, tail, callback, head[-1] if head else None, last=True)
-        mine = list(module.ops)
-        results = []
-        for process, receive, keep in workers:
+        rest = [i for i in range(len(top)) if i not in costs]
+        i: int | None = -1
+        try:
+            lower = _Tail(ctx, module, tail, callback, prev).lower
+            # the non-kernel ops first (a failure there comes before any kernel's)
+            if rest:
+                placed.update(zip(rest, lower([top[k] for k in rest])))
+            while (i := _next(counter, order)) is not None:
+                placed[i] = lower([top[i]])[0]
+        except Exception as e:
+            failures.append((i if i is not None else -1, e, False, None))
+            with counter.get_lock():
+                counter.value = len(order)  # the workers stop after their current kernel
+        for process, receive in workers:
             try:
                 status, payload, reported = receive.recv()
             except EOFError:
@@ -225,35 +284,28 @@ def apply_pipeline(
             if merge is not None and reported is not None:
                 merge(reported)
             if status == "error":
-                raise WorkerError(payload, reported)
-            results.append((keep, payload))
+                position, error = payload
+                failures.append((position if position is not None else -1, error, True, reported))
+                continue
+            for position, name, chunks in payload:
+                placed[position] = AssembledOp(name, chunks)
     finally:
-        for process, receive, _ in workers:
+        for process, receive in workers:
             receive.close()
             if process.is_alive():
                 process.terminate()
             process.join()
+    if failures:
+        _, error, in_worker, reported = min(failures, key=lambda f: f[0])
+        if in_worker:
+            raise WorkerError(error, reported)
+        raise error
     # every op back at its position: this process's (lowered in place) and
     # the workers' (as their assembly)
-    placed: dict[int, Operation] = dict(_matched(sorted(shares[0]), mine))
-    for keep, functions in results:
-        for i, (name, chunks) in _matched(keep, functions):
-            placed[i] = AssembledOp(name, chunks)
-    for op in mine:
-        op.detach()
-    module.body.block.add_ops(placed[i] for i in sorted(placed))
-    return WorkerRun(len(shares), time.perf_counter() - t0)
+    module.body.block.add_ops(placed[k] for k in sorted(placed))
+    return WorkerRun(jobs, time.perf_counter() - t0, len(head), len(tail))
 
 
 def _symbol(op: Operation) -> str:
     name = getattr(op, "sym_name", None)
     return name.data if name is not None else op.name
-
-
-def _matched(positions: list[int], ops: list[Any]) -> zip:
-    if len(positions) != len(ops):
-        raise RuntimeError(
-            f"the per-function passes turned {len(positions)} top-level ops into {len(ops)}: "
-            "they must keep one op per function for -j (-j 1 compiles in one process)"
-        )
-    return zip(positions, ops)

@@ -437,7 +437,7 @@ class TdoptMain(xDSLOptMain):
         from tdopt.lowering.kernel_workers import WorkerError, apply_pipeline
         from tdopt.lowering.pipeline import KERNEL_LOCAL, is_kernel
 
-        first = len(self.pass_times)
+        first = self.apply_start = len(self.pass_times)
 
         def report() -> list[tuple[str, float]]:
             # a worker's times of the passes it ran (for --time-passes)
@@ -501,11 +501,16 @@ class TdoptMain(xDSLOptMain):
         times = list(self.pass_times)
         run = getattr(self, "worker_run", None)
         if run is not None and run.jobs > 1:
-            for worker in self.worker_times:
-                tail = len(times) - len(worker)
-                for k, (name, t) in enumerate(worker):
-                    assert times[tail + k][0] == name
-                    times[tail + k] = (name, times[tail + k][1] + t)
+            # the tail ran once per kernel, in every process: fold each run
+            # of it onto the pipeline's passes
+            head = self.apply_start + run.head
+            folded = times[:head] + [(name, 0.0) for name, _ in times[head:head + run.tail]]
+            runs = [times[head:]] + [w[run.head:] for w in self.worker_times]
+            for entries in runs:
+                for k, (name, t) in enumerate(entries):
+                    assert folded[head + k % run.tail][0] == name
+                    folded[head + k % run.tail] = (name, folded[head + k % run.tail][1] + t)
+            times = folded
         total = sum(t for _, t in times) + self.verify_time
         label = f"(verification x{self.verifications})"
         width = max([len(n) for n, _ in times] + [len(label)])

@@ -5,6 +5,7 @@ reported as it would be without workers."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -14,8 +15,11 @@ import pytest
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.riscv import print_assembly
 from xdsl.passes import ModulePass
+from xdsl.rewriter import Rewriter
 
+from tdopt.dialects.rvx import AssembledOp
 from tdopt.lowering.kernel_workers import FIRST_KERNEL_LOCAL, WorkerError, apply_pipeline
 from tdopt.tools.context import make_context
 from tdopt.tools.diagnostics import Diagnostic, parse_module
@@ -90,6 +94,30 @@ class RejectB(ModulePass):
                 raise Diagnostic("function b is rejected", "m.mlir", 3, 1)
 
 
+@dataclass(frozen=True)
+class ToText(ModulePass):
+    """Each function becomes its name as assembly text (what a worker sends
+    back must print as assembly)."""
+
+    name = "to-text"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for f in list(op.ops):
+            if isinstance(f, func.FuncOp):
+                name = f.sym_name.data
+                Rewriter.replace_op(f, AssembledOp(name, [("text", f"{name}:\n")]))
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3, 4])
+def test_kernels_come_back_in_module_order(jobs: int) -> None:
+    module = parse_module(make_context(), MODULE, "m.mlir")
+    passes = [FirstLocal(), ToText()]
+    apply_pipeline(make_context(), module, passes, jobs, frozenset(p.name for p in passes))
+    stream = io.StringIO()
+    print_assembly(module, stream)
+    assert stream.getvalue() == "a:\nb:\nc:\n"
+
+
 @pytest.mark.parametrize("jobs", [1, 2, 3])
 def test_worker_failure_is_the_same_diagnostic(jobs: int) -> None:
     module = parse_module(make_context(), MODULE, "m.mlir")
@@ -98,7 +126,7 @@ def test_worker_failure_is_the_same_diagnostic(jobs: int) -> None:
     def callback(prev, _m, nxt) -> None:
         seen.append(nxt.name if nxt is not None else "end")
 
-    passes = [FirstLocal(), RejectB()]
+    passes = [FirstLocal(), RejectB(), ToText()]
     with pytest.raises((Diagnostic, WorkerError)) as info:
         apply_pipeline(make_context(), module, passes, jobs, frozenset(p.name for p in passes),
                        callback=callback, report=lambda: "reported", merge=seen.append)
