@@ -212,7 +212,7 @@ def apply_pipeline(
 
     `callback` follows PassPipeline's protocol in every process, once per
     kernel (so each verifies and times what it lowered); a worker's
-    `report()` result reaches `merge` here. A failure is raised after every
+    `report()` results at its start and end reach `merge` here as a pair. A failure is raised after every
     worker has stopped: the one of the first function in the module, as
     WorkerError carrying `translate(exception)` as made in the worker (where
     the failing op exists; e.g. a located diagnostic) when a worker failed."""
@@ -241,15 +241,17 @@ def apply_pipeline(
             done: list[tuple[int, str, list[tuple[str, str]]]] = []
             result: tuple[Any, ...]
             i = None
+            before = report() if report is not None else None
             try:
-                lower = _Tail(ctx, module, tail, callback, prev).lower
+                # the head's last pass is this process's parent's to report
+                lower = _Tail(ctx, module, tail, callback, None).lower
                 while (i := _next(counter, order)) is not None:
                     (lowered,) = lower([top[i]])
                     done.append((i, _symbol(lowered), _assembly(lowered)))
                 result = ("ok", done)
             except BaseException as e:  # noqa: BLE001 - sent to the parent, raised there
                 result = ("error", (i, _portable(translate(e) if translate is not None else e)))
-            send.send((*result, report() if report is not None else None))
+            send.send((*result, (before, report()) if report is not None else None))
             send.close()
 
         process = mp.Process(target=work, daemon=True)

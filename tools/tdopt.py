@@ -437,17 +437,27 @@ class TdoptMain(xDSLOptMain):
         from tdopt.lowering.kernel_workers import WorkerError, apply_pipeline
         from tdopt.lowering.pipeline import KERNEL_LOCAL, is_kernel
 
-        first = self.apply_start = len(self.pass_times)
+        self.apply_start = len(self.pass_times)
+        Report = tuple[int, list[tuple[str, float]], float, int]
 
-        def report() -> list[tuple[str, float]]:
-            # a worker's times of the passes it ran (for --time-passes)
-            return self.pass_times[first:]
+        def report() -> Report:
+            # a worker's counts (for --time-passes): inherited from this
+            # process when it starts, its own added by the end
+            return (len(self.pass_times), self.pass_times[self.apply_start:], self.verify_time,
+                    self.verifications)
 
         self.worker_times: list[list[tuple[str, float]]] = []
+
+        def merge(reported: tuple[Report, Report]) -> None:
+            (n0, _, v0, c0), (n1, times, v1, c1) = reported
+            self.worker_times.append(times[n0 - self.apply_start:])
+            self.verify_time += v1 - v0
+            self.verifications += c1 - c0
+
         try:
             self.worker_run = apply_pipeline(
                 self.ctx, prog, self.pipeline.passes, self.jobs(), KERNEL_LOCAL, is_kernel,
-                self.pipeline.callback, report, self.worker_times.append, self.user_error,
+                self.pipeline.callback, report, merge, self.user_error,
             )
         except WorkerError as e:
             raise e.error from None  # already what the user sees, made in the worker
@@ -505,7 +515,7 @@ class TdoptMain(xDSLOptMain):
             # of it onto the pipeline's passes
             head = self.apply_start + run.head
             folded = times[:head] + [(name, 0.0) for name, _ in times[head:head + run.tail]]
-            runs = [times[head:]] + [w[run.head:] for w in self.worker_times]
+            runs = [times[head:], *self.worker_times]
             for entries in runs:
                 for k, (name, t) in enumerate(entries):
                     assert folded[head + k % run.tail][0] == name
