@@ -4,9 +4,11 @@ dialect lacks. They print as plain assembly through xDSL's riscv-asm target."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
+import numpy as np
 from xdsl.backend.assembly_printer import AssemblyPrintable, AssemblyPrinter
-from xdsl.dialects.builtin import I32, ArrayAttr, IntAttr, StringAttr
+from xdsl.dialects.builtin import I32, ArrayAttr, BytesAttr, DenseArrayBase, IntAttr, StringAttr, i32
 from xdsl.dialects.riscv import IntRegisterType, LabelOp, Registers
 from xdsl.dialects.riscv.abstract_ops import LiOperation, RISCVAsmOperation, RISCVRegallocOperation
 from xdsl.ir import Dialect, SSAValue
@@ -120,4 +122,37 @@ class AssembledOp(IRDLOperation, AssemblyPrintable):
                 printer.print_string(value, indent=0)
 
 
-Rvx = Dialect("rvx", [LaOp, AsmOp, HardwareLoopSetupOp, AssembledOp], [])
+@irdl_op_definition
+class WordsOp(IRDLOperation, AssemblyPrintable):
+    """Initial data as `.word` directives, `PER_LINE` words a line in hex:
+    the 32-bit words of a tensor as one dense array. (A `riscv.directive`
+    per line made ~18,000 ops for the weights of a CCT2 step, most of the
+    time of the pass that emits them.)
+
+        rvx.words [1065353216, 0]
+    """
+
+    name = "rvx.words"
+    values = prop_def(DenseArrayBase[I32])
+    assembly_format = "$values attr-dict"
+
+    PER_LINE: ClassVar[int] = 16
+
+    def __init__(self, words: np.ndarray):
+        data = np.ascontiguousarray(words).astype("<u4", copy=False).tobytes()
+        super().__init__(properties={"values": DenseArrayBase(i32, BytesAttr(data))})
+
+    def verify_(self) -> None:
+        if not self.values.data.data:
+            raise VerifyException(f"'{self.name}': no words (an empty tensor has no data directive)")
+
+    def print_assembly(self, printer: AssemblyPrinter) -> None:
+        # Python ints format twice as fast as numpy scalars
+        words = np.frombuffer(self.values.data.data, "<u4").tolist()
+        n = self.PER_LINE
+        for i in range(0, len(words), n):
+            printer.print_string(".word " + ",".join(f"0x{w:08x}" for w in words[i : i + n]))
+            printer.print_string("\n")
+
+
+Rvx = Dialect("rvx", [LaOp, AsmOp, HardwareLoopSetupOp, AssembledOp, WordsOp], [])

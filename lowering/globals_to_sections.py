@@ -1,7 +1,7 @@
 """`convert-globals-to-sections`: every `memref.global` becomes labelled data
 in the section of its tier (`.l1`, `.l2`, `.l3`: the memory space of its
-type, `#tier.space<l1>`; L2 without one): its initial value as `.word`s, or
-zeros; an output that shares another global's bytes (`cluster.alias_of`)
+type, `#tier.space<l1>`; L2 without one): its initial value as `.word`s
+(`rvx.words`), or zeros; an output that shares another global's bytes (`cluster.alias_of`)
 becomes a symbol set to that global. With `poison`, the scratch globals
 (arenas, tile area) start as signalling NaNs.
 """
@@ -18,6 +18,7 @@ from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, MemRefType, ModuleOp
 from xdsl.passes import ModulePass
 
 from tdopt.dialects.cluster import Role, alias_of, role_of
+from tdopt.dialects.rvx import WordsOp
 from tdopt.dialects.tier import memref_tier
 from tdopt.dialects.train import numpy_from_dense
 from tdopt.passes.plan_memory import byte_size
@@ -86,10 +87,7 @@ class ConvertGlobalsToSectionsPass(ModulePass):
             elif words is None:
                 block.add_op(riscv.DirectiveOp(".zero", str(-(-size // 4) * 4)))
             else:
-                values = words.tolist()  # Python ints format twice as fast as numpy scalars
-                for i in range(0, len(values), 16):
-                    text = ",".join(f"0x{w:08x}" for w in values[i : i + 16])
-                    block.add_op(riscv.DirectiveOp(".word", text))
+                block.add_op(WordsOp(words))
             block.add_op(riscv.DirectiveOp(".size", f"{g.sym_name.data}, {size}"))
             op.body.block.insert_op_before(section, g)
             g.detach()

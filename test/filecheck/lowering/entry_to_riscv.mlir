@@ -21,7 +21,7 @@
 // CHECK-NEXT: riscv.directive ".set" "w_updated, w"
 // CHECK-NEXT: riscv.directive ".size" "w_updated, 48"
 // CHECK:      riscv.label "const_5"
-// CHECK-NEXT: riscv.directive ".word" "0x3c23d70a"
+// CHECK-NEXT: rvx.words [1008981770]
 // CHECK-LABEL: riscv_func.func public @tdopt_step()
 // CHECK-NEXT: rvx.asm "addi sp, sp, -16"
 // CHECK-NEXT: rvx.asm "sw ra, 12(sp)"

@@ -7,7 +7,7 @@
 // CHECK-NEXT:   riscv.directive ".globl" "w"
 // CHECK:      riscv.assembly_section ".section .l1,\22aw\22,@progbits" {
 // CHECK-NEXT:   riscv.directive ".globl" "t"
-// CHECK:        riscv.directive ".word" "0x3f800000,0x3f800000,0x3f800000,0x3f800000"
+// CHECK:        rvx.words [1065353216, 1065353216, 1065353216, 1065353216]
 // CHECK:      riscv.assembly_section ".section .l2,\22aw\22,@progbits" {
 // CHECK-NEXT:   riscv.directive ".globl" "plain"
 "memref.global"() <{sym_name = "w", type = memref<4xf32, #tier.space<l3>>, initial_value, sym_visibility = "public"}> : () -> ()
