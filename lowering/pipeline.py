@@ -60,6 +60,11 @@ TO_RISCV_PASSES = (
         # constants of a body (the 1/N of a mean) out of the loops, here
         # where they are still arith (xDSL's licm does not move riscv ops)
         "licm",
+        # the unrolled copies' repeated index arithmetic folded and shared,
+        # and one-trip loops inlined, before each op becomes several riscv
+        # ops and casts (a fifth of the lowering time of a large step)
+        "canonicalize",
+        "cse",
         "expand-math-rv32f",
         "convert-func-to-riscv-func",
         "convert-tier-dma-to-riscv",
