@@ -236,10 +236,20 @@ def _fast_effects() -> None:
 
 def _op_types(pattern) -> tuple[type, ...] | None:
     """The op classes `pattern` can match, if its match_and_rewrite is an
-    `@op_type_rewrite_pattern` (None: any op)."""
+    `@op_type_rewrite_pattern` or one of xDSL's arith lowerings
+    parameterised by op class (None: any op)."""
     from types import UnionType
     from typing import Union, get_args, get_origin
 
+    from xdsl.backend.riscv.lowering.convert_arith_to_riscv import (
+        LowerBinaryFloatOp,
+        LowerBinaryIntegerOp,
+    )
+
+    if type(pattern) in (LowerBinaryIntegerOp, LowerBinaryFloatOp):
+        # xDSL's parameterised arith lowerings: their match_and_rewrite
+        # starts with `if not isinstance(op, self.arith_op_cls): return`
+        return (pattern.arith_op_cls,)
     impl = getattr(type(pattern), "match_and_rewrite", None)
     code = getattr(impl, "__code__", None)
     if code is None or not impl.__qualname__.startswith("op_type_rewrite_pattern."):
