@@ -4,9 +4,10 @@ in cluster cycles per second, on a tdbench training step.
     python -m tdopt.tools.simbench [--row cct2/lora-last] [--cores 1,8] [--cycles N]
         [--tile-l1 128k] [--binary PATH]... [--repeat R] [--work DIR] [--build-time]
 
-For each simulator binary (default: the cached model, built if needed) and
-each core count, runs the row's program (compiled once per core count and
-kept in `--work`) for its first `--cycles` cycles (0: to the end) and prints
+For each simulator binary (default: the model the runtime uses for that
+many cores, cached or built: one of one core for a one-core run, the full
+cluster's otherwise) and each core count, runs the row's program (compiled
+once per core count and kept in `--work`) for its first `--cycles` cycles (0: to the end) and prints
 the wall time, the CPU time of the simulator process (user + system, from
 the kernel's accounting of the child) and cluster cycles per second of
 each. The runs of the binaries alternate within each repetition, so on a
@@ -149,11 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.build_time:
         print(f"model build from scratch: {build_time():.1f} s", flush=True)
-    binaries = args.binary
-    if not binaries:
-        from tdopt.runtime.cluster import build_model
+    from tdopt.runtime.cluster import build_model, model_cores
 
-        binaries = [build_model().binary]
+    # default: the model a run on that many cores uses (tdrun, tdbench)
+    default = {c: build_model(model_cores(c)).binary for c in cores} if not args.binary else {}
     with tempfile.TemporaryDirectory(prefix="simbench-") as tmp:
         work = args.work or Path(tmp)
         programs = {c: prepare(args.row, c, args.tile_l1, work) for c in cores}
@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{'cycles/s':>9} {'cyc/cpu-s':>9} {'state':>12}")
         for _ in range(args.repeat):
             for c in cores:
-                for b in binaries:
+                for b in args.binary or [default[c]]:
                     r = run_once(b, programs[c], c, args.tile_l1, args.cycles)
                     name = str(b) if len(str(b)) <= 40 else "..." + str(b)[-37:]
                     print(f"{name:<40} {c:>5} {r['cycles']:>10} {r['wall']:>8.2f} "

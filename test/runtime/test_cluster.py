@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tdopt.runtime import cli
-from tdopt.runtime.cluster import ClusterError, run_elf
+from tdopt.runtime.cluster import ClusterError, build_model, model_cores, run_elf
 from tdopt.runtime.elf_image import read_elf
 
 u32 = np.uint32
@@ -33,6 +33,22 @@ def test_hello_output_and_exit_code(model, program, cores):
     assert r.output == "hello from core 0\n"
     assert r.exit_code == 42
     assert r.cycles > 0 and r.counters["instret"] > 0
+
+
+def test_one_core_runs_use_a_one_core_model_that_matches_the_cluster(model, program):
+    """A one-core run takes a model of one core by default (faster to
+    simulate); it is the same cluster: cycle for cycle, every counter and
+    every output byte as the full model running one core."""
+    assert model_cores(1) == 1 and model_cores(2) == model_cores(8) == model.num_cores
+    one = build_model(1)
+    assert one.num_cores == 1
+    for name in ("dot.c", "dma_pairs.c", "fpu_divsqrt.S", "bank_conflict.S"):
+        full = run_elf(program(name), cores=1, model=model)
+        alone = run_elf(program(name), cores=1, model=one)
+        assert (alone.exit_code, alone.output) == (full.exit_code, full.output), name
+        assert alone.counters == full.counters, name
+    with pytest.raises(ValueError, match="built with 1 cores, not 2"):
+        run_elf(program("dot.c"), cores=2, model=one)
 
 
 @pytest.mark.parametrize("cores,l1", [(1, "64k"), (3, "128k"), (8, 256 * 1024)])
