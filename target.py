@@ -79,6 +79,8 @@ class ClusterTarget:
     csr_mhartid: int = 0xF14
     # bytes the L2 <-> L1 DMA port moves per cycle (64-bit)
     dma_bytes_per_cycle: int = 8
+    # buffers and tiles start on the DMA port's width (plan-memory, tier-tile-l1)
+    dma_align: int = 8
     # bytes per cycle of a DMA transfer with L3 on either side (the
     # testbench's HyperRAM-like L3: L3_BYTES_PER_CYCLE in runtime/tb/tb_sim.h,
     # docs/cluster.md)

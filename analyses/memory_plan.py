@@ -24,13 +24,13 @@ from xdsl.dialects.builtin import MemRefType, ModuleOp, UnrealizedConversionCast
 from xdsl.ir import Operation, SSAValue
 
 from tdopt.analyses.affine_access import view_root
-from tdopt.dialects.cluster import ENTRY, Role, alias_of, arena_of_alloc, offset_of, role_of
-from tdopt.dialects.tier import TiledCallOp, memref_tier
+from tdopt.dialects.cluster import ENTRY, Role, alias_of, arena_of, offset_of, role_of
+from tdopt.dialects.tier import TiledCallOp, byte_size, memref_tier
+from tdopt.target import CLUSTER
 
-# the names plan-memory gives (passes/plan_memory.py); its attributes are
-# the cluster dialect's, a buffer's tier is the memory space of its type
-ARENA = "__tdopt_arena"
-ALIGN = 8  # plan-memory pads every buffer to the DMA's 64-bit port
+# plan-memory's attributes and globals are the cluster dialect's, a
+# buffer's tier is the memory space of its type
+ALIGN = CLUSTER.dma_align  # plan-memory pads every buffer to the DMA port's width
 TIERS = ("L1", "L2", "L3")
 
 
@@ -65,19 +65,9 @@ def global_tiers(module: ModuleOp) -> dict[str, str]:
     return out
 
 
-def arena_of(alloc: memref.AllocOp) -> str:
-    """The arena global a planned buffer lives in."""
-    return arena_of_alloc(alloc) or ARENA
-
-
 def padded_bytes(t: MemRefType) -> int:
     """Bytes of a buffer of type `t` as plan-memory places it (padded to ALIGN)."""
-    n = 1
-    for s in t.get_shape():
-        n *= s
-    width = getattr(t.element_type, "bitwidth", 32)
-    size = n * max(1, width // 8)
-    return -(-size // ALIGN) * ALIGN
+    return -(-byte_size(t) // ALIGN) * ALIGN
 
 
 @dataclass(frozen=True)

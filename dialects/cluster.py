@@ -65,6 +65,12 @@ ARENA = "cluster.arena"
 SCRATCH = "cluster.scratch"
 MEMORY_PLAN = "cluster.memory_plan"
 
+# the globals the planning passes create: the activation arena (plan-memory),
+# the buffers it spills to L3, and the L1 tile area (tier-tile-l1)
+ARENA_GLOBAL = "__tdopt_arena"
+ARENA_L3_GLOBAL = "__tdopt_arena_l3"
+TILES_GLOBAL = "__tdopt_tiles"
+
 
 class Role(StrEnum):
     """What a global holds: a tensor of the model (input, param, const,
@@ -317,6 +323,11 @@ def offset_of(op: Operation) -> int | None:
 def arena_of_alloc(op: Operation) -> str | None:
     a = op.attributes.get(ARENA)
     return a.string_value() if isinstance(a, SymbolRefAttr) else None
+
+
+def arena_of(alloc: Operation) -> str:
+    """The arena global a planned buffer lives in."""
+    return arena_of_alloc(alloc) or ARENA_GLOBAL
 
 
 def memory_plan(op: Operation) -> MemoryPlanAttr | None:

@@ -261,6 +261,17 @@ def memref_tier(t: MemRefType) -> str | None:
     return space.tier if isinstance(space, MemorySpaceAttr) else None
 
 
+def in_tier(t: MemRefType, tier: str) -> MemRefType:
+    """`t` in the memory space of `tier` ("L1", "L2", "L3")."""
+    return MemRefType(t.element_type, t.get_shape(), t.layout, MemorySpaceAttr(tier.lower()))
+
+
+def byte_size(t: MemRefType) -> int:
+    """The bytes of a memref of type `t` (elements of under a byte take one)."""
+    width = getattr(t.element_type, "bitwidth", 32)
+    return prod(t.get_shape()) * max(1, width // 8)
+
+
 @dataclass(frozen=True)
 class Transfer:
     """One DMA transfer as the hardware takes it, sizes in bytes: `rows` rows

@@ -27,11 +27,9 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
-from tdopt.dialects.cluster import ENTRY, PARALLEL, kernel_kind, offset_of
+from tdopt.dialects.cluster import ENTRY, PARALLEL, TILES_GLOBAL, arena_of, kernel_kind, offset_of
 from tdopt.dialects.rvx import AsmOp
 from tdopt.dialects.tier import RESIDENT, TiledCallOp
-from tdopt.passes.plan_memory import arena_of
-from tdopt.passes.tier_tile_l1 import TILES
 from tdopt.target import CLUSTER
 
 ARG_REGS = CLUSTER.arg_regs  # a0..a7
@@ -217,7 +215,7 @@ def _tiled_descriptor(
         if mode == RESIDENT:  # used in place
             words += [home, home]
         else:
-            words += [f"{TILES}+{buf0}", f"{TILES}+{buf1}"]
+            words += [f"{TILES_GLOBAL}+{buf0}", f"{TILES_GLOBAL}+{buf1}"]
         words += [str(v) for v in (*steps, *box)]
     return words
 

@@ -19,9 +19,8 @@ from xdsl.passes import ModulePass
 
 from tdopt.dialects.cluster import Role, alias_of, role_of
 from tdopt.dialects.rvx import WordsOp
-from tdopt.dialects.tier import memref_tier
+from tdopt.dialects.tier import byte_size, memref_tier
 from tdopt.dialects.train import numpy_from_dense
-from tdopt.passes.plan_memory import byte_size
 from tdopt.target import CLUSTER
 
 def global_words(g: memref.GlobalOp) -> np.ndarray | None:

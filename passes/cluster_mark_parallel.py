@@ -33,9 +33,8 @@ from xdsl.ir.affine import AffineExpr
 from xdsl.passes import ModulePass
 
 from tdopt.analyses.affine_access import linear_coefficients, view_root
-from tdopt.dialects.cluster import ENTRY, KERNEL, PARALLEL, offset_of
-from tdopt.dialects.tier import int_array
-from tdopt.passes.plan_memory import arena_of, byte_size
+from tdopt.dialects.cluster import ENTRY, KERNEL, PARALLEL, arena_of, offset_of
+from tdopt.dialects.tier import byte_size, int_array
 
 
 

@@ -45,23 +45,13 @@ from tdopt.dialects.cluster import (
     ROLE,
     MemoryPlanAttr,
     Role,
-    arena_of_alloc,
     role_attr,
 )
 from tdopt.dialects.cluster import ARENA as ARENA_ATTR
-from tdopt.dialects.tier import MemorySpaceAttr
-
-ARENA = "__tdopt_arena"
-ARENA_L3 = "__tdopt_arena_l3"  # buffers spilled to L3
-ALIGN = 8  # bytes: the DMA's 64-bit port
-
-
-def byte_size(t: MemRefType) -> int:
-    n = 1
-    for s in t.get_shape():
-        n *= s
-    width = t.element_type.bitwidth if hasattr(t.element_type, "bitwidth") else 32
-    return n * max(1, width // 8)
+from tdopt.dialects.cluster import ARENA_GLOBAL as ARENA
+from tdopt.dialects.cluster import ARENA_L3_GLOBAL as ARENA_L3  # buffers spilled to L3
+from tdopt.dialects.tier import in_tier
+from tdopt.analyses.memory_plan import ALIGN, padded_bytes
 
 
 @dataclass
@@ -89,7 +79,7 @@ def plan_function(f: func.FuncOp, only: set[memref.AllocOp] | None = None) -> Me
         if isinstance(op, memref.AllocOp) and (only is None or op in only):
             t = op.memref.type
             assert isinstance(t, MemRefType)
-            size = -(-byte_size(t) // ALIGN) * ALIGN
+            size = padded_bytes(t)
             intervals[op] = Interval(op, size, i, i)
             root[op.memref] = op
         elif isinstance(op, (UnrealizedConversionCastOp, memref.MemorySpaceCastOp)) and op.operands[0] in root:
@@ -118,16 +108,6 @@ def plan_function(f: func.FuncOp, only: set[memref.AllocOp] | None = None) -> Me
         placed.append(iv)
         plan.peak = max(plan.peak, offset + iv.size)
     return plan
-
-
-def arena_of(alloc: memref.AllocOp) -> str:
-    """The arena global a planned buffer lives in."""
-    return arena_of_alloc(alloc) or ARENA
-
-
-def in_tier(t: MemRefType, tier: str) -> MemRefType:
-    """`t` in the memory space of `tier` ("L1", "L2", "L3")."""
-    return MemRefType(t.element_type, t.get_shape(), t.layout, MemorySpaceAttr(tier.lower()))
 
 
 def place_globals(functions: list[func.FuncOp], tiers: dict[memref.GlobalOp, str]) -> None:
@@ -321,4 +301,4 @@ def _roots(f: func.FuncOp) -> dict[SSAValue, object]:
 def _padded(g: memref.GlobalOp) -> int:
     t = g.type
     assert isinstance(t, MemRefType)
-    return -(-byte_size(t) // ALIGN) * ALIGN
+    return padded_bytes(t)

@@ -72,22 +72,24 @@ from tdopt.dialects.cluster import (
     MEMORY_PLAN,
     ROLE,
     TILE,
+    TILES_GLOBAL,
     UNTILED,
     MemoryPlanAttr,
     Role,
+    arena_of,
     kernel_kind,
     memory_plan,
     role_attr,
 )
-from tdopt.dialects.tier import GRID_DIMS, IN, OUT, RESIDENT, TiledCallOp, int_array, memref_tier
+from tdopt.dialects.tier import (
+    GRID_DIMS, IN, OUT, RESIDENT, TiledCallOp, in_tier, int_array, memref_tier,
+)
 from tdopt.analyses.affine_access import view_root
 from tdopt.analyses.dma_floor import dma_floor
 from tdopt.analyses.tile_access import OperandAccess, Untileable, analyze_kernel
-from tdopt.passes.plan_memory import arena_of, in_tier
 from tdopt.target import CLUSTER
 
-TILES = "__tdopt_tiles"
-ALIGN = 8
+ALIGN = CLUSTER.dma_align
 
 
 @dataclass
@@ -373,7 +375,7 @@ class TierTileL1Pass(ModulePass):
                 kernel.erase()
         if peak:
             area = memref.GlobalOp.get(
-                StringAttr(TILES), in_tier(MemRefType(i8, [peak]), "L1"), UnitAttr(),
+                StringAttr(TILES_GLOBAL), in_tier(MemRefType(i8, [peak]), "L1"), UnitAttr(),
                 StringAttr("public"), alignment=ALIGN,
             )
             area.attributes[ROLE] = role_attr(Role.TILES)

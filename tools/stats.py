@@ -6,7 +6,7 @@ from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import MemRefType, ModuleOp
 
 from tdopt.dialects.cluster import ENTRY, KERNEL, PLAN_FIELDS, memory_plan, role_of
-from tdopt.passes.plan_memory import byte_size
+from tdopt.dialects.tier import byte_size
 
 
 def module_stats(module: ModuleOp) -> list[str]:

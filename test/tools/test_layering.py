@@ -79,6 +79,17 @@ def test_only_tools_know_the_pipelines() -> None:
     assert not wrong, wrong
 
 
+def test_lowerings_import_no_pass() -> None:
+    """A conversion between levels knows the dialects, analyses and target
+    below it, not a pass's helpers or the names of the globals a pass
+    creates (those are the cluster and tier dialects')."""
+    wrong = [
+        f"{a} imports {b}" for a, bs in import_graph().items() if a.startswith("tdopt.lowering.")
+        for b in bs if b.startswith("tdopt.passes.")
+    ]
+    assert not wrong, "\n".join(sorted(wrong))
+
+
 def test_no_import_cycles() -> None:
     graph = import_graph()
     state: dict[str, int] = {}  # 1: on the current path, 2: done

@@ -142,13 +142,6 @@ def test_help_documents_plot_memory(capsys) -> None:
     assert "--plot-memory OUT.png" in capsys.readouterr().out
 
 
-def test_reads_the_names_plan_memory_gives() -> None:
-    from tdopt.analyses import memory_plan
-    from tdopt.passes import plan_memory
-
-    assert (memory_plan.ARENA, memory_plan.ALIGN) == (plan_memory.ARENA, plan_memory.ALIGN)
-
-
 def test_plot_memory_needs_a_step_or_a_plan(tmp_path, capsys) -> None:
     src = tmp_path / "plain.mlir"
     src.write_text("func.func @f() {\n  func.return\n}\n")
