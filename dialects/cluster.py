@@ -33,10 +33,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from xdsl.dialects import func, linalg
 from xdsl.dialects.builtin import (
     DenseArrayBase,
     IntAttr,
     IntegerAttr,
+    ModuleOp,
     NoneAttr,
     StringAttr,
     SymbolRefAttr,
@@ -288,6 +290,17 @@ def kernel_kind(op: Operation) -> str | None:
     """The op a kernel function was lowered from (e.g. `grad_relu`)."""
     a = op.attributes.get(KERNEL)
     return a.data if isinstance(a, StringAttr) else None
+
+
+def kernel_generics(module: ModuleOp) -> list[linalg.GenericOp]:
+    """The linalg.generic of each kernel function that is a single one."""
+    out = []
+    for f in module.ops:
+        if isinstance(f, func.FuncOp) and KERNEL in f.attributes:
+            gs = [o for o in f.body.block.ops if isinstance(o, linalg.GenericOp)]
+            if len(gs) == 1:
+                out.append(gs[0])
+    return out
 
 
 def role_of(op: Operation) -> Role | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import arith, func
+from xdsl.dialects import arith
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     ArrayAttr,
@@ -27,17 +27,7 @@ from xdsl.ir import OpResult
 from xdsl.ir.affine import AffineExpr, AffineMap
 from xdsl.passes import ModulePass
 
-from tdopt.dialects.cluster import KERNEL
-
-
-def kernel_generics(module: ModuleOp) -> list[linalg_ops.GenericOp]:
-    out = []
-    for f in module.ops:
-        if isinstance(f, func.FuncOp) and KERNEL in f.attributes:
-            gs = [o for o in f.body.block.ops if isinstance(o, linalg_ops.GenericOp)]
-            if len(gs) == 1:
-                out.append(gs[0])
-    return out
+from tdopt.dialects.cluster import kernel_generics
 
 
 def is_sum_of_products(g: linalg_ops.GenericOp) -> bool:

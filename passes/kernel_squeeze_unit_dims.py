@@ -25,7 +25,7 @@ from xdsl.ir import SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineMap
 from xdsl.passes import ModulePass
 
-from tdopt.passes.kernel_reorder_reductions import kernel_generics
+from tdopt.dialects.cluster import kernel_generics
 
 
 def _view(v: SSAValue, shape: list[int], before: linalg_ops.GenericOp) -> SSAValue:
