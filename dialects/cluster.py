@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from xdsl.dialects import func, linalg
+from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     DenseArrayBase,
     IntAttr,
@@ -45,6 +45,7 @@ from xdsl.dialects.builtin import (
     UnitAttr,
     i64,
 )
+from xdsl.dialects.linalg.ops import GenericOp
 from xdsl.dialects.utils.enum_attribute import EnumAttribute
 from xdsl.ir import Attribute, Dialect, Operation, ParametrizedAttribute
 from xdsl.irdl import irdl_attr_definition
@@ -292,12 +293,12 @@ def kernel_kind(op: Operation) -> str | None:
     return a.data if isinstance(a, StringAttr) else None
 
 
-def kernel_generics(module: ModuleOp) -> list[linalg.GenericOp]:
+def kernel_generics(module: ModuleOp) -> list[GenericOp]:
     """The linalg.generic of each kernel function that is a single one."""
     out = []
     for f in module.ops:
         if isinstance(f, func.FuncOp) and KERNEL in f.attributes:
-            gs = [o for o in f.body.block.ops if isinstance(o, linalg.GenericOp)]
+            gs = [o for o in f.body.block.ops if isinstance(o, GenericOp)]
             if len(gs) == 1:
                 out.append(gs[0])
     return out
