@@ -212,10 +212,11 @@ def apply_pipeline(
 
     `callback` follows PassPipeline's protocol in every process, once per
     kernel (so each verifies and times what it lowered); a worker's
-    `report()` results at its start and end reach `merge` here as a pair. A failure is raised after every
-    worker has stopped: the one of the first function in the module, as
-    WorkerError carrying `translate(exception)` as made in the worker (where
-    the failing op exists; e.g. a located diagnostic) when a worker failed."""
+    `report()` results at its start and end reach `merge` here as a pair.
+    A failure is raised after every worker has stopped: the one of the first
+    function in the module, as WorkerError carrying `translate(exception)`
+    as made in the worker (where the failing op exists; e.g. a located
+    diagnostic) when a worker failed."""
     start = kernel_local_tail(passes, local_names) if jobs > 1 else None
     if start is None:
         _run(ctx, module, passes, callback, None, last=True)
@@ -225,8 +226,8 @@ def apply_pipeline(
     prev = head[-1] if head else None
     top = list(module.ops)
     kernels = [i for i, op in enumerate(top) if is_kernel(op)]
-    costs = {i: _cost(top[i]) for i in kernels}
-    order = sorted(kernels, key=lambda i: (-costs[i], i))
+    order = sorted(kernels, key=lambda i: (-_cost(top[i]), i))
+    rest = sorted(set(range(len(top))) - set(kernels))
     jobs = min(jobs, len(kernels) + 1)
     for op in top:
         op.detach()
@@ -261,7 +262,6 @@ def apply_pipeline(
     placed: dict[int, Operation] = {}
     failures: list[tuple[int, BaseException, bool, Any]] = []
     try:
-        rest = [i for i in range(len(top)) if i not in costs]
         i: int | None = -1
         try:
             lower = _Tail(ctx, module, tail, callback, prev).lower

@@ -7,10 +7,10 @@ in cluster cycles per second, on a tdbench training step.
 For each simulator binary (default: the model the runtime uses for that
 many cores, cached or built: one of one core for a one-core run, the full
 cluster's otherwise) and each core count, runs the row's program (compiled
-once per core count and kept in `--work`) for its first `--cycles` cycles (0: to the end) and prints
-the wall time, the CPU time of the simulator process (user + system, from
-the kernel's accounting of the child) and cluster cycles per second of
-each. The runs of the binaries alternate within each repetition, so on a
+once per core count and kept in `--work`) for its first `--cycles` cycles
+(0: to the end) and prints the wall time, the CPU time of the simulator
+process (user + system, from the kernel's accounting of the child) and
+cluster cycles per second of each. The runs of the binaries alternate within each repetition, so on a
 shared machine they see the same load. The `state` column is a digest of
 every counter at the end of the run (cycles, per-core events, DMA bytes):
 two binaries that simulate the same cluster print the same digest.

@@ -438,19 +438,18 @@ class TdoptMain(xDSLOptMain):
         from tdopt.lowering.pipeline import KERNEL_LOCAL, is_kernel
 
         self.apply_start = len(self.pass_times)
-        Report = tuple[int, list[tuple[str, float]], float, int]
+        Report = tuple[list[tuple[str, float]], float, int]
 
         def report() -> Report:
             # a worker's counts (for --time-passes): inherited from this
             # process when it starts, its own added by the end
-            return (len(self.pass_times), self.pass_times[self.apply_start:], self.verify_time,
-                    self.verifications)
+            return self.pass_times[self.apply_start:], self.verify_time, self.verifications
 
         self.worker_times: list[list[tuple[str, float]]] = []
 
         def merge(reported: tuple[Report, Report]) -> None:
-            (n0, _, v0, c0), (n1, times, v1, c1) = reported
-            self.worker_times.append(times[n0 - self.apply_start:])
+            (t0, v0, c0), (t1, v1, c1) = reported
+            self.worker_times.append(t1[len(t0):])
             self.verify_time += v1 - v0
             self.verifications += c1 - c0
 
