@@ -28,7 +28,11 @@ calls. `apply()` memoizes them per (op class, trait), keyed on the class's
 trait set so that a trait added later is seen (about 8 % of the RISC-V
 lowering's time); `get_effects`, which those dead-code checks call for
 every op, looks an op class's effect traits up once and answers "none" for
-classes that are pure.
+classes that are pure. Whether an op could die is answered without building
+the effect set of a whole loop nest, region DCE does not repeat a pass that
+cannot change anything, and canonicalize builds each op class's patterns
+once (`_fast_dead_checks`, `_canonicalization_per_class`; the answers and
+the IR are xDSL's, test/lowering/test_xdsl_fixes_dce.py).
 
 `apply()` is idempotent and called by tdopt's drivers and pipelines.
 """
@@ -183,13 +187,34 @@ def _memoize_traits() -> None:
 
 
 
+# op class -> (its trait set when computed, its MemoryEffect traits, pure?)
+_EFFECT_TRAITS: dict[type, tuple[frozenset, tuple, bool]] = {}
+
+
+def _effect_traits(cls: type) -> tuple[tuple, bool]:
+    """The MemoryEffect traits of op class `cls`, and whether they all are
+    NoMemoryEffect's own (the class has no effects), looked up once per
+    class (again if the class's trait set changes)."""
+    known = cls.traits.traits
+    hit = _EFFECT_TRAITS.get(cls)
+    if hit is None or hit[0] is not known:
+        from xdsl import traits
+
+        none = traits.NoMemoryEffect.get_effects.__func__  # type: ignore[attr-defined]
+        found = tuple(t for t in known if isinstance(t, traits.MemoryEffect))
+        pure = bool(found) and all(getattr(type(t).get_effects, "__func__", None) is none for t in found)
+        hit = (known, found, pure)
+        _EFFECT_TRAITS[cls] = hit
+    return hit[1], hit[2]
+
+
 def _fast_effects() -> None:
     """`xdsl.traits.get_effects` asks an op's class for its MemoryEffect
     traits twice per call, and the dead-code checks of every rewrite ask it
     for every op visited (a million calls in a large step). The traits are
-    looked up once per class (again if the class's trait set changes); an op
-    whose only effect trait is NoMemoryEffect has no effects, without asking
-    the trait. Modules that imported the function by name get this one."""
+    looked up once per class (`_effect_traits`); an op whose only effect
+    trait is NoMemoryEffect has no effects, without asking the trait.
+    Modules that imported the function by name get this one."""
     import sys
 
     from xdsl import traits
@@ -197,23 +222,9 @@ def _fast_effects() -> None:
     original = traits.get_effects
     if getattr(original, "_tdopt", False):
         return
-    none = traits.NoMemoryEffect.get_effects.__func__  # type: ignore[attr-defined]
-
-    def _no_effect(trait) -> bool:  # NoMemoryEffect's answer, not overridden
-        return getattr(type(trait).get_effects, "__func__", None) is none
-
-    # class -> (its trait set when computed, its MemoryEffect traits, pure?)
-    memo: dict[type, tuple[frozenset, tuple, bool]] = {}
 
     def get_effects(op):
-        cls = type(op)
-        known = cls.traits.traits
-        hit = memo.get(cls)
-        if hit is None or hit[0] is not known:
-            found = tuple(t for t in known if isinstance(t, traits.MemoryEffect))
-            hit = (known, found, bool(found) and all(_no_effect(t) for t in found))
-            memo[cls] = hit
-        _, found, pure = hit
+        found, pure = _effect_traits(type(op))
         if pure:
             return set()
         if not found:
@@ -232,6 +243,166 @@ def _fast_effects() -> None:
         if getattr(module, "get_effects", None) is original:
             module.get_effects = get_effects  # type: ignore[attr-defined]
     traits.get_effects = get_effects
+
+
+def _fast_dead_checks() -> None:
+    """Whether an op with regions (a loop, a function) could die is asked of
+    the union of every nested op's effects: xDSL builds that set in full,
+    so the dead-code checks of a rewrite walk a whole loop nest once per
+    loop level per visit, and canonicalize's region DCE repeats that until
+    nothing changes (a third of canonicalize's time on a large step). Here
+    the same question is answered op by op, stopping at the first effect
+    that is neither a read nor an allocation of a value defined inside (a
+    store: the answer is no), last ops first (where loop bodies store).
+    Region DCE propagates liveness until nothing changes, at least twice:
+    an op found able to die is not asked again (the IR does not change
+    meanwhile), and in regions of one block the first pass is final. The
+    answers are xDSL's."""
+    from xdsl import traits
+    from xdsl.analysis import liveness_analysis
+    from xdsl.ir import Operation, SSAValue
+    from xdsl.backend.register_type import RegisterAllocatedMemoryEffect, RegisterType
+    from xdsl.ir.post_order import PostOrderIterator
+    from xdsl.transforms import canonicalize
+    from xdsl.transforms import dead_code_elimination as dce
+
+    if getattr(dce.would_be_trivially_dead, "_tdopt", False):
+        return
+    read, alloc = traits.MemoryEffectKind.READ, traits.MemoryEffectKind.ALLOC
+    recursive = traits.RecursiveMemoryEffect.get_effects.__func__  # type: ignore[attr-defined]
+    registers = RegisterAllocatedMemoryEffect.get_effects.__func__  # type: ignore[attr-defined]
+    terminator, symbol = traits.IsTerminator, traits.SymbolOpInterface
+
+    def quiet(root: Operation, op: Operation) -> bool:
+        """Whether every effect of `op` (nested ops' included) is a read
+        or an allocation of a value defined in `root`."""
+        found, pure = _effect_traits(type(op))
+        if pure:
+            return True
+        if not found:
+            return False  # unknown effects
+        for trait in found:
+            method = getattr(type(trait).get_effects, "__func__", None)
+            if method is registers:
+                # reads of its operands, writes of its results' registers
+                # once allocated (none before allocation)
+                for r in op.results:
+                    if isinstance(t := r.type, RegisterType) and t.is_allocated:
+                        return False
+                continue
+            if method is recursive:
+                for region in reversed(op.regions):
+                    for block in reversed(region.blocks):
+                        for child in reversed(block.ops):
+                            if not quiet(root, child):
+                                return False
+                continue
+            effects = trait.get_effects(op)
+            if effects is None:
+                return False
+            for e in effects:
+                if e.kind is read:
+                    continue
+                if e.kind is alloc and isinstance(v := e.value, SSAValue) and root.is_ancestor(v.owner):
+                    continue
+                return False
+        return True
+
+    def result_only_effects(root: Operation) -> bool:
+        return quiet(root, root)
+
+    def would_be_trivially_dead(op: Operation) -> bool:
+        return (
+            not op.has_trait(terminator, value_if_unregistered=False)
+            and not op.has_trait(symbol, value_if_unregistered=False)
+            and quiet(op, op)
+        )
+
+    def propagate_op_liveness(self, op: Operation) -> None:
+        for region in op.regions:
+            self.propagate_region_liveness(region)
+        if self.is_live(op):
+            return
+        able = self.__dict__.setdefault("_tdopt_able_to_die", set())
+        if op not in able:
+            if not would_be_trivially_dead(op):
+                self.set_live(op)
+                return
+            able.add(op)
+        if any(self.is_live(use.operation) for result in op.results for use in result.uses):
+            self.set_live(op)
+
+    def propagate_region_liveness(self, region) -> None:
+        first = region.first_block
+        if first is None:
+            return
+        if first.next_block is not None:
+            self.__dict__["_tdopt_blocks"] = True
+        for block in PostOrderIterator(first):
+            for operation in reversed(block.ops):
+                propagate_op_liveness(self, operation)
+
+    def region_dce(region, listener=None) -> bool:
+        # In regions of one block each (structured control flow) a value's
+        # users all come after it, or inside ops that do: one pass in
+        # reverse order has seen every user's liveness before deciding an
+        # op, so a second pass would change nothing. Branches between
+        # blocks (a loop's back edge) need passes until nothing changes.
+        live_set = dce.LiveSet()
+        while live_set.changed:
+            live_set.changed = False
+            propagate_region_liveness(live_set, region)
+            if not live_set.__dict__.get("_tdopt_blocks", False):
+                live_set.changed = False
+                break
+        live_set.delete_dead(region, listener)
+        return live_set.changed
+
+    would_be_trivially_dead._tdopt = True  # type: ignore[attr-defined]
+    dce.region_dce = region_dce
+    canonicalize.region_dce = region_dce  # type: ignore[attr-defined]
+    dce.LiveSet.propagate_region_liveness = propagate_region_liveness  # type: ignore[method-assign]
+    dce.result_only_effects = result_only_effects
+    dce.would_be_trivially_dead = would_be_trivially_dead
+    liveness_analysis.would_be_trivially_dead = would_be_trivially_dead  # type: ignore[attr-defined]
+    dce.LiveSet.propagate_op_liveness = propagate_op_liveness  # type: ignore[method-assign]
+
+
+def _canonicalization_per_class() -> None:
+    """xDSL's canonicalize asks every op it visits for its canonicalization
+    traits, has each build its patterns anew (importing their module on
+    every call) and wraps them in a new pattern applier: about a fifth of
+    canonicalize's time. The patterns (stateless) and their applier are
+    built once per op class here (again if the class's trait set changes)."""
+    from xdsl.pattern_rewriter import GreedyRewritePatternApplier
+    from xdsl.traits import HasCanonicalizationPatternsTrait
+    from xdsl.transforms.canonicalize import CanonicalizationRewritePattern
+
+    cls = CanonicalizationRewritePattern
+    if getattr(cls.match_and_rewrite, "_tdopt", False):
+        return
+    # op class -> (its trait set when computed, the pattern or applier to run)
+    memo: dict[type, tuple[frozenset, object]] = {}
+
+    def match_and_rewrite(self, op, rewriter, /) -> None:
+        op_cls = type(op)
+        known = op_cls.traits.traits
+        hit = memo.get(op_cls)
+        if hit is None or hit[0] is not known:
+            traits = op.get_traits_of_type(HasCanonicalizationPatternsTrait)
+            patterns = tuple(p for t in traits for p in t.get_patterns(op_cls))
+            run = None
+            if len(patterns) == 1:
+                run = patterns[0]
+            elif patterns:
+                run = GreedyRewritePatternApplier(list(patterns))
+            hit = (known, run)
+            memo[op_cls] = hit
+        if hit[1] is not None:
+            hit[1].match_and_rewrite(op, rewriter)
+
+    match_and_rewrite._tdopt = True  # type: ignore[attr-defined]
+    cls.match_and_rewrite = match_and_rewrite  # type: ignore[method-assign]
 
 
 def _op_types(pattern) -> tuple[type, ...] | None:
@@ -389,6 +560,8 @@ def apply() -> None:
     _applied = True
     _memoize_traits()
     _fast_effects()
+    _fast_dead_checks()
+    _canonicalization_per_class()
     _dispatch_patterns()
     _coalesce_loop_chains()
     memref.GlobalOp.parse = classmethod(_parse_memref_global)  # type: ignore[method-assign]
