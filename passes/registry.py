@@ -13,6 +13,7 @@ TRAINING = {
     "train-lora-merge": "passes.train_lora:TrainLoraMergePass",
     "train-autodiff": "passes.autodiff:TrainAutodiffPass",
     "train-sgd": "passes.train_sgd:TrainSgdPass",
+    "train-accumulate": "passes.train_accumulate:TrainAccumulatePass",
     "train-stats": "passes.train_stats:TrainStatsPass",
     "train-schedule-updates": "passes.train_schedule_updates:TrainScheduleUpdatesPass",
     # issue 13

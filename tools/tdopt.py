@@ -107,6 +107,16 @@ class TdoptMain(xDSLOptMain):
             "the parameters to train), then train-autodiff, train-sgd",
         )
         presets.add_argument(
+            "--accumulate",
+            type=int,
+            default=None,
+            metavar="K",
+            help="gradient accumulation: the step trains on K times the batch it was "
+            "written for, as K micro-batches one after the other (the memory of one), "
+            "and makes one SGD update with the mean gradient (train-accumulate, between "
+            "train-autodiff and train-sgd; needs --lora or --finetune)",
+        )
+        presets.add_argument(
             "--lr", type=float, default=0.01, help="SGD learning rate of the presets "
             "(default 0.01, the TrainDeeploy setting)"
         )
@@ -275,6 +285,8 @@ class TdoptMain(xDSLOptMain):
         points = {p: getattr(a, p.replace("-", "_")) for p in EXTENSION_POINTS}
         used_points = [p for p, v in points.items() if v is not None]
         if not uses_presets:
+            if a.accumulate is not None:
+                raise Diagnostic("--accumulate needs a training preset (--lora or --finetune)")
             if used_points:
                 raise Diagnostic(
                     f"--{used_points[0]} extends a preset (--lora, --finetune, --emit, "
@@ -323,10 +335,17 @@ class TdoptMain(xDSLOptMain):
         for p in ("before-autodiff", "after-autodiff", "after-sgd"):
             if points[p] is not None and not training:
                 raise Diagnostic(f"--{p} needs a training preset (--lora or --finetune)")
+        if a.accumulate is not None:
+            if not training:
+                raise Diagnostic("--accumulate needs a training preset (--lora or --finetune)")
+            if a.accumulate < 1:
+                raise Diagnostic(f"--accumulate: the number of micro-batches is at least 1, got {a.accumulate}")
         if training:
             steps += _extra(points["before-autodiff"])
             steps.append("train-autodiff")
             steps += _extra(points["after-autodiff"])
+            if a.accumulate is not None and a.accumulate > 1:
+                steps.append(f"train-accumulate{{micro_batches={a.accumulate}}}")
             steps.append(f"train-sgd{{lr={_pipeline_number(a.lr)}}}")
             steps += _extra(points["after-sgd"])
         if points["before-riscv"] is not None and a.emit != "asm":
