@@ -170,10 +170,121 @@ def choose_tiles(
     kinds = [t.data for t in g.iterator_types]
     reductions = [k for k, kind in enumerate(kinds) if kind == IteratorType.REDUCTION]
     for floor in (MIN_REDUCTION_TILE, 1):
-        plan = _shrink(g, accesses, resident, budget, cores, reductions[:1], floor)
+        plan = _cheapest(g, accesses, resident, budget, cores, reductions[:1], floor)
+        if plan is False:  # too many tilings to compare
+            plan = _shrink(g, accesses, resident, budget, cores, reductions[:1], floor)
         if plan is not None:
             return plan
     return None
+
+
+# tilings `_cheapest` compares at most (beyond, the greedy `_shrink`)
+MAX_TILINGS = 1024
+# the rows and columns of interleave-contractions' largest register block
+BLOCK = 4
+
+
+def _cheapest(
+    g: linalg_ops.GenericOp,
+    accesses: Sequence[OperandAccess],
+    resident: Sequence[bool],
+    budget: int,
+    cores: int,
+    cuttable_reductions: Sequence[int],
+    floor: int,
+) -> Plan | None | bool:
+    """Of every tiling (a divisor of each cuttable loop's range) that fits,
+    the one that costs least: bytes copied (`moved_bytes`) plus
+    TILE_COST_BYTES per tile, then fewer tiles, then more L1 used. Before
+    cost come the kernel's compute: tilings that keep a loop of at least
+    `cores` iterations for the cluster split, then (kernels with a
+    reduction, which are register-blocked) those that split the loop the
+    untiled kernel splits (cutting it below `cores` moves the split to a
+    loop the blocking may not divide evenly), give each core as many of its
+    iterations as the untiled kernel does, up to BLOCK (a register block's
+    rows), and have fewer cut parallel loops narrower than BLOCK. None when no tiling fits, False when there are more than
+    MAX_TILINGS to compare. Shrinking one loop at a time, the step that
+    copies least each time, ends elsewhere: halving the columns of a matmul
+    tile moves nothing more while its rows stay, until a column wide tile."""
+    ranges = list(g.get_static_loop_ranges())
+    kinds = [t.data for t in g.iterator_types]
+    parallel = [k for k, kind in enumerate(kinds) if kind == IteratorType.PARALLEL]
+    leading = []
+    for k, kind in enumerate(kinds):
+        if kind != IteratorType.PARALLEL:
+            break
+        leading.append(k)
+    splittable = any(ranges[k] >= cores for k in leading)
+    cuttable = parallel + list(cuttable_reductions)
+    # reductions are register-blocked (interleave-contractions); other
+    # kernels have no blocks to keep wide
+    blocked = IteratorType.REDUCTION in kinds
+    # the share of the split loop each core gets untiled, up to a block's
+    # rows: a tiling should not make it narrower
+    whole = next((j for j in leading if ranges[j] >= cores), None)
+    target = min(BLOCK, ranges[whole] // cores) if blocked and whole is not None else 0
+    choices = []
+    for k, n in enumerate(ranges):
+        if k not in cuttable:
+            choices.append([n])
+            continue
+        low = min(floor, n) if k in cuttable_reductions else 1
+        choices.append([d for d in range(n, 0, -1) if n % d == 0 and d >= low])
+    if math.prod(len(c) for c in choices) > MAX_TILINGS:
+        return False
+    # per operand: the loops its map depends on, and whether an output is
+    # copied in too (as moved_bytes counts)
+    deps = [{k for co in a.coeffs for k, c in co.items() if c} for a in accesses]
+    both = [a.is_output and (a.reads_output or not a.plain) for a in accesses]
+    # an operand's tile (copied?, bytes) depends only on its loops' sizes
+    seen: list[dict[tuple[int, ...], tuple[bool, int]]] = [{} for _ in accesses]
+
+    def operand(i: int, tile: tuple[int, ...]) -> tuple[bool, int]:
+        key = tuple(tile[k] for k in sorted(deps[i]))
+        hit = seen[i].get(key)
+        if hit is None:
+            a = accesses[i]
+            c = copied([a], tile, ranges, [resident[i]])[0]
+            hit = seen[i][key] = (c, a.tile_bytes(tile) if c else 0)
+        return hit
+
+    # the least key among valid tilings (what sorting them all would give
+    # first); a tiling whose preferences and tile count alone cannot beat
+    # the best so far is not costed
+    best: tuple | None = None
+    found: Plan | None = None
+    for tile in itertools.product(*choices):
+        cut = [k for k in cuttable if tile[k] < ranges[k]]
+        if len(cut) > GRID_DIMS:
+            continue
+        split = not splittable or any(tile[j] >= cores for j in leading)
+        # a core's share of the split loop, and the cut parallel loops,
+        # wide enough for a register block (BLOCK x BLOCK accumulators)
+        # (cluster-mark-parallel splits the first leading loop of >= cores)
+        split_loop = next((j for j in leading if tile[j] >= cores), None)
+        share = target if split_loop is None else min(BLOCK, tile[split_loop] // cores)
+        narrow = sum(1 for k in cut if blocked and k in parallel and tile[k] < BLOCK <= ranges[k])
+        moved = blocked and split_loop != whole
+        grid = [ranges[k] // tile[k] for k in cut]
+        tiles = math.prod(grid)
+        prefix = (not split, moved, share < target, narrow)
+        if best is not None and (prefix, tiles * TILE_COST_BYTES) > best[:2]:
+            continue
+        flags, sizes = zip(*(operand(i, tile) for i in range(len(accesses))))
+        ws = 2 * sum(_padded(b) for b, c in zip(sizes, flags) if c)
+        if ws > budget:
+            continue
+        cost = tiles * TILE_COST_BYTES
+        for d, two, size, c in zip(deps, both, sizes, flags):
+            if c:
+                last = max((i for i, k in enumerate(cut) if k in d), default=-1)
+                cost += math.prod(grid[: last + 1]) * size * (2 if two else 1)
+        key = (prefix, cost, tiles, -ws, tile)
+        if best is not None and key >= best:
+            continue
+        if broken_constraint(accesses, tile, ranges, resident, budget, cut, parallel) is None:
+            best, found = key, Plan(list(tile), ranges, cut)
+    return found
 
 
 @dataclass(frozen=True)
@@ -214,6 +325,34 @@ def broken_constraint(
     return None
 
 
+# what one more tile costs, in bytes the DMA would move meanwhile: the
+# driver's fork/join and DMA set-up take ~500 cycles per tile (a one-tile
+# call of a one-element kernel runs in ~650), at ~4 bytes per cycle
+TILE_COST_BYTES = 2048
+
+
+def moved_bytes(
+    accesses: Sequence[OperandAccess], tile: Sequence[int], ranges: Sequence[int],
+    resident: Sequence[bool], grid_dims: Sequence[int],
+) -> int:
+    """Bytes the tile driver copies for one call with these tiles (what
+    `dma_bytes` counts on the tiled call): the grid runs in order, last
+    dimension fastest, and an operand's tile is copied again only when a
+    grid dimension it depends on moves, so it is copied once per point of
+    the grid dimensions up to the innermost one it depends on; an output
+    the body reads (or leaves partly unwritten) is copied in as well."""
+    grid = [ranges[k] // tile[k] for k in grid_dims]
+    total = 0
+    for a, c in zip(accesses, copied(accesses, tile, ranges, resident)):
+        if not c:
+            continue
+        moves = [i for i, k in enumerate(grid_dims) if any(co.get(k, 0) for co in a.coeffs)]
+        runs = math.prod(grid[: moves[-1] + 1]) if moves else 1
+        both = a.is_output and (a.reads_output or not a.plain)
+        total += runs * a.tile_bytes(tile) * (2 if both else 1)
+    return total
+
+
 def _shrink(
     g: linalg_ops.GenericOp,
     accesses: Sequence[OperandAccess],
@@ -224,7 +363,8 @@ def _shrink(
     floor: int,
 ) -> Plan | None:
     """Shrink the tile one divisor step of one loop at a time, the step that
-    saves the most bytes first, until it fits. A cut reduction loop runs its
+    saves the most bytes first, until it fits (for kernels with too many
+    tilings to compare them all, `_cheapest`). A cut reduction loop runs its
     tiles one after the other into the same output tile (kept in L1 by the
     driver), in loop order, so every output element is still reduced in the
     order of the untiled loop."""
@@ -315,6 +455,7 @@ class TierTileL1Pass(ModulePass):
         # the least DMA any schedule of these calls needs (before the calls change)
         floor = dma_floor(op, budget).floor
         tile_kernels: dict[tuple[str, tuple[int, ...]], str] = {}
+        chosen: dict[tuple[str, tuple[bool, ...]], Plan | None] = {}
         used: set[str] = set()
         peak = dma_in = dma_out = n_tiled = 0
         entries = [f for f in op.ops if isinstance(f, func.FuncOp) and ENTRY in f.attributes]
@@ -338,7 +479,11 @@ class TierTileL1Pass(ModulePass):
                 if all(resident):
                     used.add(name)  # everything already in L1: a plain call
                     continue
-                plan = choose_tiles(g, accesses, resident, budget, self.cores)
+                # calls of one kernel with the same operands in L1 tile alike
+                choice = (name, tuple(resident))
+                if choice not in chosen:
+                    chosen[choice] = choose_tiles(g, accesses, resident, budget, self.cores)
+                plan = chosen[choice]
                 if plan is None:
                     ranges = list(g.get_static_loop_ranges())
                     first_reduction = next(

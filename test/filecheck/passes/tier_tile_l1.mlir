@@ -1,17 +1,20 @@
 // RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,plan-memory{l1_budget=0},tier-tile-l1{budget=57344}' | filecheck %s
 // RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,plan-memory{l1_budget=2048},tier-tile-l1{budget=33792}' | filecheck %s --check-prefix=RES
 
-// 64x64x64 matmul, 56 KiB for two copies of every tile (hand-derived): the
-// whole problem needs 2 x 48 KiB; halving i (A, C) or j (B, C) saves the same,
-// i goes first; then j saves more than i again: 32x32 tiles, 2 x 20 KiB.
-// A: 32 full rows (one 8 KiB row); B: 64 rows of 32 floats, stride 256 B;
-// C: accumulated (zero-filled by the previous kernel): copied in and out.
+// 64x64x64 matmul, 56 KiB for two copies of every tile (hand-derived). Every
+// tiling that fits is compared: first each core's share of the split loop i
+// (4 rows, a register block's), then bytes copied plus 2 KiB per tile.
+// 64x16x64: A is copied once (16 KiB; the grid never moves it), B and C in
+// 4 column strips of 16 floats: B 4 x 4 KiB in, C 4 x 4 KiB in and out
+// (accumulated: zero-filled by the previous kernel): 64 KiB and 4 tiles.
+// 32x32x64 would copy A 2 x 8 KiB, B 4 x 8 KiB, C 4 x 4 KiB twice: 80 KiB;
+// 64x32x64 needs 2 x 32 KiB. B's strip: 64 rows of 64 bytes, stride 256.
 // CHECK-LABEL: func.func @main()
 // CHECK: tier.tiled_call @k_matmul_0_0_t64x64(%{{.*}}) {grid = array<i64: 1, 1, 1>, modes = array<i64: 2>, steps = [array<i64: 0, 0, 0>], boxes = [array<i64: 16384, 1, 16384, 1, 16384>], l1_offsets = array<i64: 0, 16384>} : memref<64x64xf32>
-// CHECK-NEXT: tier.tiled_call @k_matmul_0_1_t32x32x64(%{{.*}}, %{{.*}}, %{{.*}}) {grid = array<i64: 2, 2, 1>, modes = array<i64: 1, 1, 3>, steps = [array<i64: 8192, 0, 0>, array<i64: 0, 128, 0>, array<i64: 8192, 128, 0>], boxes = [array<i64: 8192, 1, 8192, 1, 8192>, array<i64: 128, 64, 256, 1, 8192>, array<i64: 128, 32, 256, 1, 4096>], l1_offsets = array<i64: 0, 20480, 8192, 28672, 16384, 36864>}
-// CHECK-LABEL: func.func @k_matmul_0_1_t32x32x64
-// CHECK-SAME: (%{{.*}}: memref<32x64xf32>, %{{.*}}: memref<64x32xf32>, %{{.*}}: memref<32x32xf32>)
-// CHECK-SAME: cluster.tile = array<i64: 32, 32, 64>
+// CHECK-NEXT: tier.tiled_call @k_matmul_0_1_t64x16x64(%{{.*}}, %{{.*}}, %{{.*}}) {grid = array<i64: 4, 1, 1>, modes = array<i64: 1, 1, 3>, steps = [array<i64: 0, 0, 0>, array<i64: 64, 0, 0>, array<i64: 64, 0, 0>], boxes = [array<i64: 16384, 1, 16384, 1, 16384>, array<i64: 64, 64, 256, 1, 4096>, array<i64: 64, 64, 256, 1, 4096>], l1_offsets = array<i64: 0, 24576, 16384, 40960, 20480, 45056>}
+// CHECK-LABEL: func.func @k_matmul_0_1_t64x16x64
+// CHECK-SAME: (%{{.*}}: memref<64x64xf32>, %{{.*}}: memref<64x16xf32>, %{{.*}}: memref<64x16xf32>)
+// CHECK-SAME: cluster.tile = array<i64: 64, 16, 64>
 
 func.func @main(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>) -> tensor<64x64xf32> {
   %c = train.matmul %a, %b : (tensor<64x64xf32>, tensor<64x64xf32>) -> tensor<64x64xf32>
