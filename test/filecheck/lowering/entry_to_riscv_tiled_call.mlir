@@ -13,7 +13,7 @@
 // CHECK: riscv.label "__tdopt_tiled_0"
 // CHECK-NEXT: riscv.directive ".word" "k_matmul_0_0_t64x64, 1, 1, 1, 1, 1, 2, result0, __tdopt_tiles+0, __tdopt_tiles+16384, 0, 0, 0, 16384, 1, 16384, 1, 16384"
 // CHECK: riscv.label "__tdopt_tiled_1"
-// CHECK-NEXT: riscv.directive ".word" "k_matmul_0_1_t32x32x64, 1, 3, 2, 2, 1, 1, a, __tdopt_tiles+0, __tdopt_tiles+20480, 8192, 0, 0, 8192, 1, 8192, 1, 8192, 1, b, __tdopt_tiles+8192, __tdopt_tiles+28672, 0, 128, 0, 128, 64, 256, 1, 8192, 3, result0, __tdopt_tiles+16384, __tdopt_tiles+36864, 8192, 128, 0, 128, 32, 256, 1, 4096"
+// CHECK-NEXT: riscv.directive ".word" "k_matmul_0_1_t64x16x64, 1, 3, 4, 1, 1, 1, a, __tdopt_tiles+0, __tdopt_tiles+24576, 0, 0, 0, 16384, 1, 16384, 1, 16384, 1, b, __tdopt_tiles+16384, __tdopt_tiles+40960, 64, 0, 0, 64, 64, 256, 1, 4096, 3, result0, __tdopt_tiles+20480, __tdopt_tiles+45056, 64, 0, 0, 64, 64, 256, 1, 4096"
 func.func @main(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>) -> tensor<64x64xf32> {
   %c = train.matmul %a, %b : (tensor<64x64xf32>, tensor<64x64xf32>) -> tensor<64x64xf32>
   func.return %c : tensor<64x64xf32>
