@@ -57,15 +57,19 @@ TO_RISCV_PASSES = (
         "cluster-parallelize",
         # fewer pointer steps per element (no post-increment FP loads)
         "kernel-unroll-innermost",
-        # constants of a body (the 1/N of a mean) out of the loops, here
-        # where they are still arith (xDSL's licm does not move riscv ops)
+        # math as arith code, before licm so that its constants leave the
+        # loops (as many as the float registers hold: the allocator
+        # recomputes the rest in the loop, riscv-allocate-registers-full)
+        "expand-math-rv32f",
+        # constants of a body (the 1/N of a mean, a polynomial's
+        # coefficients) out of the loops, here where they are still arith
+        # (xDSL's licm does not move riscv ops)
         "licm",
         # the unrolled copies' repeated index arithmetic folded and shared,
         # and one-trip loops inlined, before each op becomes several riscv
         # ops and casts (a fifth of the lowering time of a large step)
         "canonicalize",
         "cse",
-        "expand-math-rv32f",
         "convert-func-to-riscv-func",
         "convert-tier-dma-to-riscv",
         "convert-memref-to-riscv",

@@ -15,6 +15,12 @@ use):
   `rvx.hwloop_setup` starts the body; option `hwloops`, kept only if the
   function still allocates); the argument registers are free for the body
   once the arguments are copied out of them (`gather_argument_moves`).
+
+When the registers still run out, constants are recomputed next to their
+uses instead of living across loops: every integer `li`, then as few float
+constants (`li` + `fmv.w.x`, an expanded math body's coefficients) as the
+function needs to allocate, found by bisection
+(`_allocated_with_float_constants_recomputed`).
 """
 
 from __future__ import annotations
@@ -375,9 +381,96 @@ def allocate_with_remat(f: riscv_func.FuncOp, hwloops: bool = False) -> None:
         _allocate(trial)
     except OutOfRegisters:
         rematerialize_constants(f)
-        _allocate(f)
+        _adopt(f, _allocated_with_float_constants_recomputed(f, hwloops))
     else:
         _adopt(f, trial)
+
+
+def _allocated_with_float_constants_recomputed(f: riscv_func.FuncOp, hwloops: bool) -> riscv_func.FuncOp:
+    """An allocated copy of `f` in which as few float constants as needed
+    (`float_constants`, those with the fewest uses first) are recomputed
+    next to their uses: a math body's constants stay out of its loop as
+    far as the float registers allow (raises OutOfRegisters if even
+    recomputing all of them does not fit). With `hwloops`, innermost loops
+    become hardware loops if the function still allocates with them."""
+
+    def attempt(k: int, hw: bool) -> riscv_func.FuncOp | None:
+        trial = f.clone()
+        for fmv in float_constants(trial)[:k]:
+            rematerialize_float_constant(fmv)
+        if hw:
+            schedule_loads(trial)
+            hardware_loops(trial)
+        try:
+            _allocate(trial)
+        except OutOfRegisters:
+            trial.erase(safe_erase=False)
+            return None
+        return trial
+
+    high = len(float_constants(f))
+    for hw in ((True, False) if hwloops else (False,)):
+        best = attempt(0, hw)
+        if best is not None:
+            return best
+        best = attempt(high, hw) if high else None
+        if best is not None:
+            break
+    else:
+        raise OutOfRegisters()
+    low = 0
+    # the fewest that fit (more recomputed, fewer registers live)
+    while high - low > 1:
+        mid = (low + high) // 2
+        got = attempt(mid, hw)
+        if got is None:
+            low = mid
+        else:
+            best.erase(safe_erase=False)
+            best, high = got, mid
+    return best
+
+
+def float_constants(f: riscv_func.FuncOp) -> list[riscv.FMvWXOp]:
+    """The float constants (`fmv.w.x` of an `li`) that other blocks use (a
+    loop body using a constant computed before the loop), fewest uses
+    first, then in program order."""
+    found = [
+        op for op in f.walk()
+        if isinstance(op, riscv.FMvWXOp) and isinstance(op.rs.owner, rv32.LiOp)
+        and any(u.operation.parent is not op.parent for u in op.rd.uses)
+    ]
+    order = {op: i for i, op in enumerate(found)}
+    return sorted(found, key=lambda op: (len(list(op.rd.uses)), order[op]))
+
+
+def rematerialize_float_constant(fmv: riscv.FMvWXOp) -> None:
+    """Recompute the float constant `fmv` (`li` + `fmv.w.x`) in each other
+    block that uses it, before the first user there."""
+    li = fmv.rs.owner
+    assert isinstance(li, rv32.LiOp)
+    by_block: dict[Block, list[Operation]] = {}
+    for use in list(fmv.rd.uses):
+        user = use.operation
+        if user.parent is not None and user.parent is not fmv.parent:
+            by_block.setdefault(user.parent, []).append(user)
+    for block, users in by_block.items():
+        first = min(users, key=block.get_operation_index)
+        bits = li.clone()
+        block.insert_op_before(bits, first)
+        value = riscv.FMvWXOp(bits.rd, rd=Registers.UNALLOCATED_FLOAT)
+        block.insert_op_before(value, first)
+        for user in users:
+            for i, operand in enumerate(user.operands):
+                if operand is fmv.rd:
+                    user.operands[i] = value.rd
+    # the original, if nothing in its own block used it
+    if not fmv.rd.uses:
+        fmv.detach()
+        fmv.erase()
+        if not li.rd.uses:
+            li.detach()
+            li.erase()
 
 
 def _adopt(f: riscv_func.FuncOp, trial: riscv_func.FuncOp) -> None:
