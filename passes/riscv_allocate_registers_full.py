@@ -432,27 +432,27 @@ def _allocated_with_float_constants_recomputed(f: riscv_func.FuncOp, hwloops: bo
 
 
 def float_constants(f: riscv_func.FuncOp) -> list[riscv.FMvWXOp]:
-    """The float constants (`fmv.w.x` of an `li`) that other blocks use (a
-    loop body using a constant computed before the loop), fewest uses
-    first, then in program order."""
+    """The float constants (`fmv.w.x` of an `li`) of `f` that are used,
+    fewest uses first, then in program order."""
     found = [
         op for op in f.walk()
-        if isinstance(op, riscv.FMvWXOp) and isinstance(op.rs.owner, rv32.LiOp)
-        and any(u.operation.parent is not op.parent for u in op.rd.uses)
+        if isinstance(op, riscv.FMvWXOp) and isinstance(op.rs.owner, rv32.LiOp) and op.rd.uses
     ]
     order = {op: i for i, op in enumerate(found)}
     return sorted(found, key=lambda op: (len(list(op.rd.uses)), order[op]))
 
 
 def rematerialize_float_constant(fmv: riscv.FMvWXOp) -> None:
-    """Recompute the float constant `fmv` (`li` + `fmv.w.x`) in each other
-    block that uses it, before the first user there."""
+    """Recompute the float constant `fmv` (`li` + `fmv.w.x`) in each block
+    that uses it, before the first user there (in its own block too: a
+    constant hoisted to the top of a body that was a loop, then inlined as
+    one trip, lives only from its first use on)."""
     li = fmv.rs.owner
     assert isinstance(li, rv32.LiOp)
     by_block: dict[Block, list[Operation]] = {}
     for use in list(fmv.rd.uses):
         user = use.operation
-        if user.parent is not None and user.parent is not fmv.parent:
+        if user.parent is not None:
             by_block.setdefault(user.parent, []).append(user)
     for block, users in by_block.items():
         first = min(users, key=block.get_operation_index)
