@@ -25,6 +25,7 @@ function needs to allocate, found by bisection
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from xdsl.backend.riscv.register_allocation import RegisterAllocatorLivenessBlockNaive
@@ -37,7 +38,7 @@ from xdsl.dialects.riscv import FloatRegisterType, IntRegisterType, Registers
 from xdsl.backend.register_stack import OutOfRegisters
 from xdsl.backend.register_allocator import live_ins_per_block
 from xdsl.backend.register_allocatable import RegisterAllocatableOperation, RegisterAllocatedMemoryEffect
-from xdsl.ir import Block, BlockArgument, Operation, OpResult
+from xdsl.ir import Block, BlockArgument, Operation, OpResult, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
 
@@ -438,8 +439,7 @@ def float_constants(f: riscv_func.FuncOp) -> list[riscv.FMvWXOp]:
         op for op in f.walk()
         if isinstance(op, riscv.FMvWXOp) and isinstance(op.rs.owner, rv32.LiOp) and op.rd.uses
     ]
-    order = {op: i for i, op in enumerate(found)}
-    return sorted(found, key=lambda op: (len(list(op.rd.uses)), order[op]))
+    return sorted(found, key=lambda op: len(list(op.rd.uses)))  # stable: program order next
 
 
 def rematerialize_float_constant(fmv: riscv.FMvWXOp) -> None:
@@ -449,21 +449,15 @@ def rematerialize_float_constant(fmv: riscv.FMvWXOp) -> None:
     one trip, lives only from its first use on)."""
     li = fmv.rs.owner
     assert isinstance(li, rv32.LiOp)
-    by_block: dict[Block, list[Operation]] = {}
-    for use in list(fmv.rd.uses):
-        user = use.operation
-        if user.parent is not None:
-            by_block.setdefault(user.parent, []).append(user)
-    for block, users in by_block.items():
-        first = min(users, key=block.get_operation_index)
+
+    def pair(block: Block, first: Operation) -> SSAValue:
         bits = li.clone()
         block.insert_op_before(bits, first)
         value = riscv.FMvWXOp(bits.rd, rd=Registers.UNALLOCATED_FLOAT)
         block.insert_op_before(value, first)
-        for user in users:
-            for i, operand in enumerate(user.operands):
-                if operand is fmv.rd:
-                    user.operands[i] = value.rd
+        return value.rd
+
+    _recompute_per_block(fmv.rd, True, pair)
     # the original, if nothing in its own block used it
     if not fmv.rd.uses:
         fmv.detach()
@@ -483,20 +477,33 @@ def _adopt(f: riscv_func.FuncOp, trial: riscv_func.FuncOp) -> None:
     trial.erase(safe_erase=False)
 
 
+def _recompute_per_block(value: SSAValue, own_block: bool, recompute: Callable[[Block, Operation], SSAValue]) -> None:
+    """For each block that uses `value` (its own block only if `own_block`),
+    `recompute(block, first_user)` inserts a copy before the block's first
+    user of it, and the block's users take the copy."""
+    owner = value.owner
+    home = owner.parent if isinstance(owner, Operation) else owner
+    by_block: dict[Block, list[Operation]] = {}
+    for use in list(value.uses):
+        user = use.operation
+        if user.parent is not None and (own_block or user.parent is not home):
+            by_block.setdefault(user.parent, []).append(user)
+    for block, users in by_block.items():
+        copy = recompute(block, min(users, key=block.get_operation_index))
+        for user in users:
+            for i, operand in enumerate(user.operands):
+                if operand is value:
+                    user.operands[i] = copy
+
+
 def rematerialize_constants(f: riscv_func.FuncOp) -> None:
     """Clone every `li` into each block that uses it, before the first user
     there, so constants do not occupy registers across whole loop nests."""
     for li in [o for o in f.walk() if isinstance(o, rv32.LiOp)]:
-        by_block: dict[Block, list[Operation]] = {}
-        for use in list(li.rd.uses):
-            user = use.operation
-            if user.parent is not None and user.parent is not li.parent:
-                by_block.setdefault(user.parent, []).append(user)
-        for block, users in by_block.items():
-            first = min(users, key=block.get_operation_index)
-            clone = li.clone()
-            block.insert_op_before(clone, first)
-            for user in users:
-                for i, operand in enumerate(user.operands):
-                    if operand is li.rd:
-                        user.operands[i] = clone.rd
+
+        def clone(block: Block, first: Operation, li: rv32.LiOp = li) -> SSAValue:
+            copy = li.clone()
+            block.insert_op_before(copy, first)
+            return copy.rd
+
+        _recompute_per_block(li.rd, False, clone)

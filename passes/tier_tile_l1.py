@@ -178,6 +178,25 @@ def choose_tiles(
     return None
 
 
+def _loops(
+    g: linalg_ops.GenericOp, cores: int, cuttable_reductions: Sequence[int]
+) -> tuple[list[int], list, list[int], list[int], bool, list[int]]:
+    """The loop ranges and kinds of `g`, its parallel loops, the parallel
+    loops before the first reduction (where the cluster split goes),
+    whether one of those has at least `cores` iterations, and the loops a
+    tiling may cut (the parallel ones, then `cuttable_reductions`)."""
+    ranges = list(g.get_static_loop_ranges())
+    kinds = [t.data for t in g.iterator_types]
+    parallel = [k for k, kind in enumerate(kinds) if kind == IteratorType.PARALLEL]
+    leading = []
+    for k, kind in enumerate(kinds):
+        if kind != IteratorType.PARALLEL:
+            break
+        leading.append(k)
+    splittable = any(ranges[k] >= cores for k in leading)
+    return ranges, kinds, parallel, leading, splittable, parallel + list(cuttable_reductions)
+
+
 # tilings `_cheapest` compares at most (beyond, the greedy `_shrink`)
 MAX_TILINGS = 1024
 # the rows and columns of interleave-contractions' largest register block
@@ -202,20 +221,12 @@ def _cheapest(
     untiled kernel splits (cutting it below `cores` moves the split to a
     loop the blocking may not divide evenly), give each core as many of its
     iterations as the untiled kernel does, up to BLOCK (a register block's
-    rows), and have fewer cut parallel loops narrower than BLOCK. None when no tiling fits, False when there are more than
-    MAX_TILINGS to compare. Shrinking one loop at a time, the step that
-    copies least each time, ends elsewhere: halving the columns of a matmul
-    tile moves nothing more while its rows stay, until a column wide tile."""
-    ranges = list(g.get_static_loop_ranges())
-    kinds = [t.data for t in g.iterator_types]
-    parallel = [k for k, kind in enumerate(kinds) if kind == IteratorType.PARALLEL]
-    leading = []
-    for k, kind in enumerate(kinds):
-        if kind != IteratorType.PARALLEL:
-            break
-        leading.append(k)
-    splittable = any(ranges[k] >= cores for k in leading)
-    cuttable = parallel + list(cuttable_reductions)
+    rows), and have fewer cut parallel loops narrower than BLOCK. None when
+    no tiling fits, False when there are more than MAX_TILINGS to compare.
+    Shrinking one loop at a time, the step that copies least each time,
+    ends elsewhere: halving the columns of a matmul tile moves nothing more
+    while its rows stay, until a column wide tile."""
+    ranges, kinds, parallel, leading, splittable, cuttable = _loops(g, cores, cuttable_reductions)
     # reductions are register-blocked (interleave-contractions); other
     # kernels have no blocks to keep wide
     blocked = IteratorType.REDUCTION in kinds
@@ -232,10 +243,7 @@ def _cheapest(
         choices.append([d for d in range(n, 0, -1) if n % d == 0 and d >= low])
     if math.prod(len(c) for c in choices) > MAX_TILINGS:
         return False
-    # per operand: the loops its map depends on, and whether an output is
-    # copied in too (as moved_bytes counts)
-    deps = [{k for co in a.coeffs for k, c in co.items() if c} for a in accesses]
-    both = [a.is_output and (a.reads_output or not a.plain) for a in accesses]
+    deps, both = _depends(accesses), _copied_in_too(accesses)
     # an operand's tile (copied?, bytes) depends only on its loops' sizes
     seen: list[dict[tuple[int, ...], tuple[bool, int]]] = [{} for _ in accesses]
 
@@ -274,11 +282,7 @@ def _cheapest(
         ws = 2 * sum(_padded(b) for b, c in zip(sizes, flags) if c)
         if ws > budget:
             continue
-        cost = tiles * TILE_COST_BYTES
-        for d, two, size, c in zip(deps, both, sizes, flags):
-            if c:
-                last = max((i for i, k in enumerate(cut) if k in d), default=-1)
-                cost += math.prod(grid[: last + 1]) * size * (2 if two else 1)
+        cost = tiles * TILE_COST_BYTES + _copied_bytes(cut, grid, deps, both, sizes, flags)
         key = (prefix, cost, tiles, -ws, tile)
         if best is not None and key >= best:
             continue
@@ -342,14 +346,32 @@ def moved_bytes(
     the grid dimensions up to the innermost one it depends on; an output
     the body reads (or leaves partly unwritten) is copied in as well."""
     grid = [ranges[k] // tile[k] for k in grid_dims]
+    flags = copied(accesses, tile, ranges, resident)
+    sizes = [a.tile_bytes(tile) if c else 0 for a, c in zip(accesses, flags)]
+    return _copied_bytes(grid_dims, grid, _depends(accesses), _copied_in_too(accesses), sizes, flags)
+
+
+def _depends(accesses: Sequence[OperandAccess]) -> list[set[int]]:
+    """The loops each operand's map depends on."""
+    return [{k for co in a.coeffs for k, c in co.items() if c} for a in accesses]
+
+
+def _copied_in_too(accesses: Sequence[OperandAccess]) -> list[bool]:
+    """Outputs the body reads (or leaves partly unwritten): copied in as well."""
+    return [a.is_output and (a.reads_output or not a.plain) for a in accesses]
+
+
+def _copied_bytes(
+    grid_dims: Sequence[int], grid: Sequence[int], deps: Sequence[set[int]], both: Sequence[bool],
+    sizes: Sequence[int], flags: Sequence[bool],
+) -> int:
+    """`moved_bytes` from its parts: each copied operand's tile bytes times
+    the grid points up to the innermost grid dimension it depends on."""
     total = 0
-    for a, c in zip(accesses, copied(accesses, tile, ranges, resident)):
-        if not c:
-            continue
-        moves = [i for i, k in enumerate(grid_dims) if any(co.get(k, 0) for co in a.coeffs)]
-        runs = math.prod(grid[: moves[-1] + 1]) if moves else 1
-        both = a.is_output and (a.reads_output or not a.plain)
-        total += runs * a.tile_bytes(tile) * (2 if both else 1)
+    for d, two, size, c in zip(deps, both, sizes, flags):
+        if c:
+            last = max((i for i, k in enumerate(grid_dims) if k in d), default=-1)
+            total += math.prod(grid[: last + 1]) * size * (2 if two else 1)
     return total
 
 
@@ -368,17 +390,8 @@ def _shrink(
     tiles one after the other into the same output tile (kept in L1 by the
     driver), in loop order, so every output element is still reduced in the
     order of the untiled loop."""
-    ranges = list(g.get_static_loop_ranges())
-    kinds = [t.data for t in g.iterator_types]
-    parallel = [k for k, kind in enumerate(kinds) if kind == IteratorType.PARALLEL]
-    leading = []
-    for k, kind in enumerate(kinds):
-        if kind != IteratorType.PARALLEL:
-            break
-        leading.append(k)
-    splittable = any(ranges[k] >= cores for k in leading)
+    ranges, _, parallel, leading, splittable, cuttable = _loops(g, cores, cuttable_reductions)
     tile = list(ranges)
-    cuttable = parallel + list(cuttable_reductions)
 
     def cut_of(t: Sequence[int]) -> list[int]:
         return [k for k in cuttable if t[k] < ranges[k]]

@@ -284,9 +284,9 @@ class TdoptMain(xDSLOptMain):
         )
         points = {p: getattr(a, p.replace("-", "_")) for p in EXTENSION_POINTS}
         used_points = [p for p, v in points.items() if v is not None]
+        if a.accumulate is not None and not (a.lora or a.finetune is not None):
+            raise Diagnostic("--accumulate needs a training preset (--lora or --finetune)")
         if not uses_presets:
-            if a.accumulate is not None:
-                raise Diagnostic("--accumulate needs a training preset (--lora or --finetune)")
             if used_points:
                 raise Diagnostic(
                     f"--{used_points[0]} extends a preset (--lora, --finetune, --emit, "
@@ -335,11 +335,8 @@ class TdoptMain(xDSLOptMain):
         for p in ("before-autodiff", "after-autodiff", "after-sgd"):
             if points[p] is not None and not training:
                 raise Diagnostic(f"--{p} needs a training preset (--lora or --finetune)")
-        if a.accumulate is not None:
-            if not training:
-                raise Diagnostic("--accumulate needs a training preset (--lora or --finetune)")
-            if a.accumulate < 1:
-                raise Diagnostic(f"--accumulate: the number of micro-batches is at least 1, got {a.accumulate}")
+        if a.accumulate is not None and a.accumulate < 1:
+            raise Diagnostic(f"--accumulate: the number of micro-batches is at least 1, got {a.accumulate}")
         if training:
             steps += _extra(points["before-autodiff"])
             steps.append("train-autodiff")

@@ -68,26 +68,40 @@ def pytorch_accumulation(model: nn.Module, x: np.ndarray, target: np.ndarray, k:
     return float(np.mean(losses))
 
 
+def accumulated_step(path: str, options: ImportOptions, k: int, lr: float):
+    """The exported model imported, every parameter trained, K micro-batches."""
+    result = import_onnx(path, options)
+    run_pipeline(make_context(), result.module,
+                 f'train-finetune{{trainable="*"}},train-autodiff,train-accumulate{{micro_batches={k}}},'
+                 f"train-sgd{{lr={lr}}}")
+    return result
+
+
+def check_against_pytorch(model: nn.Module, path: str, options: ImportOptions, k: int, lr: float,
+                          inputs: dict[str, np.ndarray], loss_fn) -> None:
+    """The accumulated step's loss and updated parameters on the reference
+    interpreter against PyTorch's accumulation (`model` is updated)."""
+    result = accumulated_step(path, options, k, lr)
+    got = run_function(result.module, inputs, result.weights)
+    x, target = inputs.values()
+    loss = pytorch_accumulation(model, x, target, k, lr, loss_fn)
+    np.testing.assert_allclose(got["loss"], loss, rtol=1e-5)
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(got[f"{name}_updated"], p.detach().numpy(), rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
+
+
 @pytest.mark.parametrize("k", [2, 3])
 def test_cnn_accumulation_matches_pytorch(tmp_path: Path, k: int) -> None:
     b = 2
     torch.manual_seed(k)
     model = SmallCnn()
     path = export(model, torch.randn(b, 3, 6, 6), tmp_path / "cnn.onnx")
-    result = import_onnx(path, ImportOptions(loss="cross-entropy", label="labels"))
-    module = result.module
-    run_pipeline(make_context(), module,
-                 f'train-finetune{{trainable="*"}},train-autodiff,train-accumulate{{micro_batches={k}}},'
-                 "train-sgd{lr=0.1}")
     rng = np.random.default_rng(k)
     x = rng.standard_normal((k * b, 3, 6, 6)).astype(np.float32)
     labels = (np.arange(k * b) * 3 + 1) % 5
-    got = run_function(module, {"x": x, "labels": labels}, result.weights)
-    loss = pytorch_accumulation(model, x, labels, k, 0.1, nn.functional.cross_entropy)
-    np.testing.assert_allclose(got["loss"], loss, rtol=1e-5)
-    for name, p in model.named_parameters():
-        np.testing.assert_allclose(got[f"{name}_updated"], p.detach().numpy(), rtol=1e-5, atol=1e-6,
-                                   err_msg=name)
+    check_against_pytorch(model, path, ImportOptions(loss="cross-entropy", label="labels"), k, 0.1,
+                          {"x": x, "labels": labels}, nn.functional.cross_entropy)
 
 
 def test_autoencoder_accumulation_matches_pytorch(tmp_path: Path) -> None:
@@ -95,19 +109,9 @@ def test_autoencoder_accumulation_matches_pytorch(tmp_path: Path) -> None:
     torch.manual_seed(0)
     model = AutoEncoder()
     path = export(model, torch.randn(b, 12), tmp_path / "ae.onnx")
-    result = import_onnx(path, ImportOptions(loss="mse", label="target"))
-    module = result.module
-    run_pipeline(make_context(), module,
-                 f'train-finetune{{trainable="*"}},train-autodiff,train-accumulate{{micro_batches={k}}},'
-                 "train-sgd{lr=0.05}")
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal((k * b, 12)).astype(np.float32)
-    got = run_function(module, {"x": x, "target": x}, result.weights)
-    loss = pytorch_accumulation(model, x, x, k, 0.05, nn.functional.mse_loss)
-    np.testing.assert_allclose(got["loss"], loss, rtol=1e-5)
-    for name, p in model.named_parameters():
-        np.testing.assert_allclose(got[f"{name}_updated"], p.detach().numpy(), rtol=1e-5, atol=1e-6,
-                                   err_msg=name)
+    x = np.random.default_rng(1).standard_normal((k * b, 12)).astype(np.float32)
+    check_against_pytorch(model, path, ImportOptions(loss="mse", label="target"), k, 0.05,
+                          {"x": x, "target": x}, nn.functional.mse_loss)
 
 
 def arena_peak(path: str, *flags: str) -> int:
@@ -176,15 +180,12 @@ def test_accumulated_step_on_the_rtl(tmp_path: Path) -> None:
     b, k = 2, 2
     torch.manual_seed(0)
     path = export(AutoEncoder(), torch.randn(b, 12), tmp_path / "ae.onnx")
-    result = import_onnx(path, ImportOptions(loss="mse", label="target"))
+    result = accumulated_step(path, ImportOptions(loss="mse", label="target"), k, 0.05)
     module = result.module
     # the values tdimport would write to the weights file, inline instead
     for op in module.walk():
         if isinstance(op, train.ParamOp) and op.value is None:
             op.value = train.dense_from_numpy(result.weights[op.param_name])
-    run_pipeline(make_context(), module,
-                 f'train-finetune{{trainable="*"}},train-autodiff,train-accumulate{{micro_batches={k}}},'
-                 "train-sgd{lr=0.05}")
     x = np.random.default_rng(2).standard_normal((k * b, 12)).astype(np.float32)
     inputs = {"x": x, "target": x}
     expected = run_function(module.clone(), inputs)
