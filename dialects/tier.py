@@ -38,6 +38,8 @@ Explicit data movement (for hand-written or generated kernels):
 
 from __future__ import annotations
 
+import itertools
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from math import prod
@@ -150,6 +152,28 @@ class TiledCallOp(IRDLOperation):
         if self.home_offsets is None:
             return (0,) * len(self.args)
         return tuple(self.home_offsets.get_values())
+
+    def dma_bytes(self) -> tuple[int, int]:
+        """Bytes the tile driver (runtime/lib/tdrt_tiled.c) moves home -> L1
+        and L1 -> home for one call: the grid in order, last dimension
+        fastest; an operand whose home offset does not change from one tile
+        to the next stays in L1 (no copies), so it moves once per run of
+        equal offsets."""
+        grid = self.grid_values()
+        moved_in = moved_out = 0
+        for k, (mode, step) in enumerate(zip(self.operand_modes(), self.operand_steps())):
+            if mode == RESIDENT:
+                continue
+            runs, previous = 0, None
+            for idx in itertools.product(*(range(n) for n in grid)):
+                offset = sum(i * st for i, st in zip(idx, step))
+                if offset != previous:
+                    runs += 1
+                    previous = offset
+            moved = runs * self.tile_bytes(k)
+            moved_in += moved if mode & IN else 0
+            moved_out += moved if mode & OUT else 0
+        return moved_in, moved_out
 
     def tile_bytes(self, k: int) -> int:
         """Bytes of one tile of operand `k` (one L1 buffer)."""

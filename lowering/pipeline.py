@@ -23,7 +23,13 @@ from tdopt.target import CLUSTER
 # train (tensors) -> globals, planned buffers and linalg kernels on memrefs
 # (train-fuse-weight-update: a weight gradient and its SGD update as one
 # in-place accumulation, so the gradient is never written to memory)
-TO_LINALG = "train-schedule-updates,train-fuse-weight-update,convert-train-to-linalg,plan-memory"
+# (kernel-fuse-fill: a fill and the reduction accumulating into its buffer
+# next as one kernel starting from the fill's value, once placement and
+# tiling are known)
+TO_LINALG = (
+    "train-schedule-updates,train-fuse-weight-update,convert-train-to-linalg,plan-memory,"
+    "kernel-fuse-fill"
+)
 
 # program level -> riscv: data sections, the entry's call sequence, kernels
 # through loops and xDSL's riscv backend (with tdopt's math expansion, extra
@@ -160,6 +166,7 @@ def to_linalg(tile_l1: int | None = None, cores: int = CLUSTER.cores, l2: int = 
     ]
     if tile_l1 is not None:
         steps.append(f"tier-tile-l1{{budget={CLUSTER.tile_budget(tile_l1)} cores={cores}}}")
+    steps.append("kernel-fuse-fill")
     return ",".join(steps)
 
 

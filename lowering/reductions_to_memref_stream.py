@@ -6,6 +6,11 @@ of loading and storing the output every iteration.
 Only generics whose reduction iterators come last and that use no
 `linalg.index` are converted (memref_stream's loop lowering has no index support); the rest
 stay for `convert-linalg-to-loops`.
+
+A `linalg.fill` of a converted generic's output in the same block (a kernel
+`kernel-fuse-fill` made: the fill, then the reduction) becomes
+`memref_stream.fill`, which `memref-stream-fold-fill` folds into the
+generic's initial values; a fill of anything else stays.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from xdsl.context import Context
 from xdsl.dialects import memref_stream
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.linalg import ops as linalg_ops
-from xdsl.dialects.linalg.attrs import IteratorType
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
@@ -26,34 +30,7 @@ from xdsl.pattern_rewriter import (
 )
 from xdsl.transforms.convert_linalg_to_memref_stream import ConvertGenericOpPattern
 
-from tdopt.analyses.affine_access import dims_used
-
-
-MAX_LOOPS = 6
-
-
-def worth_streaming(op: linalg_ops.GenericOp) -> bool:
-    kinds = [t.data for t in op.iterator_types]
-    has_reduction = IteratorType.REDUCTION in kinds
-    # memref_stream's loop lowering expects the reductions innermost
-    first = kinds.index(IteratorType.REDUCTION) if has_reduction else len(kinds)
-    trailing = all(k == IteratorType.REDUCTION for k in kinds[first:])
-    uses_index = any(isinstance(o, linalg_ops.IndexOp) for o in op.body.walk())
-    # outputs must be indexed by parallel loops only (an accumulator per
-    # output element); scatters through reduction loops are not reductions
-    n_in = len(op.inputs)
-    out_maps = [m.data for m in op.indexing_maps.data[n_in:]]
-    reduction_dims = {i for i, k in enumerate(kinds) if k == IteratorType.REDUCTION}
-    scatters = any(
-        pos in reduction_dims for m in out_maps for pos in dims_used(m.results)
-    )
-    # deeper nests (a grouped, batched convolution: 8 loops) already use most
-    # registers and would not allocate with loop-carried accumulators; a
-    # 6-loop convolution (batch and group pinned to 0) still does
-    shallow = len(kinds) <= MAX_LOOPS
-    return (
-        has_reduction and trailing and shallow and not scatters and not uses_index and not op.res
-    )
+from tdopt.analyses.streaming import worth_streaming
 
 
 class ConvertReductionPattern(ConvertGenericOpPattern):
@@ -70,6 +47,21 @@ class ConvertStreamYieldPattern(RewritePattern):
             rewriter.replace(op, memref_stream.YieldOp(*op.operands))
 
 
+class ConvertFillPattern(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: linalg_ops.FillOp, rewriter: PatternRewriter) -> None:
+        if len(op.inputs) != 1 or len(op.outputs) != 1 or op.res:
+            return
+        out = op.outputs[0]
+        streamed = any(
+            isinstance(use.operation, memref_stream.GenericOp)
+            and use.operation.parent_block() is op.parent_block()
+            for use in out.uses
+        )
+        if streamed:
+            rewriter.replace(op, memref_stream.FillOp(out, op.inputs[0]), [])
+
+
 @dataclass(frozen=True)
 class ConvertReductionsToMemRefStreamPass(ModulePass):
     name = "convert-reductions-to-memref-stream"
@@ -77,3 +69,4 @@ class ConvertReductionsToMemRefStreamPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(ConvertReductionPattern(), apply_recursively=False).rewrite_module(op)
         PatternRewriteWalker(ConvertStreamYieldPattern()).rewrite_module(op)
+        PatternRewriteWalker(ConvertFillPattern(), apply_recursively=False).rewrite_module(op)

@@ -5,7 +5,8 @@ without it (same bytes) and its map loses that result. Register blocking
 (`interleave-contractions`) takes outputs whose map results are all loops
 only; with batch and group dimensions squeezed, convolutions and batched
 matmuls qualify. Loops do not change, so `cluster-mark-parallel`'s choice
-stays valid.
+stays valid. A `linalg.fill` of a squeezed output (`kernel-fuse-fill`) fills
+the same view.
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ from xdsl.dialects.builtin import (
     UnrealizedConversionCastOp,
 )
 from xdsl.dialects.linalg import ops as linalg_ops
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineMap
 from xdsl.passes import ModulePass
 
 from tdopt.dialects.cluster import kernel_generics
 
 
-def _view(v: SSAValue, shape: list[int], before: linalg_ops.GenericOp) -> SSAValue:
+def _view(v: SSAValue, shape: list[int], before: Operation) -> SSAValue:
     """`v` seen with another shape, as a view of its root buffer."""
     t = v.type
     assert isinstance(t, MemRefType)
@@ -60,7 +61,17 @@ def squeeze(g: linalg_ops.GenericOp) -> bool:
         if not drop:
             continue
         keep = [r for r in range(len(shape)) if r not in drop]
-        g.operands[i] = _view(v, [shape[r] for r in keep], g)
+        # a fill of the output before the generic (kernel-fuse-fill) writes
+        # the same view, so that memref-stream-fold-fill sees one buffer
+        fills = [
+            u.operation for u in v.uses
+            if isinstance(u.operation, linalg_ops.FillOp)
+            and u.operation.parent_block() is g.parent_block()
+        ]
+        view = _view(v, [shape[r] for r in keep], fills[0] if fills else g)
+        for fill in fills:
+            fill.operands[fill.operands.index(v)] = view
+        g.operands[i] = view
         maps[i] = AffineMapAttr(
             AffineMap(amap.num_dims, amap.num_symbols, tuple(amap.results[r] for r in keep))
         )

@@ -340,7 +340,7 @@ def moved_bytes(
     resident: Sequence[bool], grid_dims: Sequence[int],
 ) -> int:
     """Bytes the tile driver copies for one call with these tiles (what
-    `dma_bytes` counts on the tiled call): the grid runs in order, last
+    `TiledCallOp.dma_bytes` counts on the tiled call): the grid runs in order, last
     dimension fastest, and an operand's tile is copied again only when a
     grid dimension it depends on moves, so it is copied once per point of
     the grid dimensions up to the innermost one it depends on; an output
@@ -416,29 +416,6 @@ def _shrink(
             return None
         tile = best[1]
     return Plan(tile, ranges, cut_of(tile))
-
-
-def dma_bytes(tiled: TiledCallOp) -> tuple[int, int]:
-    """Bytes the tile driver (runtime/lib/tdrt_tiled.c) moves home -> L1 and
-    L1 -> home for one call: the grid in order, last dimension fastest; an
-    operand whose home offset does not change from one tile to the next
-    stays in L1 (no copies), so it moves once per run of equal offsets."""
-    grid = tiled.grid_values()
-    moved_in = moved_out = 0
-    for k, mode in enumerate(tiled.operand_modes()):
-        if mode == RESIDENT:
-            continue
-        step = tiled.operand_steps()[k]
-        runs, previous = 0, None
-        for idx in itertools.product(*(range(n) for n in grid)):
-            offset = sum(i * st for i, st in zip(idx, step))
-            if offset != previous:
-                runs += 1
-                previous = offset
-        moved = runs * tiled.tile_bytes(k)
-        moved_in += moved if mode & IN else 0
-        moved_out += moved if mode & OUT else 0
-    return moved_in, moved_out
 
 
 @dataclass(frozen=True)
@@ -520,7 +497,7 @@ class TierTileL1Pass(ModulePass):
                     tile_kernels[key] = tname
                 tiled, ws = _tiled_call(call, tile_kernels[key], roots, accesses, resident, plan)
                 peak = max(peak, ws)
-                moved_in, moved_out = dma_bytes(tiled)
+                moved_in, moved_out = tiled.dma_bytes()
                 dma_in += moved_in
                 dma_out += moved_out
                 n_tiled += 1

@@ -1,6 +1,6 @@
 """tier-tile-l1's choice of tiles: the bytes its cost model says a tiling
 copies (`moved_bytes`, a closed form) are the bytes the tile driver moves
-for the tiled call it makes (`dma_bytes`, which walks the grid as the
+for the tiled call it makes (`TiledCallOp.dma_bytes`, which walks the grid as the
 driver does), for every tiled call of a CCT block step and a CNN step; and
 by that model some of the choices cost less than shrinking one loop at a
 time (`_shrink`, the search the pass used before) would."""
@@ -92,7 +92,7 @@ def test_cost_model_counts_what_the_driver_moves(case: str, monkeypatch) -> None
                            8 * 1024, monkeypatch)
     better = worse = 0
     for accesses, resident, plan, shrunk, call in steps:
-        moved_in, moved_out = tier_tile_l1.dma_bytes(call)
+        moved_in, moved_out = call.dma_bytes()
         assert tier_tile_l1.moved_bytes(accesses, plan.tile, plan.ranges, resident, plan.grid_dims) == (
             moved_in + moved_out
         ), (call.callee, plan)

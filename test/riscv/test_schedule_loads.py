@@ -91,7 +91,9 @@ def test_blocked_body_interleaves_loads():
 
 def test_blocked_by_16_allocates():
     """The same 16 copies through the full pipeline: 16 accumulators, four
-    values of %b and two of %a fit the float registers."""
+    values of %b, two of %a and the zero the accumulators start from (the
+    result's fill is fused into the kernel, kernel-fuse-fill) fit the float
+    registers."""
     module = run_pipeline(PROGRAMS["matmul"], _to_riscv_before_reduction(16))
     rest = ",".join(reduce_then(TO_RISCV_PASSES[TO_RISCV_PASSES.index(STRENGTH_REDUCE) :]))
     run_pipeline_module(module, rest)
@@ -99,4 +101,4 @@ def test_blocked_by_16_allocates():
     fmadds = [o for o in kernel.walk() if isinstance(o, riscv.FMAddSOp)]
     assert len(fmadds) == 16 * 4  # the k loop unrolled by 4 (kernel-unroll-innermost)
     floats = {r.type for o in kernel.walk() for r in o.results if isinstance(r.type, riscv.FloatRegisterType)}
-    assert len(floats) <= 22
+    assert len(floats) <= 23

@@ -135,7 +135,7 @@ def test_tdrun_file_mistakes_are_diagnostics_before_the_run(tmp_path: Path) -> N
     fails(tool("tdrun", m, "--reference", "--inputs", tmp_path / "text.npz"), "text.npz: not an .npz archive")
     fails(tool("tdrun", m, "--reference", "--inputs", tmp_path / "empty.npz"), "empty.npz: empty")
     # /dev/null: a device (or, in some sandboxes, an empty file): never read as arrays
-    fails(tool("tdrun", m, "--reference", "--inputs", "/dev/null"), "--inputs /dev/null: ")
+    fails(tool("tdrun", m, "--reference", "--inputs", "/dev/null"), "/dev/null", "--inputs")
     fails(tool("tdrun", m, "--reference", "--inputs", tmp_path / "strings.npz"),
           "array 'x' has dtype <U1; expected numbers")
     fails(tool("tdrun", m, *ok, "--expect", tmp_path / "text.npz"), "--expect", "not an .npz archive")

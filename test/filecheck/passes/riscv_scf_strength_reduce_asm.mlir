@@ -14,15 +14,16 @@
 // a CORE-V hardware loop: `cv.setup` (a `.word`) with the trip count 8 in
 // a register (32 steps unrolled by 4), the body up to the end label, no compare-and-branch per
 // iteration; the `blt` after the label closes the once-only loop around it.
-// CHECK-LABEL: k_matmul_0_1:
+// The zero fill of the result is fused into the kernel (kernel-fuse-fill):
+// the sixteen accumulators start from zero, nothing of the result is loaded.
+// CHECK-LABEL: k_matmul_0_1_from_fill:
+// CHECK:       fmv.w.x [[ZERO:f[a-z0-9]+]], zero
 // CHECK:       {{^}}{{.*}}_scf_body_{{[0-9]+}}_for:
 // CHECK-NOT:   {{^ *mul }}
-// the accumulators are loaded once per output block: row 0 at 0..28, row 1 at 64..92
-// CHECK:       flw {{f[a-z0-9]+}}, 28(
-// CHECK:       flw {{f[a-z0-9]+}}, 92(
+// CHECK-COUNT-16: fmv.s {{f[a-z0-9]+}}, [[ZERO]]
 // CHECK:       li [[COUNT:[a-z0-9]+]], 8
-// CHECK:       {{^}}[[START:k_matmul_0_1_hwloop_[0-9]+_start]]:
-// CHECK-NEXT:  .word 0x2b | (4 << 12) | (14 << 7) | ({{[0-9]+}} << 15) | ((([[END:k_matmul_0_1_hwloop_[0-9]+_end]] - [[START]]) / 4) << 20)  # cv.setup 0, [[COUNT]], [[END]]
+// CHECK:       {{^}}[[START:k_matmul_0_1_from_fill_hwloop_[0-9]+_start]]:
+// CHECK-NEXT:  .word 0x2b | (4 << 12) | (14 << 7) | ({{[0-9]+}} << 15) | ((([[END:k_matmul_0_1_from_fill_hwloop_[0-9]+_end]] - [[START]]) / 4) << 20)  # cv.setup 0, [[COUNT]], [[END]]
 // CHECK-NEXT:  flw [[A0:f[a-z0-9]+]], 0([[PA:[a-z0-9]+]])
 // CHECK-NEXT:  flw [[B0:f[a-z0-9]+]], 0([[PB:[a-z0-9]+]])
 // CHECK-NEXT:  flw [[B1:f[a-z0-9]+]], 4([[PB]])

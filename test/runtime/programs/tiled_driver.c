@@ -5,7 +5,11 @@
  * the last grid index moves (B), an output accumulated over the last grid
  * dimension (OUT: copied in, kept, copied out when its tile changes) and an
  * output written per tile (C). The test writes the inputs and compares the
- * results with numpy. PARALLEL (0 or 1) forks the kernel over the cores. */
+ * results with numpy. PARALLEL (0 or 1) forks the kernel over the cores.
+ * A second call runs a kernel whose only operand is an output in L3 (slow
+ * copies out, nothing copied in to order the buffers): the driver must wait
+ * for the copy out of tile t before tile t + 2 writes the same buffer (the
+ * testbench's hazard checker stops the run otherwise). */
 #include "tdrt.h"
 #include "tdrt_tiled.h"
 
@@ -20,6 +24,10 @@ TDRT_L2 float b_home[G1 * E];         /* tile (i, j, k) = row j */
 TDRT_L2 float out_home[G0 * G1 * E];  /* tile (i, j, k) = row (i, j) */
 TDRT_L2 float c_home[G0 * G1 * G2 * E]; /* tile (i, j, k) = row (i, j, k) */
 TDRT_L1 float l1_buffers[4][2][E];
+#define D_TILES 8
+#define D_E 256 /* 1 KiB tiles: each copy out to L3 takes longer than the kernel */
+TDRT_L3 float d_home[D_TILES * D_E];
+TDRT_L1 float d_buffers[2][D_E];
 
 /* out[e] += a[e] * b[e] + 1; c[e] = a[e] - b[e] (element e on core e % cores) */
 static void kernel(uint32_t a, uint32_t b, uint32_t out, uint32_t c, uint32_t x4, uint32_t x5,
@@ -34,7 +42,16 @@ static void kernel(uint32_t a, uint32_t b, uint32_t out, uint32_t c, uint32_t x4
     }
 }
 
-static struct tdrt_tiled_call call;
+/* d[e] = e (element e on core e % cores) */
+static void fill_kernel(uint32_t d, uint32_t x1, uint32_t x2, uint32_t x3, uint32_t x4, uint32_t x5,
+                        uint32_t x6, uint32_t x7) {
+    (void)x1; (void)x2; (void)x3; (void)x4; (void)x5; (void)x6; (void)x7;
+    float *pd = (float *)d;
+    uint32_t first = PARALLEL ? tdrt_core_id() : 0, step = PARALLEL ? tdrt_num_cores() : 1;
+    for (uint32_t e = first; e < D_E; e += step) pd[e] = (float)e;
+}
+
+static struct tdrt_tiled_call call, out_only;
 
 static void operand(uint32_t k, uint32_t mode, const float *home, uint32_t s0, uint32_t s1,
                     uint32_t s2, uint32_t row_len, uint32_t rows, uint32_t row_stride,
@@ -67,5 +84,20 @@ int main(void) {
     operand(2, TDRT_TILE_IN | TDRT_TILE_OUT, out_home, 4 * G1 * E, 4 * E, 0, 4 * E, 1, 4 * E, 1, 0);
     operand(3, TDRT_TILE_OUT, c_home, 4 * G1 * G2 * E, 4 * G2 * E, 4 * E, 4 * E, 1, 4 * E, 1, 0);
     tdrt_tiled(&call);
+
+    out_only.kernel = (uint32_t)fill_kernel;
+    out_only.flags = call.flags;
+    out_only.operands = 1;
+    out_only.grid[0] = out_only.grid[1] = 1;
+    out_only.grid[2] = D_TILES;
+    struct tdrt_tiled_operand *o = &out_only.operand[0];
+    o->mode = TDRT_TILE_OUT;
+    o->home = (uint32_t)d_home;
+    o->l1[0] = (uint32_t)d_buffers[0];
+    o->l1[1] = (uint32_t)d_buffers[1];
+    o->step[2] = 4 * D_E;
+    o->row_len = o->row_stride = 4 * D_E;
+    o->rows = o->planes = 1;
+    tdrt_tiled(&out_only);
     return 0;
 }

@@ -1,0 +1,234 @@
+"""`kernel-fuse-fill` (linalg level, after `plan-memory` and `tier-tile-l1`):
+the call of a kernel that only fills a buffer with a constant (the zeros a
+matmul or a convolution accumulates into) and the call of the reduction
+kernel that accumulates into that buffer next become one call: the
+reduction kernel with a `linalg.fill` of its output at its start, which
+`memref-stream-fold-fill` turns into the accumulators' initial value. The
+buffer is then written once instead of filled, read back and written: the
+fill's call (its tiles, its fork and its DMA) is gone, and a tiled
+reduction copies its output out only (mode OUT instead of IN | OUT).
+
+Fused when
+- the fill kernel is one `linalg.generic` without inputs whose body yields a
+  constant, and its call covers the whole buffer;
+- the next op of the entry that touches the buffer (or a view of it) is a
+  call of a kernel whose single generic reduces into it: the buffer is its
+  only output and not one of its inputs, the output map is distinct
+  parallel loops, and the generic goes through the memref_stream level
+  (`worth_streaming`), where the fold happens;
+- that call computes every element of the buffer whole: a plain call, or a
+  tiled call whose grid does not cut the reduction (no grid dimension along
+  which the output's tile stays) and whose tiles cover the buffer.
+
+The module's memory plan loses the fill's tiled call and the DMA bytes no
+longer moved (`tiled_calls`, `dma_in`, `dma_out`). Kernels no call uses any
+more are erased. A reduction whose reduction loop is cut by the tiling keeps
+its fill: only its first tile could start from the constant.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, func
+from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr
+from xdsl.dialects.linalg import ops as linalg_ops
+from xdsl.dialects.linalg.attrs import IteratorType
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from tdopt.analyses.streaming import worth_streaming
+from tdopt.dialects.cluster import ENTRY, KERNEL, MEMORY_PLAN, memory_plan
+from tdopt.dialects.tier import IN, RESIDENT, TiledCallOp
+
+Call = func.CallOp | TiledCallOp
+
+
+def _generic(kernel: func.FuncOp) -> linalg_ops.GenericOp | None:
+    gs = [o for o in kernel.body.block.ops if isinstance(o, linalg_ops.GenericOp)]
+    others = [o for o in kernel.body.block.ops if not isinstance(o, (linalg_ops.GenericOp, func.ReturnOp))]
+    return gs[0] if len(gs) == 1 and not others else None
+
+
+def _covers(g: linalg_ops.GenericOp, out: int) -> bool:
+    """The generic writes every element of its output `out`: each map
+    result is a distinct parallel loop over the whole dimension, or 0 on a
+    dimension of one."""
+    t = g.outputs[out].type
+    if not isinstance(t, MemRefType):
+        return False
+    ranges = g.get_static_loop_ranges()
+    kinds = [k.data for k in g.iterator_types]
+    amap = g.indexing_maps.data[len(g.inputs) + out].data
+    seen = set()
+    for size, e in zip(t.get_shape(), amap.results):
+        if isinstance(e, AffineConstantExpr):
+            if e.value != 0 or size != 1:
+                return False
+        elif isinstance(e, AffineDimExpr):
+            if e.position in seen or kinds[e.position] != IteratorType.PARALLEL or ranges[e.position] != size:
+                return False
+            seen.add(e.position)
+        else:
+            return False
+    return True
+
+
+def fill_value(kernel: func.FuncOp) -> Attribute | None:
+    """The constant a fill kernel writes over its whole buffer, else None."""
+    g = _generic(kernel)
+    if g is None or g.inputs or len(g.outputs) != 1 or not _covers(g, 0):
+        return None
+    ops = list(g.body.block.ops)
+    if len(ops) != 2 or not isinstance(ops[0], arith.ConstantOp) or not isinstance(ops[1], linalg_ops.YieldOp):
+        return None
+    if ops[1].operands[0] is not ops[0].result:
+        return None
+    return ops[0].value
+
+
+def _reduces_into(kernel: func.FuncOp, out: int) -> bool:
+    """Argument `out` of the kernel is the only output of its single
+    generic, a reduction the memref_stream level takes, written whole."""
+    g = _generic(kernel)
+    if g is None or len(g.outputs) != 1 or g.outputs[0] is not kernel.args[out]:
+        return False
+    if any(i is kernel.args[out] for i in g.inputs):
+        return False
+    return worth_streaming(g) and _covers(g, 0)
+
+
+def _numel(v: SSAValue) -> int:
+    t = v.type
+    assert isinstance(t, MemRefType)
+    return math.prod(t.get_shape())
+
+
+def _whole(call: Call, k: int, buffer: SSAValue) -> bool:
+    """One run of `call` writes operand `k` whole, each element once (its
+    kernel covers the buffer it sees): a plain call; a tiled call with the
+    operand in place and one tile; or a grid whose tiles each hold a
+    different part of the buffer (no grid dimension keeps the tile: a
+    reduction is not cut) and together all of it."""
+    if isinstance(call, func.CallOp):
+        return True
+    grid = call.grid_values()
+    if call.operand_modes()[k] == RESIDENT:  # the kernel works on the buffer itself
+        return math.prod(grid) == 1
+    if call.home_offset_values()[k] != 0:
+        return False
+    step = call.operand_steps()[k]
+    if any(n > 1 and s == 0 for n, s in zip(grid, step)):
+        return False
+    elem = buffer.type.element_type.bitwidth // 8  # type: ignore[attr-defined]
+    return math.prod(grid) * call.tile_bytes(k) == _numel(buffer) * elem
+
+
+def _aliases(block_ops: list[Operation], buffer: SSAValue) -> set[SSAValue]:
+    """`buffer` and every view of it the entry makes (casts of it)."""
+    out = {buffer}
+    for op in block_ops:
+        if not isinstance(op, (func.CallOp, TiledCallOp)) and any(o in out for o in op.operands):
+            out |= set(op.results)
+    return out
+
+
+def _fused_kernel(kernel: func.FuncOp, out: int, value: Attribute, name: str) -> func.FuncOp:
+    fused = kernel.clone()
+    fused.sym_name = StringAttr(name)
+    block = fused.body.block
+    first = block.first_op
+    assert first is not None
+    const = arith.ConstantOp(value)
+    fill = linalg_ops.FillOp((const.result,), (block.args[out],), res=())
+    Rewriter.insert_op([const, fill], InsertPoint.before(first))
+    return fused
+
+
+def _with_callee(call: Call, callee: str, out: int) -> Call:
+    if isinstance(call, func.CallOp):
+        return func.CallOp(callee, list(call.arguments), [r.type for r in call.results])
+    modes = list(call.operand_modes())
+    modes[out] &= ~IN  # copied out only (a resident operand stays in place)
+    new = TiledCallOp(
+        callee, list(call.args), call.grid_values(), modes, call.operand_steps(),
+        call.operand_boxes(), list(call.l1_offsets.get_values()), list(call.home_offset_values()),
+    )
+    new.attributes.update(call.attributes)
+    return new
+
+
+def _callee(call: Call) -> str:
+    return call.callee.string_value()
+
+
+@dataclass(frozen=True)
+class KernelFuseFillPass(ModulePass):
+    """A fill kernel's call and the reduction accumulating into its buffer
+    next -> one call of the reduction starting from the fill's value."""
+
+    name = "kernel-fuse-fill"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        kernels = {
+            f.sym_name.data: f for f in op.ops if isinstance(f, func.FuncOp) and KERNEL in f.attributes
+        }
+        fused_names: dict[tuple[str, int, str], str] = {}
+        saved_in = saved_out = fewer_tiled = 0
+        for entry in [f for f in op.ops if isinstance(f, func.FuncOp) and ENTRY in f.attributes]:
+            ops = list(entry.body.block.ops)
+            for i, fill in enumerate(ops):
+                if not isinstance(fill, (func.CallOp, TiledCallOp)) or len(fill.operands) != 1:
+                    continue
+                fill_kernel = kernels.get(_callee(fill))
+                value = fill_value(fill_kernel) if fill_kernel is not None else None
+                buffer = fill.operands[0]
+                if value is None or not _whole(fill, 0, buffer):
+                    continue
+                aliases = _aliases(ops[i + 1:], buffer)
+                user = next((o for o in ops[i + 1:] if any(v in aliases for v in o.operands)), None)
+                if not isinstance(user, (func.CallOp, TiledCallOp)):
+                    continue
+                positions = [k for k, v in enumerate(user.operands) if v in aliases]
+                kernel = kernels.get(_callee(user))
+                if kernel is None or len(positions) != 1 or user.operands[positions[0]] is not buffer:
+                    continue
+                out = positions[0]
+                if not _reduces_into(kernel, out) or not _whole(user, out, buffer):
+                    continue
+                key = (_callee(user), out, str(value))
+                if key not in fused_names:
+                    name = f"{_callee(user)}_from_fill"
+                    while name in kernels:
+                        name += "_"
+                    fused = _fused_kernel(kernel, out, value, name)
+                    op.body.block.insert_op_after(fused, kernel)
+                    kernels[name] = fused
+                    fused_names[key] = name
+                new = _with_callee(user, fused_names[key], out)
+                if isinstance(user, TiledCallOp):
+                    assert isinstance(new, TiledCallOp)
+                    saved_in += user.dma_bytes()[0] - new.dma_bytes()[0]
+                if isinstance(fill, TiledCallOp):
+                    saved_out += fill.dma_bytes()[1]
+                    fewer_tiled += 1
+                Rewriter.replace_op(user, new, list(new.results))
+                Rewriter.erase_op(fill)
+        called = {
+            _callee(c) for c in op.walk() if isinstance(c, (func.CallOp, TiledCallOp))
+        }
+        for name, kernel in kernels.items():
+            if name not in called and kernel.parent is not None:
+                Rewriter.erase_op(kernel)
+        plan = memory_plan(op)
+        if plan is not None and (saved_in or saved_out or fewer_tiled):
+            fields = {
+                "tiled_calls": (plan.get("tiled_calls") or 0) - fewer_tiled,
+                "dma_in": (plan.get("dma_in") or 0) - saved_in,
+                "dma_out": (plan.get("dma_out") or 0) - saved_out,
+            }
+            op.attributes[MEMORY_PLAN] = plan.updated(**fields)
