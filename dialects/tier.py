@@ -175,6 +175,12 @@ class TiledCallOp(IRDLOperation):
             moved_out += moved if mode & OUT else 0
         return moved_in, moved_out
 
+    def descriptor_bytes(self) -> int:
+        """Bytes of the call's operand descriptors (`struct
+        tdrt_tiled_operand`, 12 words each), which the tile driver copies
+        from L2 into L1 by DMA once per call, besides the tiles."""
+        return 12 * 4 * len(self.args)
+
     def tile_bytes(self, k: int) -> int:
         """Bytes of one tile of operand `k` (one L1 buffer)."""
         row_len, rows, _, planes, _ = self.operand_boxes()[k]

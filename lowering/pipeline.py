@@ -23,12 +23,14 @@ from tdopt.target import CLUSTER
 # train (tensors) -> globals, planned buffers and linalg kernels on memrefs
 # (train-fuse-weight-update: a weight gradient and its SGD update as one
 # in-place accumulation, so the gradient is never written to memory)
-# (kernel-fuse-fill: a fill and the reduction accumulating into its buffer
+# (kernel-fuse-add: R = P + Q with Q a matmul's or convolution's result as
+# that product accumulated into P; kernel-fuse-fill: a fill and the
+# reduction accumulating into its buffer
 # next as one kernel starting from the fill's value, once placement and
 # tiling are known)
 TO_LINALG = (
-    "train-schedule-updates,train-fuse-weight-update,convert-train-to-linalg,plan-memory,"
-    "kernel-fuse-fill"
+    "train-schedule-updates,train-fuse-weight-update,convert-train-to-linalg,kernel-fuse-add,"
+    "plan-memory,kernel-fuse-fill"
 )
 
 # program level -> riscv: data sections, the entry's call sequence, kernels
@@ -162,6 +164,7 @@ def to_linalg(tile_l1: int | None = None, cores: int = CLUSTER.cores, l2: int = 
         "train-schedule-updates",
         "train-fuse-weight-update",
         "convert-train-to-linalg",
+        "kernel-fuse-add",
         "plan-memory{" + " ".join(options) + "}",
     ]
     if tile_l1 is not None:

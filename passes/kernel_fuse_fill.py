@@ -35,12 +35,11 @@ from xdsl.context import Context
 from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr
 from xdsl.dialects.linalg import ops as linalg_ops
-from xdsl.dialects.linalg.attrs import IteratorType
 from xdsl.ir import Attribute, Operation, SSAValue
-from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
+from tdopt.analyses.kernel_forms import fill_value, reduces_into, single_generic
 from tdopt.analyses.streaming import worth_streaming
 from tdopt.dialects.cluster import ENTRY, KERNEL, MEMORY_PLAN, memory_plan
 from tdopt.dialects.tier import IN, RESIDENT, TiledCallOp
@@ -48,58 +47,11 @@ from tdopt.dialects.tier import IN, RESIDENT, TiledCallOp
 Call = func.CallOp | TiledCallOp
 
 
-def _generic(kernel: func.FuncOp) -> linalg_ops.GenericOp | None:
-    gs = [o for o in kernel.body.block.ops if isinstance(o, linalg_ops.GenericOp)]
-    others = [o for o in kernel.body.block.ops if not isinstance(o, (linalg_ops.GenericOp, func.ReturnOp))]
-    return gs[0] if len(gs) == 1 and not others else None
-
-
-def _covers(g: linalg_ops.GenericOp, out: int) -> bool:
-    """The generic writes every element of its output `out`: each map
-    result is a distinct parallel loop over the whole dimension, or 0 on a
-    dimension of one."""
-    t = g.outputs[out].type
-    if not isinstance(t, MemRefType):
-        return False
-    ranges = g.get_static_loop_ranges()
-    kinds = [k.data for k in g.iterator_types]
-    amap = g.indexing_maps.data[len(g.inputs) + out].data
-    seen = set()
-    for size, e in zip(t.get_shape(), amap.results):
-        if isinstance(e, AffineConstantExpr):
-            if e.value != 0 or size != 1:
-                return False
-        elif isinstance(e, AffineDimExpr):
-            if e.position in seen or kinds[e.position] != IteratorType.PARALLEL or ranges[e.position] != size:
-                return False
-            seen.add(e.position)
-        else:
-            return False
-    return True
-
-
-def fill_value(kernel: func.FuncOp) -> Attribute | None:
-    """The constant a fill kernel writes over its whole buffer, else None."""
-    g = _generic(kernel)
-    if g is None or g.inputs or len(g.outputs) != 1 or not _covers(g, 0):
-        return None
-    ops = list(g.body.block.ops)
-    if len(ops) != 2 or not isinstance(ops[0], arith.ConstantOp) or not isinstance(ops[1], linalg_ops.YieldOp):
-        return None
-    if ops[1].operands[0] is not ops[0].result:
-        return None
-    return ops[0].value
-
-
 def _reduces_into(kernel: func.FuncOp, out: int) -> bool:
     """Argument `out` of the kernel is the only output of its single
-    generic, a reduction the memref_stream level takes, written whole."""
-    g = _generic(kernel)
-    if g is None or len(g.outputs) != 1 or g.outputs[0] is not kernel.args[out]:
-        return False
-    if any(i is kernel.args[out] for i in g.inputs):
-        return False
-    return worth_streaming(g) and _covers(g, 0)
+    generic, written whole, a reduction the memref_stream level takes."""
+    g = reduces_into(kernel, out)
+    return g is not None and worth_streaming(g)
 
 
 def _numel(v: SSAValue) -> int:
@@ -137,15 +89,16 @@ def _aliases(block_ops: list[Operation], buffer: SSAValue) -> set[SSAValue]:
     return out
 
 
-def _fused_kernel(kernel: func.FuncOp, out: int, value: Attribute, name: str) -> func.FuncOp:
+def _fused_kernel(kernel: func.FuncOp, value: Attribute, name: str) -> func.FuncOp:
+    """A copy of `kernel` that fills its generic's output (as the generic
+    sees it, a view maybe) with `value` right before the generic."""
     fused = kernel.clone()
     fused.sym_name = StringAttr(name)
-    block = fused.body.block
-    first = block.first_op
-    assert first is not None
+    g = single_generic(fused)
+    assert g is not None
     const = arith.ConstantOp(value)
-    fill = linalg_ops.FillOp((const.result,), (block.args[out],), res=())
-    Rewriter.insert_op([const, fill], InsertPoint.before(first))
+    fill = linalg_ops.FillOp((const.result,), (g.outputs[0],), res=())
+    Rewriter.insert_op([const, fill], InsertPoint.before(g))
     return fused
 
 
@@ -205,7 +158,7 @@ class KernelFuseFillPass(ModulePass):
                     name = f"{_callee(user)}_from_fill"
                     while name in kernels:
                         name += "_"
-                    fused = _fused_kernel(kernel, out, value, name)
+                    fused = _fused_kernel(kernel, value, name)
                     op.body.block.insert_op_after(fused, kernel)
                     kernels[name] = fused
                     fused_names[key] = name

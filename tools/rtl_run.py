@@ -115,10 +115,11 @@ def _generic_flops(g: GenericOp) -> int:
 def entry_calls(module: ModuleOp) -> list[CallProfile]:
     """The kernel calls and tiled calls of the entry function(s) at the
     linalg level, in the order `convert-entry-to-riscv{profile=true}`
-    numbers them: callee, op kind, FLOPs and DMA bytes (cycles 0)."""
+    numbers them: callee, op kind, FLOPs and DMA bytes (the tiles as the
+    driver moves them, and its copy of the descriptor; cycles 0)."""
     from xdsl.dialects import func
 
-    from tdopt.dialects.tier import IN, OUT, TiledCallOp
+    from tdopt.dialects.tier import TiledCallOp
 
     kernels = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
     calls: list[CallProfile] = []
@@ -136,9 +137,9 @@ def entry_calls(module: ModuleOp) -> list[CallProfile]:
                 per_tile = sum(_generic_flops(g) for g in k.walk() if isinstance(g, GenericOp))
             if isinstance(op, TiledCallOp):
                 tiles = int(np.prod(op.grid_values()))
-                modes = op.operand_modes()
-                dma_in = sum(op.tile_bytes(i) for i, m in enumerate(modes) if m & IN) * tiles
-                dma_out = sum(op.tile_bytes(i) for i, m in enumerate(modes) if m & OUT) * tiles
+                dma_in, dma_out = op.dma_bytes()
+                # the driver also copies the call's descriptor into L1
+                dma_in += op.descriptor_bytes()
             else:
                 tiles, dma_in, dma_out = 1, 0, 0
             calls.append(

@@ -26,8 +26,8 @@
  * buffers: the kernel must not overwrite a buffer the DMA is still reading.
  *
  * Cost: the descriptor lives in L2 (several cycles a load, one port for the
- * cluster), so what the tile loop reads of it is copied once per call into
- * core 0's stack in L1, and an operand's home moves by a delta per grid
+ * cluster), so its operands are copied once per call into core 0's stack in
+ * L1 by one DMA transfer, and an operand's home moves by a delta per grid
  * dimension instead of being recomputed from the grid index. About 300
  * cycles a tile for three copied operands, against 900 when the loop read
  * the descriptor (python -m tdopt.tools.tilebench). */
@@ -37,15 +37,15 @@
 typedef void (*tdrt_kernel_fn)(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t,
                                uint32_t, uint32_t);
 
-/* What the tile loop needs of an operand, copied from the descriptor (in L2,
- * several cycles a load) into core 0's stack (L1) once per call. */
+/* An operand as the tile loop sees it, in core 0's stack (L1): its
+ * descriptor, copied there by one DMA transfer per call (the descriptor is
+ * in L2, where each load waits several cycles), with `home` the home address
+ * of the current tile and l1[0] its buffer, l1[1] the other one; and what
+ * the loop keeps besides. */
 struct operand_state {
-    uint32_t mode;
-    uint32_t home;      /* home address of the current tile */
-    uint32_t l1, l1_other; /* the L1 buffer of the current tile, the other one */
-    int32_t out, out_other; /* the last copy out of each of them, or -1 */
+    struct tdrt_tiled_operand o;
+    int32_t out, out_other; /* the last copy out of l1[0], of l1[1], or -1 */
     uint32_t delta[3];      /* home change when grid index d advances (the ones after it wrap) */
-    uint32_t row_len, rows, row_stride, planes, plane_stride;
 };
 
 static void call_block(void *block) {
@@ -60,15 +60,16 @@ static int32_t copy_operand(const struct operand_state *s, uint32_t home_addr, u
     int32_t last = -1;
     uint8_t *home = (uint8_t *)home_addr;
     uint8_t *local = (uint8_t *)l1;
-    uint32_t plane_bytes = s->row_len * s->rows;
-    for (uint32_t p = 0; p < s->planes; p++) {
+    const struct tdrt_tiled_operand *o = &s->o;
+    uint32_t plane_bytes = o->row_len * o->rows;
+    for (uint32_t p = 0; p < o->planes; p++) {
         if (mode == TDRT_TILE_IN)
-            last = (int32_t)tdrt_dma_start_2d(local, home, s->row_len, s->rows, s->row_len,
-                                              s->row_stride);
+            last = (int32_t)tdrt_dma_start_2d(local, home, o->row_len, o->rows, o->row_len,
+                                              o->row_stride);
         else
-            last = (int32_t)tdrt_dma_start_2d(home, local, s->row_len, s->rows, s->row_stride,
-                                              s->row_len);
-        home += s->plane_stride;
+            last = (int32_t)tdrt_dma_start_2d(home, local, o->row_len, o->rows, o->row_stride,
+                                              o->row_len);
+        home += o->plane_stride;
         local += plane_bytes;
     }
     return last;
@@ -85,26 +86,22 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
     int32_t pending = -1;
     args[0] = c->kernel;
     for (uint32_t k = 0; k < TDRT_TILED_MAX_OPERANDS; k++) args[1 + k] = 0;
+    if (n) {
+        /* every operand's descriptor into its state, one 2-D transfer */
+        tdrt_dma_wait(tdrt_dma_start_2d(s, c->operand, sizeof(struct tdrt_tiled_operand), n,
+                                        sizeof(struct operand_state),
+                                        sizeof(struct tdrt_tiled_operand)));
+    }
     for (uint32_t k = 0; k < n; k++) {
-        const struct tdrt_tiled_operand *o = &c->operand[k];
         struct operand_state *p = &s[k];
-        uint32_t st0 = o->step[0], st1 = o->step[1], st2 = o->step[2];
-        p->mode = o->mode;
-        p->home = o->home;
-        p->l1 = o->l1[0];
-        p->l1_other = o->l1[1];
+        uint32_t st0 = p->o.step[0], st1 = p->o.step[1], st2 = p->o.step[2];
         /* odometer order, dimension 2 fastest: advancing d resets those after it */
         p->delta[2] = st2;
         p->delta[1] = st1 - (g2 - 1) * st2;
         p->delta[0] = st0 - (g1 - 1) * st1 - (g2 - 1) * st2;
         p->out = p->out_other = -1;
-        p->row_len = o->row_len;
-        p->rows = o->rows;
-        p->row_stride = o->row_stride;
-        p->planes = o->planes;
-        p->plane_stride = o->plane_stride;
-        args[1 + k] = p->l1;
-        if (p->mode & TDRT_TILE_IN) pending = copy_operand(p, p->home, p->l1, TDRT_TILE_IN);
+        args[1 + k] = p->o.l1[0];
+        if (p->o.mode & TDRT_TILE_IN) pending = copy_operand(p, p->o.home, p->o.l1[0], TDRT_TILE_IN);
     }
     uint32_t i1 = 0, i2 = 0; /* grid index of the current tile in dimensions 1 and 2 */
     for (uint32_t t = 0; t < tiles; t++) {
@@ -128,12 +125,12 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
         }
         for (uint32_t k = 0; k < n; k++) {
             const struct operand_state *p = &s[k];
-            if (!p->mode) continue;
+            if (!p->o.mode) continue;
             int32_t busy = p->out;
             if (busy >= 0 && (need < 0 || (int32_t)((uint32_t)busy - (uint32_t)need) > 0)) need = busy;
             /* tile t+1's copy in, unless it is tile t's (then it stays) */
-            if (d < 3 && (p->mode & TDRT_TILE_IN) && p->delta[d] != 0)
-                pending = copy_operand(p, p->home + p->delta[d], p->l1_other, TDRT_TILE_IN);
+            if (d < 3 && (p->o.mode & TDRT_TILE_IN) && p->delta[d] != 0)
+                pending = copy_operand(p, p->o.home + p->delta[d], p->o.l1[1], TDRT_TILE_IN);
         }
         if (need >= 0) tdrt_dma_wait((uint32_t)need);
         if (parallel)
@@ -142,19 +139,19 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
             call_block(args);
         for (uint32_t k = 0; k < n; k++) {
             struct operand_state *p = &s[k];
-            if (!p->mode) continue;
+            if (!p->o.mode) continue;
             uint32_t delta = d < 3 ? p->delta[d] : 1; /* after the last tile: every tile out */
             if (delta == 0) continue;                 /* tile t+1 is tile t's: it stays */
             int32_t out = p->out;
-            if (p->mode & TDRT_TILE_OUT) out = copy_operand(p, p->home, p->l1, TDRT_TILE_OUT);
+            if (p->o.mode & TDRT_TILE_OUT) out = copy_operand(p, p->o.home, p->o.l1[0], TDRT_TILE_OUT);
             /* tile t+1 goes to the other buffer */
-            uint32_t l1 = p->l1;
-            p->l1 = p->l1_other;
-            p->l1_other = l1;
+            uint32_t l1 = p->o.l1[0];
+            p->o.l1[0] = p->o.l1[1];
+            p->o.l1[1] = l1;
             p->out = p->out_other;
             p->out_other = out;
-            args[1 + k] = p->l1;
-            p->home += delta;
+            args[1 + k] = p->o.l1[0];
+            p->o.home += delta;
         }
     }
     tdrt_dma_wait_all();

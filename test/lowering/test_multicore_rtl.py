@@ -128,12 +128,14 @@ def test_which_kernels_are_split() -> None:
     # a full reduction to a scalar stays on core 0
     assert marked("reduce_sum_all") == {}
     # matmul 2x3x4 @ 4x5: no loop has 8 trips, the longest leading parallel
-    # one is split (the 5 columns), for the fill and the product
-    assert marked("matmul_batched") == {"k_matmul_0_0": [2, 5], "k_matmul_0_1": [2, 5]}
-    # softmax of 3x6 over the last axis: the row maximum splits the rows (its
-    # reduction stays inside a core), the elementwise parts the 6 columns
+    # one is split (the 5 columns), in the product that starts from its
+    # fill (kernel-fuse-fill)
+    assert marked("matmul_batched") == {"k_matmul_0_1_from_fill": [2, 5]}
+    # softmax of 3x6 over the last axis: the row maximum (starting from its
+    # fill, kernel-fuse-fill) splits the rows (its reduction stays inside a
+    # core), the elementwise parts the 6 columns
     split = marked("softmax")
-    assert split["k_softmax_0_1"] == [0, 3] and split["k_softmax_0_2"] == [1, 6]
+    assert split["k_softmax_0_1_from_fill"] == [0, 3] and split["k_softmax_0_2"] == [1, 6]
 
 
 ALIASED = """

@@ -1,0 +1,109 @@
+"""What a kernel function computes, read off its one `linalg.generic`: a
+fill with a constant, a sum accumulated into an output. The kernel may see
+its arguments through views (unrealized casts), as convert-train-to-linalg
+writes them. `kernel-fuse-add` and `kernel-fuse-fill` ask these."""
+
+from __future__ import annotations
+
+from xdsl.dialects import arith, func
+from xdsl.dialects.builtin import MemRefType, UnrealizedConversionCastOp
+from xdsl.dialects.linalg import ops as linalg_ops
+from xdsl.dialects.linalg.attrs import IteratorType
+from xdsl.ir import Attribute, BlockArgument, SSAValue
+from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr
+
+
+def single_generic(kernel: func.FuncOp) -> linalg_ops.GenericOp | None:
+    """The kernel's one generic, when the rest of its body is views of its
+    arguments and the return."""
+    gs = [o for o in kernel.body.block.ops if isinstance(o, linalg_ops.GenericOp)]
+    rest = [
+        o for o in kernel.body.block.ops
+        if not isinstance(o, (linalg_ops.GenericOp, func.ReturnOp, UnrealizedConversionCastOp))
+    ]
+    return gs[0] if len(gs) == 1 and not rest else None
+
+
+def _numel(v: SSAValue) -> int | None:
+    t = v.type
+    return t.element_count() if isinstance(t, MemRefType) else None
+
+
+def arg_of(kernel: func.FuncOp, v: SSAValue) -> int | None:
+    """The index of the kernel argument `v` is, or is a view of (a reshape:
+    as many elements)."""
+    n = _numel(v)
+    while isinstance(v.owner, UnrealizedConversionCastOp):
+        v = v.owner.inputs[0]
+    if isinstance(v, BlockArgument) and v.owner is kernel.body.block and _numel(v) == n:
+        return v.index
+    return None
+
+
+def writes_whole(g: linalg_ops.GenericOp, out: int) -> bool:
+    """The generic writes every element of its output `out`: each map
+    result is a distinct parallel loop over the whole dimension, or 0 on a
+    dimension of one."""
+    t = g.outputs[out].type
+    if not isinstance(t, MemRefType):
+        return False
+    ranges = g.get_static_loop_ranges()
+    kinds = [k.data for k in g.iterator_types]
+    amap = g.indexing_maps.data[len(g.inputs) + out].data
+    seen: set[int] = set()
+    for size, e in zip(t.get_shape(), amap.results):
+        if isinstance(e, AffineConstantExpr):
+            if e.value != 0 or size != 1:
+                return False
+        elif isinstance(e, AffineDimExpr):
+            if e.position in seen or kinds[e.position] != IteratorType.PARALLEL or ranges[e.position] != size:
+                return False
+            seen.add(e.position)
+        else:
+            return False
+    return len(amap.results) == len(t.get_shape())
+
+
+def fill_value(kernel: func.FuncOp) -> Attribute | None:
+    """The constant a fill kernel (one argument, a generic without inputs
+    yielding a constant) writes over its whole buffer, else None."""
+    g = single_generic(kernel)
+    if g is None or g.inputs or len(g.outputs) != 1 or len(kernel.args) != 1:
+        return None
+    if arg_of(kernel, g.outputs[0]) != 0:
+        return None
+    if not writes_whole(g, 0):
+        return None
+    ops = list(g.body.block.ops)
+    if len(ops) != 2 or not isinstance(ops[0], arith.ConstantOp) or not isinstance(ops[1], linalg_ops.YieldOp):
+        return None
+    if ops[1].operands[0] is not ops[0].result:
+        return None
+    return ops[0].value
+
+
+def reduces_into(kernel: func.FuncOp, out: int) -> linalg_ops.GenericOp | None:
+    """The kernel's one generic, when argument `out` is its only output (or
+    a view of it), written whole, and no input is a view of it."""
+    g = single_generic(kernel)
+    if g is None or len(g.outputs) != 1 or arg_of(kernel, g.outputs[0]) != out:
+        return None
+    if any(arg_of(kernel, v) == out for v in g.inputs) or not writes_whole(g, 0):
+        return None
+    return g
+
+
+def sums_into(kernel: func.FuncOp, out: int) -> bool:
+    """`reduces_into`, and the body adds to the output a value that does not
+    depend on it (out = out + x): a sum of products, not a max."""
+    g = reduces_into(kernel, out)
+    if g is None:
+        return False
+    acc = g.body.block.args[len(g.inputs)]
+    ops = list(g.body.block.ops)
+    if not isinstance(ops[-1], linalg_ops.YieldOp) or len(ops[-1].operands) != 1:
+        return False
+    add = ops[-1].operands[0].owner
+    if not isinstance(add, arith.AddfOp) or acc not in (add.lhs, add.rhs):
+        return False
+    return [u.operation for u in acc.uses] == [add]
