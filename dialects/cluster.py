@@ -23,6 +23,13 @@ carries and the ops it may sit on:
 The memory tier of a buffer is not an attribute: it is the memory space of
 its memref type (`#tier.space<l1>`).
 
+The dialect's ops are the runtime hooks a kernel reads at the loops level,
+as `index` values with no registers yet (`convert-cluster-to-riscv`
+lowers them late, in the riscv level):
+
+    %id = cluster.core_id : index     // this core's id (mhartid)
+    %n = cluster.num_cores : index    // the active cores (the NUM_CORES register)
+
 xDSL has no dialect hook for discardable attributes: `verify_cluster_attributes`
 checks one op's `cluster.*` attributes, and tdopt calls it wherever it
 verifies the IR (`tools/diagnostics.verify_module`).
@@ -36,6 +43,7 @@ from dataclasses import dataclass
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     DenseArrayBase,
+    IndexType,
     IntAttr,
     IntegerAttr,
     ModuleOp,
@@ -48,10 +56,16 @@ from xdsl.dialects.builtin import (
 from xdsl.dialects.linalg.ops import GenericOp
 from xdsl.dialects.utils.enum_attribute import EnumAttribute
 from xdsl.ir import Attribute, Dialect, Operation, ParametrizedAttribute
-from xdsl.irdl import irdl_attr_definition
+from xdsl.irdl import (
+    IRDLOperation,
+    irdl_attr_definition,
+    irdl_op_definition,
+    result_def,
+    traits_def,
+)
 from xdsl.parser import AttrParser
 from xdsl.printer import Printer
-from xdsl.traits import SymbolTable
+from xdsl.traits import Pure, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
@@ -192,7 +206,47 @@ class MemoryPlanAttr(ParametrizedAttribute):
                 raise VerifyException(f"#cluster.memory_plan: {k} = {v.data} is negative")
 
 
-Cluster = Dialect("cluster", [], [RoleAttr, MemoryPlanAttr])
+# ---------------------------------------------------------------------------
+# Runtime hooks: values a kernel reads at run time
+#
+# Pure: each is fixed while a kernel runs (the core count for the whole run,
+# the id per core), so cse may merge two reads and a dead one goes. They
+# are created outside the loop nests (cluster-parallelize: before the nest),
+# where licm, which only lifts ops out of loops, leaves them in place.
+
+
+@irdl_op_definition
+class CoreIdOp(IRDLOperation):
+    """`%id = cluster.core_id : index`: the id of the core running this
+    code, 0 .. `cluster.num_cores` - 1 (the `mhartid` CSR)."""
+
+    name = "cluster.core_id"
+    result = result_def(IndexType)
+
+    traits = traits_def(Pure())
+    assembly_format = "attr-dict `:` type($result)"
+
+    def __init__(self) -> None:
+        super().__init__(result_types=[IndexType()])
+
+
+@irdl_op_definition
+class NumCoresOp(IRDLOperation):
+    """`%n = cluster.num_cores : index`: the number of cores the run uses
+    (the cluster's `NUM_CORES` register), read at run time so that one
+    program serves any core count."""
+
+    name = "cluster.num_cores"
+    result = result_def(IndexType)
+
+    traits = traits_def(Pure())
+    assembly_format = "attr-dict `:` type($result)"
+
+    def __init__(self) -> None:
+        super().__init__(result_types=[IndexType()])
+
+
+Cluster = Dialect("cluster", [CoreIdOp, NumCoresOp], [RoleAttr, MemoryPlanAttr])
 
 
 # ---------------------------------------------------------------------------

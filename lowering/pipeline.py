@@ -79,6 +79,9 @@ TO_RISCV_PASSES = (
         "canonicalize",
         "cse",
         "convert-func-to-riscv-func",
+        # cluster.core_id/num_cores (the slices of cluster-parallelize) as
+        # the mhartid read and the NUM_CORES load, first in the riscv level
+        "convert-cluster-to-riscv",
         "convert-tier-dma-to-riscv",
         "convert-memref-to-riscv",
         "convert-arith-extra-to-riscv",

@@ -2,7 +2,8 @@
 `cluster-mark-parallel` marked (`cluster.parallel = array<i64: d, n>`), the
 loop of depth `d` of its (single) top-level loop nest (bounds 0..n, step 1)
 runs [core * n / N, (core + 1) * n / N) on core `core` of `N` active cores
-(core id from `mhartid`, `N` from the cluster's `NUM_CORES` register), so
+(`cluster.core_id` and `cluster.num_cores`, read at run time; lowered to
+`mhartid` and the `NUM_CORES` register by `convert-cluster-to-riscv`), so
 the slices differ by at most one iteration and cover 0..n exactly.
 Anything else than the expected loop nest is an error (a marked kernel is
 forked onto every core by the entry; running it whole on each core would
@@ -15,15 +16,14 @@ from dataclasses import dataclass
 
 from xdsl.builder import Builder
 from xdsl.context import Context
-from xdsl.dialects import arith, func, riscv, rv32, scf
-from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, UnrealizedConversionCastOp, i32
+from xdsl.dialects import arith, func, scf
+from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import PassFailedException
 from xdsl.transforms.canonicalization_patterns.utils import const_evaluate_operand
 
-from tdopt.dialects.cluster import KERNEL, parallel_of
-from tdopt.target import CLUSTER
+from tdopt.dialects.cluster import KERNEL, CoreIdOp, NumCoresOp, parallel_of
 
 
 def _kernels(module: ModuleOp) -> list[func.FuncOp]:
@@ -74,12 +74,8 @@ def split_loop(f: func.FuncOp, depth: int, trips: int) -> None:
     while top.parent is not outer:
         top = top.parent_op()
     b = Builder(InsertPoint.before(top))
-    zero = b.insert(rv32.GetRegisterOp(riscv.Registers.ZERO)).res
-    core_reg = b.insert(riscv.CsrrsOp(zero, IntegerAttr(CLUSTER.csr_mhartid, i32), readonly=True)).rd
-    base = b.insert(rv32.LiOp(CLUSTER.periph_base)).rd
-    ncores_reg = b.insert(riscv.LwOp(base, CLUSTER.regs["NUM_CORES"])).rd
-    core = b.insert(UnrealizedConversionCastOp.get([core_reg], [IndexType()])).results[0]
-    ncores = b.insert(UnrealizedConversionCastOp.get([ncores_reg], [IndexType()])).results[0]
+    core = b.insert(CoreIdOp()).result
+    ncores = b.insert(NumCoresOp()).result
     n = b.insert(arith.ConstantOp(IntegerAttr(trips, IndexType()))).result
     one = b.insert(arith.ConstantOp(IntegerAttr(1, IndexType()))).result
     next_core = b.insert(arith.AddiOp(core, one)).result

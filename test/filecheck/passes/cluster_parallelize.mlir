@@ -46,15 +46,12 @@ func.func @main(%x : tensor<16x4xf32>, %y : tensor<4xf32>) -> (tensor<16x4xf32>,
 // ENTRY:         rvx.asm "lw a7, 32(t0)"
 // ENTRY-NEXT:    rvx.asm "jr t1"
 
-// Core `id` of `n` (mhartid, NUM_CORES at 0x10200008) runs rows
-// [id * 16 / n, (id + 1) * 16 / n).
+// Core `id` of `n` (cluster ops at this level; convert-cluster-to-riscv
+// reads mhartid and NUM_CORES) runs rows [id * 16 / n, (id + 1) * 16 / n).
 // SPLIT-LABEL: func.func @k_add_0_0(
-// SPLIT:         %[[ZERO:.*]] = rv32.get_register : !riscv.reg<zero>
-// SPLIT-NEXT:    %[[ID:.*]] = riscv.csrrs %[[ZERO]], 3860, "r"
-// SPLIT-NEXT:    %[[BASE:.*]] = rv32.li 270532608
-// SPLIT-NEXT:    %[[N:.*]] = riscv.lw %[[BASE]], 8
-// SPLIT-NEXT:    %[[IDX:.*]] = builtin.unrealized_conversion_cast %[[ID]] : !riscv.reg to index
-// SPLIT-NEXT:    %[[NX:.*]] = builtin.unrealized_conversion_cast %[[N]] : !riscv.reg to index
+// SPLIT-NOT:     riscv.
+// SPLIT:         %[[IDX:.*]] = cluster.core_id : index
+// SPLIT-NEXT:    %[[NX:.*]] = cluster.num_cores : index
 // SPLIT-NEXT:    %[[TRIPS:.*]] = arith.constant 16 : index
 // SPLIT-NEXT:    %[[ONE:.*]] = arith.constant 1 : index
 // SPLIT-NEXT:    %[[NEXT:.*]] = arith.addi %[[IDX]], %[[ONE]] : index
@@ -65,5 +62,5 @@ func.func @main(%x : tensor<16x4xf32>, %y : tensor<4xf32>) -> (tensor<16x4xf32>,
 // SPLIT-NEXT:    scf.for %{{.*}} = %[[LO]] to %[[HI]] step %{{.*}} {
 // SPLIT-NEXT:      scf.for
 // SPLIT-LABEL: func.func @k_reduce_sum_1_1(
-// SPLIT-NOT:     riscv.csrrs
+// SPLIT-NOT:     cluster.core_id
 // SPLIT:         func.return
