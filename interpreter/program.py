@@ -5,7 +5,8 @@ Contract: the module holds `memref.global`s with `cluster.role` / `cluster.tenso
 attributes (inputs, parameters, constants, outputs; an output with
 `cluster.alias_of` is stored in another global's bytes), an entry function
 (`cluster.entry`, else the only function without callers) that calls kernel
-functions whose bodies are `linalg.generic` ops over arith / math. Memref
+functions whose bodies are `linalg.generic` ops over arith / math (and
+`linalg.fill` of a kernel's output). Memref
 values are numpy arrays; every global is one array for the whole run, a
 reshape-like `unrealized_conversion_cast` is a view of its operand, a
 `memref.memory_space_cast` the operand itself (tiers are not modelled), each
@@ -201,6 +202,13 @@ class ProgramFunctions(InterpreterFunctions):
     @impl_terminator(linalg.YieldOp)
     def run_yield(self, interpreter: Interpreter, op: linalg.YieldOp, args: PythonValues):
         return ReturnedValues(args), ()
+
+    @impl(linalg.FillOp)
+    def run_fill(self, interpreter: Interpreter, op: linalg.FillOp, args: PythonValues):
+        # memref form (kernel-fuse-fill): the value into every element, no result
+        value, out = args
+        out[...] = value
+        return ()
 
     @impl(linalg.GenericOp)
     def run_generic(self, interpreter: Interpreter, op: linalg.GenericOp, args: PythonValues):
