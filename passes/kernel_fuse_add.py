@@ -71,6 +71,20 @@ def _users(v: SSAValue) -> list[Operation]:
     return [u.operation for u in v.uses]
 
 
+def _uses(v: SSAValue, skip: Operation) -> list[Operation]:
+    """The ops of the entry using `v` or a view of it (the users of a view
+    op's results, transitively), but `skip`."""
+    out: list[Operation] = []
+    for u in _users(v):
+        if u is skip:
+            continue
+        out.append(u)
+        if not isinstance(u, func.CallOp):
+            for r in u.results:
+                out += _uses(r, skip)
+    return out
+
+
 @dataclass(frozen=True)
 class KernelFuseAddPass(ModulePass):
     """R = P + Q with Q a sum of products from zero -> the sum accumulates
@@ -120,13 +134,9 @@ class KernelFuseAddPass(ModulePass):
             return False
         if any(v is p for v in acc.arguments):
             return False
-        # P: nothing uses it from Q's fill to the add, nor after the add
-        for u in _users(p):
-            if u is add:
-                continue
-            i = block.get_operation_index(u)
-            if i >= order[0]:
-                return False
+        # P: nothing uses it (or a view of it) from Q's fill to the add, nor after
+        if any(block.get_operation_index(u) >= order[0] for u in _uses(p, add)):
+            return False
         args = [p if v is q else v for v in acc.arguments]
         Rewriter.replace_op(acc, func.CallOp(acc.callee, args, []))
         Rewriter.erase_op(fill)
