@@ -39,6 +39,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
+from tdopt.analyses.affine_access import view_root
 from tdopt.analyses.kernel_forms import fill_value, reduces_into, single_generic
 from tdopt.analyses.streaming import worth_streaming
 from tdopt.dialects.cluster import ENTRY, KERNEL, MEMORY_PLAN, memory_plan
@@ -81,8 +82,10 @@ def _whole(call: Call, k: int, buffer: SSAValue) -> bool:
 
 
 def _aliases(block_ops: list[Operation], buffer: SSAValue) -> set[SSAValue]:
-    """`buffer` and every view of it the entry makes (casts of it)."""
-    out = {buffer}
+    """Every value of the entry that is `buffer`'s memory: the buffer its
+    chain of views starts from, and every view of that (made before or
+    after the fill)."""
+    out = {view_root(buffer)}
     for op in block_ops:
         if not isinstance(op, (func.CallOp, TiledCallOp)) and any(o in out for o in op.operands):
             out |= set(op.results)
@@ -142,7 +145,7 @@ class KernelFuseFillPass(ModulePass):
                 buffer = fill.operands[0]
                 if value is None or not _whole(fill, 0, buffer):
                     continue
-                aliases = _aliases(ops[i + 1:], buffer)
+                aliases = _aliases(ops, buffer)
                 user = next((o for o in ops[i + 1:] if any(v in aliases for v in o.operands)), None)
                 if not isinstance(user, (func.CallOp, TiledCallOp)):
                     continue
