@@ -2,16 +2,19 @@
 the call of a kernel that only fills a buffer with a constant (the zeros a
 matmul or a convolution accumulates into) and the call of the reduction
 kernel that accumulates into that buffer next become one call: the
-reduction kernel with a `linalg.fill` of its output at its start, which
-`memref-stream-fold-fill` turns into the accumulators' initial value. The
+reduction kernel with a `linalg.fill` of its output right before its
+generic (of the view the generic writes, if it sees the buffer through
+one), which `memref-stream-fold-fill` turns into the accumulators' initial
+value. The
 buffer is then written once instead of filled, read back and written: the
 fill's call (its tiles, its fork and its DMA) is gone, and a tiled
 reduction copies its output out only (mode OUT instead of IN | OUT).
 
 Fused when
 - the fill kernel is one `linalg.generic` without inputs whose body yields a
-  constant, and its call covers the whole buffer;
-- the next op of the entry that touches the buffer (or a view of it) is a
+  constant, and its call covers the whole buffer (`analyses/kernel_forms.py`);
+- the next op of the entry that touches the buffer's memory (the buffer, or
+  any view of the buffer its views start from, made before or after) is a
   call of a kernel whose single generic reduces into it: the buffer is its
   only output and not one of its inputs, the output map is distinct
   parallel loops, and the generic goes through the memref_stream level
