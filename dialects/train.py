@@ -149,7 +149,10 @@ def expect_rank(op: str, t: TensorType, rank: int, what: str, layout: str) -> Sh
 # (train-lora tags the add of an adapter; the `cluster` dialect's attributes
 # sit on functions, globals and allocs, never here). Anything else is a typo
 # or an attribute no pass reads, which would be kept and silently ignored.
-KNOWN_DISCARDABLE = ("train.lora",)
+# the adapter tag train-lora puts on the add of an adapter branch
+# ({base = "NAME", scale = s}) and train-lora-merge reads
+LORA_TAG = "train.lora"
+KNOWN_DISCARDABLE = (LORA_TAG,)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from xdsl.passes import ModulePass
 TRAINING = {
     "train-finetune": "passes.train_finetune:TrainFinetunePass",
     "train-lora": "passes.train_lora:TrainLoraPass",
-    "train-lora-merge": "passes.train_lora:TrainLoraMergePass",
+    "train-lora-merge": "passes.train_lora_merge:TrainLoraMergePass",
     "train-autodiff": "passes.autodiff:TrainAutodiffPass",
     "train-sgd": "passes.train_sgd:TrainSgdPass",
     "train-accumulate": "passes.train_accumulate:TrainAccumulatePass",

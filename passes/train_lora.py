@@ -1,4 +1,4 @@
-"""`train-lora{rank alpha targets seed}` and `train-lora-merge`.
+"""`train-lora{rank alpha targets seed}`.
 
 LoRA (Hu et al. 2021) on linear layers: for a `train.matmul` whose right
 operand is a parameter W [.., in, out] (leading dimensions of size 1), or a
@@ -23,10 +23,9 @@ weight name carries a block index (`blocks_1_`, `blocks.1.`, `layers.3.`,
 `encoder_2_`, ...) only the highest index is kept. A model without block
 indices in its names is one block.
 
-The adapter's `add` carries `train.lora = {base = "NAME", scale = s}` so
-that `train-lora-merge` can fold trained adapters back: W' = W + s (B A)
-in W's layout, computed from the parameters in front of the layer, and the
-adapter branch is removed.
+The adapter's `add` carries `train.lora = {base = "NAME", scale = s}`
+(`LORA_TAG`, owned by the train dialect) so that `train-lora-merge`
+(passes/train_lora_merge.py) can fold trained adapters back.
 """
 
 from __future__ import annotations
@@ -49,56 +48,20 @@ from xdsl.dialects.builtin import (
     UnitAttr,
     f64,
 )
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import (
-    PatternRewriter,
-    PatternRewriteWalker,
-    RewritePattern,
-    op_type_rewrite_pattern,
-)
 from xdsl.rewriter import InsertPoint
-from xdsl.transforms.dead_code_elimination import region_dce
 
+from tdopt.analyses.linear_layers import Linear, linears
 from tdopt.dialects import train
-from tdopt.passes.autodiff.emitter import Emitter, shape_of, splat_zeros
+from tdopt.dialects.train import LORA_TAG
+from tdopt.passes.autodiff.emitter import Emitter, splat_zeros
 from tdopt.passes.autodiff.signature import (
     TrainPassError,
-    params_by_name,
     the_function,
 )
 
 NAME = "train-lora"
-TAG = "train.lora"
-
-
-@dataclass
-class Linear:
-    """An eligible linear layer: `op` multiplies its input by parameter `weight`."""
-
-    op: train.GemmOp | train.MatMulOp
-    weight: train.ParamOp
-    fan_in: int
-    fan_out: int
-
-
-def linear(op: Operation) -> Linear | None:
-    if isinstance(op, train.GemmOp):
-        w = op.b.owner
-        if isinstance(w, train.ParamOp):
-            k, n = shape_of(op.b)
-            fan_in, fan_out = (n, k) if op.trans_b is not None else (k, n)
-            return Linear(op, w, fan_in, fan_out)
-    if isinstance(op, train.MatMulOp):
-        w = op.rhs.owner
-        shape = shape_of(op.rhs)
-        if isinstance(w, train.ParamOp) and len(shape) >= 2 and all(d == 1 for d in shape[:-2]):
-            return Linear(op, w, shape[-2], shape[-1])
-    return None
-
-
-def linears(f: func.FuncOp) -> list[Linear]:
-    return [lin for op in f.walk() if (lin := linear(op)) is not None]
 
 
 BLOCK_INDEX = re.compile(r"(?:^|[._])(?:blocks?|layers?|encoder)[._]?(\d+)(?:[._]|$)")
@@ -212,7 +175,7 @@ def inject(lin: Linear, a: SSAValue, b: SSAValue, scale: float) -> None:
         low = e.emit(train.MatMulOp.make([op.lhs, e.swap_last(a)]))
         delta = e.scale(e.emit(train.MatMulOp.make([low, e.swap_last(b)])), scale)
     out = train.AddOp.make([y, delta])
-    out.attributes[TAG] = DictionaryAttr(
+    out.attributes[LORA_TAG] = DictionaryAttr(
         {"base": StringAttr(lin.weight.param_name), "scale": FloatAttr(scale, f64)}
     )
     e.op(out)
@@ -256,63 +219,3 @@ class TrainLoraPass(ModulePass):
         for lin in chosen:
             a, b = adapter_params(lin, self.rank, rng)
             inject(lin, a.result, b.result, scale)
-
-
-@dataclass
-class MergeAdapter(RewritePattern):
-    """Fold one adapter: the layer uses W + s (B A) and the branch goes away."""
-
-    by_name: dict[str, train.ParamOp]
-
-    @op_type_rewrite_pattern
-    def match_and_rewrite(self, add: train.AddOp, rewriter: PatternRewriter) -> None:
-        tag = add.attributes.get(TAG)
-        if not isinstance(tag, DictionaryAttr):
-            return
-        base, scale = tag.data["base"], tag.data["scale"]
-        assert isinstance(base, StringAttr) and isinstance(scale, FloatAttr)
-        name = base.data
-        w, a, b = (self.by_name.get(n) for n in (name, f"{name}_lora_A", f"{name}_lora_B"))
-        layer = add.lhs.owner
-        lin = linear(layer) if isinstance(layer, Operation) else None
-        if w is None or a is None or b is None or lin is None or lin.weight is not w:
-            raise TrainPassError(
-                f"train-lora-merge: the adapter of @{name} is not in the form train-lora "
-                "produces (its weight, @..._lora_A/B or the layer are missing)",
-                add,
-            )
-        e = Emitter(InsertPoint.before(lin.op), rewriter)
-        s = FloatAttr(scale.value.data, f64)
-        if isinstance(lin.op, train.GemmOp) and lin.op.trans_b is not None:
-            delta = e.emit(train.GemmOp.make([b.result, a.result], alpha=s))  # [out, in]
-        else:
-            delta = e.emit(  # A^T B^T: [in, out]
-                train.GemmOp.make(
-                    [a.result, b.result], trans_a=UnitAttr(), trans_b=UnitAttr(), alpha=s
-                )
-            )
-        merged = e.add(w.result, e.reshape(delta, shape_of(w.result)))
-        rewriter.replace_uses_with_if(w.result, merged, lambda use: use.operation is lin.op)
-        for p in (a, b):  # the merged weight is for inference
-            p.properties.pop("trainable", None)
-        rewriter.replace(add, [], [add.lhs])
-
-
-@dataclass(frozen=True)
-class TrainLoraMergePass(ModulePass):
-    """Fold the adapters of `train-lora` into their base weights (for inference)."""
-
-    name = "train-lora-merge"
-
-    function: str | None = None
-
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        f = the_function("train-lora-merge", op, self.function)
-        if not any(isinstance(o, train.AddOp) and TAG in o.attributes for o in f.walk()):
-            raise TrainPassError(
-                f"train-lora-merge: @{f.sym_name.data} has no LoRA adapter (run train-lora first)",
-                f,
-            )
-        walker = PatternRewriteWalker(MergeAdapter(params_by_name(f)), apply_recursively=False)
-        walker.rewrite_region(f.body)
-        region_dce(f.body)  # the adapter branches and their parameters

@@ -142,7 +142,6 @@ def test_importing_the_compiler_changes_nothing_in_xdsl() -> None:
 
 # passes whose file does not follow the name (documented in docs/architecture.md)
 NAMED_OTHERWISE = {
-    "train-lora-merge": "passes.train_lora",  # shares train-lora's adapter tag
     "train-autodiff": "passes.autodiff",  # a package: the pass and its rules
 }
 
