@@ -77,6 +77,25 @@ def _deep_ae(batch: int = 1) -> Callable[[str], tuple[str, str]]:
     return make
 
 
+def _deep_ae_accumulated(batch: int, micro_batches: int) -> Callable[[str], tuple[str, str]]:
+    """examples/deep_ae written for `batch` samples, with inputs for
+    `micro_batches` of them: the step of a row with `train-accumulate`
+    trains on micro_batches x batch samples."""
+
+    def make(work: str) -> tuple[str, str]:
+        sys.path.insert(0, os.path.join(ROOT, "examples", "deep_ae"))
+        import deep_ae  # type: ignore[import-not-found]
+
+        out = os.path.join(work, f"deep_ae_b{batch}x{micro_batches}")
+        path = deep_ae.write(out, batch)
+        rng = np.random.default_rng(1)
+        inputs = os.path.join(out, "inputs.npz")
+        np.savez(inputs, x=rng.standard_normal((micro_batches * batch, deep_ae.WIDTHS[0])).astype(np.float32))
+        return path, inputs
+
+    return make
+
+
 def _write_case(
     work: str, name: str, signature: str, body: str, inputs: dict[str, tuple[int, ...]]
 ) -> tuple[str, str]:
@@ -219,6 +238,7 @@ MODELS: dict[str, Callable[[str], tuple[str, str]]] = {
     "deep-ae": _deep_ae(),
     "deep-ae-b8": _deep_ae(8),
     "deep-ae-b32": _deep_ae(32),
+    "deep-ae-b8x4": _deep_ae_accumulated(8, 4),
     "gemm64": _gemm,
     "gemm256": lambda work: _gemm(work, 256, 256, 256),
     "conv": _conv,
@@ -252,6 +272,10 @@ ROWS = [
     Row("deep-ae/full", "deep-ae", SGD, "Deep-AE, every layer"),
     Row("deep-ae/full-b8", "deep-ae-b8", SGD, "Deep-AE, every layer, batch 8 (mean loss)"),
     Row("deep-ae/full-b32", "deep-ae-b32", SGD, "Deep-AE, every layer, batch 32 (mean loss)", long=True),
+    Row("deep-ae/full-b8x4", "deep-ae-b8x4",
+        "train-autodiff,train-accumulate{micro_batches=4},train-sgd{lr=0.01}",
+        "Deep-AE, every layer, 4 micro-batches of 8 accumulated (one SGD update on 32 samples)",
+        long=True),
     Row("deep-ae/last-2", "deep-ae", "train-finetune{last=2}," + SGD, "Deep-AE, last two layers"),
     Row("gemm64", "gemm64", "", "fp32 GEMM 64x64x64, forward"),
     Row("conv", "conv", "", "fp32 conv 3x3 64->128 channels, 16x16, forward (CCT2 tokenizer)"),
