@@ -31,18 +31,12 @@ from xdsl.dialects import arith, func, memref
 from xdsl.dialects.builtin import FloatAttr, ModuleOp
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.ir import Operation, SSAValue
-from xdsl.ir.affine import AffineDimExpr, AffineMap
+from xdsl.ir.affine import AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
 from tdopt.analyses.kernel_forms import arg_of, fill_value, single_generic, sums_into
 from tdopt.dialects.cluster import ENTRY, KERNEL
-
-
-def _is_identity(m: AffineMap) -> bool:
-    return m.num_symbols == 0 and len(m.results) == m.num_dims and all(
-        isinstance(e, AffineDimExpr) and e.position == i for i, e in enumerate(m.results)
-    )
 
 
 def _is_elementwise_add(kernel: func.FuncOp) -> bool:
@@ -54,7 +48,7 @@ def _is_elementwise_add(kernel: func.FuncOp) -> bool:
         return False
     if [arg_of(kernel, v) for v in (*g.inputs, *g.outputs)] != [0, 1, 2]:
         return False
-    if not all(_is_identity(m.data) for m in g.indexing_maps.data):
+    if not all(m.data == AffineMap.identity(m.data.num_dims) for m in g.indexing_maps.data):
         return False
     ops = list(g.body.block.ops)
     args = g.body.block.args

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import arith, func
-from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr
+from xdsl.dialects.builtin import MemRefType, ModuleOp, StringAttr, SymbolRefAttr
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
@@ -46,7 +46,7 @@ from tdopt.analyses.affine_access import view_root
 from tdopt.analyses.kernel_forms import fill_value, reduces_into, single_generic
 from tdopt.analyses.streaming import worth_streaming
 from tdopt.dialects.cluster import ENTRY, KERNEL, MEMORY_PLAN, memory_plan
-from tdopt.dialects.tier import IN, RESIDENT, TiledCallOp
+from tdopt.dialects.tier import IN, RESIDENT, TiledCallOp, int_array
 
 Call = func.CallOp | TiledCallOp
 
@@ -56,12 +56,6 @@ def _reduces_into(kernel: func.FuncOp, out: int) -> bool:
     generic, written whole, a reduction the memref_stream level takes."""
     g = reduces_into(kernel, out)
     return g is not None and worth_streaming(g)
-
-
-def _numel(v: SSAValue) -> int:
-    t = v.type
-    assert isinstance(t, MemRefType)
-    return math.prod(t.get_shape())
 
 
 def _whole(call: Call, k: int, buffer: SSAValue) -> bool:
@@ -80,8 +74,9 @@ def _whole(call: Call, k: int, buffer: SSAValue) -> bool:
     step = call.operand_steps()[k]
     if any(n > 1 and s == 0 for n, s in zip(grid, step)):
         return False
-    elem = buffer.type.element_type.bitwidth // 8  # type: ignore[attr-defined]
-    return math.prod(grid) * call.tile_bytes(k) == _numel(buffer) * elem
+    t = buffer.type
+    assert isinstance(t, MemRefType)
+    return math.prod(grid) * call.tile_bytes(k) == t.element_count() * t.element_type.bitwidth // 8  # type: ignore[attr-defined]
 
 
 def _aliases(block_ops: list[Operation], buffer: SSAValue) -> set[SSAValue]:
@@ -109,15 +104,14 @@ def _fused_kernel(kernel: func.FuncOp, value: Attribute, name: str) -> func.Func
 
 
 def _with_callee(call: Call, callee: str, out: int) -> Call:
-    if isinstance(call, func.CallOp):
-        return func.CallOp(callee, list(call.arguments), [r.type for r in call.results])
-    modes = list(call.operand_modes())
-    modes[out] &= ~IN  # copied out only (a resident operand stays in place)
-    new = TiledCallOp(
-        callee, list(call.args), call.grid_values(), modes, call.operand_steps(),
-        call.operand_boxes(), list(call.l1_offsets.get_values()), list(call.home_offset_values()),
-    )
-    new.attributes.update(call.attributes)
+    """`call` of `callee` instead; a tiled call copies operand `out` out only
+    (a resident operand stays in place)."""
+    new = call.clone()
+    new.callee = SymbolRefAttr(callee)
+    if isinstance(new, TiledCallOp):
+        modes = list(new.operand_modes())
+        modes[out] &= ~IN
+        new.modes = int_array(modes)
     return new
 
 
@@ -139,17 +133,20 @@ class KernelFuseFillPass(ModulePass):
         fused_names: dict[tuple[str, int, str], str] = {}
         saved_in = saved_out = fewer_tiled = 0
         for entry in [f for f in op.ops if isinstance(f, func.FuncOp) and ENTRY in f.attributes]:
-            ops = list(entry.body.block.ops)
-            for i, fill in enumerate(ops):
-                if not isinstance(fill, (func.CallOp, TiledCallOp)) or len(fill.operands) != 1:
+            block = entry.body.block
+            for fill in [o for o in block.ops if isinstance(o, (func.CallOp, TiledCallOp))]:
+                if fill.parent is None or len(fill.operands) != 1:  # gone: fused before
                     continue
                 fill_kernel = kernels.get(_callee(fill))
                 value = fill_value(fill_kernel) if fill_kernel is not None else None
                 buffer = fill.operands[0]
                 if value is None or not _whole(fill, 0, buffer):
                     continue
+                # the block as it is now (earlier fusions replaced calls)
+                ops = list(block.ops)
                 aliases = _aliases(ops, buffer)
-                user = next((o for o in ops[i + 1:] if any(v in aliases for v in o.operands)), None)
+                later = ops[ops.index(fill) + 1:]
+                user = next((o for o in later if any(v in aliases for v in o.operands)), None)
                 if not isinstance(user, (func.CallOp, TiledCallOp)):
                     continue
                 positions = [k for k, v in enumerate(user.operands) if v in aliases]

@@ -329,9 +329,10 @@ def broken_constraint(
     return None
 
 
-# what one more tile costs, in bytes the DMA would move meanwhile: the
-# driver's fork/join and DMA set-up take ~500 cycles per tile (a one-tile
-# call of a one-element kernel runs in ~650), at ~4 bytes per cycle
+# what one more tile costs, in bytes the DMA would move meanwhile: chosen
+# when the driver's fork/join and DMA set-up took ~500 cycles a tile, at ~4
+# bytes per cycle. The driver now takes ~300 (tools/tilebench.py); 1 KiB
+# changed no tiling of the CCT2 LoRA-last step or the conv row (session 11)
 TILE_COST_BYTES = 2048
 
 

@@ -53,14 +53,13 @@ static void call_block(void *block) {
     ((tdrt_kernel_fn)b[0])(b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8]);
 }
 
-/* Queue the copy of operand s's tile at `home_addr` between home and the L1
+/* Queue the copy of operand o's tile at `home_addr` between home and the L1
  * buffer at `l1`, in direction `mode`; returns the DMA id of its last transfer. */
-static int32_t copy_operand(const struct operand_state *s, uint32_t home_addr, uint32_t l1,
+static int32_t copy_operand(const struct tdrt_tiled_operand *o, uint32_t home_addr, uint32_t l1,
                             uint32_t mode) {
     int32_t last = -1;
     uint8_t *home = (uint8_t *)home_addr;
     uint8_t *local = (uint8_t *)l1;
-    const struct tdrt_tiled_operand *o = &s->o;
     uint32_t plane_bytes = o->row_len * o->rows;
     for (uint32_t p = 0; p < o->planes; p++) {
         if (mode == TDRT_TILE_IN)
@@ -80,7 +79,9 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
     const uint32_t g1 = c->grid[1], g2 = c->grid[2];
     const uint32_t tiles = c->grid[0] * g1 * g2;
     const uint32_t parallel = c->flags & TDRT_TILED_PARALLEL;
-    struct operand_state s[n ? n : 1]; /* VLA: the stack holds as many as the call has */
+    /* VLA: as many as the call has, 68 bytes each (544 with the 8 a call may
+     * have), within core 0's 1 KiB stack with the kernels' frames */
+    struct operand_state s[n ? n : 1];
     /* kernel address, then its eight register arguments (read by every core) */
     uint32_t args[1 + TDRT_TILED_MAX_OPERANDS];
     int32_t pending = -1;
@@ -101,7 +102,7 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
         p->delta[0] = st0 - (g1 - 1) * st1 - (g2 - 1) * st2;
         p->out = p->out_other = -1;
         args[1 + k] = p->o.l1[0];
-        if (p->o.mode & TDRT_TILE_IN) pending = copy_operand(p, p->o.home, p->o.l1[0], TDRT_TILE_IN);
+        if (p->o.mode & TDRT_TILE_IN) pending = copy_operand(&p->o, p->o.home, p->o.l1[0], TDRT_TILE_IN);
     }
     uint32_t i1 = 0, i2 = 0; /* grid index of the current tile in dimensions 1 and 2 */
     for (uint32_t t = 0; t < tiles; t++) {
@@ -130,7 +131,7 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
             if (busy >= 0 && (need < 0 || (int32_t)((uint32_t)busy - (uint32_t)need) > 0)) need = busy;
             /* tile t+1's copy in, unless it is tile t's (then it stays) */
             if (d < 3 && (p->o.mode & TDRT_TILE_IN) && p->delta[d] != 0)
-                pending = copy_operand(p, p->o.home + p->delta[d], p->o.l1[1], TDRT_TILE_IN);
+                pending = copy_operand(&p->o, p->o.home + p->delta[d], p->o.l1[1], TDRT_TILE_IN);
         }
         if (need >= 0) tdrt_dma_wait((uint32_t)need);
         if (parallel)
@@ -143,7 +144,7 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
             uint32_t delta = d < 3 ? p->delta[d] : 1; /* after the last tile: every tile out */
             if (delta == 0) continue;                 /* tile t+1 is tile t's: it stays */
             int32_t out = p->out;
-            if (p->o.mode & TDRT_TILE_OUT) out = copy_operand(p, p->o.home, p->o.l1[0], TDRT_TILE_OUT);
+            if (p->o.mode & TDRT_TILE_OUT) out = copy_operand(&p->o, p->o.home, p->o.l1[0], TDRT_TILE_OUT);
             /* tile t+1 goes to the other buffer */
             uint32_t l1 = p->o.l1[0];
             p->o.l1[0] = p->o.l1[1];
