@@ -66,19 +66,38 @@ def _run(work: Path, operands: int, tiles: int, parallel: bool, cores: int) -> d
     return run_elf(elf, cores=cores).counters
 
 
+def _counts(text: str, low: int, high: int, n: int | None = None) -> list[int]:
+    """Comma-separated integers in low..high (exactly n of them if given)."""
+    try:
+        values = [int(t) for t in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated integers") from None
+    if n is not None and len(values) != n:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected {n} integers, got {len(values)}")
+    bad = [v for v in values if not low <= v <= high]
+    if bad:
+        raise argparse.ArgumentTypeError(f"{text!r}: {bad[0]} is outside {low}..{high}")
+    return values
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="tilebench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--operands", default="2,3,4", help="operand counts (comma-separated, 1..8)")
-    p.add_argument("--tiles", default="8,40", help="the two grid sizes whose difference is measured")
-    p.add_argument("--cores", type=int, default=8, help="active cores (default 8)")
+    p.add_argument("--operands", default=[2, 3, 4], type=lambda t: _counts(t, 1, 8),
+                   help="operand counts (comma-separated, 1..8; default 2,3,4)")
+    p.add_argument("--tiles", default=[8, 40], type=lambda t: _counts(t, 1, 4096, 2),
+                   help="the two grid sizes whose difference is measured (default 8,40)")
+    p.add_argument("--cores", type=lambda t: _counts(t, 1, 8, 1)[0], default=8,
+                   help="active cores, 1..8 (default 8)")
     args = p.parse_args(argv)
-    small, large = (int(t) for t in args.tiles.split(","))
+    small, large = args.tiles
+    if small == large:
+        p.error(f"--tiles {small},{large}: the two grid sizes must differ")
     print(f"tilebench: tile driver cost per tile ({args.cores} cores, {small} -> {large} tiles, "
           "empty kernel, 64 B per operand per tile)")
     print(f"{'operands':>8} {'kernel':>9} {'cycles/tile':>12} {'core0 instr/tile':>17} {'core0 L2 wait/tile':>19}")
     with tempfile.TemporaryDirectory(prefix="tilebench-") as tmp:
         work = Path(tmp)
-        for operands in (int(n) for n in args.operands.split(",")):
+        for operands in args.operands:
             for parallel in (False, True):
                 a = _run(work, operands, small, parallel, args.cores)
                 b = _run(work, operands, large, parallel, args.cores)
