@@ -127,7 +127,7 @@ def absolutize_weights(module: ModuleOp, base_dir: str) -> None:
     attr = module.attributes.get(WEIGHTS_ATTR)
     if isinstance(attr, StringAttr) and not os.path.isabs(attr.data):
         module.attributes[WEIGHTS_ATTR] = StringAttr(
-            os.path.normpath(os.path.join(base_dir, attr.data))
+            os.path.abspath(os.path.join(base_dir, attr.data))
         )
 
 

@@ -1,5 +1,9 @@
 """`interleave-contractions`: register blocking of contractions. A register
 model (`registers_needed`, `pointers_needed`) ranks the candidate blocks;
+a block need not divide its loop: the generic is then split in two, the
+largest multiple of the block, blocked, and the remaining iterations (a
+`remainder`, its map offset past the first part) blocked by what is left,
+so a 6x4 block serves a 64-wide loop (60 + 4);
 a candidate the model cannot vouch for is tried through the rest of the
 pipeline to register allocation (`trial_choice`), so the block taken is one
 whose kernel allocates (the allocator never spills), else none. It works on
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache
 
 from xdsl.context import Context
@@ -206,53 +211,105 @@ def _divisors(n: int) -> list[int]:
     return [f for f in range(1, n + 1) if n % f == 0]
 
 
+# a blocking with a remainder (twice the code, another loop nest) is taken
+# only when it issues at least 2 % fewer instructions per copy than the
+# best one without
+REMAINDER_GAIN = Fraction(51, 50)
+
+
+def remainder(op: memref_stream.GenericOp, blocking: Blocking) -> tuple[int, int] | None:
+    """(loop, iterations left over) when a factor of `blocking` does not
+    divide its loop's bound (at most one does); None when all divide."""
+    bounds = [b.value.data for b in op.bounds.data]
+    left = [(dim, bounds[dim] % f) for dim, f in blocking if bounds[dim] % f]
+    assert len(left) <= 1, "a blocking leaves a remainder in one loop at most"
+    return left[0] if left else None
+
+
+def remainder_blocking(blocking: Blocking, dim: int, left: int) -> Blocking:
+    """The blocking of the remainder of loop `dim` (`left` iterations): the
+    same block with that loop's factor cut to `left` (dropped at 1)."""
+    return tuple((d, left if d == dim else f) for d, f in blocking if d != dim or left > 1)
+
+
+def _step_cost(op: memref_stream.GenericOp, blocking: Blocking) -> Fraction:
+    """Instructions per copy of the body in the blocked inner loop: the
+    multiply-accumulate and its share of the loads."""
+    return Fraction(_copies(blocking) + loads_per_step(op, blocking), _copies(blocking))
+
+
+def instructions_per_copy(op: memref_stream.GenericOp, blocking: Blocking) -> Fraction:
+    """`_step_cost` averaged over the iterations: with a remainder, the
+    blocked part and the remainder's smaller block each by their share."""
+    left = remainder(op, blocking)
+    if left is None:
+        return _step_cost(op, blocking)
+    dim, r = left
+    n = op.bounds.data[dim].value.data
+    tail = remainder_blocking(blocking, dim, r)
+    return Fraction(n - r, n) * _step_cost(op, blocking) + Fraction(r, n) * _step_cost(op, tail)
+
+
 def blocking_candidates(
     op: memref_stream.GenericOp, pipeline_depth: int, keep_trips: dict[int, int] | None = None
 ) -> list[Blocking]:
     """The register blockings of a contraction, best first: one or two
     parallel loops unrolled and jammed into the innermost loop, the copies
     of the body (fewer than twice the pipeline depth, as xDSL's heuristic)
-    fitting the float registers by `registers_needed`, ranked by the most
-    multiply-accumulates per loaded value (a 4x4 block of a matmul: 16 per
-    8 loads; one row of 16: 16 per 17), then the most copies.
-    `keep_trips[d]`: loop d must keep at least that many iterations (the
-    loop the cluster splits over its cores)."""
+    fitting the float registers by `registers_needed`, ranked by the fewest
+    instructions per multiply-accumulate (`instructions_per_copy`: a 4x4
+    block of a matmul issues 16 per 8 loads, a 6x4 one 24 per 10; a row of
+    16, 16 per 17; a blocking with a remainder must do 2 % better than one
+    without, `REMAINDER_GAIN`), then without a remainder, then the most
+    copies.
+    A factor need not divide its loop (one loop at most; the remainder is
+    blocked by what is left) unless the loop is the one the cluster splits
+    over its cores: `keep_trips[d]`, loop d keeps at least that many
+    iterations and its factor divides it."""
     kinds = op.iterator_types.data
     bounds = [b.value.data for b in op.bounds.data]
     parallel = [i for i, k in enumerate(kinds) if k == memref_stream.IteratorTypeAttr.parallel()]
     keep = keep_trips or {}
+    most = 2 * pipeline_depth - 1
 
     def factors(dim: int) -> list[int]:
-        return [
-            f for f in _divisors(bounds[dim]) if bounds[dim] // f >= min(keep.get(dim, 1), bounds[dim])
-        ]
+        if dim in keep:
+            return [f for f in _divisors(bounds[dim]) if bounds[dim] // f >= min(keep[dim], bounds[dim])]
+        return list(range(1, min(bounds[dim], most) + 1))
+
+    def dividing(b: Blocking) -> int:
+        return sum(1 for dim, f in b if bounds[dim] % f)
 
     options: list[Blocking] = []
-    for j, inner in enumerate(parallel):
+    for inner in parallel:
         options += [((inner, f),) for f in factors(inner) if f > 1]
-        for outer in parallel[:j]:
+        for outer in parallel:
+            if outer == inner:
+                continue
             options += [
                 ((outer, fo), (inner, fi))
                 for fo in factors(outer)
                 for fi in factors(inner)
-                if fo > 1 and fi > 1
+                if fo > 1 and fi > 1 and fo * fi <= most
             ]
     fitting = [
         b
         for b in options
         if _copies(b) < 2 * pipeline_depth
+        and dividing(b) <= 1
         and registers_needed(op, b) <= FLOAT_REGISTERS
         and pointers_needed(op, b) <= MAX_POINTERS
     ]
-    # ties: the inner loops first (contiguous outputs), as xDSL's choice
+    # ties: no remainder, more copies, the inner loops first (contiguous
+    # outputs, as xDSL's choice; a stable sort keeps that order)
+    by_loops = sorted(fitting, key=lambda b: [dim for dim, _ in reversed(b)], reverse=True)
     return sorted(
-        fitting,
+        by_loops,
         key=lambda b: (
-            _copies(b) / loads_per_step(op, b),
-            _copies(b),
-            [dim for dim, _ in reversed(b)],
+            instructions_per_copy(op, b) * (REMAINDER_GAIN if dividing(b) else 1),
+            dividing(b),
+            -_copies(b),
         ),
-        reverse=True,
     )
 
 
@@ -323,6 +380,56 @@ def block_generic(op: memref_stream.GenericOp, blocking: Blocking) -> memref_str
     )
 
 
+def _part(op: memref_stream.GenericOp, dim: int, count: int, start: int) -> memref_stream.GenericOp:
+    """`op` over iterations start..start+count of loop `dim` only: its
+    bound cut to `count`, its maps reading loop `dim` offset by `start`."""
+    bounds = [b.value.data for b in op.bounds.data]
+    bounds[dim] = count
+
+    def shifted(m: AffineMapAttr) -> AffineMapAttr:
+        amap = m.data
+        if start == 0 or dim >= amap.num_dims:
+            return m
+        dims = [AffineExpr.dimension(i) + start if i == dim else AffineExpr.dimension(i)
+                for i in range(amap.num_dims)]
+        return AffineMapAttr(amap.replace_dims_and_symbols(dims, [], amap.num_dims, 0))
+
+    return memref_stream.GenericOp(
+        op.inputs,
+        op.outputs,
+        op.inits,
+        op.body.clone(),
+        ArrayAttr([shifted(m) for m in op.indexing_maps]),
+        op.iterator_types,
+        ArrayAttr([IntegerAttr.from_index_int_value(b) for b in bounds]),
+        op.init_indices,
+        op.doc,
+        op.library_call,
+    )
+
+
+def blocked_generics(op: memref_stream.GenericOp, blocking: Blocking) -> list[memref_stream.GenericOp]:
+    """What `op` blocked by `blocking` becomes: one blocked generic, or with
+    a remainder two, the multiple of the block and the rest (blocked by
+    `remainder_blocking`), each writing its own part of the outputs."""
+    left = remainder(op, blocking)
+    if left is None:
+        return [block_generic(op, blocking)]
+    dim, r = left
+    n = op.bounds.data[dim].value.data
+    head, tail = _part(op, dim, n - r, 0), _part(op, dim, r, n - r)
+    tail_blocking = remainder_blocking(blocking, dim, r)
+    parts = [block_generic(head, blocking)]
+    # the detached intermediate ops would keep uses of the operands
+    head.erase()
+    if tail_blocking:
+        parts.append(block_generic(tail, tail_blocking))
+        tail.erase()
+    else:
+        parts.append(tail)
+    return parts
+
+
 def _parallel_mark(op: Operation) -> dict[int, int]:
     """The loop the cluster will split (`cluster-mark-parallel`) keeps at
     least one iteration per core."""
@@ -370,7 +477,7 @@ def allocates(ctx: Context, kernel: func.FuncOp, op: memref_stream.GenericOp, bl
     copy = kernel.clone()
     twin = next(o for i, o in enumerate(copy.walk()) if i == index)
     assert isinstance(twin, memref_stream.GenericOp)
-    Rewriter.replace_op(twin, block_generic(twin, blocking))
+    Rewriter.replace_op(twin, blocked_generics(twin, blocking), new_results=[])
     module = ModuleOp([copy])
     _trial_pipeline(until_allocation).apply(ctx, module)
     try:
@@ -410,22 +517,32 @@ EXACT_BODY_OPS = {"arith.mulf", "arith.addf", "arith.subf", "arith.maximumf", "a
 # float registers the model's estimate must leave free to skip the trial:
 # in the tdbench models (CCT2 both blocks, ResNet-8, DS-CNN, MobileNet,
 # Deep-AE) every one of 40 candidates the model puts at 27 allocated, while
-# 2 of 15 at 28 did not
+# 2 of 15 at 28 did not (session 6, an allocator that still kept the
+# argument registers out of the body)
 TRIAL_MARGIN = 3
+# a matmul's or convolution's body, one multiply and one add per copy:
+# vouched for up to FLOAT_REGISTERS (whose own margin of 2 covers it). All
+# 218 such candidates at 27-30 registers of the tdbench models (CCT2 both
+# blocks and LoRA-last, ResNet-8, MobileNetV1, Deep-AE at batch 32; a
+# fifth of them with two nested reduction loops) allocated when tried
+# (session 12); trying them cost ResNet-8's compile 6 s of 24.
+CONTRACTION_BODY = {"arith.mulf", "arith.addf"}
 
 
 def model_vouches(op: memref_stream.GenericOp, blocking: Blocking) -> bool:
     """Whether `blocking` fits by the register model alone: a body of ops it
-    counts exactly, with a margin of float registers and pointers to spare
-    (the model was checked against the allocator on every such kernel of
-    the tests and benchmarks). A trial (`allocates`) costs about a second
+    counts exactly, with a margin of float registers (none beyond
+    FLOAT_REGISTERS' own for a multiply-add) and pointers to spare (the
+    model was checked against the allocator on every such kernel of the
+    tests and benchmarks). A trial (`allocates`) costs about half a second
     of compile time per large blocked kernel, so only the others take it:
     bodies with expanded math (a `math.exp` becomes ~30 ops and a dozen
     hoisted constants), selects or divisions, and blocks near the limit."""
     body = {o.name for o in op.body.block.ops if not isinstance(o, memref_stream.YieldOp)}
+    margin = 0 if body == CONTRACTION_BODY else TRIAL_MARGIN
     return (
         body <= EXACT_BODY_OPS
-        and registers_needed(op, blocking) <= FLOAT_REGISTERS - TRIAL_MARGIN
+        and registers_needed(op, blocking) <= FLOAT_REGISTERS - margin
         and pointers_needed(op, blocking) < MAX_POINTERS
     )
 
@@ -451,7 +568,7 @@ class InterleaveContractionPattern(RewritePattern):
             choice = trial_choice(self.ctx, op, self.pipeline_depth, self.until_allocation, keep)
         if choice is None:
             return
-        rewriter.replace(op, block_generic(op, choice))
+        rewriter.replace(op, blocked_generics(op, choice), [])
 
 
 @dataclass(frozen=True)

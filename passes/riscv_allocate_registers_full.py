@@ -192,7 +192,8 @@ def _pure(op: Operation) -> bool:
 
 
 def schedule_loads(f: riscv_func.FuncOp) -> None:
-    """Sink the loads of every innermost loop body towards their first use.
+    """Sink the loads of every innermost loop body (of the function's body
+    when it has no loop) towards their first use.
 
     The memref_stream loop lowering loads every operand of every interleaved
     copy first and computes after, so a body blocked by `n` keeps `n` loaded
@@ -200,8 +201,14 @@ def schedule_loads(f: riscv_func.FuncOp) -> None:
     just before the op that precedes its first user (one instruction between
     them hides the load-use latency), never across an op that writes memory
     or has other effects, nor past a user: then only two or three loaded
-    values are live at a time."""
-    for loop in [o for o in f.walk() if isinstance(o, riscv_scf.ForOp)]:
+    values are live at a time. Loads sharing a place go in the order of
+    their first users (the one used first first)."""
+    loops = [o for o in f.walk() if isinstance(o, riscv_scf.ForOp)]
+    if not loops:
+        # a kernel whose loops all had one trip (a small blocked matmul with
+        # its short reduction unrolled): one straight-line block
+        _schedule_block(f.body.block)
+    for loop in loops:
         if not any(isinstance(o, riscv_scf.ForOp) for o in loop.body.walk()):
             _schedule_block(loop.body.block)
 
@@ -210,7 +217,8 @@ def _schedule_block(block: Block) -> None:
     ops = list(block.ops)
     rest = [o for o in ops if not isinstance(o, _LOADS)]  # in order
     index = {o: k for k, o in enumerate(rest)}
-    slots: dict[int, list[Operation]] = {}  # rest index -> loads before it
+    # rest index -> (first user, load) of the loads placed before it
+    slots: dict[int, list[tuple[int, Operation]]] = {}
     for load in (o for o in ops if isinstance(o, _LOADS)):
         # the first op after the load that is not a load: where it is now
         now = load.next_op
@@ -225,9 +233,12 @@ def _schedule_block(block: Block) -> None:
         first = min(users, default=len(rest) - 1)
         # never across an op with effects
         barrier = next((k for k in range(lo, first) if not _pure(rest[k])), first)
-        slots.setdefault(max(lo, min(first - 1, barrier)), []).append(load)
+        slots.setdefault(max(lo, min(first - 1, barrier)), []).append((first, load))
     for k, loads in slots.items():
-        for load in loads:
+        # the loads used later go last: a load used by the op right after
+        # the slot then still has an instruction before its user when the
+        # slot holds another load (the first ops of a blocked body)
+        for _, load in sorted(loads, key=lambda fl: fl[0]):
             load.detach()
             block.insert_op_before(load, rest[k])
 

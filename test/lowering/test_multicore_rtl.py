@@ -16,12 +16,13 @@ from helpers import make_module
 from test_grad_ops_rtl import CASES as GRAD_CASES
 from test_grad_ops_rtl import attention, conv_net, mlp, training_step
 from test_ops_rtl import CASES as OP_CASES
-from xdsl.dialects import func
+from xdsl.dialects import func, memref_stream
 from xdsl.dialects.builtin import ModuleOp
 
 from tdopt.dialects.cluster import PARALLEL, parallel_of
 from tdopt.interpreter.reference import run_function
-from tdopt.lowering.pipeline import TO_LINALG, run_pipeline
+from tdopt.dialects import train
+from tdopt.lowering.pipeline import TO_LINALG, TO_RISCV_PASSES, run_pipeline
 from tdopt.tools.context import make_context
 from tdopt.tools.rtl_run import RtlResult, run_on_rtl
 
@@ -180,3 +181,45 @@ def test_buffers_passed_twice() -> None:
     kernels = {f.sym_name.data: f for f in module.ops if isinstance(f, func.FuncOp)}
     assert PARALLEL in kernels["k_update"].attributes
     assert PARALLEL not in kernels["k_transpose"].attributes
+
+
+# matmuls (m, k, n) whose register block does not divide the columns:
+# 16x64 (2 rows a core at 8 cores): 2x13 blocks over 52 columns, 2x12 over
+# the last 12; 24x50: 3x8 over 48, 3x2 over 2; 64x64: 4x6 over 60, 4x4 over 4
+# (shape, the first column of the remainder)
+REMAINDER_SHAPES = [((16, 24, 64), 52), ((24, 20, 50), 48), ((64, 64, 64), 60)]
+
+
+def _blocked_generics(module: ModuleOp) -> list[memref_stream.GenericOp]:
+    upto = []
+    for p in TO_RISCV_PASSES:
+        upto.append(p)
+        if p.startswith("interleave-contractions"):
+            break
+    run_pipeline(make_context(), module, ",".join([TO_LINALG, *upto]))
+    return [
+        g for g in module.walk()
+        if isinstance(g, memref_stream.GenericOp)
+        and memref_stream.IteratorTypeAttr.interleaved() in g.iterator_types
+    ]
+
+
+@pytest.mark.parametrize("cores", [8, 3])
+@pytest.mark.parametrize("shape, split", REMAINDER_SHAPES)
+def test_register_block_with_a_remainder(shape: tuple[int, int, int], split: int, cores: int) -> None:
+    """The block is split off the columns it does not divide (two blocked
+    generics, the second offset past the first's columns); the product on
+    the RTL equals numpy's in float64 within float32 rounding."""
+    m, k, n = shape
+    rng = np.random.default_rng(m + k + n)
+    inputs = {"a": rng.standard_normal((m, k)).astype(np.float32),
+              "b": rng.standard_normal((k, n)).astype(np.float32)}
+    body = lambda v: [train.MatMulOp.make(v)]  # noqa: E731
+    parts = _blocked_generics(make_module(inputs, body))
+    assert len(parts) == 2
+    first, rest = (g.indexing_maps.data[-1].data.results[1] for g in parts)
+    assert f"+ {split})" not in str(first) and str(rest).endswith(f"+ {split})")
+    run = run_on_rtl(make_context(), make_module(inputs, body), inputs, cores=cores, max_cycles=5_000_000)
+    want = inputs["a"].astype(np.float64) @ inputs["b"].astype(np.float64)
+    (got,) = run.results.values()
+    np.testing.assert_allclose(got, want, rtol=RTOL, atol=1e-4)

@@ -94,8 +94,55 @@ def test_no_block_allocates_means_no_blocking(monkeypatch) -> None:
 
 def test_a_plain_matmul_block_is_not_tried() -> None:
     """The model vouches for multiply-add bodies with registers to spare: no
-    trial (compile time), and the allocator agrees with it."""
+    trial (compile time), and the allocator agrees with it. An 8x8 output
+    takes 4x4 blocks (22 float registers by the model: 16 accumulators, 4
+    values of %b, 2 of %a); 6x4 over 6 rows and 2x4 over the other 2 issue
+    as many instructions per product (1.5) and have a remainder."""
     ctx, f, op = kernel("""
+func.func @mm(%a: memref<8x8xf32>, %b: memref<8x8xf32>, %c: memref<8x8xf32>) {
+  memref_stream.generic {
+    bounds = [8, 8, 8],
+    indexing_maps = [
+      affine_map<(d0, d1, d2) -> (d0, d2)>,
+      affine_map<(d0, d1, d2) -> (d2, d1)>,
+      affine_map<(d0, d1) -> (d0, d1)>
+    ],
+    iterator_types = ["parallel", "parallel", "reduction"]
+  } ins(%a, %b : memref<8x8xf32>, memref<8x8xf32>) outs(%c : memref<8x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    memref_stream.yield %s : f32
+  }
+  func.return
+}
+""")
+    choice = blocking.interleave_choice(op, 16)
+    assert choice == ((0, 4), (1, 4))
+    assert blocking.registers_needed(op, choice) == 22
+    assert blocking.model_vouches(op, choice)
+    assert blocking.allocates(ctx, f, op, choice, UNTIL_ALLOCATION)
+
+
+def test_a_multiply_add_block_at_the_register_limit() -> None:
+    """A 16x16 output's best block is 4 columns x 6 rows over the first 12
+    rows (30 float registers by the model), 4x4 over the last 4. A plain
+    multiply-add body is vouched for up to the model's limit; the allocator
+    agrees. The same block of a body with a subtraction (counted exactly,
+    but with the margin of 3) is tried."""
+    ctx, f, op = kernel(MATMUL_16)
+    choice = blocking.interleave_choice(op, 16)
+    assert choice == ((0, 6), (1, 4))
+    assert blocking.remainder(op, choice) == (0, 4)
+    assert blocking.registers_needed(op, choice) == 30
+    assert blocking.model_vouches(op, choice)
+    assert blocking.allocates(ctx, f, op, choice, UNTIL_ALLOCATION)
+    _, _, sub = kernel(MATMUL_16.replace("arith.addf %acc, %p", "arith.subf %acc, %p"))
+    assert blocking.registers_needed(sub, choice) == 30
+    assert not blocking.model_vouches(sub, choice)
+
+
+MATMUL_16 = """
 func.func @mm(%a: memref<16x8xf32>, %b: memref<8x16xf32>, %c: memref<16x16xf32>) {
   memref_stream.generic {
     bounds = [16, 16, 8],
@@ -113,10 +160,7 @@ func.func @mm(%a: memref<16x8xf32>, %b: memref<8x16xf32>, %c: memref<16x16xf32>)
   }
   func.return
 }
-""")
-    choice = blocking.interleave_choice(op, 16)
-    assert choice is not None and blocking.model_vouches(op, choice)
-    assert blocking.allocates(ctx, f, op, choice, UNTIL_ALLOCATION)
+"""
 
 
 def wide_kernel(live: int) -> str:

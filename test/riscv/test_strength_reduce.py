@@ -202,10 +202,10 @@ def run_pipeline_module(module: ModuleOp, spec: str) -> None:
 
 
 def test_blocked_matmul_one_b_pointer():
-    """The register-blocked matmul's inner loop (2x4 block at depth 8): the
-    A pointer is the loop counter, its two rows loads at 0 and 48 (12
-    floats apart), and the four B columns share one pointer (loads at
-    0..12). The k loop is unrolled by 4 (kernel-unroll-innermost): the
+    """The register-blocked matmul's inner loop (at depth 8, a 3x4 block
+    over the first 6 of its 8 rows, 2x4 over the other 2): the A pointer is
+    the loop counter, its three rows load at 0, 48 and 96 (12 floats
+    apart), and the four B columns share one pointer (loads at 0..12). The k loop is unrolled by 4 (kernel-unroll-innermost): the
     copies load at k + 1..3 from the same pointers, 4 bytes further along
     A's rows, one 64-byte row of B further."""
     module = run_pipeline(PROGRAMS["matmul"], _to_riscv_before_reduction(8))
@@ -217,6 +217,6 @@ def test_blocked_matmul_one_b_pointer():
     by_pointer: dict[SSAValue, list[int]] = {}
     for op in loads:
         by_pointer.setdefault(op.rs1, []).append(op.immediate.value.data)
-    a_rows = sorted(r + 4 * k for r in (0, 48) for k in range(4))
+    a_rows = sorted(r + 4 * k for r in (0, 48, 96) for k in range(4))
     b_cols = sorted(c + 64 * k for c in (0, 4, 8, 12) for k in range(4))
     assert sorted(sorted(v) for v in by_pointer.values()) == [a_rows, b_cols]
