@@ -12,7 +12,10 @@ the map minus that constant; the tiled call's `home_offsets` say where tile
 three levels (row, rows, planes). Tile sizes start at the whole loop ranges and shrink, one
 divisor step of one loop at a time (the step that saves the most bytes,
 keeping a loop of at least `cores` iterations for the cluster split where
-possible), until two copies of every operand's tile fit `budget` bytes.
+possible), until the tile buffers fit `budget` bytes: two copies of
+every operand's tile that the grid moves (one computed on, the next copied
+meanwhile), one of an operand it never moves (no cut loop in its map: a
+matmul's rows kept while the grid walks the columns are copied in once).
 
 The call becomes `tier.tiled_call` of a tile kernel: the same loop nest on
 contiguous L1 buffers of tile shape. Inputs are copied in; outputs are copied
@@ -151,6 +154,27 @@ def working_set(
     return sum(_padded(a.tile_bytes(tile)) for a, c in zip(accesses, flags) if c)
 
 
+def buffers(accesses: Sequence[OperandAccess], cut: Sequence[int]) -> list[int]:
+    """L1 buffers each copied operand needs: two (the tile being computed on
+    and the next, copied meanwhile), or one when the grid never moves it (no
+    cut loop in its map: the driver copies it in once, before the first
+    tile, and out after the last)."""
+    return [2 if d & set(cut) else 1 for d in _depends(accesses)]
+
+
+def l1_bytes(
+    accesses: Sequence[OperandAccess], tile: Sequence[int], ranges: Sequence[int],
+    resident: Sequence[bool], cut: Sequence[int],
+) -> int:
+    """The L1 the tile buffers of a call take: `buffers` of each copied
+    operand's tile, padded to ALIGN."""
+    flags = copied(accesses, tile, ranges, resident)
+    return sum(
+        n * _padded(a.tile_bytes(tile))
+        for a, c, n in zip(accesses, flags, buffers(accesses, cut)) if c
+    )
+
+
 # a cut reduction loop keeps at least this many iterations per tile when it
 # can (the inner loop of a blocked contraction amortises its setup over them)
 MIN_REDUCTION_TILE = 64
@@ -163,7 +187,7 @@ def choose_tiles(
     budget: int,
     cores: int,
 ) -> Plan | None:
-    """Tile sizes whose double-buffered working set fits `budget`, or None.
+    """Tile sizes whose tile buffers (`l1_bytes`) fit `budget`, or None.
     Parallel loops and the outermost reduction loop may be cut; the reduction
     loop first keeps MIN_REDUCTION_TILE iterations (or all it has), and goes
     below only if nothing else fits."""
@@ -279,10 +303,16 @@ def _cheapest(
         if best is not None and (prefix, tiles * TILE_COST_BYTES) > best[:2]:
             continue
         flags, sizes = zip(*(operand(i, tile) for i in range(len(accesses))))
-        ws = 2 * sum(_padded(b) for b, c in zip(sizes, flags) if c)
+        ws = sum(
+            (2 if deps[i] & set(cut) else 1) * _padded(b)
+            for i, (b, c) in enumerate(zip(sizes, flags)) if c
+        )
         if ws > budget:
             continue
-        cost = tiles * TILE_COST_BYTES + _copied_bytes(cut, grid, deps, both, sizes, flags)
+        # the first tile's copies in and the last one's copies out overlap
+        # no compute: one tile of every copied operand, on the critical path
+        exposed = sum((2 if two else 1) * b for b, c, two in zip(sizes, flags, both) if c)
+        cost = tiles * TILE_COST_BYTES + _copied_bytes(cut, grid, deps, both, sizes, flags) + exposed
         key = (prefix, cost, tiles, -ws, tile)
         if best is not None and key >= best:
             continue
@@ -314,7 +344,7 @@ def broken_constraint(
 ) -> Broken | None:
     """The first constraint of a valid tiling that `tile` breaks (None: it
     is valid); the one definition both the search and its diagnostic use."""
-    need = 2 * working_set(accesses, tile, ranges, resident)
+    need = l1_bytes(accesses, tile, ranges, resident, cut)
     if need > budget:
         return Broken("budget", need=need)
     for i, a in enumerate(accesses):
@@ -543,7 +573,7 @@ def _no_plan_reason(
     broken = broken_constraint(accesses, smallest, ranges, resident, left, cut, parallel)
     if broken is not None and broken.kind == "budget":
         return (
-            f"needs at least {broken.need} bytes of L1 (two buffers of its smallest tile: loop "
+            f"needs at least {broken.need} bytes of L1 (the buffers of its smallest tile: loop "
             f"ranges {list(smallest)}; only the outermost reduction loop is cut) but {left} "
             f"bytes are left for tiles (budget {budget}, {budget - left} taken by tensors placed "
             "in L1); raise --tile-l1"
@@ -635,10 +665,13 @@ def _tiled_call(
     modes, steps, boxes, offsets = [], [], [], []
     flags = copied(accesses, plan.tile, plan.ranges, resident)
     sizes = [_padded(a.tile_bytes(plan.tile)) if c else 0 for a, c in zip(accesses, flags)]
-    ws = sum(sizes)
-    off = 0
+    counts = buffers(accesses, grid_dims)
+    # the operands the grid moves: two sets of buffers, [0, ws) and [ws, 2 ws);
+    # those it never moves: one buffer each after them (both offsets alike)
+    ws = sum(size for size, n in zip(sizes, counts) if n == 2)
+    off, fixed = 0, 2 * ws
     homes = []
-    for a, size, c in zip(accesses, sizes, flags):
+    for a, size, c, n in zip(accesses, sizes, flags, counts):
         levels = a.dma_levels(a.extents(plan.tile, shifted=c))
         if levels is None:  # used in place, never copied: the whole buffer
             assert not c
@@ -663,7 +696,12 @@ def _tiled_call(
             for k in grid_dims
         ]
         steps.append(step + [0] * (GRID_DIMS - len(step)))
-        offsets += [off, off + ws]
-        off += size
+        if n == 2:
+            offsets += [off, off + ws]
+            off += size
+        else:
+            assert not any(step)
+            offsets += [fixed, fixed]
+            fixed += size
     args = [call.arguments[r.index] for r in roots]
-    return TiledCallOp(tile_kernel, args, grid, modes, steps, boxes, offsets, homes), 2 * ws
+    return TiledCallOp(tile_kernel, args, grid, modes, steps, boxes, offsets, homes), fixed

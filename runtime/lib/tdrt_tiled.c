@@ -16,7 +16,9 @@
  * An operand whose tile is the same for tiles t and t+1 (its home offset does
  * not change: an input the grid step does not move, an output accumulated
  * over a cut reduction loop) stays in its buffer: no copy in for t+1, no copy
- * out after t; it is copied out after the last tile that uses it.
+ * out after t; it is copied out after the last tile that uses it. One the
+ * grid never moves (every delta 0) only ever uses its first buffer: the
+ * compiler gives it one (both addresses alike).
  *
  * The DMA completes transfers in queue order, so a copy in of tile t+1 into
  * the buffer an earlier tile used happens after that tile's copy out has read

@@ -29,7 +29,7 @@ LR = 0.1
 # every tensor in L2 and a tile budget that cuts the 16x12 weights
 TILED = (
     "train-schedule-updates,train-fuse-weight-update,convert-train-to-linalg,"
-    "plan-memory{l1_budget=0},tier-tile-l1{budget=1024}"
+    "plan-memory{l1_budget=0},tier-tile-l1{budget=640}"
 )
 
 

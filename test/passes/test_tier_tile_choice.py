@@ -79,7 +79,15 @@ def cost(accesses, resident, plan) -> int:
     for k in plan.grid_dims:
         tiles *= plan.ranges[k] // plan.tile[k]
     moved = tier_tile_l1.moved_bytes(accesses, plan.tile, plan.ranges, resident, plan.grid_dims)
-    return moved + tiles * tier_tile_l1.TILE_COST_BYTES
+    # one tile of every copied operand, in (and out for an output; both for
+    # one copied in too): the first tile's copies in and the last one's out
+    # overlap no compute
+    flags = tier_tile_l1.copied(accesses, plan.tile, plan.ranges, resident)
+    exposed = sum(
+        a.tile_bytes(plan.tile) * (2 if a.is_output and (a.reads_output or not a.plain) else 1)
+        for a, c in zip(accesses, flags) if c
+    )
+    return moved + tiles * tier_tile_l1.TILE_COST_BYTES + exposed
 
 
 @pytest.mark.parametrize("case", ["cct-block-lora", "cnn"])

@@ -15,17 +15,18 @@
 // PLAIN-NEXT:  linalg.fill ins(%[[ZERO]] : f32) outs(%[[OUT]] : memref<16x32xf32>)
 // PLAIN-NEXT:  linalg.generic
 
-// Tiled through 8 KiB: 2 x 8 tiles of 8 x 4 outputs, the whole reduction
-// (64) in each, so each tile starts from zero and its output is copied out
-// only (mode 2, was 3). The fill's tiled call is gone, and with it the
-// 2 KiB result written by the fill (dma_out 4096 -> 2048) and copied in
-// again by the contraction (dma_in 22528 -> 20480).
-// TILED:       cluster.memory_plan = #cluster.memory_plan<{{.*}}tiled_calls = 1, dma_in = 20480, dma_out = 2048,
+// Tiled through 8 KiB: 8 tiles of 16 x 4 outputs (A's 4 KiB in one buffer,
+// the grid never moves it; the strips of B and C in two), the whole
+// reduction (64) in each, so each tile starts from zero and its output is
+// copied out only (mode 2, was 3). The fill's tiled call is gone, and with
+// it the 2 KiB result written by the fill (dma_out 4096 -> 2048) and copied
+// in again by the contraction (dma_in 14336 -> 12288).
+// TILED:       cluster.memory_plan = #cluster.memory_plan<{{.*}}tiled_calls = 1, dma_in = 12288, dma_out = 2048,
 // TILED-LABEL: func.func @main()
 // TILED-NOT:   tier.tiled_call @k_matmul_0_0
-// TILED:       tier.tiled_call @k_matmul_0_1_t8x4x64_from_fill(%{{.*}}, %{{.*}}, %{{.*}}) {grid = array<i64: 2, 8, 1>, modes = array<i64: 1, 1, 2>,
+// TILED:       tier.tiled_call @k_matmul_0_1_t16x4x64_from_fill(%{{.*}}, %{{.*}}, %{{.*}}) {grid = array<i64: 8, 1, 1>, modes = array<i64: 1, 1, 2>,
 // TILED-NEXT:  func.return
-// TILED-LABEL: func.func @k_matmul_0_1_t8x4x64_from_fill(
+// TILED-LABEL: func.func @k_matmul_0_1_t16x4x64_from_fill(
 // TILED-NEXT:  arith.constant 0.000000e+00 : f32
 // TILED-NEXT:  linalg.fill
 func.func @main(%a: tensor<16x64xf32>, %b: tensor<64x32xf32>) -> tensor<16x32xf32> {
