@@ -126,7 +126,7 @@ PLAN_FIELDS: dict[str, str] = {
     "l1": "placed in L1",
     "l2": "placed in L2",
     "l3": "spilled to L3 (L2 too small)",
-    "tiles": "L1 tile buffers (both copies, peak)",
+    "tiles": "L1 tile buffers (peak)",
     "tiled_calls": "kernel calls run tile by tile",
     "dma_in": "DMA per step, home -> L1",
     "dma_out": "DMA per step, L1 -> home",

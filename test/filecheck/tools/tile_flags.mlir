@@ -19,7 +19,7 @@
 // CHECK-DAG: call tdrt_tiled
 // CHECK-DAG: lora_A
 
-// STATS: L1 tile buffers (both copies, peak): {{[1-9][0-9]*}} bytes
+// STATS: L1 tile buffers (peak): {{[1-9][0-9]*}} bytes
 // STATS: DMA per step, home -> L1: {{[1-9][0-9]*}} bytes
 // STATS: tiled kernel calls: {{[1-9][0-9]*}}
 
