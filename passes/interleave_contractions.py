@@ -277,7 +277,8 @@ def blocking_candidates(
             return [f for f in _divisors(bounds[dim]) if bounds[dim] // f >= min(keep[dim], bounds[dim])]
         return list(range(1, min(bounds[dim], most) + 1))
 
-    def dividing(b: Blocking) -> int:
+    def remainders(b: Blocking) -> int:
+        # how many of its factors leave a remainder (one is allowed)
         return sum(1 for dim, f in b if bounds[dim] % f)
 
     options: list[Blocking] = []
@@ -296,7 +297,7 @@ def blocking_candidates(
         b
         for b in options
         if _copies(b) < 2 * pipeline_depth
-        and dividing(b) <= 1
+        and remainders(b) <= 1
         and registers_needed(op, b) <= FLOAT_REGISTERS
         and pointers_needed(op, b) <= MAX_POINTERS
     ]
@@ -306,8 +307,8 @@ def blocking_candidates(
     return sorted(
         by_loops,
         key=lambda b: (
-            instructions_per_copy(op, b) * (REMAINDER_GAIN if dividing(b) else 1),
-            dividing(b),
+            instructions_per_copy(op, b) * (REMAINDER_GAIN if remainders(b) else 1),
+            remainders(b),
             -_copies(b),
         ),
     )
