@@ -38,6 +38,7 @@ verifies the IR (`tools/diagnostics.verify_module`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from abc import ABC
 from dataclasses import dataclass
 
 from xdsl.dialects import func
@@ -215,12 +216,9 @@ class MemoryPlanAttr(ParametrizedAttribute):
 # where licm, which only lifts ops out of loops, leaves them in place.
 
 
-@irdl_op_definition
-class CoreIdOp(IRDLOperation):
-    """`%id = cluster.core_id : index`: the id of the core running this
-    code, 0 .. `cluster.num_cores` - 1 (the `mhartid` CSR)."""
+class RuntimeValueOp(IRDLOperation, ABC):
+    """An `index` value the cluster gives a kernel at run time."""
 
-    name = "cluster.core_id"
     result = result_def(IndexType)
 
     traits = traits_def(Pure())
@@ -231,19 +229,20 @@ class CoreIdOp(IRDLOperation):
 
 
 @irdl_op_definition
-class NumCoresOp(IRDLOperation):
+class CoreIdOp(RuntimeValueOp):
+    """`%id = cluster.core_id : index`: the id of the core running this
+    code, 0 .. `cluster.num_cores` - 1 (the `mhartid` CSR)."""
+
+    name = "cluster.core_id"
+
+
+@irdl_op_definition
+class NumCoresOp(RuntimeValueOp):
     """`%n = cluster.num_cores : index`: the number of cores the run uses
     (the cluster's `NUM_CORES` register), read at run time so that one
     program serves any core count."""
 
     name = "cluster.num_cores"
-    result = result_def(IndexType)
-
-    traits = traits_def(Pure())
-    assembly_format = "attr-dict `:` type($result)"
-
-    def __init__(self) -> None:
-        super().__init__(result_types=[IndexType()])
 
 
 Cluster = Dialect("cluster", [CoreIdOp, NumCoresOp], [RoleAttr, MemoryPlanAttr])

@@ -323,12 +323,16 @@ def interleave_choice(
     return candidates[0] if candidates else None
 
 
-def block_generic(op: memref_stream.GenericOp, blocking: Blocking) -> memref_stream.GenericOp:
+def block_generic(
+    op: memref_stream.GenericOp, blocking: Blocking, part: tuple[list[int], list[AffineMapAttr]] | None = None
+) -> memref_stream.GenericOp:
     """`op` with the loops of `blocking` split into (outer, copy) parts: the
     outer parts stay where the loops were, the copies form one new
     interleaved loop (the body replicated per copy), offset d * f +
     (copy floordiv stride) mod f into each blocked loop (xDSL's
-    `memref-stream-interleave` for one loop; this one also takes two)."""
+    `memref-stream-interleave` for one loop; this one also takes two).
+    `part`: the bounds and maps of the part of `op` to block (`_part`),
+    else its own."""
     copies = _copies(blocking)
     old_block = op.body.block
     region = Region(Block(arg_types=[a.type for a in old_block.args for _ in range(copies)]))
@@ -345,7 +349,8 @@ def block_generic(op: memref_stream.GenericOp, blocking: Blocking) -> memref_str
                 for vm in value_maps:
                     body_op.clone(value_mapper=vm)
 
-    bounds = [b.value.data for b in op.bounds.data]
+    bounds, maps = part if part is not None else ([b.value.data for b in op.bounds.data], list(op.indexing_maps))
+    bounds = list(bounds)
     stride = copies
     offsets: dict[int, tuple[int, int]] = {}
     for dim, f in blocking:
@@ -372,7 +377,7 @@ def block_generic(op: memref_stream.GenericOp, blocking: Blocking) -> memref_str
         op.outputs,
         op.inits,
         region,
-        ArrayAttr([new_map(m) for m in op.indexing_maps]),
+        ArrayAttr([new_map(m) for m in maps]),
         ArrayAttr([*op.iterator_types.data, memref_stream.IteratorTypeAttr.interleaved()]),
         ArrayAttr([IntegerAttr.from_index_int_value(b) for b in bounds]),
         op.init_indices,
@@ -381,9 +386,12 @@ def block_generic(op: memref_stream.GenericOp, blocking: Blocking) -> memref_str
     )
 
 
-def _part(op: memref_stream.GenericOp, dim: int, count: int, start: int) -> memref_stream.GenericOp:
-    """`op` over iterations start..start+count of loop `dim` only: its
-    bound cut to `count`, its maps reading loop `dim` offset by `start`."""
+def _part(
+    op: memref_stream.GenericOp, dim: int, count: int, start: int
+) -> tuple[list[int], list[AffineMapAttr]]:
+    """The bounds and maps of `op` over iterations start..start+count of loop
+    `dim` only: its bound cut to `count`, its maps reading loop `dim` offset
+    by `start`."""
     bounds = [b.value.data for b in op.bounds.data]
     bounds[dim] = count
 
@@ -395,18 +403,7 @@ def _part(op: memref_stream.GenericOp, dim: int, count: int, start: int) -> memr
                 for i in range(amap.num_dims)]
         return AffineMapAttr(amap.replace_dims_and_symbols(dims, [], amap.num_dims, 0))
 
-    return memref_stream.GenericOp(
-        op.inputs,
-        op.outputs,
-        op.inits,
-        op.body.clone(),
-        ArrayAttr([shifted(m) for m in op.indexing_maps]),
-        op.iterator_types,
-        ArrayAttr([IntegerAttr.from_index_int_value(b) for b in bounds]),
-        op.init_indices,
-        op.doc,
-        op.library_call,
-    )
+    return bounds, [shifted(m) for m in op.indexing_maps]
 
 
 def blocked_generics(op: memref_stream.GenericOp, blocking: Blocking) -> list[memref_stream.GenericOp]:
@@ -418,17 +415,24 @@ def blocked_generics(op: memref_stream.GenericOp, blocking: Blocking) -> list[me
         return [block_generic(op, blocking)]
     dim, r = left
     n = op.bounds.data[dim].value.data
-    head, tail = _part(op, dim, n - r, 0), _part(op, dim, r, n - r)
+    head = block_generic(op, blocking, _part(op, dim, n - r, 0))
+    tail_bounds, tail_maps = tail = _part(op, dim, r, n - r)
     tail_blocking = remainder_blocking(blocking, dim, r)
-    parts = [block_generic(head, blocking)]
-    # the detached intermediate ops would keep uses of the operands
-    head.erase()
     if tail_blocking:
-        parts.append(block_generic(tail, tail_blocking))
-        tail.erase()
-    else:
-        parts.append(tail)
-    return parts
+        return [head, block_generic(op, tail_blocking, tail)]
+    # one iteration of the blocked loop left: the rest unblocked
+    return [head, memref_stream.GenericOp(
+        op.inputs,
+        op.outputs,
+        op.inits,
+        op.body.clone(),
+        ArrayAttr(tail_maps),
+        op.iterator_types,
+        ArrayAttr([IntegerAttr.from_index_int_value(b) for b in tail_bounds]),
+        op.init_indices,
+        op.doc,
+        op.library_call,
+    )]
 
 
 def _parallel_mark(op: Operation) -> dict[int, int]:

@@ -154,12 +154,14 @@ def working_set(
     return sum(_padded(a.tile_bytes(tile)) for a, c in zip(accesses, flags) if c)
 
 
-def buffers(accesses: Sequence[OperandAccess], cut: Sequence[int]) -> list[int]:
-    """L1 buffers each copied operand needs: two (the tile being computed on
-    and the next, copied meanwhile), or one when the grid never moves it (no
-    cut loop in its map: the driver copies it in once, before the first
-    tile, and out after the last)."""
-    return [2 if d & set(cut) else 1 for d in _depends(accesses)]
+def buffers(deps: Sequence[set[int]], cut: Sequence[int]) -> list[int]:
+    """L1 buffers each copied operand needs, given the loops its map depends
+    on (`_depends`): two (the tile being computed on and the next, copied
+    meanwhile), or one when the grid never moves it (no cut loop in its map:
+    the driver copies it in once, before the first tile, and out after the
+    last)."""
+    cut_loops = set(cut)
+    return [2 if d & cut_loops else 1 for d in deps]
 
 
 def l1_bytes(
@@ -171,7 +173,7 @@ def l1_bytes(
     flags = copied(accesses, tile, ranges, resident)
     return sum(
         n * _padded(a.tile_bytes(tile))
-        for a, c, n in zip(accesses, flags, buffers(accesses, cut)) if c
+        for a, c, n in zip(accesses, flags, buffers(_depends(accesses), cut)) if c
     )
 
 
@@ -303,15 +305,12 @@ def _cheapest(
         if best is not None and (prefix, tiles * TILE_COST_BYTES) > best[:2]:
             continue
         flags, sizes = zip(*(operand(i, tile) for i in range(len(accesses))))
-        ws = sum(
-            (2 if deps[i] & set(cut) else 1) * _padded(b)
-            for i, (b, c) in enumerate(zip(sizes, flags)) if c
-        )
+        ws = sum(n * _padded(b) for b, c, n in zip(sizes, flags, buffers(deps, cut)) if c)
         if ws > budget:
             continue
         # the first tile's copies in and the last one's copies out overlap
-        # no compute: one tile of every copied operand, on the critical path
-        exposed = sum((2 if two else 1) * b for b, c, two in zip(sizes, flags, both) if c)
+        # no compute: what one tile copies (a grid of one), on the critical path
+        exposed = _copied_bytes((), (), deps, both, sizes, flags)
         cost = tiles * TILE_COST_BYTES + _copied_bytes(cut, grid, deps, both, sizes, flags) + exposed
         key = (prefix, cost, tiles, -ws, tile)
         if best is not None and key >= best:
@@ -665,7 +664,7 @@ def _tiled_call(
     modes, steps, boxes, offsets = [], [], [], []
     flags = copied(accesses, plan.tile, plan.ranges, resident)
     sizes = [_padded(a.tile_bytes(plan.tile)) if c else 0 for a, c in zip(accesses, flags)]
-    counts = buffers(accesses, grid_dims)
+    counts = buffers(_depends(accesses), grid_dims)
     # the operands the grid moves: two sets of buffers, [0, ws) and [ws, 2 ws);
     # those it never moves: one buffer each after them (both offsets alike)
     ws = sum(size for size, n in zip(sizes, counts) if n == 2)

@@ -64,33 +64,23 @@ def _cct_block(work: str) -> tuple[str, str]:
     return os.path.join(src, "encoder_block.mlir"), os.path.join(src, "inputs.npz")
 
 
-def _deep_ae(batch: int = 1) -> Callable[[str], tuple[str, str]]:
-    """examples/deep_ae at `batch` samples per step (mean loss)."""
+def _deep_ae(batch: int = 1, micro_batches: int = 1) -> Callable[[str], tuple[str, str]]:
+    """examples/deep_ae at `batch` samples per step (mean loss); with
+    `micro_batches` > 1, inputs for that many batches (the step of a row
+    with `train-accumulate` trains on micro_batches x batch samples)."""
 
     def make(work: str) -> tuple[str, str]:
         sys.path.insert(0, os.path.join(ROOT, "examples", "deep_ae"))
         import deep_ae  # type: ignore[import-not-found]
 
-        out = os.path.join(work, f"deep_ae_b{batch}")
-        return deep_ae.write(out, batch), os.path.join(out, "inputs.npz")
-
-    return make
-
-
-def _deep_ae_accumulated(batch: int, micro_batches: int) -> Callable[[str], tuple[str, str]]:
-    """examples/deep_ae written for `batch` samples, with inputs for
-    `micro_batches` of them: the step of a row with `train-accumulate`
-    trains on micro_batches x batch samples."""
-
-    def make(work: str) -> tuple[str, str]:
-        sys.path.insert(0, os.path.join(ROOT, "examples", "deep_ae"))
-        import deep_ae  # type: ignore[import-not-found]
-
-        out = os.path.join(work, f"deep_ae_b{batch}x{micro_batches}")
+        name = f"deep_ae_b{batch}" + (f"x{micro_batches}" if micro_batches > 1 else "")
+        out = os.path.join(work, name)
         path = deep_ae.write(out, batch)
-        rng = np.random.default_rng(1)
         inputs = os.path.join(out, "inputs.npz")
-        np.savez(inputs, x=rng.standard_normal((micro_batches * batch, deep_ae.WIDTHS[0])).astype(np.float32))
+        if micro_batches > 1:
+            rng = np.random.default_rng(1)
+            x = rng.standard_normal((micro_batches * batch, deep_ae.WIDTHS[0])).astype(np.float32)
+            np.savez(inputs, x=x)
         return path, inputs
 
     return make
@@ -238,7 +228,7 @@ MODELS: dict[str, Callable[[str], tuple[str, str]]] = {
     "deep-ae": _deep_ae(),
     "deep-ae-b8": _deep_ae(8),
     "deep-ae-b32": _deep_ae(32),
-    "deep-ae-b8x4": _deep_ae_accumulated(8, 4),
+    "deep-ae-b8x4": _deep_ae(8, 4),
     "gemm64": _gemm,
     "gemm256": lambda work: _gemm(work, 256, 256, 256),
     "conv": _conv,

@@ -98,25 +98,7 @@ def test_a_plain_matmul_block_is_not_tried() -> None:
     takes 4x4 blocks (22 float registers by the model: 16 accumulators, 4
     values of %b, 2 of %a); 6x4 over 6 rows and 2x4 over the other 2 issue
     as many instructions per product (1.5) and have a remainder."""
-    ctx, f, op = kernel("""
-func.func @mm(%a: memref<8x8xf32>, %b: memref<8x8xf32>, %c: memref<8x8xf32>) {
-  memref_stream.generic {
-    bounds = [8, 8, 8],
-    indexing_maps = [
-      affine_map<(d0, d1, d2) -> (d0, d2)>,
-      affine_map<(d0, d1, d2) -> (d2, d1)>,
-      affine_map<(d0, d1) -> (d0, d1)>
-    ],
-    iterator_types = ["parallel", "parallel", "reduction"]
-  } ins(%a, %b : memref<8x8xf32>, memref<8x8xf32>) outs(%c : memref<8x8xf32>) {
-  ^bb0(%x: f32, %y: f32, %acc: f32):
-    %p = arith.mulf %x, %y : f32
-    %s = arith.addf %acc, %p : f32
-    memref_stream.yield %s : f32
-  }
-  func.return
-}
-""")
+    ctx, f, op = kernel(matmul(8, 8, 8))
     choice = blocking.interleave_choice(op, 16)
     assert choice == ((0, 4), (1, 4))
     assert blocking.registers_needed(op, choice) == 22
@@ -130,36 +112,40 @@ def test_a_multiply_add_block_at_the_register_limit() -> None:
     multiply-add body is vouched for up to the model's limit; the allocator
     agrees. The same block of a body with a subtraction (counted exactly,
     but with the margin of 3) is tried."""
-    ctx, f, op = kernel(MATMUL_16)
+    ctx, f, op = kernel(matmul(16, 8, 16))
     choice = blocking.interleave_choice(op, 16)
     assert choice == ((0, 6), (1, 4))
     assert blocking.remainder(op, choice) == (0, 4)
     assert blocking.registers_needed(op, choice) == 30
     assert blocking.model_vouches(op, choice)
     assert blocking.allocates(ctx, f, op, choice, UNTIL_ALLOCATION)
-    _, _, sub = kernel(MATMUL_16.replace("arith.addf %acc, %p", "arith.subf %acc, %p"))
+    _, _, sub = kernel(matmul(16, 8, 16, "arith.subf"))
     assert blocking.registers_needed(sub, choice) == 30
     assert not blocking.model_vouches(sub, choice)
 
 
-MATMUL_16 = """
-func.func @mm(%a: memref<16x8xf32>, %b: memref<8x16xf32>, %c: memref<16x16xf32>) {
-  memref_stream.generic {
-    bounds = [16, 16, 8],
+def matmul(m: int, k: int, n: int, accumulate: str = "arith.addf") -> str:
+    """An m x k @ k x n matmul kernel at the memref_stream level, its
+    products summed by `accumulate`."""
+    a, b, c = f"memref<{m}x{k}xf32>", f"memref<{k}x{n}xf32>", f"memref<{m}x{n}xf32>"
+    return f"""
+func.func @mm(%a: {a}, %b: {b}, %c: {c}) {{
+  memref_stream.generic {{
+    bounds = [{m}, {n}, {k}],
     indexing_maps = [
       affine_map<(d0, d1, d2) -> (d0, d2)>,
       affine_map<(d0, d1, d2) -> (d2, d1)>,
       affine_map<(d0, d1) -> (d0, d1)>
     ],
     iterator_types = ["parallel", "parallel", "reduction"]
-  } ins(%a, %b : memref<16x8xf32>, memref<8x16xf32>) outs(%c : memref<16x16xf32>) {
+  }} ins(%a, %b : {a}, {b}) outs(%c : {c}) {{
   ^bb0(%x: f32, %y: f32, %acc: f32):
     %p = arith.mulf %x, %y : f32
-    %s = arith.addf %acc, %p : f32
+    %s = {accumulate} %acc, %p : f32
     memref_stream.yield %s : f32
-  }
+  }}
   func.return
-}
+}}
 """
 
 
