@@ -37,7 +37,7 @@ class OperandAccess:
     is_output: bool
     reads_output: bool
     read: bool = True  # an input the body never reads only gives loop bounds
-    plain: bool = True  # every map result a distinct loop or 0
+    plain: bool = True  # every map result a distinct loop or a constant, or their sum
 
     def needs_memory(self) -> bool:
         return self.is_output or self.read
@@ -152,11 +152,12 @@ def untileable_reason(kernel: func.FuncOp) -> str | None:
 
 
 def plain_access(coeffs: Sequence[dict[int, int]], consts: Sequence[int]) -> bool:
-    """Every result a distinct loop or a constant 0: the tile writes its box
-    exactly and tiles write disjoint boxes."""
+    """Every result a distinct loop or a constant, or a distinct loop plus a
+    constant (the window of a padded buffer): the tile writes its box
+    (shifted by the constants) exactly and tiles write disjoint boxes."""
     seen: set[int] = set()
     for co, const in zip(coeffs, consts):
-        if const != 0 or len(co) > 1 or any(c != 1 for c in co.values()):
+        if len(co) > 1 or any(c != 1 for c in co.values()):
             return False
         for k in co:
             if k in seen:

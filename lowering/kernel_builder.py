@@ -365,12 +365,24 @@ def offset_copy(
 ) -> None:
     """dst[i + offsets] = src[i] over src's shape (into_larger, e.g. into a
     padded buffer) or dst[i] = src[i + offsets] over dst's shape (a window
-    of src). The larger buffer is read or written through a flat view with a
-    linearised index: the linalg verifier requires a plain `d(i)` result to
-    span the whole dimension, and `d(i) + 0` folds to plain `d(i)`. A leading
-    one-trip loop keeps the index a sum even for rank-1 copies."""
+    of src). When every dimension is offset or whole, the larger buffer is
+    reached through the window (d(i) + offset(i)): a box of it. Otherwise
+    (an asymmetric pad: offset 0 on a dimension of another size) it is read
+    or written through a flat view with a linearised index: the linalg
+    verifier requires a plain `d(i)` result to span the whole dimension, and
+    `d(i) + 0` folds to plain `d(i)`. A leading one-trip loop keeps the
+    index a sum even for rank-1 copies."""
     small, large = (src, dst) if into_larger else (dst, src)
     ss, ls = _shape(small), _shape(large)
+    if all(o or a == b for o, a, b in zip(offsets, ss, ls)):
+        # a box of the larger buffer, which the tiler moves by DMA as such
+        # (a flat span would also be read in, to keep what lies between rows)
+        rank = len(ss)
+        window = amap(rank, [d(k) + o if o else d(k) for k, o in enumerate(offsets)])
+        ins, outs = ([small], [large]) if into_larger else ([large], [small])
+        maps = [identity(rank), window] if into_larger else [window, identity(rank)]
+        kb.generic(ins, outs, maps, [PARALLEL] * rank, lambda s, a: [a[0]])
+        return
     rank = len(ss) + 1
     size = 1
     for n in ls:
