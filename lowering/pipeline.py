@@ -24,13 +24,15 @@ from tdopt.target import CLUSTER
 # (train-fuse-weight-update: a weight gradient and its SGD update as one
 # in-place accumulation, so the gradient is never written to memory)
 # (kernel-fuse-add: R = P + Q with Q a matmul's or convolution's result as
-# that product accumulated into P; kernel-fuse-fill: a fill and the
+# that product accumulated into P; kernel-fuse-producer: a kernel whose
+# output one later kernel alone reads computed inside that kernel;
+# kernel-fuse-fill: a fill and the
 # reduction accumulating into its buffer
 # next as one kernel starting from the fill's value, once placement and
 # tiling are known)
 TO_LINALG = (
     "train-schedule-updates,train-fuse-weight-update,convert-train-to-linalg,kernel-fuse-add,"
-    "plan-memory,kernel-fuse-fill"
+    "kernel-fuse-producer,plan-memory,kernel-fuse-fill"
 )
 
 # program level -> riscv: data sections, the entry's call sequence, kernels
@@ -172,6 +174,7 @@ def to_linalg(tile_l1: int | None = None, cores: int = CLUSTER.cores, l2: int = 
         "train-fuse-weight-update",
         "convert-train-to-linalg",
         "kernel-fuse-add",
+        "kernel-fuse-producer",
         "plan-memory{" + " ".join(options) + "}",
     ]
     if tile_l1 is not None:
