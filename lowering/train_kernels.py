@@ -353,6 +353,14 @@ def _reduce(kind: str) -> Lower:
         xs = shape(x)
         rank0 = len(op.operands[0].type.get_shape())
         axes = train.ReduceOp.reduced_axes.__func__(type(op), op.properties, rank0)  # type: ignore[attr-defined]
+        if all(xs[i] == 1 for i in axes):
+            # over axes of one element (a weight gradient summed over a batch
+            # of one): a copy, which kernel-fuse-producer folds into its reader
+            rank = len(shape(out))
+            kb.generic(
+                [kb.view(x, shape(out))], [out], [identity(rank)] * 2, [PARALLEL] * rank, lambda s, a: [a[0]]
+            )
+            return
         kb.fill(out, 0.0)
         kb.reduce_into(out, x, list(axes), lambda s, acc, v: s.add(acc, v))
         if kind == "mean":

@@ -2,12 +2,16 @@
 (`func.func` with `cluster.kernel`, one `linalg.generic`) are reordered by trip
 count, the longest innermost (a convolution's input channels inside its 3x3
 window), so the innermost loop amortises its overhead over many
-multiply-adds. This changes the order of the sums (within float rounding),
-never which terms are summed. Parallel loops keep their positions, so the
-cluster split chosen by `cluster-mark-parallel` stays valid. Only bodies
-that accumulate products (`out + x * y`: matmul, conv and their gradients)
-are reordered; other reductions may depend on the order (a max keeping the
-first of equal values).
+multiply-adds. A sum whose reduction loops stand before parallel ones (the
+column sums of a row-major matrix: a layer norm's weight gradient, a bias
+gradient over tokens) gets them inside the parallel loops, so each core
+keeps its sums in registers instead of loading and storing them at every
+step; the kernel's `cluster.parallel` loop is renumbered with its move.
+This changes the order of the sums (within float rounding), never which
+terms are summed. Only bodies that add an input (`out + x`) or accumulate
+products (`out + x * y`: matmul, conv and their gradients) are reordered;
+other reductions may depend on the order (a max keeping the first of equal
+values).
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from xdsl.ir import OpResult
 from xdsl.ir.affine import AffineExpr, AffineMap
 from xdsl.passes import ModulePass
 
-from tdopt.dialects.cluster import kernel_generics
+from tdopt.dialects.cluster import PARALLEL, kernel_generics, parallel_of
+from tdopt.dialects.tier import int_array
 
 
 def is_sum_of_products(g: linalg_ops.GenericOp) -> bool:
@@ -50,25 +55,50 @@ def is_sum_of_products(g: linalg_ops.GenericOp) -> bool:
     )
 
 
-def reorder_reductions(g: linalg_ops.GenericOp) -> bool:
-    """Trailing reductions by trip count, longest innermost; True if moved."""
+def is_sum(g: linalg_ops.GenericOp) -> bool:
+    """The body adds one of its inputs to its one output (`out + x`: a sum
+    over the reduction loops, in any order) or is a sum of products."""
+    if is_sum_of_products(g):
+        return True
+    block = g.body.block
+    ops = list(block.ops)
+    if len(g.outputs) != 1 or len(ops) != 2 or not isinstance(ops[0], arith.AddfOp):
+        return False
+    acc = block.args[-1]
+    add = ops[0]
+    return (
+        isinstance(ops[1], linalg_ops.YieldOp)
+        and ops[1].operands[0] is add.result
+        and acc in add.operands
+        and all(v is acc or (v in block.args and v.index < len(g.inputs)) for v in add.operands)
+    )
+
+
+def reorder_reductions(g: linalg_ops.GenericOp) -> list[int] | None:
+    """The reduction loops innermost, by trip count (the longest inside):
+    the trailing ones of a sum of products; for any sum, also reductions
+    standing before parallel loops (a sum over the rows of a row-major
+    matrix), which then move inside them, the parallel loops keeping their
+    order. The new position of each loop, None if nothing moved."""
     kinds = [t.data for t in g.iterator_types]
     if IteratorType.REDUCTION not in kinds:
-        return False
+        return None
     first = kinds.index(IteratorType.REDUCTION)
-    if any(k != IteratorType.REDUCTION for k in kinds[first:]):
-        return False
-    if not is_sum_of_products(g):
-        return False
+    trailing = all(k == IteratorType.REDUCTION for k in kinds[first:])
+    if not (is_sum_of_products(g) if trailing else is_sum(g)):
+        return None
     ranges = g.get_static_loop_ranges()
-    old = list(range(first, len(kinds)))
-    new_order = sorted(old, key=lambda j: ranges[j])  # stable: ties keep their order
-    if new_order == old:
-        return False
-    # loop new_order[k] moves to position first + k
-    position = list(range(len(kinds)))
-    for k, j in enumerate(new_order):
-        position[j] = first + k
+    parallel = [j for j, k in enumerate(kinds) if k != IteratorType.REDUCTION]
+    reductions = sorted(
+        (j for j, k in enumerate(kinds) if k == IteratorType.REDUCTION), key=lambda j: ranges[j]
+    )  # stable: ties keep their order
+    order = parallel + reductions
+    if order == list(range(len(kinds))):
+        return None
+    # loop order[k] moves to position k
+    position = [0] * len(kinds)
+    for k, j in enumerate(order):
+        position[j] = k
     dims = [AffineExpr.dimension(position[j]) for j in range(len(kinds))]
     maps = []
     for m in g.indexing_maps.data:
@@ -76,7 +106,8 @@ def reorder_reductions(g: linalg_ops.GenericOp) -> bool:
         results = tuple(e.replace_dims_and_symbols(dims, []) for e in amap.results)
         maps.append(AffineMapAttr(AffineMap(amap.num_dims, amap.num_symbols, results)))
     g.indexing_maps = ArrayAttr(maps)
-    return True
+    g.iterator_types = ArrayAttr([g.iterator_types.data[j] for j in order])
+    return position
 
 
 @dataclass(frozen=True)
@@ -85,4 +116,10 @@ class KernelReorderReductionsPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for g in kernel_generics(op):
-            reorder_reductions(g)
+            position = reorder_reductions(g)
+            kernel = g.parent_op()
+            split = parallel_of(kernel) if kernel is not None else None
+            if position is not None and split is not None:
+                # the loop the cores split keeps its meaning at its new place
+                assert kernel is not None
+                kernel.attributes[PARALLEL] = int_array([position[split[0]], split[1]])
