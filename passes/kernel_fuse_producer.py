@@ -159,6 +159,9 @@ class _Pair:
 def _candidate(
     block: Block, kernels: dict[str, func.FuncOp], t: SSAValue
 ) -> _Pair | None:
+    """The producer and consumer of the buffer `t` when they may fuse (the
+    conditions of the module docstring), the kernels as the fused kernel
+    takes them (one seen over the other's shape if it saw `t` flat)."""
     if not isinstance(t.owner, memref.AllocOp):
         return None
     users = [u.operation for u in t.uses]
@@ -175,7 +178,7 @@ def _candidate(
     if len(p_pos) != 1 or len(c_pos) != 1:
         return None
     pg, cg = single_generic(p_kernel), single_generic(c_kernel)
-    if pg is None or cg is None or arg_of(p_kernel, pg.outputs[0]) != p_pos[0] or len(pg.outputs) != 1:
+    if pg is None or cg is None or len(pg.outputs) != 1 or arg_of(p_kernel, pg.outputs[0]) != p_pos[0]:
         return None
     if _element_loops(pg) is None:
         return None
@@ -197,9 +200,10 @@ def _candidate(
         assert pg is not None and cg is not None
     if not _forwards(pg) and not _reads_each_once(cg, reads[0]):
         return None
-    p_reads = {view_root(p_call.arguments[arg_of(p_kernel, v)]) for v in pg.inputs}  # type: ignore[index]
-    if None in {arg_of(p_kernel, v) for v in pg.inputs}:
+    p_args = [arg_of(p_kernel, v) for v in pg.inputs]
+    if None in p_args:  # a shape-only view (loop bounds): not an element P reads
         return None
+    p_reads = {view_root(p_call.arguments[k]) for k in p_args}  # type: ignore[index]
     c_writes = _written(c_kernel, c_call)
     if c_writes is None or c_writes & p_reads:
         return None
