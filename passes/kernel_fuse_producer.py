@@ -86,18 +86,29 @@ def _reads_each_once(g: linalg_ops.GenericOp, operand: int) -> bool:
     return plain and sorted(dims) == list(range(amap.num_dims))
 
 
-def _written(kernel: func.FuncOp | None, call: func.CallOp) -> set[SSAValue] | None:
+def _memory(v: SSAValue) -> object:
+    """What names `v`'s memory in the entry: the buffer its views start
+    from, or the global's symbol (two `memref.get_global` of one symbol are
+    one memory)."""
+    root = view_root(v)
+    owner = root.owner
+    if isinstance(owner, memref.GetGlobalOp):
+        return ("global", owner.name_.root_reference.data)
+    return root
+
+
+def _written(kernel: func.FuncOp | None, call: func.CallOp) -> set[object] | None:
     """The buffers (view roots) a call writes: its kernel's generic outputs;
     None when unknown (then every operand may be written)."""
     g = single_generic(kernel) if kernel is not None else None
     if g is None:
         return None
-    out: set[SSAValue] = set()
+    out: set[object] = set()
     for v in g.outputs:
         k = arg_of(kernel, v)  # type: ignore[arg-type]
         if k is None:
             return None
-        out.add(view_root(call.arguments[k]))
+        out.add(_memory(call.arguments[k]))
     return out
 
 
@@ -203,7 +214,7 @@ def _candidate(
     p_args = [arg_of(p_kernel, v) for v in pg.inputs]
     if None in p_args:  # a shape-only view (loop bounds): not an element P reads
         return None
-    p_reads = {view_root(p_call.arguments[k]) for k in p_args}  # type: ignore[index]
+    p_reads = {_memory(p_call.arguments[k]) for k in p_args}  # type: ignore[index]
     c_writes = _written(c_kernel, c_call)
     if c_writes is None or c_writes & p_reads:
         return None
@@ -212,7 +223,7 @@ def _candidate(
         if isinstance(op, func.CallOp):
             writes = _written(kernels.get(op.callee.string_value()), op)
             if writes is None:
-                writes = {view_root(v) for v in op.arguments}
+                writes = {_memory(v) for v in op.arguments}
             if writes & p_reads:
                 return None
         elif not isinstance(op, _VALUE_OPS):
