@@ -187,12 +187,17 @@ class KernelBuilder:
                 self.block.args[i]: block.args[k] for k, i in enumerate(roots)
             }
             for v in op.operands:
-                if v not in mapping:  # a view: recreate it inside
+                # a view (maybe of a view): recreate its chain inside
+                chain = []
+                while v not in mapping:
                     cast = v.owner
                     assert isinstance(cast, UnrealizedConversionCastOp)
+                    chain.append(cast)
+                    v = cast.inputs[0]
+                for cast in reversed(chain):
                     clone = cast.clone(value_mapper=mapping)
                     block.add_op(clone)
-                    mapping[v] = clone.results[0]
+                    mapping[cast.results[0]] = clone.results[0]
             block.add_op(op.clone(value_mapper=mapping))
             block.add_op(func.ReturnOp())
             types = [a.type for a in block.args]
