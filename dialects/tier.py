@@ -18,6 +18,9 @@ Per operand:
 * `l1_offsets[2k]`, `l1_offsets[2k+1]`: byte offsets of its two L1 buffers in
   the program's tile area (`__tdopt_tiles`).
 The kernel `callee` takes one L1 buffer per operand, in operand order.
+With `first_callee` and `first_dims` (grid dimensions), the tiles whose grid
+index is 0 in each of `first_dims` run `first_callee` instead (same
+operands): the first tile of a reduction the grid cuts, started from zero.
 
 Explicit data movement (for hand-written or generated kernels):
 * `#tier.space<l1>` / `<l2>` / `<l3>`: a memref memory space naming the tier
@@ -103,6 +106,9 @@ class TiledCallOp(IRDLOperation):
     l1_offsets = prop_def(DenseArrayBase)
     # byte offset of tile (0, 0, 0) in each operand's home buffer (absent: all 0)
     home_offsets = opt_prop_def(DenseArrayBase)
+    # the kernel of the tiles whose index is 0 in each grid dimension of first_dims
+    first_callee = opt_prop_def(SymbolRefAttr)
+    first_dims = opt_prop_def(DenseArrayBase)
     args = var_operand_def(MemRefType)
 
     irdl_options = (ParsePropInAttrDict(),)
@@ -133,6 +139,17 @@ class TiledCallOp(IRDLOperation):
 
     def grid_values(self) -> tuple[int, ...]:
         return tuple(self.grid.get_values())
+
+    def callees(self) -> list[str]:
+        """The kernels the call runs: `callee`, and `first_callee` if any."""
+        names = [self.callee.string_value()]
+        if self.first_callee is not None:
+            names.append(self.first_callee.string_value())
+        return names
+
+    def first_dim_values(self) -> tuple[int, ...]:
+        """The grid dimensions whose index 0 selects `first_callee` (none: ())."""
+        return () if self.first_dims is None else tuple(self.first_dims.get_values())
 
     def operand_modes(self) -> tuple[int, ...]:
         return tuple(self.modes.get_values())
@@ -237,6 +254,16 @@ class TiledCallOp(IRDLOperation):
                 raise VerifyException(
                     f"{where}: box of operand {k} has overlapping rows: {list(box)}"
                 )
+        if (self.first_callee is None) != (self.first_dims is None):
+            raise VerifyException(f"{where}: first_callee and first_dims go together")
+        dims = self.first_dim_values()
+        if self.first_dims is not None and (
+            not dims or len(set(dims)) != len(dims) or any(d not in range(GRID_DIMS) for d in dims)
+        ):
+            raise VerifyException(
+                f"{where}: first_dims must be distinct grid dimensions (0 to {GRID_DIMS - 1}), "
+                f"got {list(dims)}"
+            )
         offsets = self.buffer_offsets()
         for k, (a, b) in enumerate(offsets):
             if a < 0 or b < 0 or a % 4 or b % 4:

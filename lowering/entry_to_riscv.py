@@ -198,12 +198,22 @@ def _address(location: dict[SSAValue, tuple[str, int]], v: SSAValue, extra: int 
     return sym + (f"+{off}" if off else "")
 
 
+# flags of `struct tdrt_tiled_call` (runtime/include/tdrt_tiled.h)
+TDRT_TILED_PARALLEL = 1
+TDRT_TILED_FIRST_PARALLEL = 2
+
+
 def _tiled_descriptor(
     op: TiledCallOp, location: dict[SSAValue, tuple[str, int]], parallel: set[str]
 ) -> list[str]:
     """The words of a `struct tdrt_tiled_call` (runtime/include/tdrt_tiled.h)."""
     callee = op.callee.string_value()
-    words = [callee, "1" if callee in parallel else "0", str(len(op.args))]
+    first = op.first_callee.string_value() if op.first_callee is not None else None
+    flags = (TDRT_TILED_PARALLEL if callee in parallel else 0) | (
+        TDRT_TILED_FIRST_PARALLEL if first in parallel else 0
+    )
+    first_dims = sum(1 << d for d in op.first_dim_values())
+    words = [callee, first or "0", str(first_dims), str(flags), str(len(op.args))]
     words += [str(g) for g in op.grid_values()]
     per_operand = zip(
         op.args, op.operand_modes(), op.buffer_offsets(), op.operand_steps(), op.operand_boxes(),

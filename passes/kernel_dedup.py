@@ -63,3 +63,7 @@ class KernelDedupPass(ModulePass):
                 callee = call.callee.string_value()
                 if callee in renamed:
                     call.properties["callee"] = SymbolRefAttr(renamed[callee])
+            if isinstance(call, TiledCallOp) and call.first_callee is not None:
+                first = call.first_callee.string_value()
+                if first in renamed:
+                    call.properties["first_callee"] = SymbolRefAttr(renamed[first])

@@ -23,10 +23,18 @@ Fused when
   tiled call whose grid does not cut the reduction (no grid dimension along
   which the output's tile stays) and whose tiles cover the buffer.
 
+A tiled call whose grid cuts the reduction (the output's tile stays along
+some grid dimensions) is fused too when those dimensions are the innermost
+ones that have more than one tile, so each output tile is computed by one
+run of consecutive tiles: the call keeps its kernel and gains the fused one
+as `first_callee`, run on the first tile of each run (grid index 0 in each
+of those dimensions, `first_dims`). The output is then copied out only,
+never filled nor copied in. (A reduction cut by an outer grid dimension
+revisits an output tile after others and keeps its fill.)
+
 The module's memory plan loses the fill's tiled call and the DMA bytes no
 longer moved (`tiled_calls`, `dma_in`, `dma_out`). Kernels no call uses any
-more are erased. A reduction whose reduction loop is cut by the tiling keeps
-its fill: only its first tile could start from the constant.
+more are erased.
 """
 
 from __future__ import annotations
@@ -79,6 +87,29 @@ def _whole(call: Call, k: int, buffer: SSAValue) -> bool:
     return math.prod(grid) * call.tile_bytes(k) == t.element_count() * t.element_type.bitwidth // 8  # type: ignore[attr-defined]
 
 
+def _cut_reduction(call: Call, k: int, buffer: SSAValue) -> tuple[int, ...] | None:
+    """The grid dimensions along which operand `k`'s tile stays, if `call`
+    is a tiled call whose grid cuts the reduction into operand `k` only
+    along its innermost dimensions (of more than one tile), each tile of the
+    operand computed by one run of consecutive tiles, and whose tiles
+    together cover the buffer; else None."""
+    if not isinstance(call, TiledCallOp) or call.operand_modes()[k] == RESIDENT:
+        return None
+    if call.home_offset_values()[k] != 0:
+        return None
+    grid, step = call.grid_values(), call.operand_steps()[k]
+    cut = tuple(d for d, (n, st) in enumerate(zip(grid, step)) if n > 1 and st == 0)
+    moved = [d for d, n in enumerate(grid) if n > 1 and d not in cut]
+    if not cut or (moved and max(moved) > min(cut)):
+        return None
+    t = buffer.type
+    assert isinstance(t, MemRefType)
+    tiles = math.prod(grid[d] for d in moved)
+    if tiles * call.tile_bytes(k) != t.element_count() * t.element_type.bitwidth // 8:  # type: ignore[attr-defined]
+        return None
+    return cut
+
+
 def _aliases(block_ops: list[Operation], buffer: SSAValue) -> set[SSAValue]:
     """Every value of the entry that is `buffer`'s memory: the buffer its
     chain of views starts from, and every view of that (made before or
@@ -103,11 +134,18 @@ def _fused_kernel(kernel: func.FuncOp, value: Attribute, name: str) -> func.Func
     return fused
 
 
-def _with_callee(call: Call, callee: str, out: int) -> Call:
-    """`call` of `callee` instead; a tiled call copies operand `out` out only
-    (a resident operand stays in place)."""
+def _with_callee(call: Call, callee: str, out: int, first_dims: tuple[int, ...] | None) -> Call:
+    """`call` of `callee` instead (with `first_dims`: of `callee` on the
+    tiles whose index is 0 in those grid dimensions, its own kernel on the
+    others); a tiled call copies operand `out` out only (a resident operand
+    stays in place)."""
     new = call.clone()
-    new.callee = SymbolRefAttr(callee)
+    if first_dims is None:
+        new.callee = SymbolRefAttr(callee)
+    else:
+        assert isinstance(new, TiledCallOp)
+        new.first_callee = SymbolRefAttr(callee)
+        new.first_dims = int_array(first_dims)
     if isinstance(new, TiledCallOp):
         modes = list(new.operand_modes())
         modes[out] &= ~IN
@@ -154,8 +192,13 @@ class KernelFuseFillPass(ModulePass):
                 if kernel is None or len(positions) != 1 or user.operands[positions[0]] is not buffer:
                     continue
                 out = positions[0]
-                if not _reduces_into(kernel, out) or not _whole(user, out, buffer):
+                if not _reduces_into(kernel, out):
                     continue
+                first_dims = None
+                if not _whole(user, out, buffer):
+                    first_dims = _cut_reduction(user, out, buffer)
+                    if first_dims is None or user.first_callee is not None:
+                        continue
                 key = (_callee(user), out, str(value))
                 if key not in fused_names:
                     name = f"{_callee(user)}_from_fill"
@@ -165,7 +208,7 @@ class KernelFuseFillPass(ModulePass):
                     op.body.block.insert_op_after(fused, kernel)
                     kernels[name] = fused
                     fused_names[key] = name
-                new = _with_callee(user, fused_names[key], out)
+                new = _with_callee(user, fused_names[key], out, first_dims)
                 if isinstance(user, TiledCallOp):
                     assert isinstance(new, TiledCallOp)
                     saved_in += user.dma_bytes()[0] - new.dma_bytes()[0]
@@ -174,9 +217,8 @@ class KernelFuseFillPass(ModulePass):
                     fewer_tiled += 1
                 Rewriter.replace_op(user, new, list(new.results))
                 Rewriter.erase_op(fill)
-        called = {
-            _callee(c) for c in op.walk() if isinstance(c, (func.CallOp, TiledCallOp))
-        }
+        called = {_callee(c) for c in op.walk() if isinstance(c, func.CallOp)}
+        called |= {n for c in op.walk() if isinstance(c, TiledCallOp) for n in c.callees()}
         for name, kernel in kernels.items():
             if name not in called and kernel.parent is not None:
                 Rewriter.erase_op(kernel)

@@ -225,8 +225,9 @@ def _loops(
 
 # tilings `_cheapest` compares at most (beyond, the greedy `_shrink`)
 MAX_TILINGS = 1024
-# the rows and columns of interleave-contractions' largest register block
+# the rows and columns of interleave-contractions' usual register block
 BLOCK = 4
+BLOCK_COLS = 6
 
 
 def _cheapest(
@@ -239,9 +240,11 @@ def _cheapest(
     floor: int,
 ) -> Plan | None | bool:
     """Of every tiling (a divisor of each cuttable loop's range) that fits,
-    the one that costs least: bytes copied (`moved_bytes`) plus
-    TILE_COST_BYTES per tile, then fewer tiles, then more L1 used. Before
-    cost come the kernel's compute: tilings that keep a loop of at least
+    the one that costs least (`_cost`: TILE_COST_BYTES per tile, the first
+    tile's copies, and the larger of the other copies (`moved_bytes`) and
+    the compute they overlap, `_compute_bytes`), then fewer tiles, then more
+    L1 used. Before
+    the cost come preferences: tilings that keep a loop of at least
     `cores` iterations for the cluster split, then (kernels with a
     reduction, which are register-blocked) those that split the loop the
     untiled kernel splits (cutting it below `cores` moves the split to a
@@ -308,10 +311,10 @@ def _cheapest(
         ws = sum(n * _padded(b) for b, c, n in zip(sizes, flags, buffers(deps, cut)) if c)
         if ws > budget:
             continue
-        # the first tile's copies in and the last one's copies out overlap
-        # no compute: what one tile copies (a grid of one), on the critical path
-        exposed = _copied_bytes((), (), deps, both, sizes, flags)
-        cost = tiles * TILE_COST_BYTES + _copied_bytes(cut, grid, deps, both, sizes, flags) + exposed
+        cost = _cost(
+            tiles, deps, both, sizes, flags, cut, grid,
+            _compute_bytes(blocked, tile, ranges, kinds, split_loop, cores),
+        )
         key = (prefix, cost, tiles, -ws, tile)
         if best is not None and key >= best:
             continue
@@ -363,6 +366,8 @@ def broken_constraint(
 # bytes per cycle. The driver now takes ~300 (tools/tilebench.py); 1 KiB
 # changed no tiling of the CCT2 LoRA-last step or the conv row (session 11)
 TILE_COST_BYTES = 2048
+# the same rate for compute: bytes per cycle
+COST_BYTES_PER_CYCLE = 4
 
 
 def moved_bytes(
@@ -389,6 +394,66 @@ def _depends(accesses: Sequence[OperandAccess]) -> list[set[int]]:
 def _copied_in_too(accesses: Sequence[OperandAccess]) -> list[bool]:
     """Outputs the body reads (or leaves partly unwritten): copied in as well."""
     return [a.is_output and (a.reads_output or not a.plain) for a in accesses]
+
+
+def _cost(
+    tiles: int, deps: Sequence[set[int]], both: Sequence[bool], sizes: Sequence[int],
+    flags: Sequence[bool], cut: Sequence[int], grid: Sequence[int], compute: int,
+) -> int:
+    """The cost of a tiling, in bytes: TILE_COST_BYTES per tile; the copies
+    of the first tile in and the last one out, which overlap no compute
+    (what one tile copies: a grid of one); the other copies overlap the
+    compute of the tile before, so they and the compute cost the larger of
+    the two."""
+    exposed = _copied_bytes((), (), deps, both, sizes, flags)
+    return tiles * TILE_COST_BYTES + exposed + max(_copied_bytes(cut, grid, deps, both, sizes, flags), compute)
+
+
+def plan_cost(
+    g: linalg_ops.GenericOp, accesses: Sequence[OperandAccess], resident: Sequence[bool],
+    plan: Plan, cores: int,
+) -> int:
+    """What `_cheapest` counts for `plan` (before its preferences)."""
+    ranges, kinds, _, leading, _, _ = _loops(g, cores, ())
+    tile = plan.tile
+    flags = copied(accesses, tile, ranges, resident)
+    sizes = [a.tile_bytes(tile) if c else 0 for a, c in zip(accesses, flags)]
+    grid = [ranges[k] // tile[k] for k in plan.grid_dims]
+    split_loop = next((j for j in leading if tile[j] >= cores), None)
+    blocked = IteratorType.REDUCTION in kinds
+    return _cost(
+        math.prod(grid), _depends(accesses), _copied_in_too(accesses), sizes, flags,
+        plan.grid_dims, grid, _compute_bytes(blocked, tile, ranges, kinds, split_loop, cores),
+    )
+
+
+def _compute_bytes(
+    blocked: bool, tile: Sequence[int], ranges: Sequence[int], kinds: Sequence[object],
+    split_loop: int | None, cores: int,
+) -> int:
+    """The compute of a tiling, in the cost's bytes (what the DMA would move
+    meanwhile), for the DMA to hide behind. A register-blocked contraction
+    (one reduction loop, interleave-contractions' blocks of up to
+    BLOCK x BLOCK_COLS accumulators: a core's rows of the split loop by the
+    other parallel loops) issues per block and reduction step one load per
+    row and column and one `fmadd.s` per accumulator, and per block and tile
+    a load and a store per accumulator: a short reduction tile pays the
+    latter more often, narrow columns leave narrow blocks. Other kernels:
+    at least one instruction per iteration, the cores sharing them."""
+    red = [k for k, kind in enumerate(kinds) if kind == IteratorType.REDUCTION]
+    par = [k for k, kind in enumerate(kinds) if kind == IteratorType.PARALLEL]
+    if not blocked or len(red) != 1 or split_loop is None:
+        return math.prod(ranges) // cores * COST_BYTES_PER_CYCLE
+    k_steps = tile[red[0]]
+    rows = -(-tile[split_loop] // cores)  # the busiest core's, which the others wait for
+    cols = math.prod(tile[k] for k in par if k != split_loop)
+    row_blocks = [BLOCK] * (rows // BLOCK) + ([rows % BLOCK] if rows % BLOCK else [])
+    col_blocks = [BLOCK_COLS] * (cols // BLOCK_COLS) + ([cols % BLOCK_COLS] if cols % BLOCK_COLS else [])
+    per_tile = sum(
+        k_steps * (r + c + r * c) + 2 * r * c for r in row_blocks for c in col_blocks
+    )
+    tiles = math.prod(n // t for n, t in zip(ranges, tile))
+    return per_tile * tiles * COST_BYTES_PER_CYCLE
 
 
 def _copied_bytes(

@@ -7,6 +7,7 @@
 
 #define TDRT_TILED_MAX_OPERANDS 8
 #define TDRT_TILED_PARALLEL 1u /* flags: fork the kernel over every active core */
+#define TDRT_TILED_FIRST_PARALLEL 2u /* flags: fork first_kernel over every active core */
 #define TDRT_TILE_IN 1u        /* operand mode: copy home -> L1 before the kernel */
 #define TDRT_TILE_OUT 2u       /* operand mode: copy L1 -> home after the kernel */
 
@@ -24,6 +25,11 @@ struct tdrt_tiled_operand {
 
 struct tdrt_tiled_call {
     uint32_t kernel;   /* kernel address; its arguments are the operands' L1 buffers */
+    /* 0, or the kernel run instead on the tiles whose grid index is 0 in every
+     * dimension of the mask first_dims (bit d: dimension d), e.g. the first
+     * tile of a cut reduction, which starts its accumulators from zero */
+    uint32_t first_kernel;
+    uint32_t first_dims;
     uint32_t flags;
     uint32_t operands; /* at most TDRT_TILED_MAX_OPERANDS */
     uint32_t grid[3];  /* tiles per grid dimension, outermost first (unused: 1) */

@@ -32,7 +32,12 @@
  * L1 by one DMA transfer, and an operand's home moves by a delta per grid
  * dimension instead of being recomputed from the grid index. About 300
  * cycles a tile for three copied operands, against 900 when the loop read
- * the descriptor (python -m tdopt.tools.tilebench). */
+ * the descriptor (python -m tdopt.tools.tilebench).
+ *
+ * A call may name a second kernel, `first_kernel`, for the tiles whose grid
+ * index is 0 in the dimensions of `first_dims`: the compiler gives the first
+ * tile of a cut reduction a kernel that starts from zero, so the output is
+ * copied out only, never filled nor copied in. */
 #include "tdrt.h"
 #include "tdrt_tiled.h"
 
@@ -81,6 +86,8 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
     const uint32_t g1 = c->grid[1], g2 = c->grid[2];
     const uint32_t tiles = c->grid[0] * g1 * g2;
     const uint32_t parallel = c->flags & TDRT_TILED_PARALLEL;
+    const uint32_t first_parallel = c->flags & TDRT_TILED_FIRST_PARALLEL;
+    const uint32_t first_dims = c->first_kernel ? c->first_dims : 0;
     /* VLA: as many as the call has, 68 bytes each (544 with the 8 a call may
      * have), within core 0's 1 KiB stack with the kernels' frames */
     struct operand_state s[n ? n : 1];
@@ -106,8 +113,13 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
         args[1 + k] = p->o.l1[0];
         if (p->o.mode & TDRT_TILE_IN) pending = copy_operand(&p->o, p->o.home, p->o.l1[0], TDRT_TILE_IN);
     }
-    uint32_t i1 = 0, i2 = 0; /* grid index of the current tile in dimensions 1 and 2 */
+    uint32_t i0 = 0, i1 = 0, i2 = 0; /* grid index of the current tile */
     for (uint32_t t = 0; t < tiles; t++) {
+        /* the current tile's kernel: first_kernel when its index is 0 in every
+         * dimension of first_dims */
+        uint32_t first = first_dims && !((first_dims & 1u) && i0) && !((first_dims & 2u) && i1) &&
+                         !((first_dims & 4u) && i2);
+        args[0] = first ? c->first_kernel : c->kernel;
         /* the last transfer this tile depends on: its copies in, and the copy
          * out still reading a buffer it writes (ids count up, in queue order) */
         int32_t need = pending;
@@ -122,6 +134,7 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
                     d = 1;
                 } else {
                     i1 = 0;
+                    i0++;
                     d = 0;
                 }
             }
@@ -136,7 +149,7 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
                 pending = copy_operand(&p->o, p->o.home + p->delta[d], p->o.l1[1], TDRT_TILE_IN);
         }
         if (need >= 0) tdrt_dma_wait((uint32_t)need);
-        if (parallel)
+        if (first ? first_parallel : parallel)
             tdrt_parallel(call_block, args);
         else
             call_block(args);

@@ -58,3 +58,22 @@ func.func @home_resident(%a: memref<64xf32>) {
   tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 0>, steps = [array<i64: 0, 0, 0>], boxes = [array<i64: 256, 1, 256, 1, 256>], l1_offsets = array<i64: 0, 0>, home_offsets = array<i64: 4>} : memref<64xf32>
   func.return
 }
+// -----
+// RT-LABEL: func.func @first
+// RT: first_callee = @k_first, first_dims = array<i64: 0, 2>}
+func.func @first(%a: memref<64xf32>) {
+  tier.tiled_call @k(%a) {grid = array<i64: 2, 1, 2>, modes = array<i64: 2>, steps = [array<i64: 0, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 64>, first_callee = @k_first, first_dims = array<i64: 0, 2>} : memref<64xf32>
+  func.return
+}
+// -----
+func.func @first_alone(%a: memref<64xf32>) {
+  // CHECK: tier_tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: first_callee and first_dims go together
+  tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 2>, steps = [array<i64: 0, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 64>, first_callee = @k_first} : memref<64xf32>
+  func.return
+}
+// -----
+func.func @first_dims(%a: memref<64xf32>) {
+  // CHECK: tier_tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: first_dims must be distinct grid dimensions (0 to 2), got [2, 3]
+  tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 2>, steps = [array<i64: 0, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 64>, first_callee = @k_first, first_dims = array<i64: 2, 3>} : memref<64xf32>
+  func.return
+}

@@ -2,19 +2,21 @@
 
 // Each tier.tiled_call becomes `call tdrt_tiled` with a descriptor in .rodata
 // laid out as struct tdrt_tiled_call (runtime/include/tdrt_tiled.h): kernel,
-// flags (1: forked over the cores), operand count, grid[3], then per
+// first kernel and its grid dimensions (none here: 0, 0; see
+// entry_to_riscv_tiled_first.mlir), flags (1: forked over the cores),
+// operand count, grid[3], then per
 // operand: mode, home address, two L1 buffers, steps[3], row_len, rows,
 // row_stride, planes, plane_stride. The tiling and the buffers are the ones
 // of tier_tile_l1.mlir (hand-derived there; a tile the grid never moves has
-// one buffer: both addresses alike, as A's in the matmul).
+// one buffer: both addresses alike).
 // CHECK: rvx.asm "la a0, __tdopt_tiled_0"
 // CHECK-NEXT: rvx.asm "call tdrt_tiled"
 // CHECK-NEXT: rvx.asm "la a0, __tdopt_tiled_1"
 // CHECK-NEXT: rvx.asm "call tdrt_tiled"
 // CHECK: riscv.label "__tdopt_tiled_0"
-// CHECK-NEXT: riscv.directive ".word" "k_matmul_0_0_t32x64, 1, 1, 2, 1, 1, 2, result0, __tdopt_tiles+0, __tdopt_tiles+8192, 8192, 0, 0, 8192, 1, 8192, 1, 8192"
+// CHECK-NEXT: riscv.directive ".word" "k_matmul_0_0_t32x64, 0, 0, 1, 1, 2, 1, 1, 2, result0, __tdopt_tiles+0, __tdopt_tiles+8192, 8192, 0, 0, 8192, 1, 8192, 1, 8192"
 // CHECK: riscv.label "__tdopt_tiled_1"
-// CHECK-NEXT: riscv.directive ".word" "k_matmul_0_1_t64x16x64, 1, 3, 4, 1, 1, 1, a, __tdopt_tiles+16384, __tdopt_tiles+16384, 0, 0, 0, 16384, 1, 16384, 1, 16384, 1, b, __tdopt_tiles+0, __tdopt_tiles+8192, 64, 0, 0, 64, 64, 256, 1, 4096, 3, result0, __tdopt_tiles+4096, __tdopt_tiles+12288, 64, 0, 0, 64, 64, 256, 1, 4096"
+// CHECK-NEXT: riscv.directive ".word" "k_matmul_0_1_t32x32x64, 0, 0, 1, 3, 2, 2, 1, 1, a, __tdopt_tiles+0, __tdopt_tiles+20480, 8192, 0, 0, 8192, 1, 8192, 1, 8192, 1, b, __tdopt_tiles+8192, __tdopt_tiles+28672, 0, 128, 0, 128, 64, 256, 1, 8192, 3, result0, __tdopt_tiles+16384, __tdopt_tiles+36864, 8192, 128, 0, 128, 32, 256, 1, 4096"
 func.func @main(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>) -> tensor<64x64xf32> {
   %c = train.matmul %a, %b : (tensor<64x64xf32>, tensor<64x64xf32>) -> tensor<64x64xf32>
   func.return %c : tensor<64x64xf32>

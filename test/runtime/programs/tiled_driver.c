@@ -6,6 +6,8 @@
  * dimension (OUT: copied in, kept, copied out when its tile changes) and an
  * output written per tile (C). The test writes the inputs and compares the
  * results with numpy. PARALLEL (0 or 1) forks the kernel over the cores.
+ * FIRST (0 or 1) gives the call a first kernel for the tiles whose index in
+ * dimension 2 is 0, which starts OUT from zero: OUT is then copied out only.
  * A second call runs a kernel whose only operand is an output in L3 (slow
  * copies out, nothing copied in to order the buffers): the driver must wait
  * for the copy out of tile t before tile t + 2 writes the same buffer (the
@@ -17,6 +19,9 @@
 #define G1 3
 #define G2 4
 #define E 8 /* floats per tile of every operand */
+#ifndef FIRST
+#define FIRST 0
+#endif
 
 /* A[4][6][8]: tile (i, j, k) = planes 2i.., rows 2j.., columns 2k.. */
 TDRT_L2 float a_home[4 * 6 * 8];
@@ -38,6 +43,20 @@ static void kernel(uint32_t a, uint32_t b, uint32_t out, uint32_t c, uint32_t x4
     uint32_t first = PARALLEL ? tdrt_core_id() : 0, step = PARALLEL ? tdrt_num_cores() : 1;
     for (uint32_t e = first; e < E; e += step) {
         po[e] += pa[e] * pb[e] + 1.0f;
+        pc[e] = pa[e] - pb[e];
+    }
+}
+
+/* the first tile of each output tile (FIRST): out[e] = a[e] * b[e] + 1, as
+ * `kernel` but starting from zero; c as `kernel` */
+static void first_kernel(uint32_t a, uint32_t b, uint32_t out, uint32_t c, uint32_t x4,
+                         uint32_t x5, uint32_t x6, uint32_t x7) {
+    (void)x4; (void)x5; (void)x6; (void)x7;
+    const float *pa = (const float *)a, *pb = (const float *)b;
+    float *po = (float *)out, *pc = (float *)c;
+    uint32_t first = PARALLEL ? tdrt_core_id() : 0, step = PARALLEL ? tdrt_num_cores() : 1;
+    for (uint32_t e = first; e < E; e += step) {
+        po[e] = pa[e] * pb[e] + 1.0f;
         pc[e] = pa[e] - pb[e];
     }
 }
@@ -81,7 +100,13 @@ int main(void) {
     /* bytes: A's plane 6 x 8 floats, row 8 floats; a tile moves 2 planes, 2 rows, 2 columns */
     operand(0, TDRT_TILE_IN, a_home, 2 * 192, 2 * 32, 2 * 4, 8, 2, 32, 2, 192);
     operand(1, TDRT_TILE_IN, b_home, 0, 4 * E, 0, 4 * E, 1, 4 * E, 1, 0);
-    operand(2, TDRT_TILE_IN | TDRT_TILE_OUT, out_home, 4 * G1 * E, 4 * E, 0, 4 * E, 1, 4 * E, 1, 0);
+    if (FIRST) {
+        /* out stays over grid dimension 2: its first tile there starts from zero */
+        call.first_kernel = (uint32_t)first_kernel;
+        call.first_dims = 4;
+        call.flags |= PARALLEL ? TDRT_TILED_FIRST_PARALLEL : 0;
+    }
+    operand(2, FIRST ? TDRT_TILE_OUT : TDRT_TILE_IN | TDRT_TILE_OUT, out_home, 4 * G1 * E, 4 * E, 0, 4 * E, 1, 4 * E, 1, 0);
     operand(3, TDRT_TILE_OUT, c_home, 4 * G1 * G2 * E, 4 * G2 * E, 4 * E, 4 * E, 1, 4 * E, 1, 0);
     tdrt_tiled(&call);
 
