@@ -30,7 +30,12 @@ run of consecutive tiles: the call keeps its kernel and gains the fused one
 as `first_callee`, run on the first tile of each run (grid index 0 in each
 of those dimensions, `first_dims`). The output is then copied out only,
 never filled nor copied in. (A reduction cut by an outer grid dimension
-revisits an output tile after others and keeps its fill.)
+revisits an output tile after others and keeps its fill.) This fusion adds
+a kernel rather than replacing one, so it is made only for outputs of at
+least `first_min_bytes` (64 KiB by default): below, the fill's call and the
+copy in cost a few thousand cycles, while each extra contraction kernel
+costs 0.1 to 0.5 s of compile time and its program text (a MobileNetV1
+step had nine, 3.2 s of its 24 s).
 
 The module's memory plan loses the fill's tiled call and the DMA bytes no
 longer moved (`tiled_calls`, `dma_in`, `dma_out`). Kernels no call uses any
@@ -87,6 +92,12 @@ def _whole(call: Call, k: int, buffer: SSAValue) -> bool:
     return math.prod(grid) * call.tile_bytes(k) == t.element_count() * t.element_type.bitwidth // 8  # type: ignore[attr-defined]
 
 
+def _bytes(buffer: SSAValue) -> int:
+    t = buffer.type
+    assert isinstance(t, MemRefType)
+    return t.element_count() * t.element_type.bitwidth // 8  # type: ignore[attr-defined]
+
+
 def _cut_reduction(call: Call, k: int, buffer: SSAValue) -> tuple[int, ...] | None:
     """The grid dimensions along which operand `k`'s tile stays, if `call`
     is a tiled call whose grid cuts the reduction into operand `k` only
@@ -102,10 +113,7 @@ def _cut_reduction(call: Call, k: int, buffer: SSAValue) -> tuple[int, ...] | No
     moved = [d for d, n in enumerate(grid) if n > 1 and d not in cut]
     if not cut or (moved and max(moved) > min(cut)):
         return None
-    t = buffer.type
-    assert isinstance(t, MemRefType)
-    tiles = math.prod(grid[d] for d in moved)
-    if tiles * call.tile_bytes(k) != t.element_count() * t.element_type.bitwidth // 8:  # type: ignore[attr-defined]
+    if math.prod(grid[d] for d in moved) * call.tile_bytes(k) != _bytes(buffer):
         return None
     return cut
 
@@ -164,6 +172,9 @@ class KernelFuseFillPass(ModulePass):
 
     name = "kernel-fuse-fill"
 
+    # a cut reduction gets a first kernel when its output has this many bytes
+    first_min_bytes: int = 65536
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         kernels = {
             f.sym_name.data: f for f in op.ops if isinstance(f, func.FuncOp) and KERNEL in f.attributes
@@ -198,6 +209,8 @@ class KernelFuseFillPass(ModulePass):
                 if not _whole(user, out, buffer):
                     first_dims = _cut_reduction(user, out, buffer)
                     if first_dims is None or user.first_callee is not None:
+                        continue
+                    if _bytes(buffer) < self.first_min_bytes:
                         continue
                 key = (_callee(user), out, str(value))
                 if key not in fused_names:

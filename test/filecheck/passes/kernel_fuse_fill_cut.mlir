@@ -1,4 +1,5 @@
-// RUN: tdopt %s --split-input-file -p 'kernel-fuse-fill' | filecheck %s
+// RUN: tdopt %s --split-input-file -p 'kernel-fuse-fill{first_min_bytes=0}' | filecheck %s
+// RUN: tdopt %s --split-input-file -p 'kernel-fuse-fill' | filecheck %s --check-prefix=SMALL
 
 // A tiled matmul C[16, 32] = A[16, 256] B[256, 32] whose grid (2, 8, 4)
 // cuts the reduction in four along its innermost dimension: C's tile
@@ -8,6 +9,12 @@
 // in dimension 2 is 0; C is copied out only (mode 3 -> 2). The plan loses
 // the fill's call and its 2 KiB copied out (dma_out 4096 -> 2048), and
 // C's 16 tiles of 128 bytes copied in (dma_in 198656 -> 196608).
+// By default only outputs of at least 64 KiB get a first kernel (C has 2
+// KiB): the fill stays.
+// SMALL-LABEL: func.func @main(
+// SMALL:       tier.tiled_call @k_fill(
+// SMALL-NEXT:  tier.tiled_call @k_matmul(%{{.*}}, %{{.*}}, %{{.*}}) {grid = array<i64: 2, 8, 4>, modes = array<i64: 1, 1, 3>,
+// SMALL-NOT:   first_callee
 // CHECK:       cluster.memory_plan = #cluster.memory_plan<{{.*}}tiled_calls = 1, dma_in = 196608, dma_out = 2048>
 // CHECK-LABEL: func.func @main(
 // CHECK-NOT:   tier.tiled_call @k_fill
