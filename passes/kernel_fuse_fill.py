@@ -31,11 +31,13 @@ as `first_callee`, run on the first tile of each run (grid index 0 in each
 of those dimensions, `first_dims`). The output is then copied out only,
 never filled nor copied in. (A reduction cut by an outer grid dimension
 revisits an output tile after others and keeps its fill.) This fusion adds
-a kernel rather than replacing one, so it is made only for outputs of at
-least `first_min_bytes` (64 KiB by default): below, the fill's call and the
-copy in cost a few thousand cycles, while each extra contraction kernel
-costs 0.1 to 0.5 s of compile time and its program text (a MobileNetV1
-step had nine, 3.2 s of its 24 s).
+a kernel rather than replacing one, so it is made only when the calls of
+the kernel whose reduction into that operand is cut write at least
+`first_min_bytes` (64 KiB by default) of output together: below, their
+fills and copies in cost a few thousand cycles, while each extra
+contraction kernel costs 0.1 to 0.5 s of compile time and its program text
+(a MobileNetV1 step had nine, each for one call of a few KiB: 3.2 s of its
+24 s; a batch-32 Deep-AE's six layers of one shape share one and gain 1 %).
 
 The module's memory plan loses the fill's tiled call and the DMA bytes no
 longer moved (`tiled_calls`, `dma_in`, `dma_out`). Kernels no call uses any
@@ -175,11 +177,28 @@ class KernelFuseFillPass(ModulePass):
     # a cut reduction gets a first kernel when its output has this many bytes
     first_min_bytes: int = 65536
 
+    @staticmethod
+    def _cut_output_bytes(op: ModuleOp, kernels: dict[str, func.FuncOp]) -> dict[tuple[str, int], int]:
+        """Per (kernel, operand it reduces into), the output bytes of its
+        tiled calls that cut that reduction along their innermost grid
+        dimensions: what one first kernel would serve."""
+        total: dict[tuple[str, int], int] = {}
+        for call in op.walk():
+            kernel = kernels.get(_callee(call)) if isinstance(call, TiledCallOp) else None
+            if kernel is None:
+                continue
+            for k, arg in enumerate(call.args):
+                if _reduces_into(kernel, k) and _cut_reduction(call, k, arg) is not None:
+                    key = (_callee(call), k)
+                    total[key] = total.get(key, 0) + _bytes(arg)
+        return total
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         kernels = {
             f.sym_name.data: f for f in op.ops if isinstance(f, func.FuncOp) and KERNEL in f.attributes
         }
         fused_names: dict[tuple[str, int, str], str] = {}
+        cut_bytes = self._cut_output_bytes(op, kernels)
         saved_in = saved_out = fewer_tiled = 0
         for entry in [f for f in op.ops if isinstance(f, func.FuncOp) and ENTRY in f.attributes]:
             block = entry.body.block
@@ -210,7 +229,7 @@ class KernelFuseFillPass(ModulePass):
                     first_dims = _cut_reduction(user, out, buffer)
                     if first_dims is None or user.first_callee is not None:
                         continue
-                    if _bytes(buffer) < self.first_min_bytes:
+                    if cut_bytes.get((_callee(user), out), 0) < self.first_min_bytes:
                         continue
                 key = (_callee(user), out, str(value))
                 if key not in fused_names:
