@@ -201,6 +201,7 @@ def _address(location: dict[SSAValue, tuple[str, int]], v: SSAValue, extra: int 
 # flags of `struct tdrt_tiled_call` (runtime/include/tdrt_tiled.h)
 TDRT_TILED_PARALLEL = 1
 TDRT_TILED_FIRST_PARALLEL = 2
+TDRT_TILED_FIRST = 4
 
 
 def _tiled_descriptor(
@@ -210,7 +211,8 @@ def _tiled_descriptor(
     callee = op.callee.string_value()
     first = op.first_callee.string_value() if op.first_callee is not None else None
     flags = (TDRT_TILED_PARALLEL if callee in parallel else 0) | (
-        TDRT_TILED_FIRST_PARALLEL if first in parallel else 0
+        TDRT_TILED_FIRST | (TDRT_TILED_FIRST_PARALLEL if first in parallel else 0)
+        if first is not None else 0
     )
     first_dims = sum(1 << d for d in op.first_dim_values())
     words = [callee, first or "0", str(first_dims), str(flags), str(len(op.args))]

@@ -8,6 +8,7 @@
 #define TDRT_TILED_MAX_OPERANDS 8
 #define TDRT_TILED_PARALLEL 1u /* flags: fork the kernel over every active core */
 #define TDRT_TILED_FIRST_PARALLEL 2u /* flags: fork first_kernel over every active core */
+#define TDRT_TILED_FIRST 4u /* flags: the call has a first_kernel */
 #define TDRT_TILE_IN 1u        /* operand mode: copy home -> L1 before the kernel */
 #define TDRT_TILE_OUT 2u       /* operand mode: copy L1 -> home after the kernel */
 

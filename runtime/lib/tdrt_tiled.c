@@ -81,20 +81,27 @@ static int32_t copy_operand(const struct tdrt_tiled_operand *o, uint32_t home_ad
     return last;
 }
 
-void tdrt_tiled(const struct tdrt_tiled_call *c) {
+/* The tile loop, inlined twice: without a first kernel (`with_first` 0,
+ * the common case, whose loop then has no more to keep in registers than it
+ * had before first kernels existed) and with one. */
+static inline __attribute__((always_inline)) void tile_loop(const struct tdrt_tiled_call *c,
+                                                            const uint32_t flags,
+                                                            const uint32_t with_first) {
     const uint32_t n = c->operands;
     const uint32_t g1 = c->grid[1], g2 = c->grid[2];
     const uint32_t tiles = c->grid[0] * g1 * g2;
-    const uint32_t parallel = c->flags & TDRT_TILED_PARALLEL;
-    const uint32_t first_parallel = c->flags & TDRT_TILED_FIRST_PARALLEL;
-    const uint32_t first_dims = c->first_kernel ? c->first_dims : 0;
+    const uint32_t kernel = c->kernel;
+    const uint32_t parallel = flags & TDRT_TILED_PARALLEL;
+    const uint32_t first_parallel = with_first ? flags & TDRT_TILED_FIRST_PARALLEL : 0;
+    const uint32_t first_kernel = with_first ? c->first_kernel : 0;
+    const uint32_t first_dims = with_first ? c->first_dims : 0;
     /* VLA: as many as the call has, 68 bytes each (544 with the 8 a call may
      * have), within core 0's 1 KiB stack with the kernels' frames */
     struct operand_state s[n ? n : 1];
     /* kernel address, then its eight register arguments (read by every core) */
     uint32_t args[1 + TDRT_TILED_MAX_OPERANDS];
     int32_t pending = -1;
-    args[0] = c->kernel;
+    args[0] = kernel;
     for (uint32_t k = 0; k < TDRT_TILED_MAX_OPERANDS; k++) args[1 + k] = 0;
     if (n) {
         /* every operand's descriptor into its state, one 2-D transfer */
@@ -117,9 +124,12 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
     for (uint32_t t = 0; t < tiles; t++) {
         /* the current tile's kernel: first_kernel when its index is 0 in every
          * dimension of first_dims */
-        uint32_t first = first_dims && !((first_dims & 1u) && i0) && !((first_dims & 2u) && i1) &&
-                         !((first_dims & 4u) && i2);
-        args[0] = first ? c->first_kernel : c->kernel;
+        uint32_t first = 0;
+        if (with_first) {
+            first = !((first_dims & 1u) && i0) && !((first_dims & 2u) && i1) &&
+                    !((first_dims & 4u) && i2);
+            args[0] = first ? first_kernel : kernel;
+        }
         /* the last transfer this tile depends on: its copies in, and the copy
          * out still reading a buffer it writes (ids count up, in queue order) */
         int32_t need = pending;
@@ -134,7 +144,7 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
                     d = 1;
                 } else {
                     i1 = 0;
-                    i0++;
+                    if (with_first) i0++;
                     d = 0;
                 }
             }
@@ -149,7 +159,7 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
                 pending = copy_operand(&p->o, p->o.home + p->delta[d], p->o.l1[1], TDRT_TILE_IN);
         }
         if (need >= 0) tdrt_dma_wait((uint32_t)need);
-        if (first ? first_parallel : parallel)
+        if (with_first ? (first ? first_parallel : parallel) : parallel)
             tdrt_parallel(call_block, args);
         else
             call_block(args);
@@ -171,4 +181,12 @@ void tdrt_tiled(const struct tdrt_tiled_call *c) {
         }
     }
     tdrt_dma_wait_all();
+}
+
+void tdrt_tiled(const struct tdrt_tiled_call *c) {
+    const uint32_t flags = c->flags; /* one L2 load: the flags say which loop runs */
+    if ((flags & TDRT_TILED_FIRST) && c->first_kernel)
+        tile_loop(c, flags, 1);
+    else
+        tile_loop(c, flags, 0);
 }

@@ -104,14 +104,14 @@ int main(void) {
         /* out stays over grid dimension 2: its first tile there starts from zero */
         call.first_kernel = (uint32_t)first_kernel;
         call.first_dims = 4;
-        call.flags |= PARALLEL ? TDRT_TILED_FIRST_PARALLEL : 0;
+        call.flags |= TDRT_TILED_FIRST | (PARALLEL ? TDRT_TILED_FIRST_PARALLEL : 0);
     }
     operand(2, FIRST ? TDRT_TILE_OUT : TDRT_TILE_IN | TDRT_TILE_OUT, out_home, 4 * G1 * E, 4 * E, 0, 4 * E, 1, 4 * E, 1, 0);
     operand(3, TDRT_TILE_OUT, c_home, 4 * G1 * G2 * E, 4 * G2 * E, 4 * E, 4 * E, 1, 4 * E, 1, 0);
     tdrt_tiled(&call);
 
     out_only.kernel = (uint32_t)fill_kernel;
-    out_only.flags = call.flags;
+    out_only.flags = PARALLEL ? TDRT_TILED_PARALLEL : 0;
     out_only.operands = 1;
     out_only.grid[0] = out_only.grid[1] = 1;
     out_only.grid[2] = D_TILES;
