@@ -89,9 +89,7 @@ def _whole(call: Call, k: int, buffer: SSAValue) -> bool:
     step = call.operand_steps()[k]
     if any(n > 1 and s == 0 for n, s in zip(grid, step)):
         return False
-    t = buffer.type
-    assert isinstance(t, MemRefType)
-    return math.prod(grid) * call.tile_bytes(k) == t.element_count() * t.element_type.bitwidth // 8  # type: ignore[attr-defined]
+    return math.prod(grid) * call.tile_bytes(k) == _bytes(buffer)
 
 
 def _bytes(buffer: SSAValue) -> int:
@@ -174,7 +172,8 @@ class KernelFuseFillPass(ModulePass):
 
     name = "kernel-fuse-fill"
 
-    # a cut reduction gets a first kernel when its output has this many bytes
+    # a cut reduction gets a first kernel when the calls it would serve
+    # write this many bytes of output together
     first_min_bytes: int = 65536
 
     @staticmethod
