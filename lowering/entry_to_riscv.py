@@ -210,10 +210,9 @@ def _tiled_descriptor(
     """The words of a `struct tdrt_tiled_call` (runtime/include/tdrt_tiled.h)."""
     callee = op.callee.string_value()
     first = op.first_callee.string_value() if op.first_callee is not None else None
-    flags = (TDRT_TILED_PARALLEL if callee in parallel else 0) | (
-        TDRT_TILED_FIRST | (TDRT_TILED_FIRST_PARALLEL if first in parallel else 0)
-        if first is not None else 0
-    )
+    flags = TDRT_TILED_PARALLEL if callee in parallel else 0
+    if first is not None:
+        flags |= TDRT_TILED_FIRST | (TDRT_TILED_FIRST_PARALLEL if first in parallel else 0)
     first_dims = sum(1 << d for d in op.first_dim_values())
     words = [callee, first or "0", str(first_dims), str(flags), str(len(op.args))]
     words += [str(g) for g in op.grid_values()]

@@ -187,7 +187,8 @@ class KernelFuseFillPass(ModulePass):
             if kernel is None:
                 continue
             for k, arg in enumerate(call.args):
-                if _reduces_into(kernel, k) and _cut_reduction(call, k, arg) is not None:
+                # the cheap check first: most calls cut no reduction
+                if _cut_reduction(call, k, arg) is not None and _reduces_into(kernel, k):
                     key = (_callee(call), k)
                     total[key] = total.get(key, 0) + _bytes(arg)
         return total

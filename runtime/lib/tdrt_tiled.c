@@ -159,7 +159,7 @@ static inline __attribute__((always_inline)) void tile_loop(const struct tdrt_ti
                 pending = copy_operand(&p->o, p->o.home + p->delta[d], p->o.l1[1], TDRT_TILE_IN);
         }
         if (need >= 0) tdrt_dma_wait((uint32_t)need);
-        if (with_first ? (first ? first_parallel : parallel) : parallel)
+        if (first ? first_parallel : parallel) /* first is 0 without a first kernel */
             tdrt_parallel(call_block, args);
         else
             call_block(args);
