@@ -63,6 +63,10 @@ TO_RISCV_PASSES = (
         # the copies of a blocked body at constant offsets from each other
         "affine-fold-constants",
         "convert-linalg-to-loops",
+        # the blocked body's copies repeat their index maps: one
+        # affine.apply each before lower-affine expands them into arith
+        # (4% of a MobileNetV1 step's lowering time)
+        "cse",
         "lower-affine",
         "cluster-parallelize",
         # the copies of a blocked body load each value once, and share their
