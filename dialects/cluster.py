@@ -61,6 +61,7 @@ from xdsl.irdl import (
     IRDLOperation,
     irdl_attr_definition,
     irdl_op_definition,
+    prop_def,
     result_def,
     traits_def,
 )
@@ -245,7 +246,38 @@ class NumCoresOp(RuntimeValueOp):
     name = "cluster.num_cores"
 
 
-Cluster = Dialect("cluster", [CoreIdOp, NumCoresOp], [RoleAttr, MemoryPlanAttr])
+@irdl_op_definition
+class UnrollOp(IRDLOperation):
+    """`cluster.unroll 4`, in the body of an innermost loop with a constant
+    trip count that the factor divides (placed first; conversions may put
+    casts before it): the loop is to run its
+    body `factor` times per iteration, unrolled at the riscv level
+    (`riscv-scf-unroll`), where strength reduction has made its addresses
+    pointers and the copies' addresses become load and store immediates.
+    `kernel-unroll-innermost{defer=true}` places it; unrolled there, every
+    copy would go through the conversions and cleanups to riscv (a quarter
+    of a large step's lowering time). It has no operands and no
+    memory-effect trait (its effects count as unknown), so nothing folds,
+    moves or removes it before its pass does; a module that still holds one
+    cannot be printed as assembly."""
+
+    name = "cluster.unroll"
+    factor = prop_def(IntegerAttr[IndexType])
+    assembly_format = "$factor attr-dict"
+
+    def __init__(self, factor: int) -> None:
+        super().__init__(properties={"factor": IntegerAttr(factor, IndexType())})
+
+    def verify_(self) -> None:
+        f = self.factor.value.data
+        if f < 2 or f & (f - 1):
+            raise VerifyException(f"'{self.name}': the factor must be a power of two >= 2, got {f}")
+        parent = self.parent_op()
+        if parent is None or parent.name not in ("scf.for", "riscv_scf.for"):
+            raise VerifyException(f"'{self.name}': must be in the body of an scf.for or riscv_scf.for")
+
+
+Cluster = Dialect("cluster", [CoreIdOp, NumCoresOp, UnrollOp], [RoleAttr, MemoryPlanAttr])
 
 
 # ---------------------------------------------------------------------------

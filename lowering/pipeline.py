@@ -73,8 +73,10 @@ TO_RISCV_PASSES = (
         # index arithmetic, before the loop is unrolled (a 6x4 block: 10
         # loads, not 48, copied 4 times)
         "cse",
-        # fewer pointer steps per element (no post-increment FP loads)
-        "kernel-unroll-innermost",
+        # fewer pointer steps per element (no post-increment FP loads);
+        # loops with a constant trip count only marked, unrolled by
+        # riscv-scf-unroll once their addresses are pointers
+        "kernel-unroll-innermost{defer=true}",
         # math as arith code, before licm so that its constants leave the
         # loops (as many as the float registers hold: the allocator
         # recomputes the rest in the loop, riscv-allocate-registers-full)
@@ -107,6 +109,7 @@ TO_RISCV_PASSES = (
         "canonicalize",
         "cse",
         "riscv-fuse-fmadd",
+        "riscv-scf-unroll",
         "riscv-allocate-registers-full",
         "riscv-save-callee-saved",
         # labels numbered per function: kernels lowered apart (-j) agree

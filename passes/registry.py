@@ -52,6 +52,7 @@ RV32F = {
     "convert-arith-extra-to-riscv": "lowering.arith_extra_to_riscv:ConvertArithExtraToRiscvPass",
     "riscv-scf-strength-reduce": "passes.riscv_scf_strength_reduce:RiscvScfStrengthReducePass",
     "riscv-fuse-fmadd": "passes.riscv_fuse_fmadd:RiscvFuseFmaddPass",
+    "riscv-scf-unroll": "passes.riscv_scf_unroll:RiscvScfUnrollPass",
     "riscv-allocate-registers-full": "passes.riscv_allocate_registers_full:RiscvAllocateRegistersFullPass",
     "riscv-save-callee-saved": "passes.riscv_save_callee_saved:RiscvSaveCalleeSavedPass",
     "convert-riscv-scf-to-riscv-cf-per-function": (

@@ -18,6 +18,7 @@ from xdsl.dialects import riscv, riscv_func, riscv_scf, rv32
 from xdsl.dialects.builtin import IntegerAttr
 from xdsl.ir import Block, SSAValue
 
+from tdopt.dialects.cluster import UnrollOp
 from tdopt.dialects.rvx import HardwareLoopSetupOp
 
 F32 = np.float32
@@ -115,7 +116,8 @@ def _block_ops(ops, env: dict[SSAValue, object], memory: Memory) -> list[object]
                 outs = []
             case riscv_scf.ForOp():
                 outs = _loop(op, env, memory)
-            case riscv.LabelOp():
+            case riscv.LabelOp() | UnrollOp():
+                # (cluster.unroll: a hint for riscv-scf-unroll, no effect)
                 outs = []
             case HardwareLoopSetupOp():
                 raise AssertionError("a hardware loop set-up outside a loop body's start")

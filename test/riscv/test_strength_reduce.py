@@ -205,11 +205,13 @@ def test_blocked_matmul_one_b_pointer():
     """The register-blocked matmul's inner loop (at depth 8, a 3x4 block
     over the first 6 of its 8 rows, 2x4 over the other 2): the A pointer is
     the loop counter, its three rows load at 0, 48 and 96 (12 floats
-    apart), and the four B columns share one pointer (loads at 0..12). The k loop is unrolled by 4 (kernel-unroll-innermost): the
+    apart), and the four B columns share one pointer (loads at 0..12). The k loop is unrolled by 4
+    (kernel-unroll-innermost marks it, riscv-scf-unroll, among the passes
+    strength reduction runs before allocation, makes the copies): the
     copies load at k + 1..3 from the same pointers, 4 bytes further along
     A's rows, one 64-byte row of B further."""
     module = run_pipeline(PROGRAMS["matmul"], _to_riscv_before_reduction(8))
-    run_pipeline_module(module, REDUCE)
+    run_pipeline_module(module, REDUCED)
     kernel = next(f for f in _functions(module).values() if any(isinstance(o, riscv.FLwOp) for o in f.walk()))
     loop = _innermost(kernel)
     assert _int_iter_args(loop) == 1

@@ -19,3 +19,20 @@ func.func @f() {
   %n:2 = "cluster.num_cores"() : () -> (index, index)
   func.return
 }
+// -----
+// cluster.unroll: a power-of-two factor, first in a loop's body.
+func.func @f(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.for %i = %c0 to %n step %c1 {
+    // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:5: error: 'cluster.unroll': the factor must be a power of two >= 2, got 3
+    cluster.unroll 3
+  }
+  func.return
+}
+// -----
+func.func @f() {
+  // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:3: error: 'cluster.unroll': must be in the body of an scf.for or riscv_scf.for
+  cluster.unroll 2
+  func.return
+}

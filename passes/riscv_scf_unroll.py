@@ -1,0 +1,265 @@
+"""`riscv-scf-unroll` (riscv level, after `riscv-scf-strength-reduce`, before
+register allocation): every `riscv_scf.for` whose body starts with
+`cluster.unroll N` (placed by `kernel-unroll-innermost{defer=true}`, which
+chose N and checked that it divides the trip count) runs its body N times
+per iteration and steps N times as far.
+
+The copies are chained in order through the loop-carried values, so every
+sum is formed in the same order as with the loop-level unrolling (results
+bit-identical). What strength reduction made of the addresses is kept as
+immediates rather than recomputed:
+- a loop-carried pointer that the body only loads and stores through and
+  advances by a constant (`addi p, c` yielded and used by nothing else)
+  stays one pointer: copy j accesses it at its immediates plus j * c, and
+  one `addi p, N * c` advances it per iteration, after the last copy;
+- the induction variable, when it is such a pointer itself (the loop
+  iterates over its first pointer), likewise: copy j accesses it at its
+  immediates plus j * step; any other use of it gets `iv + j * step`;
+- ops of the body that compute the same value in every copy (constants,
+  values of outer loops) are not copied.
+An immediate that would leave the 12-bit range gets its pointer advanced
+by an `addi` in that copy instead.
+
+The loop-level unrolling made each copy go through every conversion and
+cleanup down to riscv; here the copies are made once, from the lowered
+body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import riscv, riscv_func, riscv_scf, rv32
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.traits import MemoryEffectKind, get_effects, is_side_effect_free
+from xdsl.utils.exceptions import PassFailedException
+
+from tdopt.dialects.cluster import UnrollOp
+
+# loads and stores whose address is rs1 + immediate
+_MEMORY = (riscv.FLwOp, riscv.LwOp, riscv.FSwOp, riscv.SwOp)
+
+
+def _fits(v: int) -> bool:
+    return -2048 <= v <= 2047
+
+
+def _offset(op: Operation) -> int | None:
+    imm = op.immediate  # type: ignore[attr-defined]
+    return imm.value.data if isinstance(imm, IntegerAttr) else None
+
+
+def _address_uses_only(value: SSAValue, but: Operation | None = None) -> bool:
+    """Every use of `value` (except by `but`) is the base of a load or store
+    with an integer immediate."""
+    for use in value.uses:
+        user = use.operation
+        if user is but:
+            continue
+        if not (isinstance(user, _MEMORY) and use.index == 0 and _offset(user) is not None):
+            return False
+    return True
+
+
+def _plus(value: SSAValue, c: int, before: Operation) -> SSAValue:
+    """`value + c`, computed right before `before`."""
+    if _fits(c):
+        ops: list[Operation] = [riscv.AddiOp(value, c, rd=riscv.Registers.UNALLOCATED_INT)]
+    else:
+        li = rv32.LiOp(c)
+        ops = [li, riscv.AddOp(value, li.rd, rd=riscv.Registers.UNALLOCATED_INT)]
+    Rewriter.insert_op(ops, InsertPoint.before(before))
+    return ops[-1].results[0]
+
+
+def _li_before(op: Operation, value: int) -> SSAValue | None:
+    """The result of an `li value` that dominates `op` (before it in its
+    block or before one of its ancestors in theirs), if any."""
+    while op is not None and not isinstance(op, riscv_func.FuncOp):
+        prev = op.prev_op
+        while prev is not None:
+            if isinstance(prev, rv32.LiOp) and isinstance(prev.immediate, IntegerAttr) and (
+                prev.immediate.value.data == value
+            ):
+                return prev.rd
+            prev = prev.prev_op
+        op = op.parent_op()
+    return None
+
+
+def _step(loop: riscv_scf.ForOp) -> int | None:
+    """The loop's constant step: its attribute, or the `li` of its step
+    register."""
+    if loop.step_attr is not None:
+        return loop.step_attr.value.data
+    owner = loop.step_val.owner if loop.step_val is not None else None
+    if isinstance(owner, rv32.LiOp) and isinstance(owner.immediate, IntegerAttr):
+        return owner.immediate.value.data
+    return None
+
+
+def _reads_at_most(op: Operation) -> bool:
+    """`op` has no effect other than reading memory."""
+    effects = get_effects(op)
+    return effects is not None and all(e.kind == MemoryEffectKind.READ for e in effects)
+
+
+def _pointers(loop: riscv_scf.ForOp) -> dict[int, tuple[int, riscv.AddiOp]]:
+    """Loop-carried pointers (position among the carried values -> byte
+    advance, and the `addi` that advances it)."""
+    block = loop.body.block
+    yield_op = block.last_op
+    assert isinstance(yield_op, riscv_scf.YieldOp)
+    found: dict[int, tuple[int, riscv.AddiOp]] = {}
+    for k, (arg, yielded) in enumerate(zip(block.args[1:], yield_op.operands)):
+        add = yielded.owner
+        if not (isinstance(add, riscv.AddiOp) and add.rs1 is arg and add.parent is block):
+            continue
+        c = _offset(add)
+        if c is None or add.rd.uses.get_length() != 1:
+            continue
+        if not _address_uses_only(arg, but=add):
+            continue
+        found[k] = (c, add)
+    return found
+
+
+def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
+    """Unroll `loop` (its `cluster.unroll` already removed) by `factor`."""
+    block = loop.body.block
+    yield_op = block.last_op
+    assert isinstance(yield_op, riscv_scf.YieldOp)
+    step = _step(loop)
+    if step is None:
+        raise PassFailedException("riscv-scf-unroll: a marked loop has a step known only at run time")
+    iv, carried = block.args[0], list(block.args[1:])
+    pointers = _pointers(loop)
+    advances = {add for _, add in pointers.values()}
+    iv_pointer = _address_uses_only(iv)
+    body = [op for op in block.ops if op is not yield_op]
+
+    # values that differ from copy to copy: the induction variable, the
+    # carried values that are not pointers, and what is computed from them
+    varying: set[SSAValue] = {iv} | {a for k, a in enumerate(carried) if k not in pointers}
+    # a load from the same address in every copy is made once when nothing
+    # in the body stores (what cse did with the loop-level copies)
+    stores = any(isinstance(op, (riscv.FSwOp, riscv.SwOp)) or not _reads_at_most(op) for op in body)
+    # the pointers are the same values in every copy, but not what they
+    # address
+    moving = varying | {a for k, a in enumerate(carried) if k in pointers}
+    shared: set[Operation] = set()
+    for op in body:
+        if op in advances:
+            continue
+        same = not op.regions and not any(o in moving for o in op.operands)
+        if same and (is_side_effect_free(op) or (not stores and isinstance(op, (riscv.FLwOp, riscv.LwOp)))):
+            shared.add(op)
+        else:
+            varying.update(op.results)
+            moving.update(op.results)
+
+    previous = list(yield_op.operands)  # the values copy j - 1 yields
+    for j in range(1, factor):
+        mapper: dict[SSAValue, SSAValue] = {}
+        for k, arg in enumerate(carried):
+            if k not in pointers:
+                mapper[arg] = previous[k]
+        # bases advanced by an addi in this copy (an immediate out of range)
+        moved: dict[SSAValue, SSAValue] = {}
+        if not iv_pointer and iv.uses.get_length():
+            # the copy's induction value first, as the loop-level copies had it
+            mapper[iv] = _plus(iv, step * j, yield_op)
+        for op in body:
+            if op in shared or op in advances:
+                continue
+            new = op.clone(value_mapper=mapper)
+            base = op.operands[0] if isinstance(op, _MEMORY) else None
+            delta = None
+            if base is iv and iv_pointer:
+                delta = step * j
+            elif base is not None:
+                k = next((k for k, a in enumerate(carried) if a is base and k in pointers), None)
+                if k is not None:
+                    delta = pointers[k][0] * j
+            if delta is not None:
+                offset = _offset(op)
+                assert offset is not None
+                if _fits(offset + delta):
+                    new.attributes["immediate"] = IntegerAttr(offset + delta, op.immediate.type)  # type: ignore[attr-defined]
+                else:
+                    if base not in moved:
+                        moved[base] = _plus(base, delta, yield_op)
+                    new.operands[0] = moved[base]
+            Rewriter.insert_op(new, InsertPoint.before(yield_op))
+            for old_r, new_r in zip(op.results, new.results):
+                mapper[old_r] = new_r
+        previous = [mapper.get(v, v) for v in yield_op.operands]
+
+    # the pointers advance once per iteration, by the whole group, after the
+    # last copy
+    # (as strength reduction advances them: an `li` and an `add` when the
+    # advance leaves the immediate's range)
+    for add in [op for op in body if op in advances]:
+        c = _offset(add)
+        assert c is not None
+        add.detach()
+        if _fits(c * factor):
+            add.attributes["immediate"] = IntegerAttr(c * factor, add.immediate.type)
+            Rewriter.insert_op(add, InsertPoint.before(yield_op))
+        else:
+            # an equal `li` before the loop serves (cse shared them)
+            known = _li_before(loop, c * factor)
+            ops: list[Operation] = []
+            if known is None:
+                ops.append(li := rv32.LiOp(c * factor))
+                known = li.rd
+            new_add = riscv.AddOp(add.rs1, known, rd=add.rd.type, comment=add.comment)
+            Rewriter.insert_op([*ops, new_add], InsertPoint.before(yield_op))
+            add.rd.replace_all_uses_with(new_add.rd)
+            add.erase()
+    for k, v in enumerate(previous):
+        if k not in pointers:
+            yield_op.operands[k] = v
+    if loop.step_attr is not None and _fits(step * factor):
+        loop.step_attr = IntegerAttr(step * factor, loop.step_attr.type)
+    elif (
+        loop.step_attr is None
+        and isinstance(li := loop.step_val.owner, rv32.LiOp)
+        and loop.step_val.uses.get_length() == 1
+    ):
+        li.attributes["immediate"] = IntegerAttr(step * factor, li.immediate.type)
+    else:
+        # a register step, as strength reduction makes one that leaves the
+        # immediate's range
+        li = rv32.LiOp(step * factor)
+        Rewriter.insert_op(li, InsertPoint.before(loop))
+        new_loop = riscv_scf.ForOp(loop.start, loop.stop, li.rd, list(loop.iter_args), loop.detach_region(loop.body))
+        Rewriter.insert_op(new_loop, InsertPoint.before(loop))
+        for old, new in zip(loop.results, new_loop.results):
+            old.replace_all_uses_with(new)
+        Rewriter.erase_op(loop)
+
+
+@dataclass(frozen=True)
+class RiscvScfUnrollPass(ModulePass):
+    """Unroll the loops marked with `cluster.unroll` (see the module
+    docstring)."""
+
+    name = "riscv-scf-unroll"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for hint in [o for o in op.walk() if isinstance(o, UnrollOp)]:
+            loop = hint.parent_op()
+            factor = hint.factor.value.data
+            if not isinstance(loop, riscv_scf.ForOp):
+                raise PassFailedException(
+                    "riscv-scf-unroll: cluster.unroll must be in a riscv_scf.for (run it after "
+                    "convert-scf-to-riscv-scf)"
+                )
+            hint.detach()
+            hint.erase()
+            unroll(loop, factor)
