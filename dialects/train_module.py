@@ -1,12 +1,23 @@
-"""Conventions of a train module shared by every tool: which function to run
-or transform, and the names of its arguments and results."""
+"""Conventions of a train module shared by every tool and training pass:
+which function to run or transform, the names of its arguments and results,
+its parameters, and the errors a training pass reports about them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ArrayAttr, ModuleOp, StringAttr
+from xdsl.ir import Operation, SSAValue
+from xdsl.utils.exceptions import PassFailedException
 
 from tdopt.dialects import train
+
+# the function attribute naming the results
+RESULT_NAMES = "train.result_names"
+# the function attribute train-autodiff leaves on the step it differentiated
+# (its counts of forward and backward ops)
+AUTODIFF_STATS = "train.autodiff"
 
 
 class FunctionChoiceError(Exception):
@@ -65,7 +76,7 @@ def result_names(f: func.FuncOp) -> list[str]:
     """Result names from the `train.result_names` function attribute (set by
     importers and training passes), else `result<i>`; a scalar result produced
     by a loss op is `loss`."""
-    names_attr = f.attributes.get("train.result_names")
+    names_attr = f.attributes.get(RESULT_NAMES)
     n = len(f.function_type.outputs.data)
     if names_attr is not None:
         return [s.data for s in names_attr.data]  # type: ignore[attr-defined]
@@ -78,3 +89,48 @@ def result_names(f: func.FuncOp) -> list[str]:
         else:
             names.append(f"result{i}")
     return names
+
+
+class TrainPassError(PassFailedException):
+    """A training pass failure that names the op at fault, so a driver can
+    point at its source line (`op` may be None)."""
+
+    def __init__(self, message: str, op: Operation | None = None):
+        super().__init__(message)
+        self.op = op
+
+
+def the_function(pass_name: str, module: ModuleOp, name: str | None) -> func.FuncOp:
+    """The function a training pass transforms: `name`, or the only one. Its
+    argument names are recorded in `train.arg_names` (a training step keeps
+    its input names through tools that drop SSA names, e.g. upstream MLIR)."""
+    try:
+        f = find_function(module, name, how_to_choose="the `function` option")
+    except FunctionChoiceError as e:
+        raise PassFailedException(f"{pass_name}: {e}") from None
+    keep_argument_names(f)
+    return f
+
+
+def return_op(f: func.FuncOp) -> func.ReturnOp:
+    ret = f.get_return_op()
+    if ret is None:
+        raise PassFailedException(f"@{f.sym_name.data} has no func.return")
+    return ret
+
+
+def set_results(f: func.FuncOp, values: Sequence[SSAValue], names: Sequence[str]) -> None:
+    """Make the function return `values`, named `names`."""
+    ret = return_op(f)
+    ret.operands = list(values)
+    f.update_function_type()
+    f.attributes[RESULT_NAMES] = ArrayAttr([StringAttr(n) for n in names])
+
+
+def params(f: func.FuncOp) -> list[train.ParamOp]:
+    """Parameters of the function in program order."""
+    return [op for op in f.walk() if isinstance(op, train.ParamOp)]
+
+
+def params_by_name(f: func.FuncOp) -> dict[str, train.ParamOp]:
+    return {p.param_name: p for p in params(f)}

@@ -17,8 +17,11 @@ immediates rather than recomputed:
   immediates plus j * step; any other use of it gets `iv + j * step`;
 - ops of the body that compute the same value in every copy (constants,
   values of outer loops) are not copied.
-An immediate that would leave the 12-bit range gets its pointer advanced
-by an `addi` in that copy instead.
+A copy whose immediate would leave the 12-bit range reads through a pointer
+of its own, as strength reduction groups addresses within an immediate of a
+group's first: the pointer plus that copy's offset, computed before the loop
+and carried and advanced like the pointer (only the induction variable,
+when it is the pointer, gets the offset added in the copy instead).
 
 The loop-level unrolling made each copy go through every conversion and
 cleanup down to riscv; here the copies are made once, from the lowered
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import riscv, riscv_func, riscv_scf, rv32
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.traits import MemoryEffectKind, get_effects, is_side_effect_free
@@ -162,6 +165,20 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
             varying.update(op.results)
             moving.update(op.results)
 
+    # per folded pointer (by position), the pointers of its far copies:
+    # [the offset from it of their first access, their block argument], as
+    # strength reduction groups accesses within an immediate of a group's
+    # first
+    far: dict[int, list[tuple[int, SSAValue]]] = {k: [] for k in pointers}
+
+    def far_pointer(k: int, total: int) -> tuple[SSAValue, int]:
+        for first, arg in far[k]:
+            if _fits(total - first):
+                return arg, total - first
+        arg = block.insert_arg(riscv.Registers.UNALLOCATED_INT, len(block.args))
+        far[k].append((total, arg))
+        return arg, 0
+
     previous = list(yield_op.operands)  # the values copy j - 1 yields
     for j in range(1, factor):
         mapper: dict[SSAValue, SSAValue] = {}
@@ -179,6 +196,7 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
             new = op.clone(value_mapper=mapper)
             base = op.operands[0] if isinstance(op, _MEMORY) else None
             delta = None
+            k = None
             if base is iv and iv_pointer:
                 delta = step * j
             elif base is not None:
@@ -190,6 +208,9 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
                 assert offset is not None
                 if _fits(offset + delta):
                     new.attributes["immediate"] = IntegerAttr(offset + delta, op.immediate.type)  # type: ignore[attr-defined]
+                elif base is not iv:
+                    new.operands[0], at = far_pointer(k, offset + delta)
+                    new.attributes["immediate"] = IntegerAttr(at, op.immediate.type)  # type: ignore[attr-defined]
                 else:
                     if base not in moved:
                         moved[base] = _plus(base, delta, yield_op)
@@ -200,48 +221,72 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
         previous = [mapper.get(v, v) for v in yield_op.operands]
 
     # the pointers advance once per iteration, by the whole group, after the
-    # last copy
-    # (as strength reduction advances them: an `li` and an `add` when the
-    # advance leaves the immediate's range)
+    # last copy, the far copies' pointers after the others; as strength
+    # reduction advances them: an `li` and an `add` when the advance leaves
+    # the immediate's range, one `li` per amount (cse shared them), or an
+    # equal one before the loop
+    amounts: dict[int, SSAValue] = {}
+
+    def advance(pointer: SSAValue, amount: int, comment: Attribute | None) -> SSAValue:
+        if _fits(amount):
+            op: Operation = riscv.AddiOp(pointer, amount, rd=riscv.Registers.UNALLOCATED_INT, comment=comment)
+            Rewriter.insert_op(op, InsertPoint.before(yield_op))
+            return op.results[0]
+        if amount not in amounts:
+            known = _li_before(loop, amount)
+            if known is None:
+                li = rv32.LiOp(amount)
+                Rewriter.insert_op(li, InsertPoint.before(yield_op))
+                known = li.rd
+            amounts[amount] = known
+        op = riscv.AddOp(pointer, amounts[amount], rd=riscv.Registers.UNALLOCATED_INT, comment=comment)
+        Rewriter.insert_op(op, InsertPoint.before(yield_op))
+        return op.results[0]
+
     for add in [op for op in body if op in advances]:
         c = _offset(add)
         assert c is not None
         add.detach()
-        if _fits(c * factor):
-            add.attributes["immediate"] = IntegerAttr(c * factor, add.immediate.type)
-            Rewriter.insert_op(add, InsertPoint.before(yield_op))
-        else:
-            # an equal `li` before the loop serves (cse shared them)
-            known = _li_before(loop, c * factor)
-            ops: list[Operation] = []
-            if known is None:
-                ops.append(li := rv32.LiOp(c * factor))
-                known = li.rd
-            new_add = riscv.AddOp(add.rs1, known, rd=add.rd.type, comment=add.comment)
-            Rewriter.insert_op([*ops, new_add], InsertPoint.before(yield_op))
-            add.rd.replace_all_uses_with(new_add.rd)
-            add.erase()
+        add.rd.replace_all_uses_with(advance(add.rs1, c * factor, add.comment))
+        add.erase()
     for k, v in enumerate(previous):
         if k not in pointers:
             yield_op.operands[k] = v
+    inits: list[SSAValue] = []
+    for k, groups in far.items():
+        c, add = pointers[k]
+        for first, arg in groups:
+            yield_op.operands = (*yield_op.operands, advance(arg, c * factor, add.comment))
+            inits.append(_plus(loop.iter_args[k], first, loop))
+
     if loop.step_attr is not None and _fits(step * factor):
-        loop.step_attr = IntegerAttr(step * factor, loop.step_attr.type)
+        new_step: IntegerAttr | SSAValue = IntegerAttr(step * factor, loop.step_attr.type)
     elif (
         loop.step_attr is None
         and isinstance(li := loop.step_val.owner, rv32.LiOp)
         and loop.step_val.uses.get_length() == 1
     ):
         li.attributes["immediate"] = IntegerAttr(step * factor, li.immediate.type)
+        new_step = loop.step_val
     else:
         # a register step, as strength reduction makes one that leaves the
         # immediate's range
         li = rv32.LiOp(step * factor)
         Rewriter.insert_op(li, InsertPoint.before(loop))
-        new_loop = riscv_scf.ForOp(loop.start, loop.stop, li.rd, list(loop.iter_args), loop.detach_region(loop.body))
-        Rewriter.insert_op(new_loop, InsertPoint.before(loop))
-        for old, new in zip(loop.results, new_loop.results):
-            old.replace_all_uses_with(new)
-        Rewriter.erase_op(loop)
+        new_step = li.rd
+    if not inits and isinstance(new_step, IntegerAttr):
+        loop.step_attr = new_step
+        return
+    if not inits and new_step is loop.step_val:
+        return
+    # more loop-carried values or a step of another kind: a new loop
+    new_loop = riscv_scf.ForOp(
+        loop.start, loop.stop, new_step, [*loop.iter_args, *inits], loop.detach_region(loop.body)
+    )
+    Rewriter.insert_op(new_loop, InsertPoint.before(loop))
+    for old, new in zip(loop.results, new_loop.results):
+        old.replace_all_uses_with(new)
+    Rewriter.erase_op(loop)
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,8 @@ from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import PassFailedException
 
 from tdopt.dialects import train
-from tdopt.passes.autodiff.emitter import Emitter
-from tdopt.passes.autodiff.signature import TrainPassError, result_names, return_op, the_function
+from tdopt.dialects.train_builder import Emitter
+from tdopt.dialects.train_module import TrainPassError, result_names, return_op, the_function
 
 NAME = "train-accumulate"
 GRAD_SUFFIX = "_grad"

@@ -25,7 +25,7 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from tdopt.dialects import train
-from tdopt.passes.autodiff.signature import TrainPassError, params, the_function
+from tdopt.dialects.train_module import TrainPassError, params, the_function
 
 NAME = "train-finetune"
 SHAPE_OPS = (train.ReshapeOp, train.TransposeOp, train.SqueezeOp, train.UnsqueezeOp)

@@ -55,8 +55,8 @@ from xdsl.rewriter import InsertPoint
 from tdopt.analyses.linear_layers import Linear, linears
 from tdopt.dialects import train
 from tdopt.dialects.train import LORA_TAG
-from tdopt.passes.autodiff.emitter import Emitter, splat_zeros
-from tdopt.passes.autodiff.signature import (
+from tdopt.dialects.train_builder import Emitter, splat_zeros
+from tdopt.dialects.train_module import (
     TrainPassError,
     the_function,
 )

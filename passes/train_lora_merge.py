@@ -27,8 +27,8 @@ from xdsl.transforms.dead_code_elimination import region_dce
 from tdopt.analyses.linear_layers import linear
 from tdopt.dialects import train
 from tdopt.dialects.train import LORA_TAG
-from tdopt.passes.autodiff.emitter import Emitter, shape_of
-from tdopt.passes.autodiff.signature import TrainPassError, params_by_name, the_function
+from tdopt.dialects.train_builder import Emitter, shape_of
+from tdopt.dialects.train_module import TrainPassError, params_by_name, the_function
 
 
 @dataclass

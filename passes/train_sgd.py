@@ -40,8 +40,8 @@ from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import PassFailedException
 
 from tdopt.dialects import train
-from tdopt.passes.autodiff.emitter import Emitter, splat_zeros
-from tdopt.passes.autodiff.signature import (
+from tdopt.dialects.train_builder import Emitter, splat_zeros
+from tdopt.dialects.train_module import (
     params_by_name,
     result_names,
     return_op,

@@ -25,10 +25,9 @@ from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 
 from tdopt.dialects import grad, train
-from tdopt.passes.autodiff.autodiff_pass import STATS as AUTODIFF_STATS
 from tdopt.passes.autodiff.autodiff_pass import differentiate, loss_value
-from tdopt.passes.autodiff.emitter import shape_of
-from tdopt.passes.autodiff.signature import TrainPassError, params, the_function
+from tdopt.dialects.train_builder import shape_of
+from tdopt.dialects.train_module import AUTODIFF_STATS, RESULT_NAMES, TrainPassError, params, the_function
 
 NAME = "train-stats"
 
@@ -104,7 +103,7 @@ def measure(f: func.FuncOp) -> Stats:
     if AUTODIFF_STATS not in f.attributes:
         differentiated = f.clone()
         differentiate(differentiated)
-    names = differentiated.attributes["train.result_names"]
+    names = differentiated.attributes[RESULT_NAMES]
     ret = differentiated.get_return_op()
     assert ret is not None
     loss = ret.operands[[s.data for s in names.data].index("loss")]  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from xdsl.ir import Block, Region, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
 from tdopt.dialects import train
+from tdopt.dialects.train_module import RESULT_NAMES
 from tdopt.frontend.onnx import graph as G
 from tdopt.frontend.onnx import trainable as T
 from tdopt.frontend.onnx.context import Context, element_type
@@ -131,7 +132,7 @@ def import_onnx(model: ModelProto | str, options: ImportOptions | None = None) -
     )
     # always: SSA names cannot hold every ONNX name, and upstream MLIR drops them
     f.attributes["train.arg_names"] = ArrayAttr([StringAttr(n) for n in onnx_names])
-    f.attributes["train.result_names"] = ArrayAttr([StringAttr(n) for n in result_names])
+    f.attributes[RESULT_NAMES] = ArrayAttr([StringAttr(n) for n in result_names])
     module = ModuleOp([f])
     if weights:
         module.attributes["train.weights"] = StringAttr(opts.weights_file)

@@ -21,9 +21,9 @@ from xdsl.passes import ModulePass
 from xdsl.transforms.dead_code_elimination import region_dce
 
 from tdopt.dialects import train
-from tdopt.passes.autodiff.emitter import Emitter
-from tdopt.passes.autodiff.rules import RULES
-from tdopt.passes.autodiff.signature import (
+from tdopt.dialects.train_builder import Emitter
+from tdopt.dialects.train_module import (
+    AUTODIFF_STATS,
     TrainPassError,
     params,
     result_names,
@@ -31,9 +31,10 @@ from tdopt.passes.autodiff.signature import (
     set_results,
     the_function,
 )
+from tdopt.passes.autodiff.rules import RULES
 
 NAME = "train-autodiff"
-STATS = "train.autodiff"
+STATS = AUTODIFF_STATS
 
 
 def loss_value(f: func.FuncOp) -> SSAValue:

@@ -15,7 +15,7 @@ from xdsl.dialects.builtin import DenseArrayBase, FloatAttr, UnitAttr, i64
 from xdsl.ir import Operation, SSAValue
 
 from tdopt.dialects import grad, train
-from tdopt.passes.autodiff.emitter import Emitter, shape_of
+from tdopt.dialects.train_builder import Emitter, shape_of
 
 Grads = list[SSAValue | None]
 Rule = Callable[[Emitter, Any, SSAValue, Sequence[bool]], Grads]
@@ -279,7 +279,7 @@ def cross_entropy_vjp(e: Emitter, op: train.CrossEntropyOp, gy, need) -> Grads:
 
 # -- batch normalisation (issue 13) -------------------------------------------
 
-from tdopt.passes.autodiff.signature import TrainPassError  # noqa: E402
+from tdopt.dialects.train_module import TrainPassError  # noqa: E402
 
 
 @rule(train.BatchNormOp)

@@ -5,11 +5,16 @@
 // pointer of x (step 4 bytes), y's pointer is carried and advanced by 8.
 // Unrolled by 4: step 16; copy j reads x at 4j and y at 8j (same pointers),
 // y advances by 32 once, after the last copy; the sums chain in order. The
-// load at 2030 + 8j leaves the 12-bit range in copy 3 (2054): that copy
-// reads through y + 24. The scalar at s+4, loaded from the same address in
-// every copy of a body that stores nothing, is loaded once.
+// load at 2030 + 8j leaves the 12-bit range in copy 3 (2054): as strength
+// reduction does, that copy reads through a pointer of its own, y + 2054
+// before the loop, carried and advanced by 32 like y. The scalar at s+4,
+// loaded from the same address in every copy of a body that stores nothing,
+// is loaded once.
 // CHECK-LABEL: riscv_func.func @k_dot
-// CHECK:       riscv_scf.for %[[P:.*]] : !riscv.reg = %{{.*}} to %{{.*}} step 16 : si12 iter_args(%[[ACC:.*]] = %{{.*}}, %[[Q:.*]] = %{{.*}}) -> (!riscv.freg, !riscv.reg) {
+// CHECK:       %[[Q0:.*]] = riscv.mv %b
+// CHECK:       %[[FAR:.*]] = rv32.li 2054
+// CHECK-NEXT:  %[[FAR0:.*]] = riscv.add %[[Q0]], %[[FAR]]
+// CHECK-NEXT:  riscv_scf.for %[[P:.*]] : !riscv.reg = %{{.*}} to %{{.*}} step 16 : si12 iter_args(%[[ACC:.*]] = %{{.*}}, %[[Q:.*]] = %[[Q0]], %[[F:.*]] = %[[FAR0]]) -> (!riscv.freg, !riscv.reg, !riscv.reg) {
 // CHECK-NOT:     cluster.unroll
 // CHECK-NEXT:    %[[X0:.*]] = riscv.flw %[[P]], 0
 // CHECK-NEXT:    %[[Y0:.*]] = riscv.flw %[[Q]], 0
@@ -29,12 +34,12 @@
 // CHECK-NEXT:    %[[S2:.*]] = riscv.fmadd.s %{{.*}}, %[[K]], %[[M2]]
 // CHECK-NEXT:    riscv.flw %[[P]], 12
 // CHECK-NEXT:    riscv.flw %[[Q]], 24
-// CHECK-NEXT:    %[[Q24:.*]] = riscv.addi %[[Q]], 24
-// CHECK-NEXT:    riscv.flw %[[Q24]], 2030
+// CHECK-NEXT:    riscv.flw %[[F]], 0
 // CHECK-NEXT:    %[[M3:.*]] = riscv.fmadd.s %{{.*}}, %{{.*}}, %[[S2]]
 // CHECK-NEXT:    %[[S3:.*]] = riscv.fmadd.s %{{.*}}, %[[K]], %[[M3]]
 // CHECK-NEXT:    %[[NEXT:.*]] = riscv.addi %[[Q]], 32 {comment = "advance pointer"}
-// CHECK-NEXT:    riscv_scf.yield %[[S3]], %[[NEXT]] : !riscv.freg, !riscv.reg
+// CHECK-NEXT:    %[[FNEXT:.*]] = riscv.addi %[[F]], 32 {comment = "advance pointer"}
+// CHECK-NEXT:    riscv_scf.yield %[[S3]], %[[NEXT]], %[[FNEXT]] : !riscv.freg, !riscv.reg, !riscv.reg
 riscv_func.func @k_dot(%a : !riscv.reg<a0>, %b : !riscv.reg<a1>, %c : !riscv.reg<a2>) {
   %p0 = riscv.mv %a : (!riscv.reg<a0>) -> !riscv.reg
   %q0 = riscv.mv %b : (!riscv.reg<a1>) -> !riscv.reg

@@ -1,6 +1,7 @@
-"""Builds the backward ops in front of the function's return, with the small
-tensor algebra the vector-Jacobian rules share (constants, negation,
-broadcast reductions, transposes)."""
+"""`Emitter`: builds train ops at an insertion point (train-autodiff's
+backward ops in front of the function's return, the other training passes'
+updates and adapters), with the small tensor algebra they share
+(constants, negation, broadcast reductions, transposes)."""
 
 from __future__ import annotations
 
