@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
+    ArrayAttr,
     DenseArrayBase,
     IndexType,
     IntAttr,
@@ -61,13 +62,15 @@ from xdsl.irdl import (
     IRDLOperation,
     irdl_attr_definition,
     irdl_op_definition,
+    opt_prop_def,
     prop_def,
     result_def,
     traits_def,
 )
+from xdsl.irdl.operations import ParsePropInAttrDict
 from xdsl.parser import AttrParser
 from xdsl.printer import Printer
-from xdsl.traits import Pure, SymbolTable
+from xdsl.traits import Pure, SymbolOpInterface, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
@@ -277,7 +280,87 @@ class UnrollOp(IRDLOperation):
             raise VerifyException(f"'{self.name}': must be in the body of an scf.for or riscv_scf.for")
 
 
-Cluster = Dialect("cluster", [CoreIdOp, NumCoresOp, UnrollOp], [RoleAttr, MemoryPlanAttr])
+@irdl_op_definition
+class TiledDescriptorOp(IRDLOperation):
+    """The descriptor of one tiled call (`struct tdrt_tiled_call`, read by
+    the runtime's `tdrt_tiled`) as data: `convert-entry-to-riscv` makes one
+    per `tier.tiled_call` in the read-only data, `convert-cluster-to-riscv`
+    writes it as the struct's words in the order and with the flag values
+    of runtime/include/tdrt_tiled.h.
+
+        cluster.tiled_descriptor "__tdopt_tiled_0" {kernel = @k, grid = array<i64: 2, 1, 1>,
+            first_dims = array<i64>, modes = array<i64: 2>, homes = [@out],
+            home_offsets = array<i64: 0>, l1_offsets = array<i64: 0, 8192>,
+            steps = array<i64: 8192, 0, 0>, boxes = array<i64: 8192, 1, 8192, 1, 8192>}
+
+    Per operand (n of them, at most TDRT_TILED_MAX_OPERANDS): its mode (IN 1
+    | OUT 2; 0: resident, used in place at its home), its home (a symbol and
+    a byte offset), its two L1 buffers (offsets in the tile area
+    `__tdopt_tiles`; 0 for a resident operand), the home bytes between
+    neighbouring tiles per grid dimension (3), and its DMA box (5: row
+    bytes, rows, row stride, planes, plane stride). `parallel` and
+    `first_parallel`: the kernel (the first kernel) is forked over the
+    cores; the first kernel runs on the tiles at index 0 in every grid
+    dimension of `first_dims`."""
+
+    name = "cluster.tiled_descriptor"
+    sym_name = prop_def(StringAttr)
+    kernel = prop_def(SymbolRefAttr)
+    first_kernel = opt_prop_def(SymbolRefAttr)
+    first_dims = prop_def(DenseArrayBase)
+    parallel = opt_prop_def(UnitAttr)
+    first_parallel = opt_prop_def(UnitAttr)
+    grid = prop_def(DenseArrayBase)
+    modes = prop_def(DenseArrayBase)
+    homes = prop_def(ArrayAttr)
+    home_offsets = prop_def(DenseArrayBase)
+    l1_offsets = prop_def(DenseArrayBase)
+    steps = prop_def(DenseArrayBase)
+    boxes = prop_def(DenseArrayBase)
+
+    traits = traits_def(SymbolOpInterface())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$sym_name attr-dict"
+
+    def values(self, field: str) -> tuple[int, ...]:
+        """An integer array property's values."""
+        a = self.properties[field]
+        assert isinstance(a, DenseArrayBase)
+        return tuple(a.get_values())  # type: ignore[arg-type]
+
+    def verify_(self) -> None:
+        from tdopt.runtime.tiled import TILED
+
+        for field in ("first_dims", "grid", "modes", "home_offsets", "l1_offsets", "steps", "boxes"):
+            a = self.properties[field]
+            if not (isinstance(a, DenseArrayBase) and a.elt_type == i64):
+                raise VerifyException(f"'{self.name}': {field} must be an array<i64: ...>")
+        n = len(self.values("modes"))
+        limit = TILED.defines["TDRT_TILED_MAX_OPERANDS"]
+        if n > limit:
+            raise VerifyException(f"'{self.name}': {n} operands, the runtime's descriptor holds at most {limit}")
+        if not all(isinstance(h, SymbolRefAttr) for h in self.homes.data):  # type: ignore[attr-defined]
+            raise VerifyException(f"'{self.name}': homes must be symbols")
+        for field, per in (("homes", 1), ("home_offsets", 1), ("l1_offsets", 2), ("steps", 3), ("boxes", 5)):
+            count = len(self.homes.data) if field == "homes" else len(self.values(field))  # type: ignore[attr-defined]
+            if count != per * n:
+                raise VerifyException(
+                    f"'{self.name}': {field} has {count} values; {per} per operand ({n} operands) expected"
+                )
+        grid = self.values("grid")
+        if len(grid) != 3 or min(grid) < 1:
+            raise VerifyException(f"'{self.name}': grid must be 3 tile counts >= 1, got {list(grid)}")
+        bad = [m for m in self.values("modes") if m not in (0, 1, 2, 3)]
+        if bad:
+            raise VerifyException(f"'{self.name}': operand modes are 0 (resident) to 3 (IN | OUT), got {bad[0]}")
+        dims = self.values("first_dims")
+        if sorted(set(dims)) != list(dims) or any(d not in (0, 1, 2) for d in dims):
+            raise VerifyException(f"'{self.name}': first_dims must be distinct grid dimensions (0-2) in order")
+        if self.first_kernel is None and (dims or self.first_parallel is not None):
+            raise VerifyException(f"'{self.name}': first_dims and first_parallel need a first_kernel")
+
+
+Cluster = Dialect("cluster", [CoreIdOp, NumCoresOp, UnrollOp, TiledDescriptorOp], [RoleAttr, MemoryPlanAttr])
 
 
 # ---------------------------------------------------------------------------

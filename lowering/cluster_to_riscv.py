@@ -13,6 +13,13 @@ so the register allocator sees them where the loops level read the values.
 The ops may sit in `func.func` or `riscv_func.func`; the pass runs in
 TO_RISCV right after `convert-func-to-riscv-func` (the loops level holds no
 registers).
+
+A `cluster.tiled_descriptor` in a data section becomes its label and the
+words of `struct tdrt_tiled_call`: the fields in the order
+runtime/include/tdrt_tiled.h declares them (`runtime/tiled.py` reads the
+header), the flags with its values, and the operands the call has (the
+runtime reads no further). A field of the header the op has no value for
+is an error naming it.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from xdsl.context import Context
 from xdsl.dialects import riscv, rv32
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, UnrealizedConversionCastOp, i32
 from xdsl.passes import ModulePass
+from xdsl.rewriter import Rewriter
+from xdsl.utils.exceptions import PassFailedException
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
     PatternRewriter,
@@ -31,7 +40,8 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from tdopt.dialects.cluster import CoreIdOp, NumCoresOp
+from tdopt.dialects.cluster import TILES_GLOBAL, CoreIdOp, NumCoresOp, TiledDescriptorOp
+from tdopt.runtime.tiled import TILED, TiledLayout
 from tdopt.target import CLUSTER
 
 MHARTID = CLUSTER.csr_mhartid
@@ -60,10 +70,78 @@ class LowerNumCores(RewritePattern):
         rewriter.replace(op, [base, load, cast], cast.results)
 
 
+def _address(symbol: str, offset: int) -> str:
+    return symbol + (f"+{offset}" if offset else "")
+
+
+def descriptor_words(op: TiledDescriptorOp, layout: TiledLayout = TILED) -> list[str]:
+    """The words of `op`'s `struct tdrt_tiled_call`, as `layout` orders them."""
+    d = layout.defines
+    n = len(op.values("modes"))
+    first = op.first_kernel.string_value() if op.first_kernel is not None else None
+    flags = d["TDRT_TILED_PARALLEL"] if op.parallel is not None else 0
+    if first is not None:
+        flags |= d["TDRT_TILED_FIRST"] | (d["TDRT_TILED_FIRST_PARALLEL"] if op.first_parallel is not None else 0)
+    call: dict[str, list[str]] = {
+        "kernel": [op.kernel.string_value()],
+        "first_kernel": [first or "0"],
+        "first_dims": [str(sum(1 << k for k in op.values("first_dims")))],
+        "flags": [str(flags)],
+        "operands": [str(n)],
+        "grid": [str(g) for g in op.values("grid")],
+    }
+    modes, offsets = op.values("modes"), op.values("home_offsets")
+    l1, steps, boxes = op.values("l1_offsets"), op.values("steps"), op.values("boxes")
+    box_fields = ("row_len", "rows", "row_stride", "planes", "plane_stride")
+    operands = []
+    for i, (mode, home_ref) in enumerate(zip(modes, op.homes.data)):  # type: ignore[attr-defined]
+        home = _address(home_ref.string_value(), offsets[i])
+        buffers = [home, home] if mode == 0 else [f"{TILES_GLOBAL}+{b}" for b in l1[2 * i : 2 * i + 2]]
+        fields = {"mode": [str(mode)], "home": [home], "l1": buffers, "step": [str(v) for v in steps[3 * i : 3 * i + 3]]}
+        fields.update((name, [str(v)]) for name, v in zip(box_fields, boxes[5 * i : 5 * i + 5]))
+        operands.append(_in_order(fields, layout.operand_fields, "tdrt_tiled_operand"))
+    call["operand"] = [w for words in operands for w in words]
+    # the operand array is written up to the call's operand count (the
+    # runtime reads no further)
+    per_operand = sum(count for _, count in layout.operand_fields)
+    order = tuple((name, n * per_operand if name == "operand" else count) for name, count in layout.call_fields)
+    return _in_order(call, order, "tdrt_tiled_call")
+
+
+def _in_order(values: dict[str, list[str]], fields: tuple[tuple[str, int], ...], struct: str) -> list[str]:
+    """`values` (words per field name) in the order of `fields`, each with
+    the element count the header gives it."""
+    words: list[str] = []
+    for name, count in fields:
+        if name not in values:
+            raise PassFailedException(
+                f"convert-cluster-to-riscv: runtime/include/tdrt_tiled.h declares {struct}.{name}, "
+                "which cluster.tiled_descriptor has no value for"
+            )
+        got = values[name]
+        if len(got) != count:
+            raise PassFailedException(
+                f"convert-cluster-to-riscv: {struct}.{name} has {count} elements in "
+                f"runtime/include/tdrt_tiled.h, the descriptor gives {len(got)}"
+            )
+        words += got
+    return words
+
+
+def _lower_descriptors(module: ModuleOp) -> None:
+    for op in [o for o in module.walk() if isinstance(o, TiledDescriptorOp)]:
+        Rewriter.replace_op(op, [
+            riscv.DirectiveOp(".p2align", "2"),
+            riscv.LabelOp(op.sym_name.data),
+            riscv.DirectiveOp(".word", ", ".join(descriptor_words(op))),
+        ], new_results=[])
+
+
 @dataclass(frozen=True)
 class ConvertClusterToRiscvPass(ModulePass):
     """cluster.core_id / cluster.num_cores -> the mhartid CSR read and the
-    load of the NUM_CORES register."""
+    load of the NUM_CORES register; cluster.tiled_descriptor -> the words of
+    struct tdrt_tiled_call."""
 
     name = "convert-cluster-to-riscv"
 
@@ -72,3 +150,4 @@ class ConvertClusterToRiscvPass(ModulePass):
             GreedyRewritePatternApplier([LowerCoreId(), LowerNumCores()]),
             apply_recursively=False,
         ).rewrite_module(op)
+        _lower_descriptors(op)

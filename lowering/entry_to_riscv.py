@@ -22,12 +22,22 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func, memref, riscv, riscv_func
-from xdsl.dialects.builtin import MemRefType, ModuleOp, UnrealizedConversionCastOp
-from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DenseArrayBase,
+    MemRefType,
+    ModuleOp,
+    StringAttr,
+    SymbolRefAttr,
+    UnitAttr,
+    UnrealizedConversionCastOp,
+    i64,
+)
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
-from tdopt.dialects.cluster import ENTRY, PARALLEL, TILES_GLOBAL, arena_of, kernel_kind, offset_of
+from tdopt.dialects.cluster import ENTRY, PARALLEL, TiledDescriptorOp, arena_of, kernel_kind, offset_of
 from tdopt.dialects.rvx import AsmOp
 from tdopt.dialects.tier import RESIDENT, TiledCallOp
 from tdopt.target import CLUSTER
@@ -77,7 +87,7 @@ def _add_profile_table(module: ModuleOp, calls: int) -> None:
 def _entry_body(
     f: func.FuncOp,
     parallel: set[str],
-    fork_blocks: list[tuple[str, list[str]]],
+    fork_blocks: list[tuple[str, list[str] | TiledDescriptorOp]],
     profiled: list[str] | None = None,
     labels: LabelChecks | None = None,
 ) -> list[Operation]:
@@ -129,7 +139,7 @@ def _entry_body(
                 out.append(_asm(f"call {callee}"))
         elif isinstance(op, TiledCallOp):
             label = f"__tdopt_tiled_{len(fork_blocks)}"
-            fork_blocks.append((label, _tiled_descriptor(op, location, parallel)))
+            fork_blocks.append((label, _tiled_descriptor(op, location, parallel, label)))
             out.append(_asm(f"la a0, {label}"))
             out.append(_asm("call tdrt_tiled"))
         elif isinstance(op, func.ReturnOp):
@@ -163,7 +173,7 @@ class ConvertEntryToRiscvPass(ModulePass):
             for k in op.ops
             if isinstance(k, func.FuncOp) and PARALLEL in k.attributes
         }
-        fork_blocks: list[tuple[str, list[str]]] = []
+        fork_blocks: list[tuple[str, list[str] | TiledDescriptorOp]] = []
         profiled: list[str] | None = [] if self.profile else None
         labels = LabelChecks.of(op)
         for f in entries:
@@ -198,44 +208,50 @@ def _address(location: dict[SSAValue, tuple[str, int]], v: SSAValue, extra: int 
     return sym + (f"+{off}" if off else "")
 
 
-# flags of `struct tdrt_tiled_call` (runtime/include/tdrt_tiled.h)
-TDRT_TILED_PARALLEL = 1
-TDRT_TILED_FIRST_PARALLEL = 2
-TDRT_TILED_FIRST = 4
-
-
 def _tiled_descriptor(
-    op: TiledCallOp, location: dict[SSAValue, tuple[str, int]], parallel: set[str]
-) -> list[str]:
-    """The words of a `struct tdrt_tiled_call` (runtime/include/tdrt_tiled.h)."""
+    op: TiledCallOp, location: dict[SSAValue, tuple[str, int]], parallel: set[str], label: str
+) -> TiledDescriptorOp:
+    """The `struct tdrt_tiled_call` of `op` as a `cluster.tiled_descriptor`
+    named `label` (convert-cluster-to-riscv writes its words)."""
     callee = op.callee.string_value()
     first = op.first_callee.string_value() if op.first_callee is not None else None
-    flags = TDRT_TILED_PARALLEL if callee in parallel else 0
+    homes, offsets, l1 = [], [], []
+    for arg, mode, (buf0, buf1), home_offset in zip(
+        op.args, op.operand_modes(), op.buffer_offsets(), op.home_offset_values()
+    ):
+        sym, off = location[arg]
+        homes.append(SymbolRefAttr(sym))
+        offsets.append(off + home_offset)
+        l1 += [0, 0] if mode == RESIDENT else [buf0, buf1]  # resident: used in place
+    properties: dict[str, Attribute] = {
+        "sym_name": StringAttr(label),
+        "kernel": SymbolRefAttr(callee),
+        "first_dims": DenseArrayBase.from_list(i64, list(op.first_dim_values())),
+        "grid": DenseArrayBase.from_list(i64, list(op.grid_values())),
+        "modes": DenseArrayBase.from_list(i64, list(op.operand_modes())),
+        "homes": ArrayAttr(homes),
+        "home_offsets": DenseArrayBase.from_list(i64, offsets),
+        "l1_offsets": DenseArrayBase.from_list(i64, l1),
+        "steps": DenseArrayBase.from_list(i64, [v for steps in op.operand_steps() for v in steps]),
+        "boxes": DenseArrayBase.from_list(i64, [v for box in op.operand_boxes() for v in box]),
+    }
+    if callee in parallel:
+        properties["parallel"] = UnitAttr()
     if first is not None:
-        flags |= TDRT_TILED_FIRST | (TDRT_TILED_FIRST_PARALLEL if first in parallel else 0)
-    first_dims = sum(1 << d for d in op.first_dim_values())
-    words = [callee, first or "0", str(first_dims), str(flags), str(len(op.args))]
-    words += [str(g) for g in op.grid_values()]
-    per_operand = zip(
-        op.args, op.operand_modes(), op.buffer_offsets(), op.operand_steps(), op.operand_boxes(),
-        op.home_offset_values(),
-    )
-    for arg, mode, (buf0, buf1), steps, box, home_offset in per_operand:
-        home = _address(location, arg, home_offset)
-        words += [str(mode), home]
-        if mode == RESIDENT:  # used in place
-            words += [home, home]
-        else:
-            words += [f"{TILES_GLOBAL}+{buf0}", f"{TILES_GLOBAL}+{buf1}"]
-        words += [str(v) for v in (*steps, *box)]
-    return words
+        properties["first_kernel"] = SymbolRefAttr(first)
+        if first in parallel:
+            properties["first_parallel"] = UnitAttr()
+    return TiledDescriptorOp.create(properties=properties)
 
 
-def _add_fork_support(module: ModuleOp, fork_blocks: list[tuple[str, list[str]]]) -> None:
+def _add_fork_support(module: ModuleOp, fork_blocks: list[tuple[str, list[str] | TiledDescriptorOp]]) -> None:
     """The fork trampoline (every core: a0..a7 from the block at a0, then a
     tail jump to the kernel, which returns to the runtime) and the blocks."""
     data = riscv.AssemblySectionOp('.section .rodata,"a",@progbits')
     for label, words in fork_blocks:
+        if isinstance(words, TiledDescriptorOp):
+            data.data.block.add_op(words)
+            continue
         data.data.block.add_op(riscv.DirectiveOp(".p2align", "2"))
         data.data.block.add_op(riscv.LabelOp(label))
         data.data.block.add_op(riscv.DirectiveOp(".word", ", ".join(words)))

@@ -1,6 +1,7 @@
 /* Descriptor of a tiled kernel call, read by tdrt_tiled (runtime/lib/tdrt_tiled.c)
- * and written as .rodata words by tdopt's convert-entry-to-riscv (keep the two
- * in step: lowering/program_to_riscv.py, TILED_* constants). */
+ * and written as .rodata words by tdopt (cluster.tiled_descriptor, lowered by
+ * convert-cluster-to-riscv). The compiler reads this header (runtime/tiled.py):
+ * the structs' field order and the TDRT_* values below are stated here only. */
 #ifndef TDRT_TILED_H
 #define TDRT_TILED_H
 #include <stdint.h>

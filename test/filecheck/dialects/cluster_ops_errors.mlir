@@ -36,3 +36,17 @@ func.func @f() {
   cluster.unroll 2
   func.return
 }
+// -----
+// cluster.tiled_descriptor: per-operand arrays of the right length, modes
+// 0-3, a first kernel for first_dims, at most TDRT_TILED_MAX_OPERANDS (8).
+// CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:1: error: 'cluster.tiled_descriptor': l1_offsets has 1 values; 2 per operand (1 operands) expected
+cluster.tiled_descriptor "d" {kernel = @k, first_dims = array<i64>, grid = array<i64: 2, 1, 1>, modes = array<i64: 2>, homes = [@out], home_offsets = array<i64: 0>, l1_offsets = array<i64: 0>, steps = array<i64: 8192, 0, 0>, boxes = array<i64: 8192, 1, 8192, 1, 8192>}
+// -----
+// CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:1: error: 'cluster.tiled_descriptor': operand modes are 0 (resident) to 3 (IN | OUT), got 4
+cluster.tiled_descriptor "d" {kernel = @k, first_dims = array<i64>, grid = array<i64: 2, 1, 1>, modes = array<i64: 4>, homes = [@out], home_offsets = array<i64: 0>, l1_offsets = array<i64: 0, 8192>, steps = array<i64: 8192, 0, 0>, boxes = array<i64: 8192, 1, 8192, 1, 8192>}
+// -----
+// CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:1: error: 'cluster.tiled_descriptor': first_dims and first_parallel need a first_kernel
+cluster.tiled_descriptor "d" {kernel = @k, first_dims = array<i64: 1>, grid = array<i64: 2, 2, 1>, modes = array<i64: 2>, homes = [@out], home_offsets = array<i64: 0>, l1_offsets = array<i64: 0, 8192>, steps = array<i64: 8192, 0, 0>, boxes = array<i64: 8192, 1, 8192, 1, 8192>}
+// -----
+// CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:1: error: 'cluster.tiled_descriptor': 9 operands, the runtime's descriptor holds at most 8
+cluster.tiled_descriptor "d" {kernel = @k, first_dims = array<i64>, grid = array<i64: 1, 1, 1>, modes = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0>, homes = [@a, @a, @a, @a, @a, @a, @a, @a, @a], home_offsets = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0>, l1_offsets = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, steps = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, boxes = array<i64: 4, 1, 4, 1, 4, 4, 1, 4, 1, 4, 4, 1, 4, 1, 4, 4, 1, 4, 1, 4, 4, 1, 4, 1, 4, 4, 1, 4, 1, 4, 4, 1, 4, 1, 4, 4, 1, 4, 1, 4, 4, 1, 4, 1, 4>}

@@ -1,4 +1,12 @@
-// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory{l1_budget=0},tier-tile-l1{budget=40960},convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv' | filecheck %s
+// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory{l1_budget=0},tier-tile-l1{budget=40960},convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv' | filecheck %s --check-prefix=DATA
+// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory{l1_budget=0},tier-tile-l1{budget=40960},convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv' | tdopt -p convert-cluster-to-riscv | filecheck %s
+
+// convert-entry-to-riscv leaves each descriptor as data, a
+// cluster.tiled_descriptor in .rodata (it prints and parses back, the second
+// RUN line); convert-cluster-to-riscv writes its words.
+// DATA: riscv.assembly_section ".section .rodata{{.*}}" {
+// DATA-NEXT: cluster.tiled_descriptor "__tdopt_tiled_0" {kernel = @k_matmul_0_0_t32x64, first_dims = array<i64>, grid = array<i64: 2, 1, 1>, modes = array<i64: 2>, homes = [@result0], home_offsets = array<i64: 0>, l1_offsets = array<i64: 0, 8192>, steps = array<i64: 8192, 0, 0>, boxes = array<i64: 8192, 1, 8192, 1, 8192>, parallel}
+// DATA-NEXT: cluster.tiled_descriptor "__tdopt_tiled_1" {kernel = @k_matmul_0_1_t32x32x64, first_dims = array<i64>, grid = array<i64: 2, 2, 1>, modes = array<i64: 1, 1, 3>, homes = [@a, @b, @result0], home_offsets = array<i64: 0, 0, 0>, l1_offsets = array<i64: 0, 20480, 8192, 28672, 16384, 36864>, steps = array<i64: 8192, 0, 0, 0, 128, 0, 8192, 128, 0>, boxes = array<i64: 8192, 1, 8192, 1, 8192, 128, 64, 256, 1, 8192, 128, 32, 256, 1, 4096>, parallel}
 
 // Each tier.tiled_call becomes `call tdrt_tiled` with a descriptor in .rodata
 // laid out as struct tdrt_tiled_call (runtime/include/tdrt_tiled.h): kernel,

@@ -1,4 +1,4 @@
-// RUN: tdopt %s -p 'convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv' | filecheck %s
+// RUN: tdopt %s -p 'convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv,convert-cluster-to-riscv' | filecheck %s
 
 // A tiled call with a first kernel (kernel-fuse-fill's cut reduction,
 // kernel_fuse_fill_cut.mlir): its descriptor (struct tdrt_tiled_call in
