@@ -92,6 +92,9 @@ MEMORY_PLAN = "cluster.memory_plan"
 ARENA_GLOBAL = "__tdopt_arena"
 ARENA_L3_GLOBAL = "__tdopt_arena_l3"
 TILES_GLOBAL = "__tdopt_tiles"
+# the entry's fork trampoline (convert-entry-to-riscv): loads a0..a7 from a
+# cluster.fork_args block and jumps to its kernel
+FORK_TRAMPOLINE = "__tdopt_fork"
 
 
 class Role(StrEnum):
@@ -360,7 +363,78 @@ class TiledDescriptorOp(IRDLOperation):
             raise VerifyException(f"'{self.name}': first_dims and first_parallel need a first_kernel")
 
 
-Cluster = Dialect("cluster", [CoreIdOp, NumCoresOp, UnrollOp, TiledDescriptorOp], [RoleAttr, MemoryPlanAttr])
+@irdl_op_definition
+class ForkArgsOp(IRDLOperation):
+    """`cluster.fork_args "label" {kernel = @k, homes = [@a, @b],
+    home_offsets = array<i64: 0, 64>}`: what every core needs to run a forked
+    kernel call, as data: the kernel and its buffers' addresses (a symbol
+    plus a byte offset each), at most as many as the argument registers.
+    `convert-cluster-to-riscv` writes the block the fork trampoline reads:
+    the kernel's address, then one word per argument register."""
+
+    name = "cluster.fork_args"
+    sym_name = prop_def(StringAttr)
+    kernel = prop_def(SymbolRefAttr)
+    homes = prop_def(ArrayAttr)
+    home_offsets = prop_def(DenseArrayBase)
+
+    traits = traits_def(SymbolOpInterface())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$sym_name attr-dict"
+
+    def verify_(self) -> None:
+        from tdopt.target import CLUSTER
+
+        offsets = self.home_offsets
+        if not (isinstance(offsets, DenseArrayBase) and offsets.elt_type == i64):
+            raise VerifyException(f"'{self.name}': home_offsets must be an array<i64: ...>")
+        homes = self.homes.data  # type: ignore[attr-defined]
+        if not all(isinstance(h, SymbolRefAttr) for h in homes):
+            raise VerifyException(f"'{self.name}': homes must be symbols")
+        if len(offsets.get_values()) != len(homes):
+            raise VerifyException(f"'{self.name}': {len(homes)} homes but {len(offsets.get_values())} offsets")
+        if len(homes) > CLUSTER.arg_regs:
+            raise VerifyException(
+                f"'{self.name}': {len(homes)} buffers; a kernel takes at most {CLUSTER.arg_regs} in registers"
+            )
+
+
+class _RunOp(IRDLOperation, ABC):
+    """A call into the runtime from the entry function (fixed registers)
+    with the address of a data block; no operands, no results, effects
+    unknown (nothing moves or removes it)."""
+
+    block = prop_def(SymbolRefAttr)
+    assembly_format = "$block attr-dict"
+
+    def __init__(self, block: str) -> None:
+        super().__init__(properties={"block": SymbolRefAttr(block)})
+
+
+@irdl_op_definition
+class ForkOp(_RunOp):
+    """`cluster.fork @args`: every active core runs the kernel call that the
+    `cluster.fork_args` block `@args` describes, and the op returns when all
+    have finished (the join, the barrier between kernels): the runtime's
+    `tdrt_parallel` with the fork trampoline."""
+
+    name = "cluster.fork"
+
+
+@irdl_op_definition
+class RunTiledOp(_RunOp):
+    """`cluster.run_tiled @desc`: the tiled call that the
+    `cluster.tiled_descriptor` `@desc` describes (the runtime's
+    `tdrt_tiled`)."""
+
+    name = "cluster.run_tiled"
+
+
+Cluster = Dialect(
+    "cluster",
+    [CoreIdOp, NumCoresOp, UnrollOp, TiledDescriptorOp, ForkArgsOp, ForkOp, RunTiledOp],
+    [RoleAttr, MemoryPlanAttr],
+)
 
 
 # ---------------------------------------------------------------------------

@@ -14,8 +14,11 @@ The ops may sit in `func.func` or `riscv_func.func`; the pass runs in
 TO_RISCV right after `convert-func-to-riscv-func` (the loops level holds no
 registers).
 
-A `cluster.tiled_descriptor` in a data section becomes its label and the
-words of `struct tdrt_tiled_call`: the fields in the order
+The entry's `cluster.fork @args` becomes `tdrt_parallel(__tdopt_fork,
+args)` and `cluster.run_tiled @desc` `tdrt_tiled(desc)`; a
+`cluster.fork_args` block becomes the kernel's address and one word per
+argument register, and a `cluster.tiled_descriptor` the words of
+`struct tdrt_tiled_call`: the fields in the order
 runtime/include/tdrt_tiled.h declares them (`runtime/tiled.py` reads the
 header), the flags with its values, and the operands the call has (the
 runtime reads no further). A field of the header the op has no value for
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import riscv, rv32
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, UnrealizedConversionCastOp, i32
+from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import PassFailedException
@@ -40,7 +44,17 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
-from tdopt.dialects.cluster import TILES_GLOBAL, CoreIdOp, NumCoresOp, TiledDescriptorOp
+from tdopt.dialects.cluster import (
+    FORK_TRAMPOLINE,
+    TILES_GLOBAL,
+    CoreIdOp,
+    ForkArgsOp,
+    ForkOp,
+    NumCoresOp,
+    RunTiledOp,
+    TiledDescriptorOp,
+)
+from tdopt.dialects.rvx import AsmOp
 from tdopt.runtime.tiled import TILED, TiledLayout
 from tdopt.target import CLUSTER
 
@@ -128,20 +142,41 @@ def _in_order(values: dict[str, list[str]], fields: tuple[tuple[str, int], ...],
     return words
 
 
-def _lower_descriptors(module: ModuleOp) -> None:
-    for op in [o for o in module.walk() if isinstance(o, TiledDescriptorOp)]:
-        Rewriter.replace_op(op, [
-            riscv.DirectiveOp(".p2align", "2"),
-            riscv.LabelOp(op.sym_name.data),
-            riscv.DirectiveOp(".word", ", ".join(descriptor_words(op))),
-        ], new_results=[])
+def fork_words(op: ForkArgsOp) -> list[str]:
+    """The fork trampoline's block: the kernel, then a word per argument
+    register (the buffers' addresses, 0 for the unused ones)."""
+    addrs = [
+        _address(home.string_value(), off)
+        for home, off in zip(op.homes.data, op.home_offsets.get_values())  # type: ignore[attr-defined]
+    ]
+    return [op.kernel.string_value(), *addrs, *["0"] * (CLUSTER.arg_regs - len(addrs))]
+
+
+def _lower_runtime_calls(module: ModuleOp) -> None:
+    """The entry's forks and tiled calls, and their data blocks."""
+    for op in list(module.walk()):
+        if isinstance(op, (TiledDescriptorOp, ForkArgsOp)):
+            words = descriptor_words(op) if isinstance(op, TiledDescriptorOp) else fork_words(op)
+            new: list[Operation] = [
+                riscv.DirectiveOp(".p2align", "2"),
+                riscv.LabelOp(op.sym_name.data),
+                riscv.DirectiveOp(".word", ", ".join(words)),
+            ]
+        elif isinstance(op, ForkOp):
+            new = [AsmOp(f"la a0, {FORK_TRAMPOLINE}"), AsmOp(f"la a1, {op.block.string_value()}"),
+                   AsmOp("call tdrt_parallel")]
+        elif isinstance(op, RunTiledOp):
+            new = [AsmOp(f"la a0, {op.block.string_value()}"), AsmOp("call tdrt_tiled")]
+        else:
+            continue
+        Rewriter.replace_op(op, new, new_results=[])
 
 
 @dataclass(frozen=True)
 class ConvertClusterToRiscvPass(ModulePass):
     """cluster.core_id / cluster.num_cores -> the mhartid CSR read and the
-    load of the NUM_CORES register; cluster.tiled_descriptor -> the words of
-    struct tdrt_tiled_call."""
+    load of the NUM_CORES register; cluster.fork / cluster.run_tiled -> the
+    calls of tdrt_parallel / tdrt_tiled, their data blocks -> words."""
 
     name = "convert-cluster-to-riscv"
 
@@ -150,4 +185,4 @@ class ConvertClusterToRiscvPass(ModulePass):
             GreedyRewritePatternApplier([LowerCoreId(), LowerNumCores()]),
             apply_recursively=False,
         ).rewrite_module(op)
-        _lower_descriptors(op)
+        _lower_runtime_calls(op)

@@ -4,11 +4,14 @@ in a0..a7 (`la` of the global, arena base + planned offset), `jal` to the
 kernel, `ra` saved on the stack. A `main` that calls the entry and returns
 0 is added for the runtime's crt0. Kernels marked `cluster.parallel` (by
 `cluster-mark-parallel`) run on every active core instead: the entry
-forks them with the runtime's `tdrt_parallel(__tdopt_fork, args)`, where
-`args` is a per-call block in `.rodata` (kernel address, then its buffer
-addresses) and `__tdopt_fork` loads a0..a7 from it and jumps to the
-kernel; the join of each fork is the barrier between kernels. Unmarked
-kernels are called on core 0 alone. Before the first kernel call that
+forks them (`cluster.fork @args`, the runtime's `tdrt_parallel(__tdopt_fork,
+args)`), where `args` is a per-call `cluster.fork_args` block in `.rodata`
+(kernel address, then its buffer addresses) and `__tdopt_fork` loads a0..a7
+from it and jumps to the kernel; the join of each fork is the barrier
+between kernels. A tiled call is `cluster.run_tiled @desc` with a
+`cluster.tiled_descriptor` in `.rodata`; `convert-cluster-to-riscv` lowers
+the three (calls and data words). Unmarked kernels are called on core 0
+alone. Before the first kernel call that
 reads a buffer of class labels (the cross-entropy kernels,
 `LABEL_KERNELS`), core 0 checks every label against the class count and
 ends the run on the first one outside [0, classes) (see `_label_check`).
@@ -37,7 +40,18 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
-from tdopt.dialects.cluster import ENTRY, PARALLEL, TiledDescriptorOp, arena_of, kernel_kind, offset_of
+from tdopt.dialects.cluster import (
+    ENTRY,
+    FORK_TRAMPOLINE,
+    PARALLEL,
+    ForkArgsOp,
+    ForkOp,
+    RunTiledOp,
+    TiledDescriptorOp,
+    arena_of,
+    kernel_kind,
+    offset_of,
+)
 from tdopt.dialects.rvx import AsmOp
 from tdopt.dialects.tier import RESIDENT, TiledCallOp
 from tdopt.target import CLUSTER
@@ -52,7 +66,6 @@ def _asm(line: str) -> Operation:
     return AsmOp(line)
 
 
-FORK_TRAMPOLINE = "__tdopt_fork"
 
 
 PROFILE_TABLE = "__tdopt_profile"
@@ -87,7 +100,7 @@ def _add_profile_table(module: ModuleOp, calls: int) -> None:
 def _entry_body(
     f: func.FuncOp,
     parallel: set[str],
-    fork_blocks: list[tuple[str, list[str] | TiledDescriptorOp]],
+    fork_blocks: list[tuple[str, ForkArgsOp | TiledDescriptorOp]],
     profiled: list[str] | None = None,
     labels: LabelChecks | None = None,
 ) -> list[Operation]:
@@ -129,10 +142,8 @@ def _entry_body(
             addrs = [_address(location, arg) for arg in op.arguments]
             if callee in parallel:
                 label = f"__tdopt_fork_args_{len(fork_blocks)}"
-                fork_blocks.append((label, [callee, *addrs, *["0"] * (ARG_REGS - len(addrs))]))
-                out.append(_asm(f"la a0, {FORK_TRAMPOLINE}"))
-                out.append(_asm(f"la a1, {label}"))
-                out.append(_asm("call tdrt_parallel"))
+                fork_blocks.append((label, _fork_args(op, location, label)))
+                out.append(ForkOp(label))
             else:
                 for i, addr in enumerate(addrs):
                     out.append(_asm(f"la a{i}, {addr}"))
@@ -140,8 +151,7 @@ def _entry_body(
         elif isinstance(op, TiledCallOp):
             label = f"__tdopt_tiled_{len(fork_blocks)}"
             fork_blocks.append((label, _tiled_descriptor(op, location, parallel, label)))
-            out.append(_asm(f"la a0, {label}"))
-            out.append(_asm("call tdrt_tiled"))
+            out.append(RunTiledOp(label))
         elif isinstance(op, func.ReturnOp):
             break
         else:
@@ -173,7 +183,7 @@ class ConvertEntryToRiscvPass(ModulePass):
             for k in op.ops
             if isinstance(k, func.FuncOp) and PARALLEL in k.attributes
         }
-        fork_blocks: list[tuple[str, list[str] | TiledDescriptorOp]] = []
+        fork_blocks: list[tuple[str, ForkArgsOp | TiledDescriptorOp]] = []
         profiled: list[str] | None = [] if self.profile else None
         labels = LabelChecks.of(op)
         for f in entries:
@@ -206,6 +216,17 @@ def _address(location: dict[SSAValue, tuple[str, int]], v: SSAValue, extra: int 
     sym, off = location[v]
     off += extra
     return sym + (f"+{off}" if off else "")
+
+
+def _fork_args(op: func.CallOp, location: dict[SSAValue, tuple[str, int]], label: str) -> ForkArgsOp:
+    """The fork trampoline's block for the forked call `op`, as data."""
+    homes = [location[arg] for arg in op.arguments]
+    return ForkArgsOp.create(properties={
+        "sym_name": StringAttr(label),
+        "kernel": op.callee,
+        "homes": ArrayAttr([SymbolRefAttr(sym) for sym, _ in homes]),
+        "home_offsets": DenseArrayBase.from_list(i64, [off for _, off in homes]),
+    })
 
 
 def _tiled_descriptor(
@@ -244,17 +265,12 @@ def _tiled_descriptor(
     return TiledDescriptorOp.create(properties=properties)
 
 
-def _add_fork_support(module: ModuleOp, fork_blocks: list[tuple[str, list[str] | TiledDescriptorOp]]) -> None:
+def _add_fork_support(module: ModuleOp, fork_blocks: list[tuple[str, ForkArgsOp | TiledDescriptorOp]]) -> None:
     """The fork trampoline (every core: a0..a7 from the block at a0, then a
     tail jump to the kernel, which returns to the runtime) and the blocks."""
     data = riscv.AssemblySectionOp('.section .rodata,"a",@progbits')
-    for label, words in fork_blocks:
-        if isinstance(words, TiledDescriptorOp):
-            data.data.block.add_op(words)
-            continue
-        data.data.block.add_op(riscv.DirectiveOp(".p2align", "2"))
-        data.data.block.add_op(riscv.LabelOp(label))
-        data.data.block.add_op(riscv.DirectiveOp(".word", ", ".join(words)))
+    for _, block in fork_blocks:
+        data.data.block.add_op(block)
     module.body.block.add_op(data)
     text = riscv.AssemblySectionOp(".text")
     block = text.data.block

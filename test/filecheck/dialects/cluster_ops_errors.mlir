@@ -50,3 +50,10 @@ cluster.tiled_descriptor "d" {kernel = @k, first_dims = array<i64: 1>, grid = ar
 // -----
 // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:1: error: 'cluster.tiled_descriptor': 9 operands, the runtime's descriptor holds at most 8
 cluster.tiled_descriptor "d" {kernel = @k, first_dims = array<i64>, grid = array<i64: 1, 1, 1>, modes = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0>, homes = [@a, @a, @a, @a, @a, @a, @a, @a, @a], home_offsets = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0>, l1_offsets = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, steps = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0>, boxes = array<i64: 4, 1, 4, 1, 4, 4, 1, 4, 1, 4, 4, 1, 4, 1, 4, 4, 1, 4, 1, 4, 4, 1, 4, 1, 4, 4, 1, 4, 1, 4, 4, 1, 4, 1, 4, 4, 1, 4, 1, 4, 4, 1, 4, 1, 4>}
+// -----
+// cluster.fork_args: a home offset per home, at most 8 buffers (a0-a7).
+// CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:1: error: 'cluster.fork_args': 2 homes but 1 offsets
+cluster.fork_args "f" {kernel = @k, homes = [@a, @b], home_offsets = array<i64: 0>}
+// -----
+// CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:1: error: 'cluster.fork_args': 9 buffers; a kernel takes at most 8 in registers
+cluster.fork_args "f" {kernel = @k, homes = [@a, @a, @a, @a, @a, @a, @a, @a, @a], home_offsets = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0>}

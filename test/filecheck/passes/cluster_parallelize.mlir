@@ -1,5 +1,6 @@
 // RUN: tdopt %s -p convert-train-to-linalg,plan-memory,cluster-mark-parallel | filecheck %s --check-prefix=MARK
-// RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv | filecheck %s --check-prefix=ENTRY
+// RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv | filecheck %s --check-prefix=FORK
+// RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv | tdopt -p convert-cluster-to-riscv | filecheck %s --check-prefix=ENTRY
 // RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv,convert-linalg-to-loops,lower-affine,cluster-parallelize | filecheck %s --check-prefix=SPLIT
 
 // A broadcasting add (parallel loops, 16 rows of 4) and a full reduction to
@@ -19,8 +20,17 @@ func.func @main(%x : tensor<16x4xf32>, %y : tensor<4xf32>) -> (tensor<16x4xf32>,
 // MARK-LABEL: func.func @k_reduce_sum_1_1(
 // MARK-SAME:  attributes {cluster.kernel = "reduce_sum"} {
 
-// The entry forks the add onto every core through the trampoline and a
-// block of its arguments; the reduction is a plain call on core 0.
+// The entry forks the add onto every core (cluster.fork with a
+// cluster.fork_args block, which print and parse back); the reduction is a
+// plain call on core 0.
+// FORK-LABEL: riscv_func.func public @tdopt_main()
+// FORK:          cluster.fork @__tdopt_fork_args_0
+// FORK-NEXT:     rvx.asm "la a0, result1"
+// FORK:        riscv.assembly_section ".section .rodata{{.*}}" {
+// FORK-NEXT:     cluster.fork_args "__tdopt_fork_args_0" {kernel = @k_add_0_0, homes = [@x, @y, @result0], home_offsets = array<i64: 0, 0, 0>}
+// FORK-NEXT:   }
+// convert-cluster-to-riscv: the call of the runtime through the trampoline
+// and the block's words (the kernel, then a word per argument register).
 // ENTRY-LABEL: riscv_func.func public @tdopt_main()
 // ENTRY-NEXT:    rvx.asm "addi sp, sp, -16"
 // ENTRY-NEXT:    rvx.asm "sw ra, 12(sp)"
