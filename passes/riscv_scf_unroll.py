@@ -16,7 +16,10 @@ immediates rather than recomputed:
   iterates over its first pointer), likewise: copy j accesses it at its
   immediates plus j * step; any other use of it gets `iv + j * step`;
 - ops of the body that compute the same value in every copy (constants,
-  values of outer loops) are not copied.
+  values of outer loops) are not copied, and when the body stores nothing,
+  neither is a load of an address an earlier copy (or the same copy)
+  already loaded: the copies of a sliding window overlap (what cse did
+  with the loop-level copies).
 A copy whose immediate would leave the 12-bit range reads through a pointer
 of its own, as strength reduction groups addresses within an immediate of a
 group's first: the pointer plus that copy's offset, computed before the loop
@@ -179,6 +182,18 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
         far[k].append((total, arg))
         return arg, 0
 
+    # with no store in the body, a copy's load of an address an earlier
+    # load read takes that value (what cse did with the loop-level copies:
+    # a sliding window's copies overlap)
+    loaded: dict[tuple[type, SSAValue, int], SSAValue] = {}
+
+    def remember(op: Operation) -> None:
+        if not stores and isinstance(op, (riscv.FLwOp, riscv.LwOp)) and (imm := _offset(op)) is not None:
+            loaded.setdefault((type(op), op.operands[0], imm), op.results[0])
+
+    for op in body:
+        remember(op)
+
     previous = list(yield_op.operands)  # the values copy j - 1 yields
     for j in range(1, factor):
         mapper: dict[SSAValue, SSAValue] = {}
@@ -215,7 +230,14 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
                     if base not in moved:
                         moved[base] = _plus(base, delta, yield_op)
                     new.operands[0] = moved[base]
+            if not stores and isinstance(new, (riscv.FLwOp, riscv.LwOp)):
+                same = loaded.get((type(new), new.operands[0], _offset(new)))  # type: ignore[arg-type]
+                if same is not None:
+                    mapper[op.results[0]] = same
+                    new.erase()
+                    continue
             Rewriter.insert_op(new, InsertPoint.before(yield_op))
+            remember(new)
             for old_r, new_r in zip(op.results, new.results):
                 mapper[old_r] = new_r
         previous = [mapper.get(v, v) for v in yield_op.operands]

@@ -114,3 +114,33 @@ riscv_func.func @k_far(%a : !riscv.reg<a0>, %b : !riscv.reg<a1>) {
   }
   riscv_func.return
 }
+
+// A sliding window (a convolution's copies overlap): copy 1 would load
+// x[i+1] again; with no store in the body it takes copy 0's value, as cse
+// did with the loop-level copies.
+// CHECK-LABEL: riscv_func.func @k_window
+// CHECK:       riscv_scf.for %[[P:.*]] : !riscv.reg = %{{.*}} to %{{.*}} step 8 : si12 iter_args(%[[ACC:.*]] = %{{.*}}) -> (!riscv.freg) {
+// CHECK-NEXT:    %[[X0:.*]] = riscv.flw %[[P]], 0
+// CHECK-NEXT:    %[[X1:.*]] = riscv.flw %[[P]], 4
+// CHECK-NEXT:    %[[S0:.*]] = riscv.fadd.s %[[X0]], %[[X1]]
+// CHECK-NEXT:    %[[A0:.*]] = riscv.fadd.s %[[ACC]], %[[S0]]
+// CHECK-NEXT:    %[[X2:.*]] = riscv.flw %[[P]], 8
+// CHECK-NEXT:    %[[S1:.*]] = riscv.fadd.s %[[X1]], %[[X2]]
+// CHECK-NEXT:    %[[A1:.*]] = riscv.fadd.s %[[A0]], %[[S1]]
+// CHECK-NEXT:    riscv_scf.yield %[[A1]] : !riscv.freg
+riscv_func.func @k_window(%a : !riscv.reg<a0>, %c : !riscv.reg<a1>) {
+  %p0 = riscv.mv %a : (!riscv.reg<a0>) -> !riscv.reg
+  %s = riscv.mv %c : (!riscv.reg<a1>) -> !riscv.reg
+  %end = riscv.addi %p0, 32 : (!riscv.reg) -> !riscv.reg
+  %init = riscv.flw %s, 0 : (!riscv.reg) -> !riscv.freg
+  %r = riscv_scf.for %p : !riscv.reg = %p0 : !riscv.reg to %end : !riscv.reg step 4 : si12 iter_args(%acc = %init) -> (!riscv.freg) {
+    cluster.unroll 2
+    %x0 = riscv.flw %p, 0 : (!riscv.reg) -> !riscv.freg
+    %x1 = riscv.flw %p, 4 : (!riscv.reg) -> !riscv.freg
+    %w = riscv.fadd.s %x0, %x1 : (!riscv.freg, !riscv.freg) -> !riscv.freg
+    %n = riscv.fadd.s %acc, %w : (!riscv.freg, !riscv.freg) -> !riscv.freg
+    riscv_scf.yield %n : !riscv.freg
+  }
+  riscv.fsw %s, %r, 0 : (!riscv.reg, !riscv.freg) -> ()
+  riscv_func.return
+}
