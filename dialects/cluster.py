@@ -283,8 +283,42 @@ class UnrollOp(IRDLOperation):
             raise VerifyException(f"'{self.name}': must be in the body of an scf.for or riscv_scf.for")
 
 
+class DataBlockOp(IRDLOperation, ABC):
+    """A block of read-only data the runtime reads for a kernel call (named
+    by its symbol): the kernel and the homes of its buffers, a symbol plus a
+    byte offset each. `convert-cluster-to-riscv` writes it as words."""
+
+    sym_name = prop_def(StringAttr)
+    kernel = prop_def(SymbolRefAttr)
+    homes = prop_def(ArrayAttr)
+    home_offsets = prop_def(DenseArrayBase)
+
+    traits = traits_def(SymbolOpInterface())
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "$sym_name attr-dict"
+
+    def values(self, field: str) -> tuple[int, ...]:
+        """An integer array property's values."""
+        a = self.properties[field]
+        assert isinstance(a, DenseArrayBase)
+        return tuple(a.get_values())  # type: ignore[arg-type]
+
+    def _verify_arrays(self, *fields: str) -> None:
+        """`fields` (and home_offsets) are arrays of i64; homes are symbols,
+        as many as their offsets."""
+        for field in (*fields, "home_offsets"):
+            a = self.properties[field]
+            if not (isinstance(a, DenseArrayBase) and a.elt_type == i64):
+                raise VerifyException(f"'{self.name}': {field} must be an array<i64: ...>")
+        homes = self.homes.data  # type: ignore[attr-defined]
+        if not all(isinstance(h, SymbolRefAttr) for h in homes):
+            raise VerifyException(f"'{self.name}': homes must be symbols")
+        if len(self.values("home_offsets")) != len(homes):
+            raise VerifyException(f"'{self.name}': {len(homes)} homes but {len(self.values('home_offsets'))} offsets")
+
+
 @irdl_op_definition
-class TiledDescriptorOp(IRDLOperation):
+class TiledDescriptorOp(DataBlockOp):
     """The descriptor of one tiled call (`struct tdrt_tiled_call`, read by
     the runtime's `tdrt_tiled`) as data: `convert-entry-to-riscv` makes one
     per `tier.tiled_call` in the read-only data, `convert-cluster-to-riscv`
@@ -307,45 +341,26 @@ class TiledDescriptorOp(IRDLOperation):
     dimension of `first_dims`."""
 
     name = "cluster.tiled_descriptor"
-    sym_name = prop_def(StringAttr)
-    kernel = prop_def(SymbolRefAttr)
     first_kernel = opt_prop_def(SymbolRefAttr)
     first_dims = prop_def(DenseArrayBase)
     parallel = opt_prop_def(UnitAttr)
     first_parallel = opt_prop_def(UnitAttr)
     grid = prop_def(DenseArrayBase)
     modes = prop_def(DenseArrayBase)
-    homes = prop_def(ArrayAttr)
-    home_offsets = prop_def(DenseArrayBase)
     l1_offsets = prop_def(DenseArrayBase)
     steps = prop_def(DenseArrayBase)
     boxes = prop_def(DenseArrayBase)
 
-    traits = traits_def(SymbolOpInterface())
-    irdl_options = (ParsePropInAttrDict(),)
-    assembly_format = "$sym_name attr-dict"
-
-    def values(self, field: str) -> tuple[int, ...]:
-        """An integer array property's values."""
-        a = self.properties[field]
-        assert isinstance(a, DenseArrayBase)
-        return tuple(a.get_values())  # type: ignore[arg-type]
-
     def verify_(self) -> None:
         from tdopt.runtime.tiled import TILED
 
-        for field in ("first_dims", "grid", "modes", "home_offsets", "l1_offsets", "steps", "boxes"):
-            a = self.properties[field]
-            if not (isinstance(a, DenseArrayBase) and a.elt_type == i64):
-                raise VerifyException(f"'{self.name}': {field} must be an array<i64: ...>")
         n = len(self.values("modes"))
         limit = TILED.defines["TDRT_TILED_MAX_OPERANDS"]
         if n > limit:
             raise VerifyException(f"'{self.name}': {n} operands, the runtime's descriptor holds at most {limit}")
-        if not all(isinstance(h, SymbolRefAttr) for h in self.homes.data):  # type: ignore[attr-defined]
-            raise VerifyException(f"'{self.name}': homes must be symbols")
-        for field, per in (("homes", 1), ("home_offsets", 1), ("l1_offsets", 2), ("steps", 3), ("boxes", 5)):
-            count = len(self.homes.data) if field == "homes" else len(self.values(field))  # type: ignore[attr-defined]
+        self._verify_arrays("first_dims", "grid", "modes", "l1_offsets", "steps", "boxes")
+        for field, per in (("home_offsets", 1), ("l1_offsets", 2), ("steps", 3), ("boxes", 5)):
+            count = len(self.values(field))
             if count != per * n:
                 raise VerifyException(
                     f"'{self.name}': {field} has {count} values; {per} per operand ({n} operands) expected"
@@ -364,7 +379,7 @@ class TiledDescriptorOp(IRDLOperation):
 
 
 @irdl_op_definition
-class ForkArgsOp(IRDLOperation):
+class ForkArgsOp(DataBlockOp):
     """`cluster.fork_args "label" {kernel = @k, homes = [@a, @b],
     home_offsets = array<i64: 0, 64>}`: what every core needs to run a forked
     kernel call, as data: the kernel and its buffers' addresses (a symbol
@@ -373,29 +388,15 @@ class ForkArgsOp(IRDLOperation):
     the kernel's address, then one word per argument register."""
 
     name = "cluster.fork_args"
-    sym_name = prop_def(StringAttr)
-    kernel = prop_def(SymbolRefAttr)
-    homes = prop_def(ArrayAttr)
-    home_offsets = prop_def(DenseArrayBase)
-
-    traits = traits_def(SymbolOpInterface())
-    irdl_options = (ParsePropInAttrDict(),)
-    assembly_format = "$sym_name attr-dict"
 
     def verify_(self) -> None:
         from tdopt.target import CLUSTER
 
-        offsets = self.home_offsets
-        if not (isinstance(offsets, DenseArrayBase) and offsets.elt_type == i64):
-            raise VerifyException(f"'{self.name}': home_offsets must be an array<i64: ...>")
-        homes = self.homes.data  # type: ignore[attr-defined]
-        if not all(isinstance(h, SymbolRefAttr) for h in homes):
-            raise VerifyException(f"'{self.name}': homes must be symbols")
-        if len(offsets.get_values()) != len(homes):
-            raise VerifyException(f"'{self.name}': {len(homes)} homes but {len(offsets.get_values())} offsets")
-        if len(homes) > CLUSTER.arg_regs:
+        self._verify_arrays()
+        n = len(self.homes.data)  # type: ignore[attr-defined]
+        if n > CLUSTER.arg_regs:
             raise VerifyException(
-                f"'{self.name}': {len(homes)} buffers; a kernel takes at most {CLUSTER.arg_regs} in registers"
+                f"'{self.name}': {n} buffers; a kernel takes at most {CLUSTER.arg_regs} in registers"
             )
 
 

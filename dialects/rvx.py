@@ -16,6 +16,11 @@ from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, prop_def
 from xdsl.utils.exceptions import VerifyException
 
 
+def symbol_address(symbol: str, offset: int) -> str:
+    """The assembler's expression for `offset` bytes past `symbol`."""
+    return symbol + (f"+{offset}" if offset else "")
+
+
 @irdl_op_definition
 class LaOp(LiOperation[I32]):
     """`la rd, symbol`: the address of a symbol (xDSL lowers memref.get_global

@@ -32,9 +32,7 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import riscv, rv32
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, UnrealizedConversionCastOp, i32
-from xdsl.ir import Operation
 from xdsl.passes import ModulePass
-from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import PassFailedException
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -54,7 +52,7 @@ from tdopt.dialects.cluster import (
     RunTiledOp,
     TiledDescriptorOp,
 )
-from tdopt.dialects.rvx import AsmOp
+from tdopt.dialects.rvx import AsmOp, symbol_address
 from tdopt.runtime.tiled import TILED, TiledLayout
 from tdopt.target import CLUSTER
 
@@ -84,10 +82,6 @@ class LowerNumCores(RewritePattern):
         rewriter.replace(op, [base, load, cast], cast.results)
 
 
-def _address(symbol: str, offset: int) -> str:
-    return symbol + (f"+{offset}" if offset else "")
-
-
 def descriptor_words(op: TiledDescriptorOp, layout: TiledLayout = TILED) -> list[str]:
     """The words of `op`'s `struct tdrt_tiled_call`, as `layout` orders them."""
     d = layout.defines
@@ -109,7 +103,7 @@ def descriptor_words(op: TiledDescriptorOp, layout: TiledLayout = TILED) -> list
     box_fields = ("row_len", "rows", "row_stride", "planes", "plane_stride")
     operands = []
     for i, (mode, home_ref) in enumerate(zip(modes, op.homes.data)):  # type: ignore[attr-defined]
-        home = _address(home_ref.string_value(), offsets[i])
+        home = symbol_address(home_ref.string_value(), offsets[i])
         buffers = [home, home] if mode == 0 else [f"{TILES_GLOBAL}+{b}" for b in l1[2 * i : 2 * i + 2]]
         fields = {"mode": [str(mode)], "home": [home], "l1": buffers, "step": [str(v) for v in steps[3 * i : 3 * i + 3]]}
         fields.update((name, [str(v)]) for name, v in zip(box_fields, boxes[5 * i : 5 * i + 5]))
@@ -146,30 +140,37 @@ def fork_words(op: ForkArgsOp) -> list[str]:
     """The fork trampoline's block: the kernel, then a word per argument
     register (the buffers' addresses, 0 for the unused ones)."""
     addrs = [
-        _address(home.string_value(), off)
+        symbol_address(home.string_value(), off)
         for home, off in zip(op.homes.data, op.home_offsets.get_values())  # type: ignore[attr-defined]
     ]
     return [op.kernel.string_value(), *addrs, *["0"] * (CLUSTER.arg_regs - len(addrs))]
 
 
-def _lower_runtime_calls(module: ModuleOp) -> None:
-    """The entry's forks and tiled calls, and their data blocks."""
-    for op in list(module.walk()):
-        if isinstance(op, (TiledDescriptorOp, ForkArgsOp)):
-            words = descriptor_words(op) if isinstance(op, TiledDescriptorOp) else fork_words(op)
-            new: list[Operation] = [
-                riscv.DirectiveOp(".p2align", "2"),
-                riscv.LabelOp(op.sym_name.data),
-                riscv.DirectiveOp(".word", ", ".join(words)),
-            ]
-        elif isinstance(op, ForkOp):
-            new = [AsmOp(f"la a0, {FORK_TRAMPOLINE}"), AsmOp(f"la a1, {op.block.string_value()}"),
-                   AsmOp("call tdrt_parallel")]
-        elif isinstance(op, RunTiledOp):
-            new = [AsmOp(f"la a0, {op.block.string_value()}"), AsmOp("call tdrt_tiled")]
+class LowerDataBlock(RewritePattern):
+    """A fork's or a tiled call's data block -> its label and words."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: TiledDescriptorOp | ForkArgsOp, rewriter: PatternRewriter) -> None:
+        words = descriptor_words(op) if isinstance(op, TiledDescriptorOp) else fork_words(op)
+        rewriter.replace(op, [
+            riscv.DirectiveOp(".p2align", "2"),
+            riscv.LabelOp(op.sym_name.data),
+            riscv.DirectiveOp(".word", ", ".join(words)),
+        ], [])
+
+
+class LowerRuntimeCall(RewritePattern):
+    """The entry's fork -> tdrt_parallel(__tdopt_fork, args); its tiled call
+    -> tdrt_tiled(desc)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: ForkOp | RunTiledOp, rewriter: PatternRewriter) -> None:
+        block = op.block.string_value()
+        if isinstance(op, ForkOp):
+            new = [AsmOp(f"la a0, {FORK_TRAMPOLINE}"), AsmOp(f"la a1, {block}"), AsmOp("call tdrt_parallel")]
         else:
-            continue
-        Rewriter.replace_op(op, new, new_results=[])
+            new = [AsmOp(f"la a0, {block}"), AsmOp("call tdrt_tiled")]
+        rewriter.replace(op, new, [])
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,8 @@ class ConvertClusterToRiscvPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier([LowerCoreId(), LowerNumCores()]),
+            GreedyRewritePatternApplier(
+                [LowerCoreId(), LowerNumCores(), LowerDataBlock(), LowerRuntimeCall()]
+            ),
             apply_recursively=False,
         ).rewrite_module(op)
-        _lower_runtime_calls(op)

@@ -52,7 +52,7 @@ from tdopt.dialects.cluster import (
     kernel_kind,
     offset_of,
 )
-from tdopt.dialects.rvx import AsmOp
+from tdopt.dialects.rvx import AsmOp, symbol_address
 from tdopt.dialects.tier import RESIDENT, TiledCallOp
 from tdopt.target import CLUSTER
 
@@ -64,8 +64,6 @@ def _asm(line: str) -> Operation:
     # calls; as opaque instructions, SSA-level folding cannot reorder or
     # drop them.
     return AsmOp(line)
-
-
 
 
 PROFILE_TABLE = "__tdopt_profile"
@@ -100,15 +98,16 @@ def _add_profile_table(module: ModuleOp, calls: int) -> None:
 def _entry_body(
     f: func.FuncOp,
     parallel: set[str],
-    fork_blocks: list[tuple[str, ForkArgsOp | TiledDescriptorOp]],
+    fork_blocks: list[ForkArgsOp | TiledDescriptorOp],
     profiled: list[str] | None = None,
     labels: LabelChecks | None = None,
 ) -> list[Operation]:
     """The entry function's calls as assembly with fixed registers; calls of
-    kernels in `parallel` as forks, their argument blocks appended to
-    `fork_blocks` as (label, words). With `profiled` (a list), every kernel
-    call and tiled call is bracketed by cycle-counter stores into the
-    profile table, at slot `len(profiled)`, and its callee appended."""
+    kernels in `parallel` as forks and tiled calls as cluster ops, their data
+    blocks (`cluster.fork_args`, `cluster.tiled_descriptor`) appended to
+    `fork_blocks`. With `profiled` (a list), every kernel call and tiled
+    call is bracketed by cycle-counter stores into the profile table, at
+    slot `len(profiled)`, and its callee appended."""
     out: list[Operation] = [_asm("addi sp, sp, -16"), _asm("sw ra, 12(sp)")]
     # where each buffer value lives: (symbol, byte offset)
     location: dict[SSAValue, tuple[str, int]] = {}
@@ -139,18 +138,17 @@ def _entry_body(
                     f"buffers; at most {ARG_REGS} are passed in registers"
                 )
             callee = op.callee.string_value()
-            addrs = [_address(location, arg) for arg in op.arguments]
             if callee in parallel:
                 label = f"__tdopt_fork_args_{len(fork_blocks)}"
-                fork_blocks.append((label, _fork_args(op, location, label)))
+                fork_blocks.append(_fork_args(op, location, label))
                 out.append(ForkOp(label))
             else:
-                for i, addr in enumerate(addrs):
-                    out.append(_asm(f"la a{i}, {addr}"))
+                for i, arg in enumerate(op.arguments):
+                    out.append(_asm(f"la a{i}, {_address(location, arg)}"))
                 out.append(_asm(f"call {callee}"))
         elif isinstance(op, TiledCallOp):
             label = f"__tdopt_tiled_{len(fork_blocks)}"
-            fork_blocks.append((label, _tiled_descriptor(op, location, parallel, label)))
+            fork_blocks.append(_tiled_descriptor(op, location, parallel, label))
             out.append(RunTiledOp(label))
         elif isinstance(op, func.ReturnOp):
             break
@@ -183,7 +181,7 @@ class ConvertEntryToRiscvPass(ModulePass):
             for k in op.ops
             if isinstance(k, func.FuncOp) and PARALLEL in k.attributes
         }
-        fork_blocks: list[tuple[str, ForkArgsOp | TiledDescriptorOp]] = []
+        fork_blocks: list[ForkArgsOp | TiledDescriptorOp] = []
         profiled: list[str] | None = [] if self.profile else None
         labels = LabelChecks.of(op)
         for f in entries:
@@ -212,10 +210,8 @@ class ConvertEntryToRiscvPass(ModulePass):
             text.data.block.add_op(riscv.DirectiveOp(".set", f"main, tdopt_{entries[0].sym_name.data}"))
 
 
-def _address(location: dict[SSAValue, tuple[str, int]], v: SSAValue, extra: int = 0) -> str:
-    sym, off = location[v]
-    off += extra
-    return sym + (f"+{off}" if off else "")
+def _address(location: dict[SSAValue, tuple[str, int]], v: SSAValue) -> str:
+    return symbol_address(*location[v])
 
 
 def _fork_args(op: func.CallOp, location: dict[SSAValue, tuple[str, int]], label: str) -> ForkArgsOp:
@@ -265,11 +261,11 @@ def _tiled_descriptor(
     return TiledDescriptorOp.create(properties=properties)
 
 
-def _add_fork_support(module: ModuleOp, fork_blocks: list[tuple[str, ForkArgsOp | TiledDescriptorOp]]) -> None:
+def _add_fork_support(module: ModuleOp, fork_blocks: list[ForkArgsOp | TiledDescriptorOp]) -> None:
     """The fork trampoline (every core: a0..a7 from the block at a0, then a
     tail jump to the kernel, which returns to the runtime) and the blocks."""
     data = riscv.AssemblySectionOp('.section .rodata,"a",@progbits')
-    for _, block in fork_blocks:
+    for block in fork_blocks:
         data.data.block.add_op(block)
     module.body.block.add_op(data)
     text = riscv.AssemblySectionOp(".text")

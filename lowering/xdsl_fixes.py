@@ -47,13 +47,10 @@ from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.transforms.canonicalization_patterns import riscv as patterns
 from xdsl.transforms.canonicalization_patterns.riscv import get_constant_value
 
+from tdopt.analyses.riscv_immediates import fits_si12, immediate
 from tdopt.dialects.cluster import KERNEL
 
 _applied = False
-
-
-def fits_si12(value: int) -> bool:
-    return -2048 <= value < 2048
 
 
 def _const(v: SSAValue) -> int | None:
@@ -62,11 +59,7 @@ def _const(v: SSAValue) -> int | None:
 
 
 def _addi_offset(v: SSAValue) -> int | None:
-    if isinstance(v, OpResult) and isinstance(v.op, riscv.AddiOp):
-        imm = v.op.immediate
-        if isinstance(imm, IntegerAttr):
-            return imm.value.data
-    return None
+    return immediate(v.op) if isinstance(v, OpResult) and isinstance(v.op, riscv.AddiOp) else None
 
 
 def _guard(cls: type, ok) -> None:

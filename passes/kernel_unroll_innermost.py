@@ -65,36 +65,29 @@ def body_size(loop: scf.ForOp) -> int:
     return n
 
 
-def unroll_factor(loop: scf.ForOp, factor: int, max_ops: int) -> tuple[int, bool]:
-    """The factor `loop` is unrolled by (1: not unrolled), and whether it
-    needs a remainder loop (bounds known only at run time)."""
+def unroll_factor(loop: scf.ForOp, factor: int, max_ops: int) -> tuple[int, int | None]:
+    """The factor `loop` is unrolled by (1: not unrolled), and its trip
+    count (None: bounds known only at run time, a remainder loop takes the
+    steps left over)."""
     lb, ub, step = const_evaluate_operand(loop.lb), const_evaluate_operand(loop.ub), const_evaluate_operand(loop.step)
     if step is None or step <= 0:
-        return 1, False
+        return 1, None
     if any(isinstance(o, (scf.ForOp, scf.ParallelOp, scf.WhileOp, scf.IfOp)) for o in loop.body.block.ops):
-        return 1, False
+        return 1, None
     # a math op becomes a long sequence with its own constants and
     # temporaries (expand-math-rv32f): a step's pointer increments are
     # nothing beside it, and copies of it would compete for registers
     if any(o.dialect_name() == "math" for o in loop.body.block.ops):
-        return 1, False
+        return 1, None
     # bounds known at run time: a remainder loop takes the steps left over
-    remainder = lb is None or ub is None
-    if not remainder and (ub <= lb or (ub - lb) % step):
-        return 1, False
-    trips = None if remainder else (ub - lb) // step
+    if lb is not None and ub is not None and (ub <= lb or (ub - lb) % step):
+        return 1, None
+    trips = None if lb is None or ub is None else (ub - lb) // step
     ops = body_size(loop)
     u = factor
     while u > 1 and ((trips is not None and trips % u) or ops * u > max_ops):
         u //= 2
-    return u, remainder and u > 1
-
-
-def _trips(loop: scf.ForOp) -> int:
-    """The trip count of a loop with constant bounds and step."""
-    lb, ub, step = (const_evaluate_operand(v) for v in (loop.lb, loop.ub, loop.step))
-    assert lb is not None and ub is not None and step
-    return (ub - lb) // step
+    return u, trips
 
 
 def unroll(loop: scf.ForOp, u: int, remainder: bool = False) -> scf.ForOp:
@@ -174,10 +167,12 @@ class KernelUnrollInnermostPass(ModulePass):
                 continue
             loops = [o for o in f.walk() if isinstance(o, scf.ForOp)]
             for loop in loops:
-                u, remainder = unroll_factor(loop, self.factor, self.max_ops)
+                u, trips = unroll_factor(loop, self.factor, self.max_ops)
+                if u == 1:
+                    continue
                 # (a loop of one group of u steps goes now: canonicalize
                 # inlines its single iteration)
-                if u > 1 and self.defer and not remainder and _trips(loop) > u:
+                if self.defer and trips is not None and trips > u:
                     loop.body.block.insert_op_before(UnrollOp(u), loop.body.block.first_op)
-                elif u > 1:
-                    unroll(loop, u, remainder)
+                else:
+                    unroll(loop, u, remainder=trips is None)

@@ -57,17 +57,14 @@ from xdsl.ir import BlockArgument, Operation, OpResult, SSAValue
 from xdsl.passes import ModulePass, PassPipeline
 from xdsl.transforms.canonicalization_patterns.riscv import get_constant_value
 
+from tdopt.analyses.riscv_immediates import MEMORY, fits_si12
+
 # Ops whose result is a linear function of their operands and that have no
 # side effects: the only ones the analysis looks through (and may delete).
 _ARITH = (riscv.AddOp, riscv.SubOp, riscv.AddiOp, riscv.MulOp, rv32.SlliOp, riscv.MVOp, rv32.LiOp)
-_MEMORY = (riscv.LwOp, riscv.FLwOp, riscv.SwOp, riscv.FSwOp)
 
 
 _ADVANCE = "advance pointer"
-
-
-def _fits_si12(value: int) -> bool:
-    return -2048 <= value < 2048
 
 
 def _wrap32(value: int) -> int:
@@ -208,7 +205,7 @@ def _emit(builder: Builder, form: Affine) -> SSAValue:
         acc = builder.insert(riscv.SubOp(acc, term)).rd
     const = _wrap32(form.const)
     if const:
-        if _fits_si12(const):
+        if fits_si12(const):
             acc = builder.insert(riscv.AddiOp(acc, const)).rd
         else:
             acc = builder.insert(riscv.AddOp(acc, builder.insert(rv32.LiOp(const)).rd)).rd
@@ -245,7 +242,7 @@ class _Root:
 
     @property
     def absorbs_offset(self) -> bool:
-        return self.op is self.anchor and isinstance(self.op, _MEMORY)
+        return self.op is self.anchor and isinstance(self.op, MEMORY)
 
 
 @dataclass
@@ -269,7 +266,7 @@ def _roots(loop: riscv_scf.ForOp, memo: dict[SSAValue, Affine | None]) -> list[_
     expanded: dict[SSAValue, Affine] = {}
     uses: list[tuple[Operation, int, Operation]] = []
     for op in body.ops:
-        if isinstance(op, _MEMORY) and isinstance(op.immediate, IntegerAttr):
+        if isinstance(op, MEMORY) and isinstance(op.immediate, IntegerAttr):
             uses.append((op, 0, op))
         elif isinstance(op, riscv.ParallelMovOp):
             uses.extend((op, i, op) for i, v in enumerate(op.inputs) if isinstance(v.type, riscv.IntRegisterType))
@@ -312,7 +309,7 @@ def _group(roots: list[_Root]) -> list[_Group]:
         assert root.deep is not None
         for group in groups:
             diff = root.deep.const - group.deep.const
-            if group.deep.terms == root.deep.terms and _fits_si12(diff):
+            if group.deep.terms == root.deep.terms and fits_si12(diff):
                 root.form = Affine(group.base.terms, group.base.const + diff)
                 group.roots.append(root)
                 break
@@ -330,7 +327,7 @@ def _rebase(group: _Group) -> None:
     consts = [r.form.const for r in group.roots]
     plain = [r.form.const for r in group.roots if not r.absorbs_offset]
     for candidate in (*plain[:1], 0):
-        if all(_fits_si12(c - candidate) for c in consts):
+        if all(fits_si12(c - candidate) for c in consts):
             group.base = Affine(group.base.terms, candidate)
             return
 
@@ -441,7 +438,7 @@ def _reduce_loop(loop: riscv_scf.ForOp) -> None:
     # the increment must stay last: the comment keeps cse from merging it
     # with an equal fix-up `addi` earlier in the body (e.g. an inner bound).
     for (_, stride), arg in zip(carried, new_args):
-        if _fits_si12(stride):
+        if fits_si12(stride):
             nexts.append(after.insert(riscv.AddiOp(arg, stride, comment=_ADVANCE)).rd)
         else:
             amount = after.insert(rv32.LiOp(stride)).rd
@@ -452,7 +449,7 @@ def _reduce_loop(loop: riscv_scf.ForOp) -> None:
     # a static step, so that no `li` is left behind for it in the outer body
     step_arg: IntegerAttr | SSAValue = (
         IntegerAttr(step_out, riscv.si12)
-        if _fits_si12(step_out)
+        if fits_si12(step_out)
         else before.insert(rv32.LiOp(step_out)).rd
     )
     region = loop.detach_region(loop.body)

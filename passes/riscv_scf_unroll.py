@@ -42,21 +42,11 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.traits import MemoryEffectKind, get_effects, is_side_effect_free
+from xdsl.transforms.canonicalization_patterns.riscv import get_constant_value
 from xdsl.utils.exceptions import PassFailedException
 
+from tdopt.analyses.riscv_immediates import MEMORY, fits_si12, immediate
 from tdopt.dialects.cluster import UnrollOp
-
-# loads and stores whose address is rs1 + immediate
-_MEMORY = (riscv.FLwOp, riscv.LwOp, riscv.FSwOp, riscv.SwOp)
-
-
-def _fits(v: int) -> bool:
-    return -2048 <= v <= 2047
-
-
-def _offset(op: Operation) -> int | None:
-    imm = op.immediate  # type: ignore[attr-defined]
-    return imm.value.data if isinstance(imm, IntegerAttr) else None
 
 
 def _address_uses_only(value: SSAValue, but: Operation | None = None) -> bool:
@@ -66,18 +56,38 @@ def _address_uses_only(value: SSAValue, but: Operation | None = None) -> bool:
         user = use.operation
         if user is but:
             continue
-        if not (isinstance(user, _MEMORY) and use.index == 0 and _offset(user) is not None):
+        if not (isinstance(user, MEMORY) and use.index == 0 and immediate(user) is not None):
             return False
     return True
 
 
-def _plus(value: SSAValue, c: int, before: Operation) -> SSAValue:
-    """`value + c`, computed right before `before`."""
-    if _fits(c):
-        ops: list[Operation] = [riscv.AddiOp(value, c, rd=riscv.Registers.UNALLOCATED_INT)]
+def _plus(
+    value: SSAValue,
+    c: int,
+    before: Operation,
+    comment: Attribute | None = None,
+    amounts: dict[int, SSAValue] | None = None,
+) -> SSAValue:
+    """`value + c`, computed right before `before`: an `addi`, or an `li`
+    and an `add` when `c` leaves the immediate's range. With `amounts`
+    (`before` then ends a loop's body), the `li` of an amount is made once
+    per loop, or an equal one before the loop serves, as cse shared them."""
+    if fits_si12(c):
+        ops: list[Operation] = [riscv.AddiOp(value, c, rd=riscv.Registers.UNALLOCATED_INT, comment=comment)]
     else:
-        li = rv32.LiOp(c)
-        ops = [li, riscv.AddOp(value, li.rd, rd=riscv.Registers.UNALLOCATED_INT)]
+        known = None
+        if amounts is not None:
+            known = amounts.get(c)
+            loop = before.parent_op()
+            if known is None and loop is not None:
+                known = _li_before(loop, c)
+        ops = []
+        if known is None:
+            ops.append(li := rv32.LiOp(c))
+            known = li.rd
+        if amounts is not None:
+            amounts[c] = known
+        ops.append(riscv.AddOp(value, known, rd=riscv.Registers.UNALLOCATED_INT, comment=comment))
     Rewriter.insert_op(ops, InsertPoint.before(before))
     return ops[-1].results[0]
 
@@ -98,14 +108,10 @@ def _li_before(op: Operation, value: int) -> SSAValue | None:
 
 
 def _step(loop: riscv_scf.ForOp) -> int | None:
-    """The loop's constant step: its attribute, or the `li` of its step
+    """The loop's constant step: its attribute, or the constant in its step
     register."""
-    if loop.step_attr is not None:
-        return loop.step_attr.value.data
-    owner = loop.step_val.owner if loop.step_val is not None else None
-    if isinstance(owner, rv32.LiOp) and isinstance(owner.immediate, IntegerAttr):
-        return owner.immediate.value.data
-    return None
+    step = loop.step_attr if loop.step_attr is not None else get_constant_value(loop.step_val)
+    return None if step is None else step.value.data
 
 
 def _reads_at_most(op: Operation) -> bool:
@@ -125,7 +131,7 @@ def _pointers(loop: riscv_scf.ForOp) -> dict[int, tuple[int, riscv.AddiOp]]:
         add = yielded.owner
         if not (isinstance(add, riscv.AddiOp) and add.rs1 is arg and add.parent is block):
             continue
-        c = _offset(add)
+        c = immediate(add)
         if c is None or add.rd.uses.get_length() != 1:
             continue
         if not _address_uses_only(arg, but=add):
@@ -176,7 +182,7 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
 
     def far_pointer(k: int, total: int) -> tuple[SSAValue, int]:
         for first, arg in far[k]:
-            if _fits(total - first):
+            if fits_si12(total - first):
                 return arg, total - first
         arg = block.insert_arg(riscv.Registers.UNALLOCATED_INT, len(block.args))
         far[k].append((total, arg))
@@ -188,7 +194,7 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
     loaded: dict[tuple[type, SSAValue, int], SSAValue] = {}
 
     def remember(op: Operation) -> None:
-        if not stores and isinstance(op, (riscv.FLwOp, riscv.LwOp)) and (imm := _offset(op)) is not None:
+        if not stores and isinstance(op, (riscv.FLwOp, riscv.LwOp)) and (imm := immediate(op)) is not None:
             loaded.setdefault((type(op), op.operands[0], imm), op.results[0])
 
     for op in body:
@@ -209,7 +215,7 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
             if op in shared or op in advances:
                 continue
             new = op.clone(value_mapper=mapper)
-            base = op.operands[0] if isinstance(op, _MEMORY) else None
+            base = op.operands[0] if isinstance(op, MEMORY) else None
             delta = None
             k = None
             if base is iv and iv_pointer:
@@ -219,9 +225,9 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
                 if k is not None:
                     delta = pointers[k][0] * j
             if delta is not None:
-                offset = _offset(op)
+                offset = immediate(op)
                 assert offset is not None
-                if _fits(offset + delta):
+                if fits_si12(offset + delta):
                     new.attributes["immediate"] = IntegerAttr(offset + delta, op.immediate.type)  # type: ignore[attr-defined]
                 elif base is not iv:
                     new.operands[0], at = far_pointer(k, offset + delta)
@@ -231,7 +237,7 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
                         moved[base] = _plus(base, delta, yield_op)
                     new.operands[0] = moved[base]
             if not stores and isinstance(new, (riscv.FLwOp, riscv.LwOp)):
-                same = loaded.get((type(new), new.operands[0], _offset(new)))  # type: ignore[arg-type]
+                same = loaded.get((type(new), new.operands[0], immediate(new)))  # type: ignore[arg-type]
                 if same is not None:
                     mapper[op.results[0]] = same
                     new.erase()
@@ -250,23 +256,10 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
     amounts: dict[int, SSAValue] = {}
 
     def advance(pointer: SSAValue, amount: int, comment: Attribute | None) -> SSAValue:
-        if _fits(amount):
-            op: Operation = riscv.AddiOp(pointer, amount, rd=riscv.Registers.UNALLOCATED_INT, comment=comment)
-            Rewriter.insert_op(op, InsertPoint.before(yield_op))
-            return op.results[0]
-        if amount not in amounts:
-            known = _li_before(loop, amount)
-            if known is None:
-                li = rv32.LiOp(amount)
-                Rewriter.insert_op(li, InsertPoint.before(yield_op))
-                known = li.rd
-            amounts[amount] = known
-        op = riscv.AddOp(pointer, amounts[amount], rd=riscv.Registers.UNALLOCATED_INT, comment=comment)
-        Rewriter.insert_op(op, InsertPoint.before(yield_op))
-        return op.results[0]
+        return _plus(pointer, amount, yield_op, comment, amounts)
 
     for add in [op for op in body if op in advances]:
-        c = _offset(add)
+        c = immediate(add)
         assert c is not None
         add.detach()
         add.rd.replace_all_uses_with(advance(add.rs1, c * factor, add.comment))
@@ -281,7 +274,7 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
             yield_op.operands = (*yield_op.operands, advance(arg, c * factor, add.comment))
             inits.append(_plus(loop.iter_args[k], first, loop))
 
-    if loop.step_attr is not None and _fits(step * factor):
+    if loop.step_attr is not None and fits_si12(step * factor):
         new_step: IntegerAttr | SSAValue = IntegerAttr(step * factor, loop.step_attr.type)
     elif (
         loop.step_attr is None
