@@ -154,15 +154,13 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
     iv_pointer = _address_uses_only(iv)
     body = [op for op in block.ops if op is not yield_op]
 
-    # values that differ from copy to copy: the induction variable, the
-    # carried values that are not pointers, and what is computed from them
-    varying: set[SSAValue] = {iv} | {a for k, a in enumerate(carried) if k not in pointers}
     # a load from the same address in every copy is made once when nothing
     # in the body stores (what cse did with the loop-level copies)
     stores = any(isinstance(op, (riscv.FSwOp, riscv.SwOp)) or not _reads_at_most(op) for op in body)
-    # the pointers are the same values in every copy, but not what they
-    # address
-    moving = varying | {a for k, a in enumerate(carried) if k in pointers}
+    # what differs from copy to copy, or addresses what does: the induction
+    # variable, every carried value (a pointer is the same value in every
+    # copy, but not what it addresses there), and what is computed from them
+    moving: set[SSAValue] = {iv, *carried}
     shared: set[Operation] = set()
     for op in body:
         if op in advances:
@@ -171,7 +169,6 @@ def unroll(loop: riscv_scf.ForOp, factor: int) -> None:
         if same and (is_side_effect_free(op) or (not stores and isinstance(op, (riscv.FLwOp, riscv.LwOp)))):
             shared.add(op)
         else:
-            varying.update(op.results)
             moving.update(op.results)
 
     # per folded pointer (by position), the pointers of its far copies:
