@@ -19,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, NoReturn
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
@@ -145,6 +145,20 @@ def run_tool(body: Callable[[], int], stream: IO[str] | None = None) -> int:
                 raise
             diag = internal_error(e)
         return report(diag, stream)
+
+
+def end_process(code: int) -> NoReturn:
+    """End a tool run as a program with `code`, its output flushed, without
+    freeing its objects one by one: a compile's IR is millions of objects,
+    and the interpreter's teardown of them took 0.3 s of a 10 s MobileNetV1
+    compile. Only for a program's last step (no atexit work is left: the
+    compile workers are joined and every file is closed by then)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # a closed pipe or stream
+            pass
+    os._exit(code)
 
 
 def check_readable_file(path: str, what: str = "input") -> None:

@@ -51,6 +51,7 @@ from tdopt.tools.diagnostics import (
     check_output_path,
     check_readable_file,
     decode_source,
+    end_process,
     failing_op,
     internal_error,
     located,
@@ -836,8 +837,14 @@ def _expand_lora(argv: list[str]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `tdopt` program (`argv` None: the command line, and the process
+    ends here, see `end_process`), or one run in this process."""
+    as_program = argv is None
     argv = _expand_lora(list(sys.argv[1:] if argv is None else argv))
-    return run_tool(lambda: TdoptMain(args=argv).run())
+    code = run_tool(lambda: TdoptMain(args=argv).run())
+    if as_program:
+        end_process(code)
+    return code
 
 
 if __name__ == "__main__":
