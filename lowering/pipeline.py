@@ -132,11 +132,13 @@ def reduce_then(passes: list[str]) -> list[str]:
     """`passes` with the passes between strength reduction and register
     allocation given to riscv-scf-strength-reduce as its `then`: it tries
     its candidates through them and keeps the one that allocates, so they
-    do not run a second time."""
+    do not run a second time, allocated as register allocation would
+    (`allocate`: riscv-allocate-registers-full then finds it allocated)."""
     if STRENGTH_REDUCE not in passes:
         return passes
     first, last = passes.index(STRENGTH_REDUCE), passes.index(ALLOCATION)
-    return [*passes[:first], f"{STRENGTH_REDUCE}{{then={_quoted(passes[first + 1:last])}}}", *passes[last:]]
+    then = _quoted(passes[first + 1:last])
+    return [*passes[:first], f"{STRENGTH_REDUCE}{{allocate=true then={then}}}", *passes[last:]]
 
 
 def until_allocation(passes: list[str]) -> tuple[str, ...]:

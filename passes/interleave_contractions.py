@@ -33,6 +33,7 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 
+from tdopt.backend.riscv_allocation import allocate_with_remat, is_allocated
 from tdopt.analyses.affine_access import dims_used
 from tdopt.target import CLUSTER
 from tdopt.dialects.cluster import parallel_of
@@ -59,7 +60,7 @@ def worth_interleaving(op: memref_stream.GenericOp) -> bool:
     return len(dims) == len(out_map.results) and len({e.position for e in dims}) == len(dims)
 
 
-# float registers tdopt's allocator may use (riscv_allocate_registers_full.ALLOCATABLE:
+# float registers tdopt's allocator may use (backend.riscv_allocation.ALLOCATABLE:
 # ft0-ft11, fa0-fa7, fs0-fs11; it never spills), less a margin for values
 # the estimate below does not see (loop-invariant operands of the body)
 FLOAT_REGISTERS = 32 - 2
@@ -82,7 +83,7 @@ def registers_needed(op: memref_stream.GenericOp, blocking: Blocking) -> int:
     op for all copies before the next), and per input: one value if it
     depends on no blocked loop (shared after cse), two if it differs in every
     copy or only along the outer loop (riscv-allocate-registers-full sinks
-    each load next to its first use, `riscv_allocate_registers_full.schedule_loads`), and
+    each load next to its first use, `backend.riscv_allocation.schedule_loads`), and
     all of its values if it varies along the inner loop only (each is used
     again in every row of the block)."""
     copies = _copies(blocking)
@@ -476,8 +477,6 @@ def allocates(ctx: Context, kernel: func.FuncOp, op: memref_stream.GenericOp, bl
     ranks the candidates; this decides, since what the later passes make
     of the body (an expanded `math.exp` and its constants, hoisted
     invariants, pointers, the core split) is not in the model."""
-    from tdopt.passes.riscv_allocate_registers_full import allocate_with_remat
-
     index = next(i for i, o in enumerate(kernel.walk()) if o is op)
     copy = kernel.clone()
     twin = next(o for i, o in enumerate(copy.walk()) if i == index)
@@ -487,7 +486,8 @@ def allocates(ctx: Context, kernel: func.FuncOp, op: memref_stream.GenericOp, bl
     _trial_pipeline(until_allocation).apply(ctx, module)
     try:
         for f in module.walk():
-            if isinstance(f, riscv_func.FuncOp) and f.body.blocks:
+            # (strength reduction{allocate} may have kept its allocation)
+            if isinstance(f, riscv_func.FuncOp) and f.body.blocks and not is_allocated(f):
                 allocate_with_remat(f, hwloops=True)
     except OutOfRegisters:
         return False

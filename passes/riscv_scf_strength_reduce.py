@@ -33,12 +33,16 @@ plain pointer; at the memref level every access would still be lowered to
 Every new pointer occupies a register for the whole loop, and tdopt's
 allocator never spills, so each function is first reduced on a copy, run
 through the passes the pipeline runs before allocation (the option `then`,
-named by the standard pipeline) and allocated: the innermost `levels` loops
-of every nest if that fits, else fewer (a convolution has eight loops),
-else none. Constants rematerialised next to their uses (tdopt's fallback
-when registers run out) only count as fitting when the untouched function
-needs them as well. The copy that allocates is the pass's result, already
-through `then`: the pass's output is the input of register allocation.
+named by the standard pipeline) and allocated as `riscv-allocate-registers-
+full` allocates (`backend/riscv_allocation.py`, hardware loops on): the
+innermost `levels` loops of every nest if that fits, else fewer (a
+convolution has eight loops), else none. Constants rematerialised next to
+their uses (tdopt's fallback when registers run out) only count as fitting
+when the untouched function needs them as well. The copy that allocates is
+the pass's result, already through `then`: the pass's output is the input
+of register allocation, or (option `allocate`, the standard pipeline) its
+output, the trial's allocation kept (`riscv-allocate-registers-full` then
+leaves the function as it is).
 
 Pointers compare with the signed `blt` of riscv_scf.for when a loop is
 folded onto one: fine for the cluster's L1/L2 addresses (below 2^31).
@@ -49,6 +53,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from xdsl.backend.register_stack import OutOfRegisters
 from xdsl.builder import Builder, InsertPoint
 from xdsl.context import Context
 from xdsl.dialects import riscv, riscv_func, riscv_scf, rv32
@@ -58,6 +63,7 @@ from xdsl.passes import ModulePass, PassPipeline
 from xdsl.transforms.canonicalization_patterns.riscv import get_constant_value
 
 from tdopt.analyses.riscv_immediates import MEMORY, fits_si12
+from tdopt.backend.riscv_allocation import allocate_with_remat
 
 # Ops whose result is a linear function of their operands and that have no
 # side effects: the only ones the analysis looks through (and may delete).
@@ -494,25 +500,20 @@ def _then(ctx: Context, func: riscv_func.FuncOp, then: tuple[str, ...]) -> riscv
     return func
 
 
-def _allocates(trial: riscv_func.FuncOp, remat: bool) -> bool:
-    """Whether `trial` (a copy, consumed) gets registers: tdopt's allocation
-    with rematerialisation of constants only if `remat`."""
-    from xdsl.backend.register_stack import OutOfRegisters
-    from xdsl.backend.riscv.register_allocation import RegisterAllocatorLivenessBlockNaive
-    from xdsl.backend.riscv.register_stack import RiscvRegisterStack
-
-    from tdopt.passes.riscv_allocate_registers_full import ALLOCATABLE, allocate_with_remat, schedule_loads
-
+def _allocated(candidate: riscv_func.FuncOp, remat: bool, consume: bool) -> riscv_func.FuncOp | None:
+    """`candidate` allocated as riscv-allocate-registers-full allocates
+    (hardware loops on), constants rematerialised only if `remat`: in place
+    if `consume` (`candidate` is of no use when it does not fit), else a
+    copy; None if it does not fit."""
+    trial = candidate if consume else candidate.clone()
     try:
-        if remat:
-            allocate_with_remat(trial)
-        else:
-            schedule_loads(trial)
-            stack = RiscvRegisterStack.get(allocatable_registers=ALLOCATABLE)
-            RegisterAllocatorLivenessBlockNaive(stack).allocate_func(trial)
+        allocate_with_remat(trial, hwloops=True, remat=remat)
     except OutOfRegisters:
-        return False
-    return True
+        if trial.parent is not None:
+            trial.detach()
+        trial.erase(safe_erase=False)
+        return None
+    return trial
 
 
 @dataclass(frozen=True)
@@ -522,14 +523,17 @@ class RiscvScfStrengthReducePass(ModulePass):
     function. `then` is what the pipeline runs between this pass and register
     allocation (the standard pipeline names it): each candidate is tried on
     a copy through `then` and allocated, and the first that allocates is
-    kept as `then` left it, so the kept result costs no second run. A
-    function whose reduced form would not allocate (tdopt's allocator never
-    spills) is tried with fewer levels, down to none."""
+    kept as `then` left it (with `allocate`, as allocated), so the kept
+    result costs no second run. A function whose reduced form would not
+    allocate (tdopt's allocator never spills) is tried with fewer levels,
+    down to none."""
 
     name = "riscv-scf-strength-reduce"
 
     levels: int = 3
     then: tuple[str, ...] = ()
+    # keep the allocation of the copy that fits (the pipeline allocates next)
+    allocate: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for func in [o for o in op.walk() if isinstance(o, riscv_func.FuncOp)]:
@@ -557,6 +561,15 @@ class RiscvScfStrengthReducePass(ModulePass):
             if levels:
                 reduce_function(candidate, levels)
             candidate = _then(ctx, candidate, self.then)
-            if _allocates(candidate.clone(), remat):
-                return candidate
+            allocated = _allocated(candidate, remat, consume=self.allocate)
+            if allocated is None:
+                if not self.allocate:
+                    candidate.detach()
+                    candidate.erase(safe_erase=False)
+                continue
+            if self.allocate:
+                return allocated
+            allocated.erase(safe_erase=False)
+            return candidate
+        # nothing fits: riscv-allocate-registers-full names the kernel
         return _then(ctx, func, self.then)

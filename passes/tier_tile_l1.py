@@ -49,7 +49,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from xdsl.context import Context
 from xdsl.dialects import func, memref
@@ -221,6 +221,24 @@ def _loops(
         leading.append(k)
     splittable = any(ranges[k] >= cores for k in leading)
     return ranges, kinds, parallel, leading, splittable, parallel + list(cuttable_reductions)
+
+
+def _tiling_problem(g: linalg_ops.GenericOp, accesses: Sequence[OperandAccess], resident: Sequence[bool]) -> tuple:
+    """What `choose_tiles` reads of a kernel (for a given budget and cores):
+    its loop ranges and kinds, its operands' accesses and which are in L1."""
+    return (
+        tuple(g.get_static_loop_ranges()),
+        tuple(t.data for t in g.iterator_types),
+        tuple(
+            tuple(
+                tuple(tuple(sorted(c.items())) for c in v) if f.name == "coeffs" else v
+                for f in fields(a)
+                for v in (getattr(a, f.name),)
+            )
+            for a in accesses
+        ),
+        tuple(resident),
+    )
 
 
 # tilings `_cheapest` compares at most (beyond, the greedy `_shrink`)
@@ -540,7 +558,7 @@ class TierTileL1Pass(ModulePass):
         # the least DMA any schedule of these calls needs (before the calls change)
         floor = dma_floor(op, budget).floor
         tile_kernels: dict[tuple[str, tuple[int, ...]], str] = {}
-        chosen: dict[tuple[str, tuple[bool, ...]], Plan | None] = {}
+        chosen: dict[tuple, Plan | None] = {}
         used: set[str] = set()
         peak = dma_in = dma_out = n_tiled = 0
         entries = [f for f in op.ops if isinstance(f, func.FuncOp) and ENTRY in f.attributes]
@@ -564,8 +582,10 @@ class TierTileL1Pass(ModulePass):
                 if all(resident):
                     used.add(name)  # everything already in L1: a plain call
                     continue
-                # calls of one kernel with the same operands in L1 tile alike
-                choice = (name, tuple(resident))
+                # calls of one kernel with the same operands in L1 tile alike,
+                # and so do kernels of the same loops and accesses (a third of
+                # MobileNetV1's: repeated layers), not yet deduplicated here
+                choice = _tiling_problem(g, accesses, resident)
                 if choice not in chosen:
                     chosen[choice] = choose_tiles(g, accesses, resident, budget, self.cores)
                 plan = chosen[choice]

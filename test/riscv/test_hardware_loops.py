@@ -14,7 +14,7 @@ from rv32f_pipeline import run as run_pipeline
 from test_strength_reduce import _functions_any, hwloop_setups, run_pipeline_module
 from xdsl.dialects import riscv, riscv_scf
 
-from tdopt.passes.riscv_allocate_registers_full import hardware_loops
+from tdopt.backend.riscv_allocation import hardware_loops
 
 # every kernel of the pipeline computes the same bytes with hardware loops:
 # test_strength_reduce.test_kernels_same_memory_before_allocation

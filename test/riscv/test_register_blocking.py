@@ -2,7 +2,7 @@
 are tried through register allocation (`interleave-contractions`,
 `trial_choice`), the register model counts what an expanded `math.exp`
 keeps live, and the argument registers are free for a kernel's body once
-read (`riscv_allocate_registers_full.gather_argument_moves`). The reference is the
+read (`backend.riscv_allocation.gather_argument_moves`). The reference is the
 allocator itself: a blocking "fits" when riscv-allocate-registers-full
 allocates the kernel it makes."""
 
@@ -15,7 +15,7 @@ from xdsl.parser import Parser
 
 import tdopt.passes.interleave_contractions as blocking
 from tdopt.lowering.pipeline import UNTIL_ALLOCATION
-from tdopt.passes import riscv_allocate_registers_full as riscv_registers
+from tdopt.backend import riscv_allocation as riscv_registers
 from tdopt.tools.context import make_context
 
 # the cross-entropy's row reduction of 8x10 logits (the fuzzer's case):

@@ -20,7 +20,7 @@ from test_strength_reduce import (
 from xdsl.dialects import riscv, riscv_func
 
 from tdopt.lowering.pipeline import STRENGTH_REDUCE, TO_RISCV_PASSES, reduce_then
-from tdopt.passes.riscv_allocate_registers_full import schedule_loads
+from tdopt.backend.riscv_allocation import schedule_loads
 
 # every kernel of the pipeline computes the same bytes once scheduled:
 # test_strength_reduce.test_kernels_same_memory_before_allocation

@@ -21,14 +21,18 @@ from xdsl.dialects.builtin import ModuleOp
 import tdopt.lowering.pipeline as pipeline  # noqa: F401
 from tdopt.dialects.rvx import HardwareLoopSetupOp
 from tdopt.lowering.pipeline import CLUSTER_PASSES, STRENGTH_REDUCE, TO_LINALG, TO_RISCV_PASSES, UNTIL_ALLOCATION
-from tdopt.passes.riscv_allocate_registers_full import hardware_loops, schedule_loads
+from tdopt.backend.riscv_allocation import hardware_loops, is_allocated, schedule_loads
 
 BASE = 0x1000_0000
 REGION = 0x4000  # bytes per pointer argument
 REDUCE = "riscv-scf-strength-reduce,canonicalize,cse"
 # the pipeline up to riscv-allocate-registers-full: strength reduction runs
-# the passes before allocation itself (its `then`)
+# the passes before allocation itself (its `then`); here without keeping
+# its trial's allocation (`allocate`), so that the tests see its output as
+# the allocator's input
 REDUCED = next(p for p in UNTIL_ALLOCATION if p.startswith(STRENGTH_REDUCE))
+assert "allocate=true " in REDUCED
+KEPT, REDUCED = REDUCED, REDUCED.replace("allocate=true ", "")
 
 
 def _memory_after(function: riscv_func.FuncOp, seed: int = 0) -> Memory:
@@ -222,3 +226,18 @@ def test_blocked_matmul_one_b_pointer():
     a_rows = sorted(r + 4 * k for r in (0, 48, 96) for k in range(4))
     b_cols = sorted(c + 64 * k for c in (0, 4, 8, 12) for k in range(4))
     assert sorted(sorted(v) for v in by_pointer.values()) == [a_rows, b_cols]
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_kept_allocation_is_the_allocators(program):
+    """With `allocate` (the standard pipeline), the kernels leave strength
+    reduction allocated, and as riscv-allocate-registers-full allocates
+    them without it: the same program either way."""
+    kept = run_pipeline(PROGRAMS[program], _to_riscv_before_reduction(16))
+    plain = kept.clone()
+    run_pipeline_module(kept, KEPT)
+    assert all(is_allocated(f) for f in _functions(kept).values())
+    run_pipeline_module(kept, "riscv-allocate-registers-full")
+    run_pipeline_module(plain, REDUCED)
+    assert not any(is_allocated(f) for f in _functions(plain).values())
+    run_pipeline_module(plain, "riscv-allocate-registers-full")
+    assert str(kept) == str(plain)

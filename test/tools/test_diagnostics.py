@@ -249,7 +249,7 @@ def test_a_kernel_out_of_registers_is_reported_at_its_train_op(tmp_path, monkeyp
     what to try; not at the module's 1:1, not an internal error."""
     from xdsl.dialects.riscv import Registers
 
-    from tdopt.passes import riscv_allocate_registers_full as riscv_registers
+    from tdopt.backend import riscv_allocation as riscv_registers
 
     monkeypatch.setattr(riscv_registers, "ALLOCATABLE", (*Registers.T[:4], *Registers.FT[:4]))
     err = run_tdopt(tmp_path, monkeypatch, capsys, SOURCE, "--emit=asm", "--cores", "1")

@@ -1,5 +1,6 @@
 """Imports flow one way (issue 16): the target and the dialects at the
-bottom, then analyses and the interpreter, then passes and lowerings, then
+bottom, then analyses, the interpreter and the backend libraries (code
+generation that several passes run, e.g. register allocation), then passes and lowerings, then
 the tools; no import cycle between tdopt's modules (function-level imports
 included), and the standard pipelines (`lowering/pipeline.py`) are known to
 the tools only."""
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LEVELS = {
     "target": 0, "runtime": 0,
     "dialects": 1,
-    "analyses": 2, "interpreter": 2,
+    "analyses": 2, "interpreter": 2, "backend": 2,
     "passes": 3, "lowering": 3, "frontend": 3,
     "tools": 4,
     "universe": 5,
