@@ -3,7 +3,6 @@ linear coefficients of an affine map result."""
 
 from __future__ import annotations
 
-from xdsl.dialects.builtin import UnrealizedConversionCastOp
 from xdsl.dialects.memref import MemorySpaceCastOp
 from xdsl.ir import BlockArgument, SSAValue
 from xdsl.ir.affine import (
@@ -14,13 +13,15 @@ from xdsl.ir.affine import (
     AffineExpr,
 )
 
+from tdopt.analyses.views import VIEW_OPS
+
 
 def view_root(v: SSAValue) -> SSAValue:
-    """The value a chain of views (unrealized casts, memory space casts)
+    """The value a chain of views (`analyses/views.py`, memory space casts)
     starts from."""
     while not isinstance(v, BlockArgument):
         owner = v.owner
-        if not isinstance(owner, (UnrealizedConversionCastOp, MemorySpaceCastOp)):
+        if not isinstance(owner, (*VIEW_OPS, MemorySpaceCastOp)):
             return v
         v = owner.operands[0]
     return v

@@ -1,16 +1,18 @@
 """What a kernel function computes, read off its one `linalg.generic`: a
 fill with a constant, a sum accumulated into an output. The kernel may see
-its arguments through views (unrealized casts), as convert-train-to-linalg
+its arguments through views (`analyses/views.py`), as convert-train-to-linalg
 writes them. `kernel-fuse-add` and `kernel-fuse-fill` ask these."""
 
 from __future__ import annotations
 
 from xdsl.dialects import arith, func
-from xdsl.dialects.builtin import MemRefType, UnrealizedConversionCastOp
+from xdsl.dialects.builtin import MemRefType
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType
 from xdsl.ir import Attribute, BlockArgument, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr
+
+from tdopt.analyses.views import VIEW_OPS
 
 
 def single_generic(kernel: func.FuncOp) -> linalg_ops.GenericOp | None:
@@ -19,7 +21,7 @@ def single_generic(kernel: func.FuncOp) -> linalg_ops.GenericOp | None:
     gs = [o for o in kernel.body.block.ops if isinstance(o, linalg_ops.GenericOp)]
     rest = [
         o for o in kernel.body.block.ops
-        if not isinstance(o, (linalg_ops.GenericOp, func.ReturnOp, UnrealizedConversionCastOp))
+        if not isinstance(o, (linalg_ops.GenericOp, func.ReturnOp, *VIEW_OPS))
     ]
     return gs[0] if len(gs) == 1 and not rest else None
 
@@ -33,8 +35,8 @@ def arg_of(kernel: func.FuncOp, v: SSAValue) -> int | None:
     """The index of the kernel argument `v` is, or is a view of (a reshape:
     as many elements)."""
     n = _numel(v)
-    while isinstance(v.owner, UnrealizedConversionCastOp):
-        v = v.owner.inputs[0]
+    while isinstance(v.owner, VIEW_OPS):
+        v = v.owner.operands[0]
     if isinstance(v, BlockArgument) and v.owner is kernel.body.block and _numel(v) == n:
         return v.index
     return None

@@ -10,7 +10,7 @@ alloc in another arena than the main one (read through the cluster
 dialect's readers).
 
 A buffer's lifetime follows plan-memory's rule: from its `memref.alloc` to
-the last op of the entry that uses it or a view of it (unrealized casts).
+the last op of the entry that uses it or a view of it (`analyses/views.py`).
 Globals (parameters, inputs, outputs, the L1 tile area) are live for the
 whole step.
 """
@@ -20,10 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import MemRefType, ModuleOp, UnrealizedConversionCastOp
+from xdsl.dialects.builtin import MemRefType, ModuleOp
 from xdsl.ir import Operation, SSAValue
 
 from tdopt.analyses.affine_access import view_root
+from tdopt.analyses.views import VIEW_OPS
 from tdopt.dialects.cluster import ENTRY, Role, alias_of, arena_of, offset_of, role_of
 from tdopt.dialects.tier import TiledCallOp, byte_size, memref_tier
 from tdopt.target import CLUSTER
@@ -108,7 +109,7 @@ def buffer_name(alloc: memref.AllocOp, position: dict[Operation, int] | None = N
                 assert block is not None
                 where = position[user] if position is not None else block.get_operation_index(user)
                 found.append((where, f"{user.callee.string_value()}#{use.index}"))
-            elif isinstance(user, UnrealizedConversionCastOp):
+            elif isinstance(user, VIEW_OPS):
                 pending.append(user.results[0])
     return min(found)[1] if found else "buffer"
 
@@ -129,8 +130,8 @@ def buffer_lifetimes(f: func.FuncOp) -> dict[memref.AllocOp, tuple[int, int]]:
         if isinstance(op, memref.AllocOp):
             life[op] = (i, i)
             root[op.memref] = op
-        elif isinstance(op, UnrealizedConversionCastOp) and op.inputs[0] in root:
-            root[op.results[0]] = root[op.inputs[0]]
+        elif isinstance(op, VIEW_OPS) and op.operands[0] in root:
+            root[op.results[0]] = root[op.operands[0]]
     for value, alloc in root.items():
         for use in value.uses:
             if use.operation in position:

@@ -8,7 +8,8 @@ attributes (inputs, parameters, constants, outputs; an output with
 functions whose bodies are `linalg.generic` ops over arith / math (and
 `linalg.fill` of a kernel's output). Memref
 values are numpy arrays; every global is one array for the whole run, a
-reshape-like `unrealized_conversion_cast` is a view of its operand, a
+view (`analyses/views.py`: collapse_shape, expand_shape, reinterpret_cast
+at offset 0) is a numpy view of its operand, a
 `memref.memory_space_cast` the operand itself (tiers are not modelled), each
 `memref.alloc` a fresh zeroed array (the memory plan's offsets are not
 modelled: the RTL runs check those). Floats are float32 throughout, like the
@@ -38,7 +39,6 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     MemRefType,
     ModuleOp,
-    UnrealizedConversionCastOp,
 )
 from xdsl.interpreter import (
     Interpreter,
@@ -52,6 +52,7 @@ from xdsl.interpreter import (
 from xdsl.interpreters.func import FuncFunctions
 
 from tdopt.dialects.cluster import ENTRY, Role, alias_of, role_of, tensor_of
+from tdopt.interpreter.reference import InterpretationFailure
 from tdopt.dialects.train import numpy_dtype, numpy_from_dense
 
 _erf = np.vectorize(pymath.erf, otypes=[np.float64])
@@ -113,6 +114,16 @@ _CMPI: dict[int, Callable[[Any, Any], Any]] = {
 }
 
 
+def _view(a: Any, result: Any) -> Any:
+    """The same bytes as array `a`, from its first element, with the shape
+    of memref value `result` (of as many or fewer elements)."""
+    shape = tuple(result.type.get_shape())
+    view = a.reshape(-1)[: int(np.prod(shape))].reshape(shape)
+    # a reshape that copied would lose the writes through the view
+    assert np.shares_memory(view, a), "a view must share its operand's memory"
+    return view
+
+
 def _scalar(attr: Any, t: Any) -> Any:
     if isinstance(attr, FloatAttr):
         return np.dtype(numpy_dtype(t)).type(attr.value.data)
@@ -162,18 +173,28 @@ class ProgramFunctions(InterpreterFunctions):
     ):
         return (args[0],)
 
-    @impl(UnrealizedConversionCastOp)
-    def run_cast(self, interpreter: Interpreter, op: UnrealizedConversionCastOp, args: PythonValues):
-        out = []
-        for a, r in zip(args, op.results):
-            # the same bytes with another shape, of the same or fewer elements
-            # (the kernels' views, `KernelBuilder.view`)
-            shape = tuple(r.type.get_shape())  # type: ignore[attr-defined]
-            view = a.reshape(-1)[: int(np.prod(shape))].reshape(shape)
-            # a reshape that copied would lose the writes through the view
-            assert np.shares_memory(view, a), "a cast must be a view of its operand"
-            out.append(view)
-        return tuple(out)
+    @impl(memref.CollapseShapeOp)
+    def run_collapse_shape(self, interpreter: Interpreter, op: memref.CollapseShapeOp, args: PythonValues):
+        return (_view(args[0], op.result),)
+
+    @impl(memref.ExpandShapeOp)
+    def run_expand_shape(self, interpreter: Interpreter, op: memref.ExpandShapeOp, args: PythonValues):
+        return (_view(args[0], op.result),)
+
+    @impl(memref.ReinterpretCastOp)
+    def run_reinterpret_cast(self, interpreter: Interpreter, op: memref.ReinterpretCastOp, args: PythonValues):
+        shape = tuple(op.result.type.get_shape())  # type: ignore[attr-defined]
+        row_major = tuple(int(np.prod(shape[k + 1:])) for k in range(len(shape)))
+        if (
+            op.offsets or op.sizes or op.strides
+            or tuple(op.static_offsets.get_values()) != (0,)
+            or tuple(op.static_strides.get_values()) != row_major
+        ):
+            raise InterpretationFailure(
+                "memref.reinterpret_cast: only views from the first element, row-major "
+                "(offset 0, static strides), are modelled"
+            )
+        return (_view(args[0], op.result),)
 
     @impl(arith.ConstantOp)
     def run_constant(self, interpreter: Interpreter, op: arith.ConstantOp, args: PythonValues):

@@ -33,13 +33,13 @@ from xdsl.dialects.builtin import (
     StringAttr,
     SymbolRefAttr,
     UnitAttr,
-    UnrealizedConversionCastOp,
     i64,
 )
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
+from tdopt.analyses.views import VIEW_OPS
 from tdopt.dialects.cluster import (
     ENTRY,
     FORK_TRAMPOLINE,
@@ -128,7 +128,7 @@ def _entry_body(
                     "convert-entry-to-riscv needs planned buffers: run plan-memory first"
                 )
             location[op.memref] = (arena_of(op), off)
-        elif isinstance(op, (UnrealizedConversionCastOp, memref.MemorySpaceCastOp)):
+        elif isinstance(op, (*VIEW_OPS, memref.MemorySpaceCastOp)):
             # views of the same bytes
             location[op.results[0]] = location[op.operands[0]]
         elif isinstance(op, func.CallOp):

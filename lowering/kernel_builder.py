@@ -17,10 +17,11 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IndexType,
     MemRefType,
-    UnrealizedConversionCastOp,
 )
 from xdsl.ir import Attribute, Block, BlockArgument, Region, SSAValue
 from xdsl.ir.affine import AffineDimExpr, AffineExpr, AffineMap
+
+from tdopt.analyses.views import VIEW_OPS, view_op
 
 Expr = AffineExpr | int
 BodyFn = Callable[["Scalar", list[SSAValue]], Sequence[SSAValue]]
@@ -167,7 +168,7 @@ class KernelBuilder:
         element count; also a shape-only operand that gives loop bounds (like
         the window operand of linalg's pooling ops)."""
         t = memref(shape, _element(v))
-        return self.builder.insert(UnrealizedConversionCastOp.get([v], [t])).results[0]
+        return self.builder.insert(view_op(v, t)).results[0]
 
     def finish(self) -> list[tuple[func.FuncOp, list[int]]]:
         """One function per linalg op (each a single loop nest, so register
@@ -191,9 +192,9 @@ class KernelBuilder:
                 chain = []
                 while v not in mapping:
                     cast = v.owner
-                    assert isinstance(cast, UnrealizedConversionCastOp)
+                    assert isinstance(cast, VIEW_OPS)
                     chain.append(cast)
-                    v = cast.inputs[0]
+                    v = cast.operands[0]
                 for cast in reversed(chain):
                     clone = cast.clone(value_mapper=mapping)
                     block.add_op(clone)
@@ -334,8 +335,8 @@ def _drop_unit_loops(
 def _root_arg(v: SSAValue) -> BlockArgument:
     while not isinstance(v, BlockArgument):
         owner = v.owner
-        assert isinstance(owner, UnrealizedConversionCastOp)
-        v = owner.inputs[0]
+        assert isinstance(owner, VIEW_OPS)
+        v = owner.operands[0]
     return v
 
 

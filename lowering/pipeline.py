@@ -95,6 +95,8 @@ TO_RISCV_PASSES = (
         # the mhartid read and the NUM_CORES load, first in the riscv level
         "convert-cluster-to-riscv",
         "convert-tier-dma-to-riscv",
+        # reshapes (collapse/expand_shape, reinterpret_cast) as their source's address
+        "convert-memref-views-to-riscv",
         "convert-memref-to-riscv",
         "convert-arith-extra-to-riscv",
         "convert-arith-to-riscv",

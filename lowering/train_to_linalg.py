@@ -36,7 +36,6 @@ from xdsl.dialects.builtin import (
     SymbolRefAttr,
     TensorType,
     UnitAttr,
-    UnrealizedConversionCastOp,
     i32,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
@@ -45,6 +44,7 @@ from xdsl.utils.exceptions import DiagnosticException
 
 import numpy as np
 
+from tdopt.analyses.views import view_op
 from tdopt.dialects import train
 from tdopt.dialects.cluster import ALIAS_OF, ENTRY, KERNEL, ROLE, SCRATCH, TENSOR, role_attr
 from tdopt.dialects.weights import WEIGHTS_ATTR, WeightsError, load_weights
@@ -311,7 +311,7 @@ class FunctionLowering:
             return
         if isinstance(op, ALIAS_OPS):
             src = self.buffers[op.operands[0]]
-            cast = UnrealizedConversionCastOp.get([src], [device_type(op.results[0].type, op)])
+            cast = view_op(src, device_type(op.results[0].type, op))
             self.step.append(cast)
             self.buffers[op.results[0]] = cast.results[0]
             return

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import ModuleOp, UnrealizedConversionCastOp, i64
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType
 from xdsl.ir import BlockArgument, SSAValue
@@ -33,6 +33,7 @@ from xdsl.ir.affine import AffineExpr
 from xdsl.passes import ModulePass
 
 from tdopt.analyses.affine_access import linear_coefficients, view_root
+from tdopt.analyses.views import VIEW_OPS
 from tdopt.dialects.cluster import ENTRY, KERNEL, PARALLEL, arena_of, offset_of
 from tdopt.dialects.tier import byte_size, int_array
 
@@ -148,7 +149,7 @@ def call_overlaps(module: ModuleOp) -> dict[str, dict[frozenset[int], str]]:
                     where[o.memref] = (arena_of(o), off, size)
                 else:
                     where[o.memref] = (o, 0, size)
-            elif isinstance(o, (UnrealizedConversionCastOp, memref.MemorySpaceCastOp)) and o.operands[0] in where:
+            elif isinstance(o, (*VIEW_OPS, memref.MemorySpaceCastOp)) and o.operands[0] in where:
                 where[o.results[0]] = where[o.operands[0]]
             elif isinstance(o, func.CallOp):
                 pairs = out.setdefault(o.callee.string_value(), {})

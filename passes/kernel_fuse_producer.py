@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import AffineMapAttr, ArrayAttr, MemRefType, ModuleOp, StringAttr, UnrealizedConversionCastOp
+from xdsl.dialects.builtin import AffineMapAttr, MemRefType, ModuleOp
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType, IteratorTypeAttr
 from xdsl.ir import Attribute, Block, BlockArgument, Region, SSAValue
@@ -45,6 +45,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from tdopt.analyses.affine_access import view_root
+from tdopt.analyses.views import VIEW_OPS, view_op
 from tdopt.analyses.kernel_forms import arg_of, single_generic, writes_whole
 from tdopt.dialects.cluster import ENTRY, KERNEL
 from tdopt.dialects.tier import MAX_OPERANDS
@@ -137,7 +138,7 @@ def _reshaped(kernel: func.FuncOp, t: MemRefType) -> func.FuncOp | None:
         if arg.type == shaped:
             views.append(arg)
             continue
-        cast = UnrealizedConversionCastOp.get([arg], [shaped])
+        cast = view_op(arg, shaped)
         Rewriter.insert_op(cast, InsertPoint.before(cg))
         views.append(cast.results[0])
     n_in = len(cg.inputs)
@@ -148,13 +149,13 @@ def _reshaped(kernel: func.FuncOp, t: MemRefType) -> func.FuncOp | None:
     )
     Rewriter.replace_op(cg, new)
     for op in reversed(list(copy.body.block.ops)):
-        if isinstance(op, UnrealizedConversionCastOp) and not any(r.uses for r in op.results):
+        if isinstance(op, VIEW_OPS) and not any(r.uses for r in op.results):
             Rewriter.erase_op(op)
     return copy
 
 
 # ops of the entry that only name memory (they read and write none)
-_VALUE_OPS = (memref.AllocOp, memref.GetGlobalOp, memref.MemorySpaceCastOp, UnrealizedConversionCastOp)
+_VALUE_OPS = (memref.AllocOp, memref.GetGlobalOp, memref.MemorySpaceCastOp, *VIEW_OPS)
 
 
 @dataclass
@@ -263,10 +264,10 @@ def _fused_kernel(pair: _Pair, args: list[SSAValue], name: str) -> func.FuncOp:
             a: m for a, m in zip(kernel.body.block.args, mapping) if m is not None
         }
         for op in kernel.body.block.ops:
-            if isinstance(op, UnrealizedConversionCastOp) and op.inputs[0] in values:
-                key = (values[op.inputs[0]], op.results[0].type)
+            if isinstance(op, VIEW_OPS) and op.operands[0] in values:
+                key = (values[op.operands[0]], op.results[0].type)
                 if key not in made:
-                    new = UnrealizedConversionCastOp.get([key[0]], [key[1]])
+                    new = view_op(key[0], key[1])
                     block.add_op(new)
                     made[key] = new.results[0]
                 values[op.results[0]] = made[key]

@@ -19,13 +19,13 @@ from xdsl.dialects.builtin import (
     ArrayAttr,
     MemRefType,
     ModuleOp,
-    UnrealizedConversionCastOp,
 )
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.ir import Operation, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineMap
 from xdsl.passes import ModulePass
 
+from tdopt.analyses.views import VIEW_OPS, view_op
 from tdopt.dialects.cluster import kernel_generics
 
 
@@ -33,8 +33,8 @@ def _view(v: SSAValue, shape: list[int], before: Operation) -> SSAValue:
     """`v` seen with another shape, as a view of its root buffer."""
     t = v.type
     assert isinstance(t, MemRefType)
-    source = v.owner.inputs[0] if isinstance(v.owner, UnrealizedConversionCastOp) else v
-    cast = UnrealizedConversionCastOp.get([source], [MemRefType(t.element_type, shape)])
+    source = v.owner.operands[0] if isinstance(v.owner, VIEW_OPS) else v
+    cast = view_op(source, MemRefType(t.element_type, shape))
     block = before.parent_block()
     assert block is not None
     block.insert_op_before(cast, before)

@@ -27,7 +27,6 @@ from xdsl.dialects.builtin import (
     StringAttr,
     SymbolRefAttr,
     UnitAttr,
-    UnrealizedConversionCastOp,
     i8,
     i64,
 )
@@ -37,6 +36,7 @@ from xdsl.rewriter import Rewriter
 from xdsl.utils.exceptions import PassFailedException
 
 from tdopt.analyses.tile_access import untileable_reason
+from tdopt.analyses.views import VIEW_OPS
 from tdopt.dialects.cluster import (
     ALIAS_OF,
     ENTRY,
@@ -82,7 +82,7 @@ def plan_function(f: func.FuncOp, only: set[memref.AllocOp] | None = None) -> Me
             size = padded_bytes(t)
             intervals[op] = Interval(op, size, i, i)
             root[op.memref] = op
-        elif isinstance(op, (UnrealizedConversionCastOp, memref.MemorySpaceCastOp)) and op.operands[0] in root:
+        elif isinstance(op, (*VIEW_OPS, memref.MemorySpaceCastOp)) and op.operands[0] in root:
             root[op.results[0]] = root[op.operands[0]]
     for value, alloc in root.items():
         for use in value.uses:
@@ -293,7 +293,7 @@ def _roots(f: func.FuncOp) -> dict[SSAValue, object]:
             root[op.memref] = op.name_.string_value()
         elif isinstance(op, memref.AllocOp):
             root[op.memref] = op
-        elif isinstance(op, (UnrealizedConversionCastOp, memref.MemorySpaceCastOp)) and op.operands[0] in root:
+        elif isinstance(op, (*VIEW_OPS, memref.MemorySpaceCastOp)) and op.operands[0] in root:
             root[op.results[0]] = root[op.operands[0]]
     return root
 

@@ -43,6 +43,7 @@ LOWERING = {
     "convert-globals-to-sections": "lowering.globals_to_sections:ConvertGlobalsToSectionsPass",
     "convert-entry-to-riscv": "lowering.entry_to_riscv:ConvertEntryToRiscvPass",
     "convert-tier-dma-to-riscv": "lowering.tier_dma_to_riscv:ConvertTierDmaToRiscvPass",
+    "convert-memref-views-to-riscv": "lowering.memref_views_to_riscv:ConvertMemrefViewsToRiscvPass",
     # issue 16
     "convert-cluster-to-riscv": "lowering.cluster_to_riscv:ConvertClusterToRiscvPass",
 }

@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from xdsl.traits import SymbolTable
+
+from tdopt.analyses.tile_access import analyze_kernel
 from tdopt.dialects.cluster import ENTRY
 from tdopt.dialects.tier import TiledCallOp
 from tdopt.dialects.weights import absolutize_weights
 from tdopt.lowering.pipeline import run_pipeline
 from tdopt.passes import tier_tile_l1
+from tdopt.target import CLUSTER
 from tdopt.tools.context import make_context
 from tdopt.tools.diagnostics import parse_module
 
@@ -40,28 +44,26 @@ func.func @main(%x: tensor<2x8x8x8xf32>, %labels: tensor<2xi64>) -> tensor<f32> 
 
 
 def tiled_step(text: str, name: str, strategy: str, budget: int, monkeypatch) -> list[tuple]:
-    """The step through tier-tile-l1, with what choose_tiles decided for
-    each tiled call (by the kernel it tiles) next to the call."""
+    """The step through tier-tile-l1, with what was decided for each tiled
+    call next to it: the plan (chosen once for kernels of the same loops
+    and accesses), the greedy search's plan and the cost model."""
     decided: dict[str, tuple] = {}
-    choose = tier_tile_l1.choose_tiles
+    make_call = tier_tile_l1._tiled_call
 
-    def recording(g, accesses, resident, budget, cores):
-        plan = choose(g, accesses, resident, budget, cores)
-        if plan is not None:
-            reductions = [k for k, t in enumerate(g.iterator_types) if t.data.value == "reduction"][:1]
-            shrunk = None
-            for floor in (tier_tile_l1.MIN_REDUCTION_TILE, 1):
-                shrunk = tier_tile_l1._shrink(g, accesses, resident, budget, cores, reductions, floor)
-                if shrunk is not None:
-                    break
-            kernel = g.parent_op()
-            cost = lambda p: tier_tile_l1.plan_cost(g, accesses, resident, p, cores)  # noqa: E731
-            decided[kernel.sym_name.data + "_t" + "x".join(map(str, plan.tile))] = (
-                accesses, resident, cost, plan, shrunk
-            )
-        return plan
+    def recording(call, tile_kernel, roots, accesses, resident, plan):
+        kernel = SymbolTable.lookup_symbol(call, call.callee)
+        g = analyze_kernel(kernel)[0]
+        reductions = [k for k, t in enumerate(g.iterator_types) if t.data.value == "reduction"][:1]
+        shrunk = None
+        for floor in (tier_tile_l1.MIN_REDUCTION_TILE, 1):
+            shrunk = tier_tile_l1._shrink(g, accesses, resident, budget, CLUSTER.cores, reductions, floor)
+            if shrunk is not None:
+                break
+        cost = lambda p: tier_tile_l1.plan_cost(g, accesses, resident, p, CLUSTER.cores)  # noqa: E731
+        decided[tile_kernel] = (accesses, resident, cost, plan, shrunk)
+        return make_call(call, tile_kernel, roots, accesses, resident, plan)
 
-    monkeypatch.setattr(tier_tile_l1, "choose_tiles", recording)
+    monkeypatch.setattr(tier_tile_l1, "_tiled_call", recording)
     ctx = make_context()
     module = parse_module(ctx, text, name)
     absolutize_weights(module, str(Path(name).parent))

@@ -24,8 +24,8 @@
 
 // CHECK-LABEL: func.func @k_grad_maxpool2d_0_6(
 // CHECK-SAME: attributes {cluster.kernel = "grad_maxpool2d"}
-// CHECK:      unrealized_conversion_cast %{{.*}} : memref<1x2x2xf32> to memref<3x3xf32>
-// CHECK-NEXT: unrealized_conversion_cast %{{.*}} : memref<1x1x5x5xf32> to memref<1x5x5xf32>
+// CHECK:      memref.reinterpret_cast %{{.*}} to offset: [0], sizes: [3, 3], strides: [3, 1] : memref<1x2x2xf32> to memref<3x3xf32>
+// CHECK-NEXT: memref.collapse_shape %{{.*}} {{\[}}[0 : i64], [1 : i64, 2 : i64], [3 : i64]] : memref<1x1x5x5xf32> into memref<1x5x5xf32>
 // CHECK-NEXT: linalg.generic {indexing_maps = [
 // CHECK-SAME: affine_map<(d0, d1, d2, d3) -> (0, ((d0 * 2) + d2), ((d1 * 2) + d3))>,
 // CHECK-SAME: affine_map<(d0, d1, d2, d3) -> (d2, d3)>,
@@ -61,8 +61,8 @@ func.func @pool_back(%x: tensor<1x1x4x4xf32>, %dy: tensor<1x1x2x2xf32>) -> tenso
 // CHECK-NEXT: func.call @k_grad_conv2d_input_0_2(%[[DXP]], %{{.*}}) : (memref<1x2x6x6xf32>, memref<1x2x5x5xf32>) -> ()
 
 // CHECK-LABEL: func.func @k_grad_conv2d_input_0_1(
-// CHECK-NEXT: unrealized_conversion_cast %{{.*}} : memref<1x4x2x2xf32> to memref<1x2x2x2x2xf32>
-// CHECK-NEXT: unrealized_conversion_cast %{{.*}} : memref<4x1x3x3xf32> to memref<2x2x1x3x3xf32>
+// CHECK-NEXT: memref.expand_shape %{{.*}} {{\[}}[0 : i64], [1 : i64, 2 : i64], [3 : i64], [4 : i64]] output_shape [1, 2, 2, 2, 2] : memref<1x4x2x2xf32> into memref<1x2x2x2x2xf32>
+// CHECK-NEXT: memref.expand_shape %{{.*}} {{\[}}[0 : i64, 1 : i64], [2 : i64], [3 : i64], [4 : i64]] output_shape [2, 2, 1, 3, 3] : memref<4x1x3x3xf32> into memref<2x2x1x3x3xf32>
 // CHECK-NEXT: linalg.generic {indexing_maps = [
 // (the batch loop and the one-channel-per-group loop have one trip: pinned to 0)
 // CHECK-SAME: affine_map<(d0, d1, d2, d3, d4, d5) -> (0, d0, d1, d2, d3)>,

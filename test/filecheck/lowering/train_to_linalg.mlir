@@ -26,7 +26,7 @@
 // CHECK-NEXT: func.return
 // The relu is one flat loop over the six elements.
 // CHECK-LABEL: func.func @k_relu_1_0(
-// CHECK: builtin.unrealized_conversion_cast %{{.*}} : memref<2x3xf32> to memref<6xf32>
+// CHECK: memref.collapse_shape %{{.*}} {{\[}}[0 : i64, 1 : i64]] : memref<2x3xf32> into memref<6xf32>
 // CHECK: iterator_types = ["parallel"]
 func.func @step(%x: tensor<2x4xf32>, %g: tensor<4x3xf32>) -> (tensor<2x3xf32>, tensor<4x3xf32>) attributes {train.result_names = ["y", "w_updated"]} {
   %w = train.param @w trainable = dense<0.5> : tensor<4x3xf32>

@@ -13,7 +13,7 @@
 // CHECK-NEXT:    func.call @k_reduce_mean_1_0(%[[H]], %[[M]])
 // CHECK-NEXT:    func.return
 // CHECK-LABEL: func.func @k_reduce_sum_0_0(
-// CHECK-NEXT:    %[[V:.*]] = builtin.unrealized_conversion_cast %{{.*}} : memref<1x4x3xf32> to memref<4x3xf32>
+// CHECK-NEXT:    %[[V:.*]] = memref.collapse_shape %{{.*}} {{\[}}[0 : i64, 1 : i64], [2 : i64]] : memref<1x4x3xf32> into memref<4x3xf32>
 // CHECK-NEXT:    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%[[V]] : memref<4x3xf32>)
 // CHECK-NEXT:    ^bb0(%[[X:.*]]: f32, %{{.*}}: f32):
 // CHECK-NEXT:      linalg.yield %[[X]] : f32

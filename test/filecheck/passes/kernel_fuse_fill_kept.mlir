@@ -21,7 +21,7 @@ builtin.module {
     func.call @k_matmul(%a, %b, %c) : (memref<4x8xf32>, memref<8x4xf32>, memref<4x4xf32>) -> ()
     func.call @k_fill(%d) : (memref<4x4xf32>) -> ()
     func.call @k_self(%d, %f, %d) : (memref<4x4xf32>, memref<4x4xf32>, memref<4x4xf32>) -> ()
-    %gv = builtin.unrealized_conversion_cast %g : memref<4x4xf32> to memref<16xf32>
+    %gv = memref.collapse_shape %g [[0, 1]] : memref<4x4xf32> into memref<16xf32>
     func.call @k_fill(%g) : (memref<4x4xf32>) -> ()
     func.call @k_copy16(%gv, %h) : (memref<16xf32>, memref<16xf32>) -> ()
     func.call @k_matmul(%a, %b, %g) : (memref<4x8xf32>, memref<8x4xf32>, memref<4x4xf32>) -> ()
