@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ArrayAttr, ModuleOp, StringAttr
+from xdsl.dialects.builtin import ArrayAttr, ModuleOp, StringAttr, TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.utils.exceptions import PassFailedException
 
@@ -134,3 +134,31 @@ def params(f: func.FuncOp) -> list[train.ParamOp]:
 
 def params_by_name(f: func.FuncOp) -> dict[str, train.ParamOp]:
     return {p.param_name: p for p in params(f)}
+
+
+def loss_value(f: func.FuncOp, pass_name: str) -> SSAValue:
+    """The result to differentiate: the one named `loss`, else the only one
+    (a rank-0 float tensor); else a TrainPassError of `pass_name`."""
+    ret = return_op(f)
+    names = result_names(f)
+    if "loss" in names:
+        v = ret.operands[names.index("loss")]
+    elif len(ret.operands) == 1:
+        v = ret.operands[0]
+    else:
+        raise TrainPassError(
+            f"{pass_name}: @{f.sym_name.data} returns {len(ret.operands)} results and none "
+            f"is named 'loss' (results: {', '.join(names)})",
+            ret,
+        )
+    t = v.type
+    if not isinstance(t, TensorType) or t.get_num_dims() != 0:
+        raise TrainPassError(
+            f"{pass_name}: the loss of @{f.sym_name.data} must be a scalar (rank-0 tensor), "
+            f"got {t}; end the function with a loss op (train.cross_entropy, train.mse) "
+            "or a full reduction",
+            ret,
+        )
+    if not isinstance(t.element_type, train.FLOAT_TYPES):
+        raise TrainPassError(f"{pass_name}: the loss must be f32 or f64, got {t}", ret)
+    return v

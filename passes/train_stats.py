@@ -8,7 +8,7 @@ matmuls (elementwise ops are not counted). Run it after train-finetune /
 train-lora to compare strategies.
 
 On a function that is not differentiated yet, the backward pass is that of
-`train-autodiff` (applied to a copy). Forward ops are those the loss depends
+`train-autodiff`, run by name (as a pipeline runs it) on a copy. Forward ops are those the loss depends
 on; everything else is backward or optimizer work. The numbers go to stderr
 (or stdout) as a table and onto the function as `train.stats = {...}`.
 """
@@ -22,14 +22,15 @@ from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp, i64
 from xdsl.ir import Operation, SSAValue
-from xdsl.passes import ModulePass
+from xdsl.passes import ModulePass, PassPipeline
 
 from tdopt.dialects import grad, train
-from tdopt.passes.autodiff.autodiff_pass import differentiate, loss_value
 from tdopt.dialects.train_builder import shape_of
-from tdopt.dialects.train_module import AUTODIFF_STATS, RESULT_NAMES, TrainPassError, params, the_function
+from tdopt.dialects.train_module import AUTODIFF_STATS, RESULT_NAMES, TrainPassError, loss_value, params, the_function
 
 NAME = "train-stats"
+# the pass whose backward pass is counted
+AUTODIFF = "train-autodiff"
 
 
 def prod(xs) -> int:
@@ -93,16 +94,23 @@ class Stats:
         return "\n".join([f"train-stats @{name}:"] + [f"  {k:<22}{v:>14,}" for k, v in rows])
 
 
+def _differentiated(f: func.FuncOp) -> func.FuncOp:
+    """A copy of `f` through `train-autodiff`, alone in a module."""
+    from xdsl.universe import Universe
+
+    copy = f.clone()
+    (autodiff,) = PassPipeline.parse_spec(Universe.get_multiverse().all_passes, AUTODIFF).passes
+    autodiff.apply(Context(), ModuleOp([copy]))
+    return copy
+
+
 def measure(f: func.FuncOp) -> Stats:
     ps = params(f)
     # velocity state of train-sgd and the like are parameters too, but only
     # the model's weights count; they are frozen, so they only add to the total
     trainable = [p for p in ps if p.is_trainable]
     sizes = {p: prod(shape_of(p.result)) for p in ps}
-    differentiated = f
-    if AUTODIFF_STATS not in f.attributes:
-        differentiated = f.clone()
-        differentiate(differentiated)
+    differentiated = f if AUTODIFF_STATS in f.attributes else _differentiated(f)
     names = differentiated.attributes[RESULT_NAMES]
     ret = differentiated.get_return_op()
     assert ret is not None
@@ -137,7 +145,7 @@ class TrainStatsPass(ModulePass):
             )
         f = the_function(NAME, op, self.function)
         if AUTODIFF_STATS not in f.attributes:
-            loss_value(f)  # a clear error when there is no scalar loss
+            loss_value(f, NAME)  # a clear error when there is no scalar loss
             if not any(p.is_trainable for p in params(f)):
                 raise TrainPassError(f"{NAME}: @{f.sym_name.data} has no trainable parameter", f)
         s = measure(f)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func
-from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp, TensorType, i64
+from xdsl.dialects.builtin import DictionaryAttr, IntegerAttr, ModuleOp, i64
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.transforms.dead_code_elimination import region_dce
@@ -25,8 +25,8 @@ from tdopt.dialects.train_builder import Emitter
 from tdopt.dialects.train_module import (
     AUTODIFF_STATS,
     TrainPassError,
+    loss_value,
     params,
-    result_names,
     return_op,
     set_results,
     the_function,
@@ -35,33 +35,6 @@ from tdopt.passes.autodiff.rules import RULES
 
 NAME = "train-autodiff"
 STATS = AUTODIFF_STATS
-
-
-def loss_value(f: func.FuncOp) -> SSAValue:
-    """The result to differentiate: the one named `loss`, else the only one."""
-    ret = return_op(f)
-    names = result_names(f)
-    if "loss" in names:
-        v = ret.operands[names.index("loss")]
-    elif len(ret.operands) == 1:
-        v = ret.operands[0]
-    else:
-        raise TrainPassError(
-            f"{NAME}: @{f.sym_name.data} returns {len(ret.operands)} results and none "
-            f"is named 'loss' (results: {', '.join(names)})",
-            ret,
-        )
-    t = v.type
-    if not isinstance(t, TensorType) or t.get_num_dims() != 0:
-        raise TrainPassError(
-            f"{NAME}: the loss of @{f.sym_name.data} must be a scalar (rank-0 tensor), "
-            f"got {t}; end the function with a loss op (train.cross_entropy, train.mse) "
-            "or a full reduction",
-            ret,
-        )
-    if not isinstance(t.element_type, train.FLOAT_TYPES):
-        raise TrainPassError(f"{NAME}: the loss must be f32 or f64, got {t}", ret)
-    return v
 
 
 @dataclass
@@ -95,7 +68,7 @@ def plan(f: func.FuncOp, loss: SSAValue) -> Plan:
 
 
 def differentiate(f: func.FuncOp) -> None:
-    loss = loss_value(f)
+    loss = loss_value(f, NAME)
     trainable = [p for p in params(f) if p.is_trainable]
     if not trainable:
         raise TrainPassError(

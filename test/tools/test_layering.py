@@ -91,6 +91,24 @@ def test_lowerings_import_no_pass() -> None:
     assert not wrong, "\n".join(sorted(wrong))
 
 
+def test_passes_import_no_other_pass() -> None:
+    """A pass knows the dialects, analyses, the backend libraries and the
+    target, not another pass: what two passes share lives below them
+    (e.g. register allocation in `backend/`), and a pass that needs another
+    one's result runs it by name (train-stats runs train-autodiff,
+    strength reduction its `then`)."""
+
+    def owner(module: str) -> str:
+        return ".".join(module.split(".")[:3])  # tdopt.passes.X (a package: its modules)
+
+    wrong = [
+        f"{a} imports {b}" for a, bs in import_graph().items()
+        if a.startswith("tdopt.passes.") and a != "tdopt.passes.registry"
+        for b in bs if b.startswith("tdopt.passes.") and owner(b) != owner(a)
+    ]
+    assert not wrong, "\n".join(sorted(wrong))
+
+
 def test_no_import_cycles() -> None:
     graph = import_graph()
     state: dict[str, int] = {}  # 1: on the current path, 2: done
