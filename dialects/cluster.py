@@ -95,6 +95,13 @@ TILES_GLOBAL = "__tdopt_tiles"
 # the entry's fork trampoline (convert-entry-to-riscv): loads a0..a7 from a
 # cluster.fork_args block and jumps to its kernel
 FORK_TRAMPOLINE = "__tdopt_fork"
+# the profile table (.bss, `convert-entry-to-riscv{profile}`): per profiled
+# call two words, the cycle counter before and after it (read back by tdrun)
+PROFILE_TABLE = "__tdopt_profile"
+# the record a failed label check leaves in .bss: the address of the bad
+# label, its value and the class count (read back by tdrun), and the exit code
+LABEL_ERROR = "__tdopt_label_error"
+LABEL_EXIT_CODE = 0x1ABE1
 
 
 class Role(StrEnum):
@@ -283,19 +290,22 @@ class UnrollOp(IRDLOperation):
             raise VerifyException(f"'{self.name}': must be in the body of an scf.for or riscv_scf.for")
 
 
-class DataBlockOp(IRDLOperation, ABC):
-    """A block of read-only data the runtime reads for a kernel call (named
-    by its symbol): the kernel and the homes of its buffers, a symbol plus a
-    byte offset each. `convert-cluster-to-riscv` writes it as words."""
+class _KernelHomesOp(IRDLOperation, ABC):
+    """A kernel and the homes of its buffers, a symbol plus a byte offset
+    each (in argument order)."""
 
-    sym_name = prop_def(StringAttr)
     kernel = prop_def(SymbolRefAttr)
     homes = prop_def(ArrayAttr)
     home_offsets = prop_def(DenseArrayBase)
 
-    traits = traits_def(SymbolOpInterface())
     irdl_options = (ParsePropInAttrDict(),)
-    assembly_format = "$sym_name attr-dict"
+
+    def addresses(self) -> list[tuple[str, int]]:
+        """The buffers' homes: (symbol, byte offset) each."""
+        return [
+            (home.string_value(), off)
+            for home, off in zip(self.homes.data, self.values("home_offsets"))  # type: ignore[attr-defined]
+        ]
 
     def values(self, field: str) -> tuple[int, ...]:
         """An integer array property's values."""
@@ -315,6 +325,26 @@ class DataBlockOp(IRDLOperation, ABC):
             raise VerifyException(f"'{self.name}': homes must be symbols")
         if len(self.values("home_offsets")) != len(homes):
             raise VerifyException(f"'{self.name}': {len(homes)} homes but {len(self.values('home_offsets'))} offsets")
+
+    def _verify_argument_registers(self) -> None:
+        from tdopt.target import CLUSTER
+
+        n = len(self.homes.data)  # type: ignore[attr-defined]
+        if n > CLUSTER.arg_regs:
+            raise VerifyException(
+                f"'{self.name}': {n} buffers; a kernel takes at most {CLUSTER.arg_regs} in registers"
+            )
+
+
+class DataBlockOp(_KernelHomesOp, ABC):
+    """A block of read-only data the runtime reads for a kernel call (named
+    by its symbol): the kernel and the homes of its buffers. `convert-
+    cluster-to-riscv` writes it as words."""
+
+    sym_name = prop_def(StringAttr)
+
+    traits = traits_def(SymbolOpInterface())
+    assembly_format = "$sym_name attr-dict"
 
 
 @irdl_op_definition
@@ -390,14 +420,8 @@ class ForkArgsOp(DataBlockOp):
     name = "cluster.fork_args"
 
     def verify_(self) -> None:
-        from tdopt.target import CLUSTER
-
         self._verify_arrays()
-        n = len(self.homes.data)  # type: ignore[attr-defined]
-        if n > CLUSTER.arg_regs:
-            raise VerifyException(
-                f"'{self.name}': {n} buffers; a kernel takes at most {CLUSTER.arg_regs} in registers"
-            )
+        self._verify_argument_registers()
 
 
 class _RunOp(IRDLOperation, ABC):
@@ -431,9 +455,77 @@ class RunTiledOp(_RunOp):
     name = "cluster.run_tiled"
 
 
+@irdl_op_definition
+class KernelCallOp(_KernelHomesOp):
+    """`cluster.call {kernel = @k, homes = [@a, @b], home_offsets =
+    array<i64: 0, 64>}`: the entry calls the kernel on its own core (core
+    0), its buffers' addresses in the argument registers. No operands, no
+    results, effects unknown (nothing moves or removes it)."""
+
+    name = "cluster.call"
+    assembly_format = "attr-dict"
+
+    def verify_(self) -> None:
+        self._verify_arrays()
+        self._verify_argument_registers()
+
+
+def _non_negative(op: IRDLOperation, *fields: str, minimum: int = 0) -> None:
+    for field in fields:
+        a = op.properties[field]
+        if not (isinstance(a, IntegerAttr) and a.value.data >= minimum):
+            raise VerifyException(f"'{op.name}': {field} must be an integer >= {minimum}")
+
+
+@irdl_op_definition
+class CycleStampOp(IRDLOperation):
+    """`cluster.cycle_stamp {slot = 3, word = 1}`: the cluster's cycle
+    counter (low 32 bits) stored into word `word` (0: before the call, 1:
+    after it) of profiled call `slot` in the profile table
+    (`PROFILE_TABLE`). Effects unknown."""
+
+    name = "cluster.cycle_stamp"
+    slot = prop_def(IntegerAttr)
+    word = prop_def(IntegerAttr)
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "attr-dict"
+
+    def verify_(self) -> None:
+        _non_negative(self, "slot", "word")
+        if self.word.value.data > 1:  # type: ignore[attr-defined]
+            raise VerifyException(f"'{self.name}': word must be 0 (before the call) or 1 (after it)")
+
+
+@irdl_op_definition
+class CheckLabelsOp(IRDLOperation):
+    """`cluster.check_labels {labels = @y, offset = 0, rows = 8, classes = 10,
+    index = 0}`: core 0 checks the `rows` i32 class labels at the home
+    `labels` + `offset` bytes against `classes`; the first out of range
+    (a negative label compares as a large unsigned number) stops the run
+    with exit code LABEL_EXIT_CODE, its address, value and the class count
+    in the record LABEL_ERROR. `index` numbers the checks of a program
+    (their labels). Effects unknown."""
+
+    name = "cluster.check_labels"
+    labels = prop_def(SymbolRefAttr)
+    offset = prop_def(IntegerAttr)
+    rows = prop_def(IntegerAttr)
+    classes = prop_def(IntegerAttr)
+    index = prop_def(IntegerAttr)
+
+    irdl_options = (ParsePropInAttrDict(),)
+    assembly_format = "attr-dict"
+
+    def verify_(self) -> None:
+        _non_negative(self, "offset", "index")
+        _non_negative(self, "rows", "classes", minimum=1)
+
+
 Cluster = Dialect(
     "cluster",
-    [CoreIdOp, NumCoresOp, UnrollOp, TiledDescriptorOp, ForkArgsOp, ForkOp, RunTiledOp],
+    [CoreIdOp, NumCoresOp, UnrollOp, TiledDescriptorOp, ForkArgsOp, ForkOp, RunTiledOp,
+     KernelCallOp, CycleStampOp, CheckLabelsOp],
     [RoleAttr, MemoryPlanAttr],
 )
 

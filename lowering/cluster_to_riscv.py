@@ -15,7 +15,10 @@ TO_RISCV right after `convert-func-to-riscv-func` (the loops level holds no
 registers).
 
 The entry's `cluster.fork @args` becomes `tdrt_parallel(__tdopt_fork,
-args)` and `cluster.run_tiled @desc` `tdrt_tiled(desc)`; a
+args)`, `cluster.run_tiled @desc` `tdrt_tiled(desc)`, `cluster.call` the
+buffers' addresses in a0.. and a `call`, `cluster.cycle_stamp` a store of
+the cycle counter into the profile table, `cluster.check_labels` a loop over
+the labels that stops the run on the first out of range; a
 `cluster.fork_args` block becomes the kernel's address and one word per
 argument register, and a `cluster.tiled_descriptor` the words of
 `struct tdrt_tiled_call`: the fields in the order
@@ -44,10 +47,16 @@ from xdsl.pattern_rewriter import (
 
 from tdopt.dialects.cluster import (
     FORK_TRAMPOLINE,
+    LABEL_ERROR,
+    LABEL_EXIT_CODE,
+    PROFILE_TABLE,
     TILES_GLOBAL,
+    CheckLabelsOp,
     CoreIdOp,
+    CycleStampOp,
     ForkArgsOp,
     ForkOp,
+    KernelCallOp,
     NumCoresOp,
     RunTiledOp,
     TiledDescriptorOp,
@@ -139,10 +148,7 @@ def _in_order(values: dict[str, list[str]], fields: tuple[tuple[str, int], ...],
 def fork_words(op: ForkArgsOp) -> list[str]:
     """The fork trampoline's block: the kernel, then a word per argument
     register (the buffers' addresses, 0 for the unused ones)."""
-    addrs = [
-        symbol_address(home.string_value(), off)
-        for home, off in zip(op.homes.data, op.home_offsets.get_values())  # type: ignore[attr-defined]
-    ]
+    addrs = [symbol_address(sym, off) for sym, off in op.addresses()]
     return [op.kernel.string_value(), *addrs, *["0"] * (CLUSTER.arg_regs - len(addrs))]
 
 
@@ -173,18 +179,72 @@ class LowerRuntimeCall(RewritePattern):
         rewriter.replace(op, new, [])
 
 
+class LowerKernelCall(RewritePattern):
+    """A call on core 0 -> the buffers' addresses in a0.. and `call`."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: KernelCallOp, rewriter: PatternRewriter) -> None:
+        new = [AsmOp(f"la a{i}, {symbol_address(sym, off)}") for i, (sym, off) in enumerate(op.addresses())]
+        rewriter.replace(op, [*new, AsmOp(f"call {op.kernel.string_value()}")], [])
+
+
+CYCLES_LO = CLUSTER.reg("CYCLES_LO")
+EOC = CLUSTER.reg("EOC")
+
+
+class LowerCycleStamp(RewritePattern):
+    """The cycle counter's low word stored into the profile table, through
+    t0 and t1 (nothing stays live in them across the entry's calls: kernels
+    and the runtime follow the C ABI)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: CycleStampOp, rewriter: PatternRewriter) -> None:
+        at = 8 * op.slot.value.data + 4 * op.word.value.data
+        rewriter.replace(op, [
+            AsmOp(f"li t0, {CYCLES_LO:#x}"),
+            AsmOp("lw t1, 0(t0)"),
+            AsmOp(f"la t0, {PROFILE_TABLE}+{at}"),  # any table size
+            AsmOp("sw t1, 0(t0)"),
+        ], [])
+
+
+class LowerCheckLabels(RewritePattern):
+    """A label check -> a loop over the labels, one unsigned compare each (a
+    few cycles per row); the first label out of range fills the error record,
+    writes the exit code to EOC and stops the core."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: CheckLabelsOp, rewriter: PatternRewriter) -> None:
+        n = op.index.value.data
+        addr = symbol_address(op.labels.string_value(), op.offset.value.data)
+        loop, bad, done = f".Ltdopt_labels{n}", f".Ltdopt_labels{n}_bad", f".Ltdopt_labels{n}_ok"
+        lines = [
+            f"la t0, {addr}", f"li t1, {op.rows.value.data}", f"li t2, {op.classes.value.data}",
+            f"{loop}:", "lw t3, 0(t0)", f"bgeu t3, t2, {bad}",
+            "addi t0, t0, 4", "addi t1, t1, -1", f"bnez t1, {loop}", f"j {done}",
+            f"{bad}:", f"la t1, {LABEL_ERROR}", "sw t0, 0(t1)", "sw t3, 4(t1)", "sw t2, 8(t1)",
+            f"li t0, {EOC:#x}", f"li t1, {LABEL_EXIT_CODE:#x}",
+            "sw t1, 0(t0)", f"{bad}_stop: j {bad}_stop",
+            f"{done}:",
+        ]
+        rewriter.replace(op, [AsmOp(line) for line in lines], [])
+
+
 @dataclass(frozen=True)
 class ConvertClusterToRiscvPass(ModulePass):
     """cluster.core_id / cluster.num_cores -> the mhartid CSR read and the
     load of the NUM_CORES register; cluster.fork / cluster.run_tiled -> the
-    calls of tdrt_parallel / tdrt_tiled, their data blocks -> words."""
+    calls of tdrt_parallel / tdrt_tiled, their data blocks -> words;
+    cluster.call, cluster.cycle_stamp and cluster.check_labels -> the entry's
+    instructions."""
 
     name = "convert-cluster-to-riscv"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
             GreedyRewritePatternApplier(
-                [LowerCoreId(), LowerNumCores(), LowerDataBlock(), LowerRuntimeCall()]
+                [LowerCoreId(), LowerNumCores(), LowerDataBlock(), LowerRuntimeCall(), LowerKernelCall(),
+                 LowerCycleStamp(), LowerCheckLabels()]
             ),
             apply_recursively=False,
         ).rewrite_module(op)

@@ -1,20 +1,20 @@
 """`convert-entry-to-riscv`: each entry function (the sequence of kernel
-calls) becomes a `riscv_func.func` with fixed registers: buffer addresses
-in a0..a7 (`la` of the global, arena base + planned offset), `jal` to the
-kernel, `ra` saved on the stack. A `main` that calls the entry and returns
-0 is added for the runtime's crt0. Kernels marked `cluster.parallel` (by
-`cluster-mark-parallel`) run on every active core instead: the entry
-forks them (`cluster.fork @args`, the runtime's `tdrt_parallel(__tdopt_fork,
-args)`), where `args` is a per-call `cluster.fork_args` block in `.rodata`
-(kernel address, then its buffer addresses) and `__tdopt_fork` loads a0..a7
-from it and jumps to the kernel; the join of each fork is the barrier
-between kernels. A tiled call is `cluster.run_tiled @desc` with a
-`cluster.tiled_descriptor` in `.rodata`; `convert-cluster-to-riscv` lowers
-the three (calls and data words). Unmarked kernels are called on core 0
-alone. Before the first kernel call that
-reads a buffer of class labels (the cross-entropy kernels,
-`LABEL_KERNELS`), core 0 checks every label against the class count and
-ends the run on the first one outside [0, classes) (see `_label_check`).
+calls) becomes a `riscv_func.func` of `cluster` ops, each buffer named by
+its home (a global, or the arena plus the planned offset), in a 16-byte
+stack frame that keeps `ra` (fixed registers). A `main` for the runtime's
+crt0 names the entry; it returns 0. Kernels marked `cluster.parallel` (by
+`cluster-mark-parallel`) run on every active core: the entry forks them
+(`cluster.fork @args`, the runtime's `tdrt_parallel(__tdopt_fork, args)`),
+where `args` is a per-call `cluster.fork_args` block in `.rodata` (kernel
+address, then its buffer addresses) and `__tdopt_fork` loads a0..a7 from
+it and jumps to the kernel; the join of each fork is the barrier between
+kernels. A tiled call is `cluster.run_tiled @desc` with a
+`cluster.tiled_descriptor` in `.rodata`. Unmarked kernels are called on
+core 0 alone (`cluster.call`). Before the first kernel call that reads a
+buffer of class labels (the cross-entropy kernels, `LABEL_KERNELS`),
+`cluster.check_labels` has core 0 check every label against the class
+count; with `profile`, `cluster.cycle_stamp`s bracket every call.
+`convert-cluster-to-riscv` lowers these ops and writes the data blocks.
 
 Kernels are leaf functions and go through xDSL's own riscv lowering.
 """
@@ -28,6 +28,7 @@ from xdsl.dialects import func, memref, riscv, riscv_func
 from xdsl.dialects.builtin import (
     ArrayAttr,
     DenseArrayBase,
+    IntegerAttr,
     MemRefType,
     ModuleOp,
     StringAttr,
@@ -43,9 +44,14 @@ from tdopt.analyses.views import VIEW_OPS
 from tdopt.dialects.cluster import (
     ENTRY,
     FORK_TRAMPOLINE,
+    LABEL_ERROR,
     PARALLEL,
+    PROFILE_TABLE,
+    CheckLabelsOp,
+    CycleStampOp,
     ForkArgsOp,
     ForkOp,
+    KernelCallOp,
     RunTiledOp,
     TiledDescriptorOp,
     arena_of,
@@ -66,20 +72,10 @@ def _asm(line: str) -> Operation:
     return AsmOp(line)
 
 
-PROFILE_TABLE = "__tdopt_profile"
-CYCLES_LO = CLUSTER.reg("CYCLES_LO")
-
-
 def _profile_stamp(slot: int, word: int) -> list[Operation]:
-    """Store the cycle counter in word `word` (0: before, 1: after) of call
-    `slot` of the profile table. Uses t0 and t1 only; nothing stays live in
-    them across a call (kernels and the runtime follow the C ABI)."""
-    return [
-        _asm(f"li t0, {CYCLES_LO:#x}"),
-        _asm("lw t1, 0(t0)"),
-        _asm(f"la t0, {PROFILE_TABLE}+{8 * slot + 4 * word}"),  # any table size
-        _asm("sw t1, 0(t0)"),
-    ]
+    """The cycle counter into word `word` (0: before, 1: after) of call
+    `slot` of the profile table."""
+    return [CycleStampOp.build(properties={"slot": IntegerAttr(slot, i64), "word": IntegerAttr(word, i64)})]
 
 
 def _add_profile_table(module: ModuleOp, calls: int) -> None:
@@ -143,9 +139,7 @@ def _entry_body(
                 fork_blocks.append(_fork_args(op, location, label))
                 out.append(ForkOp(label))
             else:
-                for i, arg in enumerate(op.arguments):
-                    out.append(_asm(f"la a{i}, {_address(location, arg)}"))
-                out.append(_asm(f"call {callee}"))
+                out.append(_kernel_call(op, location))
         elif isinstance(op, TiledCallOp):
             label = f"__tdopt_tiled_{len(fork_blocks)}"
             fork_blocks.append(_tiled_descriptor(op, location, parallel, label))
@@ -214,15 +208,23 @@ def _address(location: dict[SSAValue, tuple[str, int]], v: SSAValue) -> str:
     return symbol_address(*location[v])
 
 
-def _fork_args(op: func.CallOp, location: dict[SSAValue, tuple[str, int]], label: str) -> ForkArgsOp:
-    """The fork trampoline's block for the forked call `op`, as data."""
-    homes = [location[arg] for arg in op.arguments]
-    return ForkArgsOp.create(properties={
-        "sym_name": StringAttr(label),
+def _homes(op: func.CallOp, location: dict[SSAValue, tuple[str, int]]) -> dict[str, Attribute]:
+    """The kernel and its buffers' homes, as the cluster ops hold them."""
+    homes = [location[a] for a in op.arguments]
+    return {
         "kernel": op.callee,
         "homes": ArrayAttr([SymbolRefAttr(sym) for sym, _ in homes]),
         "home_offsets": DenseArrayBase.from_list(i64, [off for _, off in homes]),
-    })
+    }
+
+
+def _kernel_call(op: func.CallOp, location: dict[SSAValue, tuple[str, int]]) -> KernelCallOp:
+    return KernelCallOp.build(properties=_homes(op, location))
+
+
+def _fork_args(op: func.CallOp, location: dict[SSAValue, tuple[str, int]], label: str) -> ForkArgsOp:
+    """The fork trampoline's block for the forked call `op`, as data."""
+    return ForkArgsOp.create(properties={"sym_name": StringAttr(label), **_homes(op, location)})
 
 
 def _tiled_descriptor(
@@ -285,19 +287,13 @@ def _add_fork_support(module: ModuleOp, fork_blocks: list[ForkArgsOp | TiledDesc
 # kernels (`cluster.kernel`) that index the logits' rows by a label: an
 # i32 [N] operand next to the f32 [N, C] logits or their gradient
 LABEL_KERNELS = frozenset({"cross_entropy", "grad_cross_entropy"})
-# the record a failed check leaves in .bss: the address of the bad label,
-# its value, the class count (read back by run_on_rtl), and the exit code
-LABEL_ERROR = "__tdopt_label_error"
-LABEL_EXIT_CODE = 0x1ABE1
-EOC = CLUSTER.reg("EOC")
 
 
 @dataclass
 class LabelChecks:
     """Emits, before the first call of a label kernel on a labels buffer,
-    a loop on core 0 that checks each label: one unsigned compare (a
-    negative label is a large unsigned number) per label, a few cycles
-    per row. Buffers in L3 are skipped: a core cannot load from L3 (the
+    a `cluster.check_labels` (core 0 checks each label against the class
+    count). Buffers in L3 are skipped: a core cannot load from L3 (the
     host checks the labels of inputs before every run anyway)."""
 
     kinds: dict[str, str]  # kernel name -> its op kind
@@ -339,17 +335,11 @@ class LabelChecks:
         self.checked.add(addr)
         n = self.count
         self.count += 1
-        loop, bad, done = f".Ltdopt_labels{n}", f".Ltdopt_labels{n}_bad", f".Ltdopt_labels{n}_ok"
-        lines = [
-            f"la t0, {addr}", f"li t1, {rows}", f"li t2, {classes}",
-            f"{loop}:", "lw t3, 0(t0)", f"bgeu t3, t2, {bad}",
-            "addi t0, t0, 4", "addi t1, t1, -1", f"bnez t1, {loop}", f"j {done}",
-            f"{bad}:", f"la t1, {LABEL_ERROR}", "sw t0, 0(t1)", "sw t3, 4(t1)", "sw t2, 8(t1)",
-            f"li t0, {EOC:#x}", f"li t1, {LABEL_EXIT_CODE:#x}",
-            "sw t1, 0(t0)", f"{bad}_stop: j {bad}_stop",
-            f"{done}:",
-        ]
-        return [_asm(line) for line in lines]
+        sym, offset = location[labels[0]]
+        return [CheckLabelsOp.build(properties={
+            "labels": SymbolRefAttr(sym), "offset": IntegerAttr(offset, i64),
+            "rows": IntegerAttr(rows, i64), "classes": IntegerAttr(classes, i64), "index": IntegerAttr(n, i64),
+        })]
 
 
 def _l3_symbols(module: ModuleOp) -> set[str]:

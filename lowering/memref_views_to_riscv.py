@@ -42,7 +42,7 @@ class _LowerView(RewritePattern):
         source = op.operands[0]
         to_reg = UnrealizedConversionCastOp.get((source,), (riscv.Registers.UNALLOCATED_INT,))
         back = UnrealizedConversionCastOp.get(to_reg.results, (op.results[0].type,))
-        rewriter.replace_op(op, [to_reg, back])
+        rewriter.replace(op, [to_reg, back], back.results)
 
 
 @dataclass(frozen=True)

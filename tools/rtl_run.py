@@ -26,7 +26,7 @@ from xdsl.ir.affine import AffineDimExpr
 from tdopt.dialects.cluster import ENTRY, kernel_kind
 from tdopt.interpreter.reference import find_function, function_inputs, result_names
 from tdopt.lowering.pipeline import compile_to_asm
-from tdopt.lowering.entry_to_riscv import LABEL_ERROR, LABEL_EXIT_CODE, PROFILE_TABLE
+from tdopt.dialects.cluster import LABEL_ERROR, LABEL_EXIT_CODE, PROFILE_TABLE
 
 
 @dataclass

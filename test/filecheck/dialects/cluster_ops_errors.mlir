@@ -57,3 +57,36 @@ cluster.fork_args "f" {kernel = @k, homes = [@a, @b], home_offsets = array<i64: 
 // -----
 // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:1: error: 'cluster.fork_args': 9 buffers; a kernel takes at most 8 in registers
 cluster.fork_args "f" {kernel = @k, homes = [@a, @a, @a, @a, @a, @a, @a, @a, @a], home_offsets = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0>}
+// -----
+// cluster.call: as cluster.fork_args, a home offset per home, at most 8 buffers.
+func.func @f() {
+  // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:3: error: 'cluster.call': 1 homes but 2 offsets
+  cluster.call {kernel = @k, homes = [@a], home_offsets = array<i64: 0, 4>}
+  func.return
+}
+// -----
+func.func @f() {
+  // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:3: error: 'cluster.call': 9 buffers; a kernel takes at most 8 in registers
+  cluster.call {kernel = @k, homes = [@a, @a, @a, @a, @a, @a, @a, @a, @a], home_offsets = array<i64: 0, 0, 0, 0, 0, 0, 0, 0, 0>}
+  func.return
+}
+// -----
+// cluster.cycle_stamp: word 0 (before the call) or 1 (after it) of a slot >= 0.
+func.func @f() {
+  // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:3: error: 'cluster.cycle_stamp': word must be 0 (before the call) or 1 (after it)
+  cluster.cycle_stamp {slot = 0 : i64, word = 2 : i64}
+  func.return
+}
+// -----
+func.func @f() {
+  // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:3: error: 'cluster.cycle_stamp': slot must be an integer >= 0
+  cluster.cycle_stamp {slot = -1 : i64, word = 0 : i64}
+  func.return
+}
+// -----
+// cluster.check_labels: at least one row and one class.
+func.func @f() {
+  // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:3: error: 'cluster.check_labels': classes must be an integer >= 1
+  cluster.check_labels {labels = @y, offset = 0 : i64, rows = 4 : i64, classes = 0 : i64, index = 0 : i64}
+  func.return
+}

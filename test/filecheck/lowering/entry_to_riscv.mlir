@@ -1,5 +1,14 @@
 // RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,convert-entry-to-riscv | filecheck %s
 // RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory,convert-globals-to-sections{poison=true}' | filecheck %s --check-prefix=POISON
+// RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,convert-entry-to-riscv,convert-cluster-to-riscv | filecheck %s --check-prefix=LOWERED
+
+// A call on core 0: the buffers' addresses in a0.., then `call`.
+// LOWERED-LABEL: riscv_func.func public @tdopt_step()
+// LOWERED:      rvx.asm "la a0, w"
+// LOWERED-NEXT: rvx.asm "la a1, __tdopt_arena"
+// LOWERED-NEXT: rvx.asm "la a2, w"
+// LOWERED-NEXT: rvx.asm "call k_sub_3_0"
+// LOWERED-NEXT: rvx.asm "lw ra, 12(sp)"
 
 // With poison, the arena (scratch) starts as signalling NaNs (12 words);
 // other globals without an initial value (here the input) stay zeros.
@@ -25,10 +34,7 @@
 // CHECK-LABEL: riscv_func.func public @tdopt_step()
 // CHECK-NEXT: rvx.asm "addi sp, sp, -16"
 // CHECK-NEXT: rvx.asm "sw ra, 12(sp)"
-// CHECK:      rvx.asm "la a0, w"
-// CHECK-NEXT: rvx.asm "la a1, __tdopt_arena"
-// CHECK-NEXT: rvx.asm "la a2, w"
-// CHECK-NEXT: rvx.asm "call k_sub_3_0"
+// CHECK:      cluster.call {kernel = @k_sub_3_0, homes = [@w, @__tdopt_arena, @w], home_offsets = array<i64: 0, 0, 0>}
 // CHECK-NEXT: rvx.asm "lw ra, 12(sp)"
 // CHECK-NEXT: rvx.asm "addi sp, sp, 16"
 // CHECK-NEXT: rvx.asm "li a0, 0"

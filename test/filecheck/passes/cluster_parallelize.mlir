@@ -25,7 +25,7 @@ func.func @main(%x : tensor<16x4xf32>, %y : tensor<4xf32>) -> (tensor<16x4xf32>,
 // plain call on core 0.
 // FORK-LABEL: riscv_func.func public @tdopt_main()
 // FORK:          cluster.fork @__tdopt_fork_args_0
-// FORK-NEXT:     rvx.asm "la a0, result1"
+// FORK-NEXT:     cluster.call {kernel = @k_reduce_sum_1_0, homes = [@result1], home_offsets = array<i64: 0>}
 // FORK:        riscv.assembly_section ".section .rodata{{.*}}" {
 // FORK-NEXT:     cluster.fork_args "__tdopt_fork_args_0" {kernel = @k_add_0_0, homes = [@x, @y, @result0], home_offsets = array<i64: 0, 0, 0>}
 // FORK-NEXT:   }
