@@ -92,9 +92,10 @@ MEMORY_PLAN = "cluster.memory_plan"
 ARENA_GLOBAL = "__tdopt_arena"
 ARENA_L3_GLOBAL = "__tdopt_arena_l3"
 TILES_GLOBAL = "__tdopt_tiles"
-# the entry's fork trampoline (convert-entry-to-riscv): loads a0..a7 from a
-# cluster.fork_args block and jumps to its kernel
-FORK_TRAMPOLINE = "__tdopt_fork"
+# the runtime's fork trampoline (runtime/crt0.S), which the entry's forks
+# pass to tdrt_parallel: loads a0..a7 from a cluster.fork_args block and
+# jumps to its kernel
+FORK_TRAMPOLINE = "tdrt_call_block"
 # the profile table (.bss, `convert-entry-to-riscv{profile}`): per profiled
 # call two words, the cycle counter before and after it (read back by tdrun)
 PROFILE_TABLE = "__tdopt_profile"

@@ -14,7 +14,7 @@ The ops may sit in `func.func` or `riscv_func.func`; the pass runs in
 TO_RISCV right after `convert-func-to-riscv-func` (the loops level holds no
 registers).
 
-The entry's `cluster.fork @args` becomes `tdrt_parallel(__tdopt_fork,
+The entry's `cluster.fork @args` becomes `tdrt_parallel(tdrt_call_block,
 args)`, `cluster.run_tiled @desc` `tdrt_tiled(desc)`, `cluster.call` the
 buffers' addresses in a0.. and a `call`, `cluster.cycle_stamp` a store of
 the cycle counter into the profile table, `cluster.check_labels` a loop over
@@ -166,7 +166,7 @@ class LowerDataBlock(RewritePattern):
 
 
 class LowerRuntimeCall(RewritePattern):
-    """The entry's fork -> tdrt_parallel(__tdopt_fork, args); its tiled call
+    """The entry's fork -> tdrt_parallel(tdrt_call_block, args); its tiled call
     -> tdrt_tiled(desc)."""
 
     @op_type_rewrite_pattern

@@ -4,10 +4,10 @@ its home (a global, or the arena plus the planned offset), in a 16-byte
 stack frame that keeps `ra` (fixed registers). A `main` for the runtime's
 crt0 names the entry; it returns 0. Kernels marked `cluster.parallel` (by
 `cluster-mark-parallel`) run on every active core: the entry forks them
-(`cluster.fork @args`, the runtime's `tdrt_parallel(__tdopt_fork, args)`),
+(`cluster.fork @args`, the runtime's `tdrt_parallel(tdrt_call_block, args)`),
 where `args` is a per-call `cluster.fork_args` block in `.rodata` (kernel
-address, then its buffer addresses) and `__tdopt_fork` loads a0..a7 from
-it and jumps to the kernel; the join of each fork is the barrier between
+address, then its buffer addresses) and the runtime's `tdrt_call_block`
+loads a0..a7 from it and jumps to the kernel; the join of each fork is the barrier between
 kernels. A tiled call is `cluster.run_tiled @desc` with a
 `cluster.tiled_descriptor` in `.rodata`. Unmarked kernels are called on
 core 0 alone (`cluster.call`). Before the first kernel call that reads a
@@ -43,7 +43,6 @@ from xdsl.utils.exceptions import DiagnosticException
 from tdopt.analyses.views import VIEW_OPS
 from tdopt.dialects.cluster import (
     ENTRY,
-    FORK_TRAMPOLINE,
     LABEL_ERROR,
     PARALLEL,
     PROFILE_TABLE,
@@ -264,22 +263,12 @@ def _tiled_descriptor(
 
 
 def _add_fork_support(module: ModuleOp, fork_blocks: list[ForkArgsOp | TiledDescriptorOp]) -> None:
-    """The fork trampoline (every core: a0..a7 from the block at a0, then a
-    tail jump to the kernel, which returns to the runtime) and the blocks."""
+    """The forks' and tiled calls' blocks, in .rodata (the fork trampoline,
+    FORK_TRAMPOLINE, is the runtime's)."""
     data = riscv.AssemblySectionOp('.section .rodata,"a",@progbits')
     for block in fork_blocks:
         data.data.block.add_op(block)
     module.body.block.add_op(data)
-    text = riscv.AssemblySectionOp(".text")
-    block = text.data.block
-    block.add_op(riscv.DirectiveOp(".p2align", "2"))
-    block.add_op(riscv.LabelOp(FORK_TRAMPOLINE))
-    block.add_op(_asm("mv t0, a0"))
-    block.add_op(_asm("lw t1, 0(t0)"))
-    for i in range(ARG_REGS):
-        block.add_op(_asm(f"lw a{i}, {4 * (i + 1)}(t0)"))
-    block.add_op(_asm("jr t1"))
-    module.body.block.add_op(text)
 
 
 # -- the cluster's check of class labels (issue 14) ----------------------------

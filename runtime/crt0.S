@@ -70,6 +70,26 @@ tdrt_parallel:
     addi    sp, sp, 16
     ret
 
+/* void tdrt_call_block(const uint32_t *block): calls block[0] with
+ * block[1..8] in a0..a7 (a kernel and its buffers' addresses: the blocks
+ * tdopt's forks pass to tdrt_parallel, cluster.fork_args). A tail jump: the
+ * kernel returns to tdrt_parallel or to the worker loop. */
+    .text
+    .p2align 2
+    .globl tdrt_call_block
+tdrt_call_block:
+    mv      t0, a0
+    lw      t1, 0(t0)
+    lw      a0, 4(t0)
+    lw      a1, 8(t0)
+    lw      a2, 12(t0)
+    lw      a3, 16(t0)
+    lw      a4, 20(t0)
+    lw      a5, 24(t0)
+    lw      a6, 28(t0)
+    lw      a7, 32(t0)
+    jr      t1
+
 /* Any exception: report mcause, mtval and mepc to the testbench, which stops the run.
  * CV32E40P keeps only mtvec[31:8]: the handler must be 256-byte aligned. */
     .align 8
