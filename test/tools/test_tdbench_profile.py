@@ -10,6 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from tdopt.dialects.cluster import CycleStampOp
 from tdopt.lowering.pipeline import run_pipeline, to_linalg
 from tdopt.tools import tdbench
 from tdopt.tools.context import make_context
@@ -151,6 +152,11 @@ def test_profile_stamps_bracket_every_call():
     module = parse_module(ctx, two_matmuls_source(16), "gemm.mlir")
     run_pipeline(ctx, module, to_linalg(128 * 1024))
     run_pipeline(ctx, module, "convert-globals-to-sections,convert-entry-to-riscv{profile=true}")
+    # the entry stamps the cycle counter around each call (cluster ops) ...
+    stamps = [(o.slot.value.data, o.word.value.data) for o in module.walk() if isinstance(o, CycleStampOp)]
+    assert stamps == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    # ... stored into the profile table's words
+    run_pipeline(ctx, module, "convert-cluster-to-riscv")
     text = str(module)
     for off in (0, 4, 8, 12):  # two calls, a word before and after each
         assert f"la t0, __tdopt_profile+{off}" in text
