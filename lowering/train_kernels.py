@@ -21,7 +21,6 @@ from tdopt.lowering.kernel_builder import (
     broadcast_map,
     d,
     identity,
-    memref,
     multiply_accumulate,
     offset_copy,
     pad_nchw,
