@@ -27,32 +27,12 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType
-from xdsl.ir import OpResult
 from xdsl.ir.affine import AffineExpr, AffineMap
 from xdsl.passes import ModulePass
 
+from tdopt.analyses.contractions import is_sum_of_products
 from tdopt.dialects.cluster import PARALLEL, kernel_generics, parallel_of
 from tdopt.dialects.tier import int_array
-
-
-def is_sum_of_products(g: linalg_ops.GenericOp) -> bool:
-    """The body accumulates products into its one output (`out + x * y`):
-    the terms may be summed in any order. Other reductions (a max that
-    keeps the first of equal values, say) depend on the order."""
-    block = g.body.block
-    if len(g.outputs) != 1:
-        return False
-    ops = list(block.ops)
-    if {type(o) for o in ops} != {arith.MulfOp, arith.AddfOp, linalg_ops.YieldOp}:
-        return False
-    yielded = ops[-1].operands[0] if isinstance(ops[-1], linalg_ops.YieldOp) else None
-    acc = block.args[-1]
-    return (
-        isinstance(yielded, OpResult)
-        and isinstance(yielded.op, arith.AddfOp)
-        and acc in yielded.op.operands
-        and len(ops) == 3
-    )
 
 
 def is_sum(g: linalg_ops.GenericOp) -> bool:

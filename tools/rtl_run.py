@@ -17,16 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.dialects.linalg.ops import GenericOp
 
-from xdsl.dialects import arith
-from xdsl.dialects.builtin import ShapedType
-from xdsl.dialects.linalg.ops import GenericOp, YieldOp
-from xdsl.ir.affine import AffineDimExpr
-
-from tdopt.dialects.cluster import ENTRY, kernel_kind
+from tdopt.analyses.contractions import multiply_accumulates
+from tdopt.dialects.cluster import ENTRY, LABEL_ERROR, LABEL_EXIT_CODE, PROFILE_TABLE, kernel_kind
 from tdopt.interpreter.reference import find_function, function_inputs, result_names
 from tdopt.lowering.pipeline import compile_to_asm
-from tdopt.dialects.cluster import LABEL_ERROR, LABEL_EXIT_CODE, PROFILE_TABLE
 
 
 @dataclass
@@ -77,41 +73,6 @@ CONTRACTIONS = frozenset(
 )
 
 
-def _generic_flops(g: GenericOp) -> int:
-    """2 x iterations of a linalg.generic whose body is a multiply-accumulate
-    (yield acc + a * b, acc an output's block argument); 0 otherwise. Usually
-    with a reduction iterator; a contraction over a unit dimension (a
-    batch-1 weight gradient) has none left and still counts."""
-    body = g.body.block
-    yielded = body.last_op
-    if not isinstance(yielded, YieldOp) or len(yielded.operands) != 1:
-        return 0
-    add = yielded.operands[0].owner
-    if not isinstance(add, arith.AddfOp):
-        return 0
-    outs = set(body.args[len(g.inputs) :])
-    lhs, rhs = add.lhs, add.rhs
-    if rhs in outs:
-        lhs, rhs = rhs, lhs
-    if lhs not in outs or not isinstance(rhs.owner, arith.MulfOp):
-        return 0
-    ranges: dict[int, int] = {}
-    for operand, amap in zip(g.operands, g.indexing_maps.data):
-        t = operand.type
-        if not isinstance(t, ShapedType):
-            continue
-        for size, expr in zip(t.get_shape(), amap.data.results):
-            if isinstance(expr, AffineDimExpr):
-                ranges[expr.position] = size
-    loops = len(g.iterator_types.data)
-    if len(ranges) != loops:
-        raise ValueError(f"cannot find the loop ranges of a linalg.generic ({loops} loops)")
-    iterations = 1
-    for size in ranges.values():
-        iterations *= size
-    return 2 * iterations
-
-
 def entry_calls(module: ModuleOp) -> list[CallProfile]:
     """The kernel calls and tiled calls of the entry function(s) at the
     linalg level, in the order `convert-entry-to-riscv{profile=true}`
@@ -134,7 +95,7 @@ def entry_calls(module: ModuleOp) -> list[CallProfile]:
             kind_name = kernel_kind(k) or callee
             per_tile = 0
             if kind_name in CONTRACTIONS:
-                per_tile = sum(_generic_flops(g) for g in k.walk() if isinstance(g, GenericOp))
+                per_tile = sum(2 * multiply_accumulates(g) for g in k.walk() if isinstance(g, GenericOp))
             if isinstance(op, TiledCallOp):
                 tiles = int(np.prod(op.grid_values()))
                 dma_in, dma_out = op.dma_bytes()

@@ -1,0 +1,62 @@
+"""Contractions: a `linalg.generic` that accumulates products into its one
+output, `out + x * y` (a matrix product, a convolution and their
+gradients, as the kernel builder's `multiply_accumulate` writes them, also
+with a fused producer computing `x` or `y` in the body). Asked here once:
+`kernel-reorder-reductions` reorders the sums of such bodies, and the
+profile counts their multiply-accumulates as FLOPs.
+"""
+
+from __future__ import annotations
+
+import math
+
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import ShapedType
+from xdsl.dialects.linalg import ops as linalg_ops
+from xdsl.ir import OpResult
+from xdsl.ir.affine import AffineDimExpr
+
+
+def accumulates_products(g: linalg_ops.GenericOp) -> bool:
+    """The body yields `out + p` into its one output, `out` that output's
+    block argument and `p` an `arith.mulf` (of whatever the body computes
+    from its inputs)."""
+    block = g.body.block
+    yielded = block.last_op
+    if not isinstance(yielded, linalg_ops.YieldOp) or len(yielded.operands) != 1:
+        return False
+    add = yielded.operands[0]
+    if not (isinstance(add, OpResult) and isinstance(add.op, arith.AddfOp)):
+        return False
+    out = block.args[-1]
+    lhs, rhs = add.op.lhs, add.op.rhs
+    if rhs is out:
+        lhs, rhs = rhs, lhs
+    return lhs is out and isinstance(rhs, OpResult) and isinstance(rhs.op, arith.MulfOp)
+
+
+def is_sum_of_products(g: linalg_ops.GenericOp) -> bool:
+    """A contraction whose body is nothing but the product and the sum
+    (`out + x * y` of two inputs): its terms may be summed in any order."""
+    return accumulates_products(g) and len(list(g.body.block.ops)) == 3
+
+
+def multiply_accumulates(g: linalg_ops.GenericOp) -> int:
+    """The iterations of a contraction (its loop ranges, read off its
+    operands' shapes), one multiply-accumulate each; 0 for anything else.
+    Usually with a reduction loop; a contraction over a unit dimension (a
+    batch-1 weight gradient) has none left and still counts."""
+    if not accumulates_products(g):
+        return 0
+    ranges: dict[int, int] = {}
+    for operand, amap in zip(g.operands, g.indexing_maps.data):
+        t = operand.type
+        if not isinstance(t, ShapedType):
+            continue
+        for size, expr in zip(t.get_shape(), amap.data.results):
+            if isinstance(expr, AffineDimExpr):
+                ranges[expr.position] = size
+    loops = len(g.iterator_types.data)
+    if len(ranges) != loops:
+        raise ValueError(f"cannot find the loop ranges of a linalg.generic ({loops} loops)")
+    return math.prod(ranges.values())
