@@ -70,7 +70,7 @@ from xdsl.irdl import (
 from xdsl.irdl.operations import ParsePropInAttrDict
 from xdsl.parser import AttrParser
 from xdsl.printer import Printer
-from xdsl.traits import Pure, SymbolOpInterface, SymbolTable
+from xdsl.traits import IsTerminator, Pure, SymbolOpInterface, SymbolTable
 from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
@@ -523,10 +523,27 @@ class CheckLabelsOp(IRDLOperation):
         _non_negative(self, "rows", "classes", minimum=1)
 
 
+@irdl_op_definition
+class ReturnOp(IRDLOperation):
+    """`cluster.return`: the end of the entry function, which returns 0 to
+    the runtime's crt0. `convert-cluster-to-riscv` lays the entry's stack
+    frame around its body (16 bytes, `ra` kept across the entry's calls)
+    and returns. The last op of a `riscv_func.func` marked `cluster.entry`."""
+
+    name = "cluster.return"
+    assembly_format = "attr-dict"
+    traits = traits_def(IsTerminator())
+
+    def verify_(self) -> None:
+        parent = self.parent_op()
+        if parent is None or parent.name != "riscv_func.func" or ENTRY not in parent.attributes:
+            raise VerifyException(f"'{self.name}': ends the entry, a riscv_func.func marked {ENTRY}")
+
+
 Cluster = Dialect(
     "cluster",
     [CoreIdOp, NumCoresOp, UnrollOp, TiledDescriptorOp, ForkArgsOp, ForkOp, RunTiledOp,
-     KernelCallOp, CycleStampOp, CheckLabelsOp],
+     KernelCallOp, CycleStampOp, CheckLabelsOp, ReturnOp],
     [RoleAttr, MemoryPlanAttr],
 )
 

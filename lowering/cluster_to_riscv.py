@@ -18,7 +18,9 @@ The entry's `cluster.fork @args` becomes `tdrt_parallel(tdrt_call_block,
 args)`, `cluster.run_tiled @desc` `tdrt_tiled(desc)`, `cluster.call` the
 buffers' addresses in a0.. and a `call`, `cluster.cycle_stamp` a store of
 the cycle counter into the profile table, `cluster.check_labels` a loop over
-the labels that stops the run on the first out of range; a
+the labels that stops the run on the first out of range, `cluster.return`
+the entry's stack frame (16 bytes, `ra`) around its body and the return of
+0; a
 `cluster.fork_args` block becomes the kernel's address and one word per
 argument register, and a `cluster.tiled_descriptor` the words of
 `struct tdrt_tiled_call`: the fields in the order
@@ -33,9 +35,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import riscv, rv32
+from xdsl.dialects import riscv, riscv_func, rv32
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp, UnrealizedConversionCastOp, i32
 from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import PassFailedException
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -58,6 +61,7 @@ from tdopt.dialects.cluster import (
     ForkOp,
     KernelCallOp,
     NumCoresOp,
+    ReturnOp as EntryReturnOp,
     RunTiledOp,
     TiledDescriptorOp,
 )
@@ -230,13 +234,30 @@ class LowerCheckLabels(RewritePattern):
         rewriter.replace(op, [AsmOp(line) for line in lines], [])
 
 
+class LowerEntryReturn(RewritePattern):
+    """The entry's end: its 16-byte stack frame laid around the body (`ra`
+    saved at 12(sp) first, restored last: the entry calls the kernels and
+    the runtime), then 0 returned to crt0. As opaque `rvx.asm` lines, as
+    the entry's other instructions: they work on fixed registers (sp, ra,
+    a0-a7) across calls, which SSA folding must not merge or move."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: EntryReturnOp, rewriter: PatternRewriter) -> None:
+        block = op.parent_block()
+        assert block is not None
+        rewriter.insert_op([AsmOp("addi sp, sp, -16"), AsmOp("sw ra, 12(sp)")], InsertPoint.at_start(block))
+        rewriter.replace(op, [
+            AsmOp("lw ra, 12(sp)"), AsmOp("addi sp, sp, 16"), AsmOp("li a0, 0"), riscv_func.ReturnOp(),
+        ], [])
+
+
 @dataclass(frozen=True)
 class ConvertClusterToRiscvPass(ModulePass):
     """cluster.core_id / cluster.num_cores -> the mhartid CSR read and the
     load of the NUM_CORES register; cluster.fork / cluster.run_tiled -> the
     calls of tdrt_parallel / tdrt_tiled, their data blocks -> words;
-    cluster.call, cluster.cycle_stamp and cluster.check_labels -> the entry's
-    instructions."""
+    cluster.call, cluster.cycle_stamp, cluster.check_labels and
+    cluster.return -> the entry's instructions and stack frame."""
 
     name = "convert-cluster-to-riscv"
 
@@ -244,7 +265,7 @@ class ConvertClusterToRiscvPass(ModulePass):
         PatternRewriteWalker(
             GreedyRewritePatternApplier(
                 [LowerCoreId(), LowerNumCores(), LowerDataBlock(), LowerRuntimeCall(), LowerKernelCall(),
-                 LowerCycleStamp(), LowerCheckLabels()]
+                 LowerCycleStamp(), LowerCheckLabels(), LowerEntryReturn()]
             ),
             apply_recursively=False,
         ).rewrite_module(op)

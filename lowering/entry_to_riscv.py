@@ -1,8 +1,8 @@
 """`convert-entry-to-riscv`: each entry function (the sequence of kernel
 calls) becomes a `riscv_func.func` of `cluster` ops, each buffer named by
-its home (a global, or the arena plus the planned offset), in a 16-byte
-stack frame that keeps `ra` (fixed registers). A `main` for the runtime's
-crt0 names the entry; it returns 0. Kernels marked `cluster.parallel` (by
+its home (a global, or the arena plus the planned offset), ending with
+`cluster.return` (0 to the runtime's crt0; `convert-cluster-to-riscv` lays
+the entry's stack frame). A `main` for crt0 names the entry. Kernels marked `cluster.parallel` (by
 `cluster-mark-parallel`) run on every active core: the entry forks them
 (`cluster.fork @args`, the runtime's `tdrt_parallel(tdrt_call_block, args)`),
 where `args` is a per-call `cluster.fork_args` block in `.rodata` (kernel
@@ -51,24 +51,18 @@ from tdopt.dialects.cluster import (
     ForkArgsOp,
     ForkOp,
     KernelCallOp,
+    ReturnOp as ClusterReturnOp,
     RunTiledOp,
     TiledDescriptorOp,
     arena_of,
     kernel_kind,
     offset_of,
 )
-from tdopt.dialects.rvx import AsmOp, symbol_address
+from tdopt.dialects.rvx import symbol_address
 from tdopt.dialects.tier import RESIDENT, TiledCallOp
 from tdopt.target import CLUSTER
 
 ARG_REGS = CLUSTER.arg_regs  # a0..a7
-
-
-def _asm(line: str) -> Operation:
-    # The entry function works on fixed registers (sp, ra, a0-a7) across
-    # calls; as opaque instructions, SSA-level folding cannot reorder or
-    # drop them.
-    return AsmOp(line)
 
 
 def _profile_stamp(slot: int, word: int) -> list[Operation]:
@@ -103,7 +97,7 @@ def _entry_body(
     `fork_blocks`. With `profiled` (a list), every kernel call and tiled
     call is bracketed by cycle-counter stores into the profile table, at
     slot `len(profiled)`, and its callee appended."""
-    out: list[Operation] = [_asm("addi sp, sp, -16"), _asm("sw ra, 12(sp)")]
+    out: list[Operation] = []
     # where each buffer value lives: (symbol, byte offset)
     location: dict[SSAValue, tuple[str, int]] = {}
     for op in f.body.block.ops:
@@ -149,7 +143,7 @@ def _entry_body(
             raise DiagnosticException(f"unexpected op in an entry function: {op.name}")
         if slot is not None:
             out += _profile_stamp(slot, 1)
-    out += [_asm("lw ra, 12(sp)"), _asm("addi sp, sp, 16"), _asm("li a0, 0"), riscv_func.ReturnOp()]
+    out.append(ClusterReturnOp())
     return out
 
 

@@ -90,3 +90,9 @@ func.func @f() {
   cluster.check_labels {labels = @y, offset = 0 : i64, rows = 4 : i64, classes = 0 : i64, index = 0 : i64}
   func.return
 }
+// -----
+// cluster.return ends the entry only.
+riscv_func.func public @kernel() {
+  // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:3: error: 'cluster.return': ends the entry, a riscv_func.func marked cluster.entry
+  cluster.return
+}

@@ -5,8 +5,11 @@
 // + word of __tdopt_profile, the counter's low word at CYCLES_LO
 // 0x10200200), and the check of 4 labels against 10 classes (the first out
 // of range fills __tdopt_label_error and ends the run with exit code
-// 0x1abe1 through EOC 0x10200000).
+// 0x1abe1 through EOC 0x10200000); the entry's 16-byte frame (ra at
+// 12(sp)) around its body, and 0 returned to crt0.
 // CHECK-LABEL: riscv_func.func public @tdopt_main()
+// CHECK-NEXT:  rvx.asm "addi sp, sp, -16"
+// CHECK-NEXT:  rvx.asm "sw ra, 12(sp)"
 // CHECK-NEXT:  rvx.asm "la t0, y+16"
 // CHECK-NEXT:  rvx.asm "li t1, 4"
 // CHECK-NEXT:  rvx.asm "li t2, 10"
@@ -34,10 +37,14 @@
 // CHECK-NEXT:  rvx.asm "la a0, x"
 // CHECK-NEXT:  rvx.asm "la a1, __tdopt_arena+64"
 // CHECK-NEXT:  rvx.asm "call k"
+// CHECK-NEXT:  rvx.asm "lw ra, 12(sp)"
+// CHECK-NEXT:  rvx.asm "addi sp, sp, 16"
+// CHECK-NEXT:  rvx.asm "li a0, 0"
 // CHECK-NEXT:  riscv_func.return
-riscv_func.func public @tdopt_main() {
+// CHECK-NEXT:  }
+riscv_func.func public @tdopt_main() attributes {cluster.entry} {
   cluster.check_labels {labels = @y, offset = 16 : i64, rows = 4 : i64, classes = 10 : i64, index = 3 : i64}
   cluster.cycle_stamp {slot = 1 : i64, word = 1 : i64}
   cluster.call {kernel = @k, homes = [@x, @__tdopt_arena], home_offsets = array<i64: 0, 64>}
-  riscv_func.return
+  cluster.return
 }

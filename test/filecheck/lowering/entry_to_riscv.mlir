@@ -2,13 +2,19 @@
 // RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory,convert-globals-to-sections{poison=true}' | filecheck %s --check-prefix=POISON
 // RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,convert-entry-to-riscv,convert-cluster-to-riscv | filecheck %s --check-prefix=LOWERED
 
-// A call on core 0: the buffers' addresses in a0.., then `call`.
+// A call on core 0: the buffers' addresses in a0.., then `call`; the
+// entry's frame (ra at 12(sp)) around its body, then 0 returned.
 // LOWERED-LABEL: riscv_func.func public @tdopt_step()
+// LOWERED-NEXT: rvx.asm "addi sp, sp, -16"
+// LOWERED-NEXT: rvx.asm "sw ra, 12(sp)"
 // LOWERED:      rvx.asm "la a0, w"
 // LOWERED-NEXT: rvx.asm "la a1, __tdopt_arena"
 // LOWERED-NEXT: rvx.asm "la a2, w"
 // LOWERED-NEXT: rvx.asm "call k_sub_3_0"
 // LOWERED-NEXT: rvx.asm "lw ra, 12(sp)"
+// LOWERED-NEXT: rvx.asm "addi sp, sp, 16"
+// LOWERED-NEXT: rvx.asm "li a0, 0"
+// LOWERED-NEXT: riscv_func.return
 
 // With poison, the arena (scratch) starts as signalling NaNs (12 words);
 // other globals without an initial value (here the input) stay zeros.
@@ -32,13 +38,10 @@
 // CHECK:      riscv.label "const_5"
 // CHECK-NEXT: rvx.words [1008981770]
 // CHECK-LABEL: riscv_func.func public @tdopt_step()
-// CHECK-NEXT: rvx.asm "addi sp, sp, -16"
-// CHECK-NEXT: rvx.asm "sw ra, 12(sp)"
+// CHECK-NEXT: cluster.call {kernel = @k_matmul_0_0
 // CHECK:      cluster.call {kernel = @k_sub_3_0, homes = [@w, @__tdopt_arena, @w], home_offsets = array<i64: 0, 0, 0>}
-// CHECK-NEXT: rvx.asm "lw ra, 12(sp)"
-// CHECK-NEXT: rvx.asm "addi sp, sp, 16"
-// CHECK-NEXT: rvx.asm "li a0, 0"
-// CHECK-NEXT: riscv_func.return
+// CHECK-NEXT: cluster.return
+// CHECK-NEXT: }
 // CHECK:      riscv.directive ".set" "main, tdopt_step"
 func.func @step(%x: tensor<2x4xf32>, %g: tensor<4x3xf32>) -> (tensor<2x3xf32>, tensor<4x3xf32>) attributes {train.result_names = ["y", "w_updated"]} {
   %w = train.param @w trainable = dense<0.5> : tensor<4x3xf32>
