@@ -245,7 +245,7 @@ class LowerEntryReturn(RewritePattern):
     def match_and_rewrite(self, op: EntryReturnOp, rewriter: PatternRewriter) -> None:
         block = op.parent_block()
         assert block is not None
-        rewriter.insert_op([AsmOp("addi sp, sp, -16"), AsmOp("sw ra, 12(sp)")], InsertPoint.at_start(block))
+        rewriter.insert([AsmOp("addi sp, sp, -16"), AsmOp("sw ra, 12(sp)")], InsertPoint.at_start(block))
         rewriter.replace(op, [
             AsmOp("lw ra, 12(sp)"), AsmOp("addi sp, sp, 16"), AsmOp("li a0, 0"), riscv_func.ReturnOp(),
         ], [])
