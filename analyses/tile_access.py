@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import MemRefType
@@ -41,6 +41,14 @@ class OperandAccess:
 
     def needs_memory(self) -> bool:
         return self.is_output or self.read
+
+    def key(self) -> tuple:
+        """Every field as a hashable value (the coefficient maps as sorted
+        pairs): equal for equal accesses."""
+        return tuple(
+            tuple(tuple(sorted(c.items())) for c in self.coeffs) if f.name == "coeffs" else getattr(self, f.name)
+            for f in fields(self)
+        )
 
     def extents(self, tile: Sequence[int], shifted: bool = False) -> tuple[int, ...]:
         """The box (elements per buffer dimension) one tile reaches: from the

@@ -13,9 +13,10 @@ operand). All start at the buffer's first element and read it row-major:
   or a shape-only operand that gives a loop nest its bounds):
   `memref.reinterpret_cast` at offset 0 with row-major strides.
 
-`view_op` makes the one that fits; `VIEW_OPS` and `view_source` are how
-passes and analyses see through them. `convert-views-to-riscv` lowers them
-to their source's address.
+`view_op` makes the one that fits; passes and analyses see through
+`VIEW_OPS` (the source is operand 0, as of a memory space cast).
+`convert-memref-views-to-riscv` lowers them to their source's address, and
+the reference interpreter runs them, where `starts_at_source` holds.
 """
 
 from __future__ import annotations
@@ -30,9 +31,13 @@ from xdsl.ir import Operation, SSAValue
 VIEW_OPS = (memref.CollapseShapeOp, memref.ExpandShapeOp, memref.ReinterpretCastOp)
 
 
-def view_source(op: Operation) -> SSAValue | None:
-    """The buffer `op` views, or None if `op` is no view."""
-    return op.operands[0] if isinstance(op, VIEW_OPS) else None
+def starts_at_source(op: Operation) -> bool:
+    """Whether view `op` starts at its source's first element: always for a
+    collapse or expand, for a reinterpret_cast when its offset is 0 and its
+    sizes and strides are static (as `view_op` makes it)."""
+    if not isinstance(op, memref.ReinterpretCastOp):
+        return isinstance(op, VIEW_OPS)
+    return not (op.offsets or op.sizes or op.strides) and tuple(op.static_offsets.get_values()) == (0,)
 
 
 def _groups(wide: Sequence[int], narrow: Sequence[int]) -> list[list[int]] | None:

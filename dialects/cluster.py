@@ -327,9 +327,12 @@ class _KernelHomesOp(IRDLOperation, ABC):
         if len(self.values("home_offsets")) != len(homes):
             raise VerifyException(f"'{self.name}': {len(homes)} homes but {len(self.values('home_offsets'))} offsets")
 
-    def _verify_argument_registers(self) -> None:
+    def verify_(self) -> None:
+        """The arrays, and at most as many buffers as argument registers
+        (a kernel's arguments)."""
         from tdopt.target import CLUSTER
 
+        self._verify_arrays()
         n = len(self.homes.data)  # type: ignore[attr-defined]
         if n > CLUSTER.arg_regs:
             raise VerifyException(
@@ -420,10 +423,6 @@ class ForkArgsOp(DataBlockOp):
 
     name = "cluster.fork_args"
 
-    def verify_(self) -> None:
-        self._verify_arrays()
-        self._verify_argument_registers()
-
 
 class _RunOp(IRDLOperation, ABC):
     """A call into the runtime from the entry function (fixed registers)
@@ -465,10 +464,6 @@ class KernelCallOp(_KernelHomesOp):
 
     name = "cluster.call"
     assembly_format = "attr-dict"
-
-    def verify_(self) -> None:
-        self._verify_arrays()
-        self._verify_argument_registers()
 
 
 def _non_negative(op: IRDLOperation, *fields: str, minimum: int = 0) -> None:

@@ -51,6 +51,7 @@ from xdsl.interpreter import (
 )
 from xdsl.interpreters.func import FuncFunctions
 
+from tdopt.analyses.views import starts_at_source
 from tdopt.dialects.cluster import ENTRY, Role, alias_of, role_of, tensor_of
 from tdopt.interpreter.reference import InterpretationFailure
 from tdopt.dialects.train import numpy_dtype, numpy_from_dense
@@ -185,11 +186,7 @@ class ProgramFunctions(InterpreterFunctions):
     def run_reinterpret_cast(self, interpreter: Interpreter, op: memref.ReinterpretCastOp, args: PythonValues):
         shape = tuple(op.result.type.get_shape())  # type: ignore[attr-defined]
         row_major = tuple(int(np.prod(shape[k + 1:])) for k in range(len(shape)))
-        if (
-            op.offsets or op.sizes or op.strides
-            or tuple(op.static_offsets.get_values()) != (0,)
-            or tuple(op.static_strides.get_values()) != row_major
-        ):
+        if not starts_at_source(op) or tuple(op.static_strides.get_values()) != row_major:
             raise InterpretationFailure(
                 "memref.reinterpret_cast: only views from the first element, row-major "
                 "(offset 0, static strides), are modelled"

@@ -2,19 +2,20 @@
 calls) becomes a `riscv_func.func` of `cluster` ops, each buffer named by
 its home (a global, or the arena plus the planned offset), ending with
 `cluster.return` (0 to the runtime's crt0; `convert-cluster-to-riscv` lays
-the entry's stack frame). A `main` for crt0 names the entry. Kernels marked `cluster.parallel` (by
-`cluster-mark-parallel`) run on every active core: the entry forks them
-(`cluster.fork @args`, the runtime's `tdrt_parallel(tdrt_call_block, args)`),
-where `args` is a per-call `cluster.fork_args` block in `.rodata` (kernel
-address, then its buffer addresses) and the runtime's `tdrt_call_block`
-loads a0..a7 from it and jumps to the kernel; the join of each fork is the barrier between
-kernels. A tiled call is `cluster.run_tiled @desc` with a
-`cluster.tiled_descriptor` in `.rodata`. Unmarked kernels are called on
-core 0 alone (`cluster.call`). Before the first kernel call that reads a
-buffer of class labels (the cross-entropy kernels, `LABEL_KERNELS`),
-`cluster.check_labels` has core 0 check every label against the class
-count; with `profile`, `cluster.cycle_stamp`s bracket every call.
-`convert-cluster-to-riscv` lowers these ops and writes the data blocks.
+the entry's stack frame). A `main` for crt0 names the entry. Kernels
+marked `cluster.parallel` (by `cluster-mark-parallel`) run on every active
+core: the entry forks them (`cluster.fork @args`, the runtime's
+`tdrt_parallel(tdrt_call_block, args)`), where `args` is a per-call
+`cluster.fork_args` block in `.rodata` (kernel address, then its buffer
+addresses) and the runtime's `tdrt_call_block` loads a0..a7 from it and
+jumps to the kernel; the join of each fork is the barrier between kernels.
+A tiled call is `cluster.run_tiled @desc` with a `cluster.tiled_descriptor`
+in `.rodata`. Unmarked kernels are called on core 0 alone (`cluster.call`).
+Before the first kernel call that reads a buffer of class labels (the
+cross-entropy kernels, `LABEL_KERNELS`), `cluster.check_labels` has core 0
+check every label against the class count; with `profile`,
+`cluster.cycle_stamp`s bracket every call. `convert-cluster-to-riscv`
+lowers these ops and writes the data blocks.
 
 Kernels are leaf functions and go through xDSL's own riscv lowering.
 """
@@ -91,11 +92,11 @@ def _entry_body(
     profiled: list[str] | None = None,
     labels: LabelChecks | None = None,
 ) -> list[Operation]:
-    """The entry function's calls as assembly with fixed registers; calls of
-    kernels in `parallel` as forks and tiled calls as cluster ops, their data
-    blocks (`cluster.fork_args`, `cluster.tiled_descriptor`) appended to
-    `fork_blocks`. With `profiled` (a list), every kernel call and tiled
-    call is bracketed by cycle-counter stores into the profile table, at
+    """The entry function's calls as `cluster` ops: calls on core 0, forks of
+    the kernels in `parallel` and tiled calls, their data blocks
+    (`cluster.fork_args`, `cluster.tiled_descriptor`) appended to
+    `fork_blocks`; then `cluster.return`. With `profiled` (a list), every
+    kernel call and tiled call is bracketed by `cluster.cycle_stamp`s, at
     slot `len(profiled)`, and its callee appended."""
     out: list[Operation] = []
     # where each buffer value lives: (symbol, byte offset)

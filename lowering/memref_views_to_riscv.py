@@ -16,23 +16,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import memref, riscv
+from xdsl.dialects import riscv
 from xdsl.dialects.builtin import ModuleOp, UnrealizedConversionCastOp
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker, RewritePattern
 from xdsl.utils.exceptions import DiagnosticException
 
-from tdopt.analyses.views import VIEW_OPS
+from tdopt.analyses.views import VIEW_OPS, starts_at_source
 
 
 class _LowerView(RewritePattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         if not isinstance(op, VIEW_OPS):
             return
-        if isinstance(op, memref.ReinterpretCastOp) and (
-            op.offsets or op.sizes or op.strides or tuple(op.static_offsets.get_values()) != (0,)
-        ):
+        if not starts_at_source(op):
             e = DiagnosticException(
                 "convert-memref-views-to-riscv: a memref.reinterpret_cast is lowered only as a "
                 "view from its source's first element (static offset 0, sizes and strides)"

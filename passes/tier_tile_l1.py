@@ -49,7 +49,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func, memref
@@ -229,14 +229,7 @@ def _tiling_problem(g: linalg_ops.GenericOp, accesses: Sequence[OperandAccess], 
     return (
         tuple(g.get_static_loop_ranges()),
         tuple(t.data for t in g.iterator_types),
-        tuple(
-            tuple(
-                tuple(tuple(sorted(c.items())) for c in v) if f.name == "coeffs" else v
-                for f in fields(a)
-                for v in (getattr(a, f.name),)
-            )
-            for a in accesses
-        ),
+        tuple(a.key() for a in accesses),
         tuple(resident),
     )
 

@@ -8,9 +8,10 @@ matmuls (elementwise ops are not counted). Run it after train-finetune /
 train-lora to compare strategies.
 
 On a function that is not differentiated yet, the backward pass is that of
-`train-autodiff`, run by name (as a pipeline runs it) on a copy. Forward ops are those the loss depends
-on; everything else is backward or optimizer work. The numbers go to stderr
-(or stdout) as a table and onto the function as `train.stats = {...}`.
+`train-autodiff`, run by name (as a pipeline runs it) on a copy. Forward
+ops are those the loss depends on; everything else is backward or
+optimizer work. The numbers go to stderr (or stdout) as a table and onto
+the function as `train.stats = {...}`.
 """
 
 from __future__ import annotations

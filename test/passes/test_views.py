@@ -14,7 +14,7 @@ from xdsl.dialects import memref
 from xdsl.dialects.builtin import Float32Type, MemRefType
 from xdsl.ir import Block
 
-from tdopt.analyses.views import view_op, view_source
+from tdopt.analyses.views import starts_at_source, view_op
 from tdopt.interpreter.program import _view
 
 F32 = Float32Type()
@@ -29,7 +29,8 @@ def _make(old: tuple[int, ...], new: tuple[int, ...]):
     op = view_op(block.args[0], _memref(new))
     block.add_op(op)
     op.verify()
-    assert view_source(op) is block.args[0]
+    assert op.operands[0] is block.args[0]
+    assert starts_at_source(op)
     return op
 
 
