@@ -1,9 +1,10 @@
-"""Contractions: a `linalg.generic` that accumulates products into its one
-output, `out + x * y` (a matrix product, a convolution and their
-gradients, as the kernel builder's `multiply_accumulate` writes them, also
-with a fused producer computing `x` or `y` in the body). Asked here once:
-`kernel-reorder-reductions` reorders the sums of such bodies, and the
-profile counts their multiply-accumulates as FLOPs.
+"""Contractions: a linalg op that accumulates products into its one output,
+`x * y + out` (a `linalg.matmul`, and the generics of convolutions, batched
+products and their gradients, as the kernel builder's `multiply_accumulate`
+writes them, also with a fused producer computing `x` or `y` in the body;
+the sum in either order). Asked here once: `kernel-reorder-reductions`
+reorders the sums of such bodies, the profile counts their
+multiply-accumulates as FLOPs and the static cycle estimate prices them.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import math
 from xdsl.dialects import arith
 from xdsl.dialects.builtin import ShapedType
 from xdsl.dialects.linalg import ops as linalg_ops
+from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import OpResult
 from xdsl.ir.affine import AffineDimExpr
 
 
-def accumulates_products(g: linalg_ops.GenericOp) -> bool:
+def accumulates_products(g: LinalgStructuredOperation) -> bool:
     """The body yields `out + p` into its one output, `out` that output's
     block argument and `p` an `arith.mulf` (of whatever the body computes
     from its inputs)."""
@@ -35,13 +37,13 @@ def accumulates_products(g: linalg_ops.GenericOp) -> bool:
     return lhs is out and isinstance(rhs, OpResult) and isinstance(rhs.op, arith.MulfOp)
 
 
-def is_sum_of_products(g: linalg_ops.GenericOp) -> bool:
+def is_sum_of_products(g: LinalgStructuredOperation) -> bool:
     """A contraction whose body is nothing but the product and the sum
     (`out + x * y` of two inputs): its terms may be summed in any order."""
     return accumulates_products(g) and len(list(g.body.block.ops)) == 3
 
 
-def multiply_accumulates(g: linalg_ops.GenericOp) -> int:
+def multiply_accumulates(g: LinalgStructuredOperation) -> int:
     """The iterations of a contraction (its loop ranges, read off its
     operands' shapes), one multiply-accumulate each; 0 for anything else.
     Usually with a reduction loop; a contraction over a unit dimension (a
@@ -49,14 +51,14 @@ def multiply_accumulates(g: linalg_ops.GenericOp) -> int:
     if not accumulates_products(g):
         return 0
     ranges: dict[int, int] = {}
-    for operand, amap in zip(g.operands, g.indexing_maps.data):
+    for operand, amap in zip(g.operands, g.get_indexing_maps().data):
         t = operand.type
         if not isinstance(t, ShapedType):
             continue
         for size, expr in zip(t.get_shape(), amap.data.results):
             if isinstance(expr, AffineDimExpr):
                 ranges[expr.position] = size
-    loops = len(g.iterator_types.data)
+    loops = len(g.get_iterator_types().data)
     if len(ranges) != loops:
-        raise ValueError(f"cannot find the loop ranges of a linalg.generic ({loops} loops)")
+        raise ValueError(f"cannot find the loop ranges of a {g.name} ({loops} loops)")
     return math.prod(ranges.values())

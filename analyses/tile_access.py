@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from xdsl.dialects import func
 from xdsl.dialects.builtin import MemRefType
 from xdsl.dialects.linalg import ops as linalg_ops
+from xdsl.dialects.linalg.abstract_ops import NamedOperation
 from xdsl.ir import BlockArgument
 from xdsl.ir.affine import AffineMap
 
@@ -100,6 +101,13 @@ class OperandAccess:
 
 def analyze_kernel(kernel: func.FuncOp) -> tuple[linalg_ops.GenericOp, list[BlockArgument], list[OperandAccess]]:
     generics = [o for o in kernel.body.block.ops if isinstance(o, linalg_ops.GenericOp)]
+    # (a fill before the generic is kernel-fuse-fill's, after tiling)
+    named = [
+        o.name for o in kernel.body.block.ops
+        if isinstance(o, NamedOperation) and not isinstance(o, linalg_ops.FillOp)
+    ]
+    if named:
+        raise Untileable(f"a named {named[0]} (tiling reads linalg.generic: run linalg-generalize-named-ops first)")
     if len(generics) != 1:
         raise Untileable(f"{len(generics)} loop nests (expected one)")
     g = generics[0]

@@ -48,6 +48,8 @@ def _groups(wide: Sequence[int], narrow: Sequence[int]) -> list[list[int]] | Non
     groups: list[list[int]] = []
     k = 0
     for n, size in enumerate(narrow):
+        if k == len(wide):
+            return None  # `wide` used up by the groups before (1x2 as 2x1)
         group = [k]
         product = wide[k]
         k += 1

@@ -228,8 +228,19 @@ class ProgramFunctions(InterpreterFunctions):
         out[...] = value
         return ()
 
+    @impl(linalg.MatmulOp)
+    def run_matmul(self, interpreter: Interpreter, op: linalg.MatmulOp, args: PythonValues):
+        # a named matmul (convert-train-to-linalg's output) runs as the
+        # generic it generalizes to: its maps and body are the op's own
+        return self._run_structured(interpreter, op, args)
+
     @impl(linalg.GenericOp)
     def run_generic(self, interpreter: Interpreter, op: linalg.GenericOp, args: PythonValues):
+        return self._run_structured(interpreter, op, args)
+
+    def _run_structured(
+        self, interpreter: Interpreter, op: linalg.GenericOp | linalg.MatmulOp, args: PythonValues
+    ) -> tuple[()]:
         n_in = len(op.inputs)
         outs = args[n_in:]
         maps = [m.data for m in op.get_indexing_maps()]

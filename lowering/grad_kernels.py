@@ -22,7 +22,6 @@ from tdopt.lowering.kernel_builder import (
     broadcast_map,
     d,
     identity,
-    multiply_accumulate,
     offset_copy,
     pad_nchw,
     strided_copy,
@@ -201,13 +200,17 @@ def lower_conv2d_input_grad(kb: KernelBuilder, op: Operation | None) -> None:
         kdim = cg * kh * kw
         dcol = kb.scratch((n, kdim, oh * ow))
         kb.fill(dcol, 0.0)
-        kb.generic(
-            [kb.view(w, (m, kdim)), kb.view(dy, (n, m, oh * ow))],
-            [dcol],
-            [amap(4, [d(3), d(1)]), amap(4, [d(0), d(3), d(2)]), amap(4, [d(0), d(1), d(2)])],
-            [PARALLEL] * 3 + [REDUCTION],
-            multiply_accumulate,
-        )
+        if n == 1:
+            # one image: the product of two matrices
+            kb.matmul(kb.view(w, (m, kdim)), kb.view(dy, (m, oh * ow)), kb.view(dcol, (kdim, oh * ow)),
+                      trans_x=True)
+        else:
+            kb.contraction(
+                [kb.view(w, (m, kdim)), kb.view(dy, (n, m, oh * ow))],
+                [dcol],
+                [amap(4, [d(3), d(1)]), amap(4, [d(0), d(3), d(2)]), amap(4, [d(0), d(1), d(2)])],
+                [PARALLEL] * 3 + [REDUCTION],
+            )
         dcol6 = kb.view(dcol, (n, cg, kh, kw, oh, ow))
         # loops n, c, i, j, oh, ow: only n and c address distinct outputs,
         # overlapping windows collide (reductions)
@@ -231,12 +234,11 @@ def lower_conv2d_input_grad(kb: KernelBuilder, op: Operation | None) -> None:
         # only n, g and c address distinct outputs; the other loops collide
         # (overlapping taps), hence reductions
         iters = [PARALLEL, PARALLEL, REDUCTION, REDUCTION, REDUCTION, PARALLEL, REDUCTION, REDUCTION]
-        kb.generic(
+        kb.contraction(
             [dy5, w5],
             [dxp],
             [amap(dims, [d(0), d(1), d(2), d(3), d(4)]), amap(dims, [d(1), d(2), d(5), d(6), d(7)]), dxp_map],
             iters,
-            multiply_accumulate,
         )
     if padded:
         offset_copy(kb, dxp, out, (0, 0, top, left), into_larger=False)
@@ -258,12 +260,16 @@ def lower_conv2d_weight_grad(kb: KernelBuilder, op: Operation | None) -> None:
         # reduced over the batch and the output positions
         col = im2col(kb, xp, (cg, kh, kw), (oh, ow), strides, dil)
         kdim = cg * kh * kw
-        kb.generic(
+        if n == 1:
+            # one image: dy (m, oh*ow) by the columns (kdim, oh*ow) transposed
+            kb.matmul(kb.view(dy, (m, oh * ow)), kb.view(col, (kdim, oh * ow)), kb.view(out, (m, kdim)),
+                      trans_y=True)
+            return
+        kb.contraction(
             [kb.view(dy, (n, m, oh * ow)), col],
             [kb.view(out, (m, kdim))],
             [amap(4, [d(2), d(0), d(3)]), amap(4, [d(2), d(1), d(3)]), amap(4, [d(0), d(1)])],
             [PARALLEL, PARALLEL, REDUCTION, REDUCTION],
-            multiply_accumulate,
         )
         return
     # loops g, mo, c, i, j (the weight), then n, oh, ow (reduced)
@@ -274,12 +280,11 @@ def lower_conv2d_weight_grad(kb: KernelBuilder, op: Operation | None) -> None:
         dims,
         [d(5), d(0) * cg + d(2), d(6) * strides[0] + d(3) * dil[0], d(7) * strides[1] + d(4) * dil[1]],
     )
-    kb.generic(
+    kb.contraction(
         [xp, dy5],
         [dw5],
         [x_map, amap(dims, [d(5), d(0), d(1), d(6), d(7)]), amap(dims, [d(0), d(1), d(2), d(3), d(4)])],
         [PARALLEL] * 5 + [REDUCTION] * 3,
-        multiply_accumulate,
     )
 
 

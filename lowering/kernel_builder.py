@@ -1,6 +1,12 @@
 """Building blocks of kernels on memrefs: linalg.generic with affine maps,
 fills and scalar arithmetic, so that each train op's lowering reads as its
-mathematical definition."""
+mathematical definition. A contraction that is a matrix product is written
+as the named `linalg.matmul` (transposed operands through its
+`indexing_maps`, as upstream MLIR has them); the others (batched products,
+grouped convolutions, gradients through windows) have no named op in xDSL
+and are generics of the same body. The pipelines generalize the named ops
+right after `convert-train-to-linalg` (xDSL's `linalg-generalize-named-ops`):
+the kernel passes rewrite bodies (fusion, tiling), which no named op holds."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorTypeAttr
 from xdsl.dialects.builtin import (
     AffineMapAttr,
+    ArrayAttr,
     Float32Type,
     FloatAttr,
     IndexType,
@@ -35,9 +42,11 @@ F32_LOWEST = -3.4028234663852886e38
 
 
 def multiply_accumulate(s: "Scalar", a: list[SSAValue]) -> list[SSAValue]:
-    """The body of a contraction (matmul, conv, their gradients): out + x * y
-    over (x, y, out); kernel-reorder-reductions recognises this form."""
-    return [s.add(a[2], s.mul(a[0], a[1]))]
+    """The body of a contraction (matmul, conv, their gradients): x * y + out
+    over (x, y, out), as `linalg.matmul`'s own body reads once generalized,
+    so a contraction built as a generic and a generalized matmul of the same
+    maps are the same kernel (`analyses/contractions.py` recognises it)."""
+    return [s.add(s.mul(a[0], a[1]), a[2])]
 
 
 def d(i: int) -> AffineExpr:
@@ -176,7 +185,7 @@ class KernelBuilder:
         arguments it takes, in call order."""
         parts: list[tuple[func.FuncOp, list[int]]] = []
         for n, op in enumerate(
-            [o for o in self.block.ops if isinstance(o, linalg_ops.GenericOp)]
+            [o for o in self.block.ops if isinstance(o, (linalg_ops.GenericOp, linalg_ops.MatmulOp))]
         ):
             roots: list[int] = []
             for v in op.operands:
@@ -226,6 +235,46 @@ class KernelBuilder:
             maps, iterators = _drop_unit_loops([*ins, *outs], maps, iterators)
         self.builder.insert(
             linalg_ops.GenericOp(list(ins), list(outs), Region(block), maps, iterators)
+        )
+
+    def contraction(
+        self,
+        ins: Sequence[SSAValue],
+        outs: Sequence[SSAValue],
+        maps: Sequence[AffineMapAttr],
+        iterators: Sequence[Attribute],
+    ) -> None:
+        """`out += x * y` summed over the reduction loops: `linalg.matmul`
+        when, its one-trip loops pinned, it is a product of two matrices
+        (loops m, n, k; the output (m, n); x (m, k) or (k, m), y (k, n) or
+        (n, k)); else a generic with that body (`multiply_accumulate`).
+        Operands with dimensions of one are not seen as matrices here: a
+        kernel that writes such an operand whole could then no longer be
+        fused into this one (kernel-fuse-producer wants one shape); a
+        lowering that owns its buffers passes matrix views itself (a
+        one-image convolution)."""
+        operands = [*ins, *outs]
+        kept_maps, kept_iters = _drop_unit_loops(operands, maps, iterators)
+        if not _is_matmul(operands, kept_maps, kept_iters):
+            self.generic(ins, outs, maps, iterators, multiply_accumulate)
+            return
+        op = linalg_ops.MatmulOp(list(ins), list(outs), res=())
+        op.properties["indexing_maps"] = ArrayAttr(kept_maps)
+        self.builder.insert(op)
+
+    def matmul(
+        self, x: SSAValue, y: SSAValue, out: SSAValue, trans_x: bool = False, trans_y: bool = False
+    ) -> None:
+        """out += op(x) op(y) over three matrices, op a transpose when asked."""
+        self.contraction(
+            [x, y],
+            [out],
+            [
+                amap(3, [d(2), d(0)] if trans_x else [d(0), d(2)]),
+                amap(3, [d(1), d(2)] if trans_y else [d(2), d(1)]),
+                amap(3, [d(0), d(1)]),
+            ],
+            [PARALLEL, PARALLEL, REDUCTION],
         )
 
     def fill(self, out: SSAValue, value: float) -> None:
@@ -330,6 +379,20 @@ def _drop_unit_loops(
         if not restore - keep:
             return [AffineMapAttr(m) for m in new_maps], [iterators[i] for i in kept]
         keep |= restore
+
+
+def _is_matmul(
+    operands: Sequence[SSAValue], maps: Sequence[AffineMapAttr], iterators: Sequence[Attribute]
+) -> bool:
+    """Loops (m, n, k) = (parallel, parallel, reduction) over three matrices:
+    the output (m, n), the first input (m, k) or its transpose, the second
+    (k, n) or its transpose."""
+    if len(operands) != 3 or list(iterators) != [PARALLEL, PARALLEL, REDUCTION]:
+        return False
+    if any(len(_shape(v)) != 2 for v in operands):
+        return False
+    dims = [tuple(e.position if isinstance(e, AffineDimExpr) else None for e in m.data.results) for m in maps]
+    return dims[0] in ((0, 2), (2, 0)) and dims[1] in ((2, 1), (1, 2)) and dims[2] == (0, 1)
 
 
 def _root_arg(v: SSAValue) -> BlockArgument:

@@ -21,6 +21,8 @@ from tdopt.target import CLUSTER
 
 
 # train (tensors) -> globals, planned buffers and linalg kernels on memrefs
+# (linalg-generalize-named-ops: the products convert-train-to-linalg writes
+# as linalg.matmul become generics, the form the kernel passes rewrite)
 # (train-fuse-weight-update: a weight gradient and its SGD update as one
 # in-place accumulation, so the gradient is never written to memory)
 # (kernel-fuse-add: R = P + Q with Q a matmul's or convolution's result as
@@ -31,7 +33,8 @@ from tdopt.target import CLUSTER
 # next as one kernel starting from the fill's value, once placement and
 # tiling are known)
 TO_LINALG = (
-    "train-schedule-updates,train-fuse-weight-update,convert-train-to-linalg,kernel-fuse-add,"
+    "train-schedule-updates,train-fuse-weight-update,convert-train-to-linalg,"
+    "linalg-generalize-named-ops,kernel-fuse-add,"
     "kernel-fuse-producer,plan-memory,kernel-fuse-fill"
 )
 
@@ -184,6 +187,7 @@ def to_linalg(tile_l1: int | None = None, cores: int = CLUSTER.cores, l2: int = 
         "train-schedule-updates",
         "train-fuse-weight-update",
         "convert-train-to-linalg",
+        "linalg-generalize-named-ops",
         "kernel-fuse-add",
         "kernel-fuse-producer",
         "plan-memory{" + " ".join(options) + "}",

@@ -21,7 +21,6 @@ from tdopt.lowering.kernel_builder import (
     broadcast_map,
     d,
     identity,
-    multiply_accumulate,
     offset_copy,
     pad_nchw,
     strided_copy,
@@ -124,12 +123,11 @@ def lower_matmul(kb: KernelBuilder, op: Operation | None) -> None:
         b_map = amap(dims, [*b_batch, d(k), d(n_dim)])  # type: ignore[arg-type]
     kb.fill(out, 0.0)
     iters = [PARALLEL] * n_out + [REDUCTION]
-    kb.generic(
+    kb.contraction(
         [a, b],
         [out],
         [a_map, b_map, out_map],
         iters,
-        multiply_accumulate,
     )
 
 
@@ -138,16 +136,8 @@ def lower_gemm(kb: KernelBuilder, op: Operation | None) -> None:
     out, a, b, *rest = kb.args
     alpha = 1.0 if op.alpha is None else float(op.alpha.value.data)
     beta = 1.0 if op.beta is None else float(op.beta.value.data)
-    a_map = amap(3, [d(2), d(0)] if op.trans_a else [d(0), d(2)])
-    b_map = amap(3, [d(1), d(2)] if op.trans_b else [d(2), d(1)])
     kb.fill(out, 0.0)
-    kb.generic(
-        [a, b],
-        [out],
-        [a_map, b_map, amap(3, [d(0), d(1)])],
-        [PARALLEL, PARALLEL, REDUCTION],
-        multiply_accumulate,
-    )
+    kb.matmul(a, b, out, trans_x=op.trans_a is not None, trans_y=op.trans_b is not None)
     if rest or alpha != 1.0:
         c = rest[0] if rest else None
 
@@ -183,13 +173,16 @@ def lower_conv2d(kb: KernelBuilder, op: Operation | None) -> None:
         col = im2col(kb, xp, (cg, kh, kw), (oh, ow), strides, dil)
         kdim = cg * kh * kw
         w2 = kb.view(w, (m, kdim))
+        if n_ == 1:
+            # one image: the weights (m, k) by the columns (k, oh*ow)
+            kb.matmul(w2, kb.view(col, (kdim, oh * ow)), kb.view(out, (m, oh * ow)))
+            return
         o3 = kb.view(out, (n_, m, oh * ow))
-        kb.generic(
+        kb.contraction(
             [w2, col],
             [o3],
             [amap(4, [d(1), d(3)]), amap(4, [d(0), d(3), d(2)]), amap(4, [d(0), d(1), d(2)])],
             [PARALLEL] * 3 + [REDUCTION],
-            multiply_accumulate,
         )
         return
     # grouped: loops n, g, mo, oh, ow, c, i, j over views that split the
@@ -202,12 +195,11 @@ def lower_conv2d(kb: KernelBuilder, op: Operation | None) -> None:
         dims,
         [d(0), d(1) * cg + d(5), d(3) * strides[0] + d(6) * dil[0], d(4) * strides[1] + d(7) * dil[1]],
     )
-    kb.generic(
+    kb.contraction(
         [xp, w5],
         [o5],
         [x_map, amap(dims, [d(1), d(2), d(5), d(6), d(7)]), amap(dims, [d(0), d(1), d(2), d(3), d(4)])],
         [PARALLEL] * 5 + [REDUCTION] * 3,
-        multiply_accumulate,
     )
 
 
@@ -643,14 +635,4 @@ def lower_gemm_accumulate(kb: KernelBuilder, op: Operation | None) -> None:
     beta = 1 (`in_place_accumulations` in train_to_linalg.py)."""
     assert isinstance(op, train.GemmOp)
     out, a, b = kb.args
-    kb.generic(
-        [a, b],
-        [out],
-        [
-            amap(3, [d(2), d(0)] if op.trans_a else [d(0), d(2)]),
-            amap(3, [d(1), d(2)] if op.trans_b else [d(2), d(1)]),
-            amap(3, [d(0), d(1)]),
-        ],
-        [PARALLEL, PARALLEL, REDUCTION],
-        multiply_accumulate,
-    )
+    kb.matmul(a, b, out, trans_x=op.trans_a is not None, trans_y=op.trans_b is not None)

@@ -34,14 +34,22 @@ cannot change anything, and canonicalize builds each op class's patterns
 once (`_fast_dead_checks`, `_canonicalization_per_class`; the answers and
 the IR are xDSL's, test/lowering/test_xdsl_fixes_dce.py).
 
+xDSL 0.74 prints `linalg.matmul` without its `indexing_maps`: a transposed
+matmul (`x W^T`, a Linear layer) printed and parsed back would be an
+untransposed one. `apply()` prints them when they are not the default, in
+upstream MLIR's syntax (`linalg.matmul indexing_maps = [...] ins(...)
+outs(...)`), and the parser reads that syntax back.
+
 `apply()` is idempotent and called by tdopt's drivers and pipelines.
 """
 
 from __future__ import annotations
 
 from xdsl.dialects import memref, riscv
-from xdsl.dialects.builtin import IntegerAttr, MemRefType, StringAttr, TensorType, UnitAttr
+from xdsl.dialects.linalg.ops import MatmulOp
+from xdsl.dialects.builtin import AffineMapAttr, ArrayAttr, IntegerAttr, MemRefType, StringAttr, TensorType, UnitAttr
 from xdsl.parser import Parser
+from xdsl.printer import Printer
 from xdsl.ir import OpResult, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.transforms.canonicalization_patterns import riscv as patterns
@@ -546,6 +554,34 @@ def _keep_kernel_origin(cls: type) -> None:
     cls.match_and_rewrite = match_and_rewrite
 
 
+def _matmul_maps_syntax() -> None:
+    cls = MatmulOp
+    default = cls.get_irdl_definition().properties["indexing_maps"].default_value
+    original_print, original_parse = cls.print, cls.parse.__func__
+
+    def print_(self: MatmulOp, printer: Printer) -> None:
+        if self.indexing_maps != default:
+            printer.print_string(" indexing_maps = ")
+            printer.print_attribute(self.indexing_maps)
+        original_print(self, printer)
+
+    def parse(cls_: type[MatmulOp], parser: Parser) -> MatmulOp:
+        maps = None
+        if parser.parse_optional_keyword("indexing_maps"):
+            parser.parse_punctuation("=")
+            pos = parser.pos
+            maps = parser.parse_attribute()
+            if not (isinstance(maps, ArrayAttr) and all(isinstance(m, AffineMapAttr) for m in maps.data)):
+                parser.raise_error("indexing_maps must be an array of affine maps", pos, parser.pos)
+        op = original_parse(cls_, parser)
+        if maps is not None:
+            op.properties["indexing_maps"] = maps
+        return op
+
+    cls.print = print_  # type: ignore[method-assign]
+    cls.parse = classmethod(parse)  # type: ignore[method-assign]
+
+
 def apply() -> None:
     global _applied
     if _applied:
@@ -557,6 +593,7 @@ def apply() -> None:
     _canonicalization_per_class()
     _dispatch_patterns()
     _coalesce_loop_chains()
+    _matmul_maps_syntax()
     memref.GlobalOp.parse = classmethod(_parse_memref_global)  # type: ignore[method-assign]
     memref.MemorySpaceCastOp.parse = classmethod(_parse_memory_space_cast)  # type: ignore[method-assign]
     _guard(patterns.AddImmediates, _add_ok)

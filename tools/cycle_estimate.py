@@ -35,6 +35,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.linalg.ops import GenericOp, YieldOp
 from xdsl.ir import Operation
 
+from tdopt.analyses.contractions import accumulates_products
 from tdopt.dialects.cluster import ENTRY, KERNEL
 from tdopt.target import CLUSTER
 
@@ -68,24 +69,8 @@ def default_max_cycles(estimate: int, floor: int) -> int:
     return max(floor, LIMIT_FACTOR * estimate + LIMIT_MARGIN)
 
 
-def _is_mac(g: GenericOp) -> bool:
-    """The body yields acc + a * b with acc an output's block argument."""
-    body = g.body.block
-    yielded = body.last_op
-    if not isinstance(yielded, YieldOp) or len(yielded.operands) != 1:
-        return False
-    add = yielded.operands[0].owner
-    if not isinstance(add, arith.AddfOp):
-        return False
-    outs = set(body.args[len(g.inputs):])
-    lhs, rhs = add.lhs, add.rhs
-    if rhs in outs:
-        lhs, rhs = rhs, lhs
-    return lhs in outs and isinstance(rhs.owner, arith.MulfOp)
-
-
 def _iteration_cycles(g: GenericOp) -> float:
-    if _is_mac(g):
+    if accumulates_products(g):
         return MAC_CYCLES
     ops = [o for o in g.body.block.ops if not isinstance(o, (YieldOp, arith.ConstantOp))]
     slow = sum(SLOW_OPS.get(type(o), 0) for o in ops)

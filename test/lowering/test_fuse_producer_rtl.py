@@ -29,7 +29,7 @@ func.func @main(%x: tensor<16x24xf32>, %g: tensor<24xf32>, %b: tensor<24xf32>, %
 """
 # every tensor in L2 and 1 KiB of tiles: each kernel is cut
 TILED = (
-    "convert-train-to-linalg,kernel-fuse-add,kernel-fuse-producer,"
+    "convert-train-to-linalg,linalg-generalize-named-ops,kernel-fuse-add,kernel-fuse-producer,"
     "plan-memory{l1_budget=0},tier-tile-l1{budget=1024}"
 )
 

@@ -28,7 +28,7 @@ RTOL, ATOL = 1e-4, 1e-5
 LR = 0.1
 # every tensor in L2 and a tile budget that cuts the 16x12 weights
 TILED = (
-    "train-schedule-updates,train-fuse-weight-update,convert-train-to-linalg,"
+    "train-schedule-updates,train-fuse-weight-update,convert-train-to-linalg,linalg-generalize-named-ops,"
     "plan-memory{l1_budget=0},tier-tile-l1{budget=640}"
 )
 

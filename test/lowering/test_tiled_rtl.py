@@ -37,7 +37,7 @@ def tiles_pipeline(budget: int):
 
     def to_linalg(tile_l1: int | None = None, cores: int = 8, l2: int = 0) -> str:
         return (
-            "train-schedule-updates,convert-train-to-linalg,plan-memory{l1_budget=0},"
+            "train-schedule-updates,convert-train-to-linalg,linalg-generalize-named-ops,plan-memory{l1_budget=0},"
             f"tier-tile-l1{{budget={budget}}}"
         )
 
@@ -173,7 +173,7 @@ def test_output_only_tiles_into_l3(monkeypatch) -> None:
     transfer reads."""
     module, inputs = matmul_module(128, 16, 64)
     steps = (
-        "train-schedule-updates,convert-train-to-linalg,"
+        "train-schedule-updates,convert-train-to-linalg,linalg-generalize-named-ops,"
         "plan-memory{l1_budget=0 capacity=0 spill_l3=true},tier-tile-l1{budget=16384}"
     )
     monkeypatch.setattr(pipeline, "to_linalg", lambda *args, **kwargs: steps)
@@ -196,7 +196,7 @@ def test_spill_to_l3(monkeypatch) -> None:
 
     def to_linalg(tile_l1: int | None = None, cores: int = 8, l2: int = 0) -> str:
         return (
-            "train-schedule-updates,convert-train-to-linalg,"
+            "train-schedule-updates,convert-train-to-linalg,linalg-generalize-named-ops,"
             f"plan-memory{{l1_budget=0 capacity={capacity} spill_l3=true}},"
             "tier-tile-l1{budget=8192}"
         )

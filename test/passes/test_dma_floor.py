@@ -41,7 +41,7 @@ def tiled(text: str, budget: int, train: bool = False) -> dict[str, int]:
     ctx = make_context()
     module = parse_module(ctx, text, "step.mlir")
     steps = "train-autodiff,train-sgd{lr=0.01}," if train else ""
-    run_pipeline(ctx, module, steps + "train-schedule-updates,convert-train-to-linalg,"
+    run_pipeline(ctx, module, steps + "train-schedule-updates,convert-train-to-linalg,linalg-generalize-named-ops,"
                  f"plan-memory{{l1_budget=0}},tier-tile-l1{{budget={budget}}}")
     return {k: module_stat(module, k) for k in ("dma_in", "dma_out", "dma_floor")}
 
@@ -116,6 +116,6 @@ def test_floor_reads_the_step_before_tiling() -> None:
 
     ctx = make_context()
     module = parse_module(ctx, chain(32), "step.mlir")
-    run_pipeline(ctx, module, "convert-train-to-linalg,plan-memory{l1_budget=0},tier-tile-l1")
+    run_pipeline(ctx, module, "convert-train-to-linalg,linalg-generalize-named-ops,plan-memory{l1_budget=0},tier-tile-l1")
     with pytest.raises(ValueError, match="before tier-tile-l1"):
         dma_floor(module, 4096)

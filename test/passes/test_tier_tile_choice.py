@@ -69,7 +69,7 @@ def tiled_step(text: str, name: str, strategy: str, budget: int, monkeypatch) ->
     absolutize_weights(module, str(Path(name).parent))
     run_pipeline(ctx, module, strategy)
     # every tensor in L2, `budget` bytes of L1 for tiles
-    run_pipeline(ctx, module, "train-schedule-updates,convert-train-to-linalg,plan-memory{l1_budget=0},"
+    run_pipeline(ctx, module, "train-schedule-updates,convert-train-to-linalg,linalg-generalize-named-ops,plan-memory{l1_budget=0},"
                  f"tier-tile-l1{{budget={budget}}}")
     entry = next(f for f in module.ops if ENTRY in f.attributes)
     calls = [op for op in entry.body.block.ops if isinstance(op, TiledCallOp)]

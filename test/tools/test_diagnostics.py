@@ -100,7 +100,7 @@ def run_tdopt(tmp_path: Path, monkeypatch, capsys, source: str, *argv: str) -> s
 
 
 def test_a_broken_kernel_is_reported_at_the_train_op_it_was_lowered_from(tmp_path, monkeypatch, capsys):
-    err = run_tdopt(tmp_path, monkeypatch, capsys, SOURCE, "-p", "convert-train-to-linalg,test-swap-matmul-maps",
+    err = run_tdopt(tmp_path, monkeypatch, capsys, SOURCE, "-p", "convert-train-to-linalg,linalg-generalize-named-ops,test-swap-matmul-maps",
                     "--verify-each")
     first, source_line, caret = err.splitlines()[:3]
     # line 3, column 3 of m.mlir: the train.matmul
@@ -168,7 +168,10 @@ def test_verify_module_names_the_failing_op(bad: str):
     if bad == "linalg":
         from tdopt.lowering.train_to_linalg import ConvertTrainToLinalgPass
 
+        from xdsl.transforms.linalg_generalize_named_ops import LinalgGeneralizeNamedOpsPass
+
         ConvertTrainToLinalgPass().apply(ctx, module)
+        LinalgGeneralizeNamedOpsPass().apply(ctx, module)
         _SwapMatmulMaps().apply(ctx, module)
         want = "'linalg.generic' in kernel @k_matmul_"
     else:
@@ -184,7 +187,7 @@ def test_verify_module_names_the_failing_op(bad: str):
 # every pass (--verify-each): a broken pass is caught either way, by the
 # span of passes since the last check, or by name.
 LEVEL_PIPELINE = ("train-autodiff,test-break-grad-softmax,train-sgd{lr=0.1},train-schedule-updates,"
-                  "convert-train-to-linalg,plan-memory")
+                  "convert-train-to-linalg,linalg-generalize-named-ops,plan-memory")
 
 
 def test_a_broken_pass_is_caught_at_the_end_of_the_train_level(tmp_path, monkeypatch, capsys):
@@ -213,7 +216,7 @@ def test_a_broken_extension_pass_is_caught_at_the_end_of_the_linalg_level(tmp_pa
     flags = ["--emit=asm", "--before-riscv=test-swap-matmul-maps"] + (["--verify-each"] if verify_each else [])
     err = run_tdopt(tmp_path, monkeypatch, capsys, SOURCE, *flags)
     where = ("after pass 'test-swap-matmul-maps'" if verify_each else
-             "in passes 'convert-train-to-linalg' to 'kernel-dedup' (#3-#9 of the pipeline; "
+             "in passes 'convert-train-to-linalg' to 'kernel-dedup' (#3-#10 of the pipeline; "
              "found at the end of the linalg level, --verify-each names the pass)")
     assert err.splitlines()[0].startswith(
         f"{tmp_path / 'm.mlir'}:3:3: error: {where}: 'linalg.generic' in kernel @k_matmul_"), err

@@ -33,7 +33,7 @@ func.func @main(%x: tensor<8x16xf32>, %w1: tensor<16x32xf32>, %w2: tensor<32x8xf
 def planned(l1_budget: int):
     ctx = make_context()
     module = parse_module(ctx, THREE_MATMULS, "three.mlir")
-    run_pipeline(ctx, module, f"convert-train-to-linalg,plan-memory{{l1_budget={l1_budget}}}")
+    run_pipeline(ctx, module, f"convert-train-to-linalg,linalg-generalize-named-ops,plan-memory{{l1_budget={l1_budget}}}")
     return module
 
 

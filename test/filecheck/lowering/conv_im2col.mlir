@@ -13,12 +13,13 @@
 // CHECK-LABEL: func.func @k_conv2d_0_3
 // CHECK:       memref.expand_shape {{.*}} output_shape [1, 2, 3, 3, 4, 4] : memref<1x18x16xf32> into memref<1x2x3x3x4x4xf32>
 // CHECK-NEXT:  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (0, d0, (d3 + d1), (d4 + d2))>, affine_map<(d0, d1, d2, d3, d4) -> (0, d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]}
+// (one image: the product of two matrices, the named linalg.matmul over
+// views of the weights, the columns and the output)
 // CHECK-LABEL: func.func @k_conv2d_0_4
 // CHECK:       memref.collapse_shape {{.*}} : memref<3x2x3x3xf32> into memref<3x18xf32>
-// CHECK-NEXT:  memref.collapse_shape {{.*}} : memref<1x3x4x4xf32> into memref<1x3x16xf32>
-// CHECK-NEXT:  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (0, d2, d1)>, affine_map<(d0, d1, d2) -> (0, d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
-// CHECK:       arith.mulf
-// CHECK-NEXT:  arith.addf
+// CHECK-NEXT:  memref.collapse_shape {{.*}} : memref<1x18x16xf32> into memref<18x16xf32>
+// CHECK-NEXT:  memref.collapse_shape {{.*}} : memref<1x3x4x4xf32> into memref<3x16xf32>
+// CHECK-NEXT:  linalg.matmul ins(%{{.*}}, %{{.*}} : memref<3x18xf32>, memref<18x16xf32>) outs(%{{.*}} : memref<3x16xf32>)
 func.func @conv(%x: tensor<1x2x4x4xf32>, %w: tensor<3x2x3x3xf32>) -> tensor<1x3x4x4xf32> {
   %y = train.conv2d %x, %w {pads = array<i64: 1, 1, 1, 1>} : (tensor<1x2x4x4xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x4x4xf32>
   func.return %y : tensor<1x3x4x4xf32>

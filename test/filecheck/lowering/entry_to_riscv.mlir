@@ -1,6 +1,6 @@
-// RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,convert-entry-to-riscv | filecheck %s
-// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory,convert-globals-to-sections{poison=true}' | filecheck %s --check-prefix=POISON
-// RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,convert-entry-to-riscv,convert-cluster-to-riscv | filecheck %s --check-prefix=LOWERED
+// RUN: tdopt %s -p convert-train-to-linalg,linalg-generalize-named-ops,plan-memory,convert-globals-to-sections,convert-entry-to-riscv | filecheck %s
+// RUN: tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory,convert-globals-to-sections{poison=true}' | filecheck %s --check-prefix=POISON
+// RUN: tdopt %s -p convert-train-to-linalg,linalg-generalize-named-ops,plan-memory,convert-globals-to-sections,convert-entry-to-riscv,convert-cluster-to-riscv | filecheck %s --check-prefix=LOWERED
 
 // A call on core 0: the buffers' addresses in a0.., then `call`; the
 // entry's frame (ra at 12(sp)) around its body, then 0 returned.

@@ -1,5 +1,5 @@
-// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory{l1_budget=0},tier-tile-l1{budget=40960},convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv' | filecheck %s --check-prefix=DATA
-// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory{l1_budget=0},tier-tile-l1{budget=40960},convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv' | tdopt -p convert-cluster-to-riscv | filecheck %s
+// RUN: tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory{l1_budget=0},tier-tile-l1{budget=40960},convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv' | filecheck %s --check-prefix=DATA
+// RUN: tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory{l1_budget=0},tier-tile-l1{budget=40960},convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv' | tdopt -p convert-cluster-to-riscv | filecheck %s
 
 // convert-entry-to-riscv leaves each descriptor as data, a
 // cluster.tiled_descriptor in .rodata (it prints and parses back, the second

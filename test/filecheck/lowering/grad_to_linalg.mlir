@@ -71,7 +71,7 @@ func.func @pool_back(%x: tensor<1x1x4x4xf32>, %dy: tensor<1x1x2x2xf32>) -> tenso
 // CHECK-SAME: iterator_types = ["parallel", "reduction", "reduction", "reduction", "reduction", "reduction"]
 // CHECK-SAME: outs(%{{.*}} : memref<1x2x6x6xf32>)
 // CHECK:        %[[P:.*]] = arith.mulf
-// CHECK-NEXT:   %[[S:.*]] = arith.addf %{{.*}}, %[[P]] : f32
+// CHECK-NEXT:   %[[S:.*]] = arith.addf %[[P]], %{{.*}} : f32
 // CHECK-NEXT:   linalg.yield %[[S]] : f32
 func.func @conv_back(%dy: tensor<1x4x2x2xf32>, %w: tensor<4x1x3x3xf32>) -> tensor<1x2x5x5xf32> {
   %dx = grad.conv2d_input %dy, %w {input_shape = array<i64: 1, 2, 5, 5>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 1, 1>, group = 2 : i64} : (tensor<1x4x2x2xf32>, tensor<4x1x3x3xf32>) -> tensor<1x2x5x5xf32>

@@ -1,4 +1,4 @@
-// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory,kernel-fuse-fill,convert-reductions-to-memref-stream,memref-stream-unnest-out-parameters,memref-stream-fold-fill' | filecheck %s
+// RUN: tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory,kernel-fuse-fill,convert-reductions-to-memref-stream,memref-stream-unnest-out-parameters,memref-stream-fold-fill' | filecheck %s
 
 // The matmul's reduction goes to the memref_stream level; the zero fill
 // kernel-fuse-fill put before it becomes memref_stream.fill, which

@@ -1,4 +1,4 @@
-// RUN: tdopt %s -p convert-train-to-linalg,plan-memory | filecheck %s
+// RUN: tdopt %s -p convert-train-to-linalg,linalg-generalize-named-ops,plan-memory | filecheck %s
 
 // A forward op and an SGD update: every tensor that crosses the function
 // boundary is a global named after it; the matmul result lives in the arena

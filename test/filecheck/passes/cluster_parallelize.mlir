@@ -1,7 +1,7 @@
-// RUN: tdopt %s -p convert-train-to-linalg,plan-memory,cluster-mark-parallel | filecheck %s --check-prefix=MARK
-// RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv | filecheck %s --check-prefix=FORK
-// RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv | tdopt -p convert-cluster-to-riscv | filecheck %s --check-prefix=ENTRY
-// RUN: tdopt %s -p convert-train-to-linalg,plan-memory,convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv,convert-linalg-to-loops,lower-affine,cluster-parallelize | filecheck %s --check-prefix=SPLIT
+// RUN: tdopt %s -p convert-train-to-linalg,linalg-generalize-named-ops,plan-memory,cluster-mark-parallel | filecheck %s --check-prefix=MARK
+// RUN: tdopt %s -p convert-train-to-linalg,linalg-generalize-named-ops,plan-memory,convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv | filecheck %s --check-prefix=FORK
+// RUN: tdopt %s -p convert-train-to-linalg,linalg-generalize-named-ops,plan-memory,convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv | tdopt -p convert-cluster-to-riscv | filecheck %s --check-prefix=ENTRY
+// RUN: tdopt %s -p convert-train-to-linalg,linalg-generalize-named-ops,plan-memory,convert-globals-to-sections,cluster-mark-parallel,convert-entry-to-riscv,convert-linalg-to-loops,lower-affine,cluster-parallelize | filecheck %s --check-prefix=SPLIT
 
 // A broadcasting add (parallel loops, 16 rows of 4) and a full reduction to
 // a scalar (reduction loops only).

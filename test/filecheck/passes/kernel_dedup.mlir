@@ -1,4 +1,4 @@
-// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory,kernel-dedup' | filecheck %s
+// RUN: tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory,kernel-dedup' | filecheck %s
 
 // Two matmuls with 4x4 results but different inner sizes: each lowers to a
 // zero fill of its result and a contraction. The fills are the same loop nest

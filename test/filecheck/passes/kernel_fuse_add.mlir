@@ -1,4 +1,4 @@
-// RUN: tdopt %s -p 'convert-train-to-linalg,kernel-fuse-add' | filecheck %s
+// RUN: tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,kernel-fuse-add' | filecheck %s
 
 // s = x w + x v: the second product (filled with zeros, then accumulated)
 // accumulates into the first instead, so s is the first product's buffer:

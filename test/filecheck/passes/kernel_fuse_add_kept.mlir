@@ -1,4 +1,4 @@
-// RUN: tdopt %s -p 'convert-train-to-linalg,kernel-fuse-add' | filecheck %s
+// RUN: tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,kernel-fuse-add' | filecheck %s
 
 // Adds that stay: y is used after the add (a second result), and an add
 // broadcasting a bias (not elementwise over one shape).

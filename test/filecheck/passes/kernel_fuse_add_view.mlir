@@ -1,4 +1,4 @@
-// RUN: tdopt %s -p 'convert-train-to-linalg,kernel-fuse-add' | filecheck %s
+// RUN: tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,kernel-fuse-add' | filecheck %s
 
 // y is read after the add through a view (its reshape, relu'd last): the
 // add stays, and x v keeps its own buffer.

@@ -1,5 +1,5 @@
-// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory,kernel-fuse-fill' | filecheck %s --check-prefix=PLAIN
-// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory{spill_l3=true l1_budget=0},tier-tile-l1{budget=8192},kernel-fuse-fill' | filecheck %s --check-prefix=TILED
+// RUN: tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory,kernel-fuse-fill' | filecheck %s --check-prefix=PLAIN
+// RUN: tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory{spill_l3=true l1_budget=0},tier-tile-l1{budget=8192},kernel-fuse-fill' | filecheck %s --check-prefix=TILED
 
 // A matmul lowers to a zero fill of its result (k_matmul_0_0) and the
 // contraction accumulating into it (k_matmul_0_1). Fused: one call of the

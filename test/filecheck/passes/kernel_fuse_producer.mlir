@@ -1,4 +1,4 @@
-// RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,kernel-fuse-producer' | filecheck %s
+// RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,linalg-generalize-named-ops,kernel-fuse-producer' | filecheck %s
 
 // A chain (a - b) * g + a: the subtraction fuses into the product, which
 // fuses into the sum; one kernel reads a, g and b (a once: the sum and the

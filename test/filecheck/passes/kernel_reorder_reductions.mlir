@@ -1,4 +1,4 @@
-// RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,plan-memory,cluster-mark-parallel,kernel-reorder-reductions' | filecheck %s
+// RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory,cluster-mark-parallel,kernel-reorder-reductions' | filecheck %s
 
 // A grouped convolution (2 groups of 8 input channels, window 3 x 3; a
 // convolution of one group goes through im2col and a matmul instead) runs

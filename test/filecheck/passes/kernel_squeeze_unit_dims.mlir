@@ -1,4 +1,4 @@
-// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory,kernel-squeeze-unit-dims' | filecheck %s
+// RUN: tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory,kernel-squeeze-unit-dims' | filecheck %s
 
 // The batch of one (read at index 0) leaves the maps: A and C are seen as
 // 4x8 and 4x4 views of the same bytes, so the output map is plain.

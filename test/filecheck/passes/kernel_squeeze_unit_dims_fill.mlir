@@ -1,4 +1,4 @@
-// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory,kernel-fuse-fill,kernel-squeeze-unit-dims' | filecheck %s
+// RUN: tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory,kernel-fuse-fill,kernel-squeeze-unit-dims' | filecheck %s
 
 // With the zero fill fused into the matmul (kernel-fuse-fill), the fill
 // writes the same 4x4 view of C as the generic, so that

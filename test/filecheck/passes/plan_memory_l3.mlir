@@ -1,5 +1,5 @@
-// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory{l1_budget=0 capacity=20000 spill_l3=true}' | filecheck %s
-// RUN: not tdopt %s -p 'convert-train-to-linalg,plan-memory{l1_budget=0 capacity=20000}' 2>&1 | filecheck %s --check-prefix=NOSPILL
+// RUN: tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory{l1_budget=0 capacity=20000 spill_l3=true}' | filecheck %s
+// RUN: not tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory{l1_budget=0 capacity=20000}' 2>&1 | filecheck %s --check-prefix=NOSPILL
 
 // 48 KiB of tensors, 20000 bytes of L2: the least used go to L3 first (a and
 // b, read by one kernel each; the result is written by two, the fill and the

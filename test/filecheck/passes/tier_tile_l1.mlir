@@ -1,5 +1,5 @@
-// RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,plan-memory{l1_budget=0},tier-tile-l1{budget=40960}' | filecheck %s
-// RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,plan-memory{l1_budget=2048},tier-tile-l1{budget=33792}' | filecheck %s --check-prefix=RES
+// RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory{l1_budget=0},tier-tile-l1{budget=40960}' | filecheck %s
+// RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory{l1_budget=2048},tier-tile-l1{budget=33792}' | filecheck %s --check-prefix=RES
 
 // 64x64x64 matmul, 40 KiB for the tile buffers (hand-derived): two of
 // every tile the grid moves, one of a tile it never moves. Whole, the three

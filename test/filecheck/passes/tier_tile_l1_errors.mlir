@@ -1,4 +1,4 @@
-// RUN: not tdopt %s -p 'convert-train-to-linalg,plan-memory{l1_budget=0},tier-tile-l1{budget=4096}' 2>&1 | filecheck %s
+// RUN: not tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory{l1_budget=0},tier-tile-l1{budget=4096}' 2>&1 | filecheck %s
 
 // Only the outermost reduction loop is cut: summing 2 x 4096 over both
 // axes, the smallest tile is one row of 4096 floats (16 KiB), twice (the

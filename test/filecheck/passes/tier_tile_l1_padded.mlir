@@ -1,4 +1,4 @@
-// RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,plan-memory{l1_budget=0},tier-tile-l1{budget=3072}' | filecheck %s
+// RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory{l1_budget=0},tier-tile-l1{budget=3072}' | filecheck %s
 
 // The copy of a 3x24x24 input into the interior of its 3x26x26 padded
 // buffer (pads 1 on every side) writes the window (c, h + 1, w + 1): a box

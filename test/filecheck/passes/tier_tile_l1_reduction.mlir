@@ -1,4 +1,4 @@
-// RUN: tdopt %s -p 'convert-train-to-linalg,plan-memory{l1_budget=0},tier-tile-l1{budget=4096}' | filecheck %s
+// RUN: tdopt %s -p 'convert-train-to-linalg,linalg-generalize-named-ops,plan-memory{l1_budget=0},tier-tile-l1{budget=4096}' | filecheck %s
 
 // A 2x4096 @ 4096x2 matmul with 4 KiB of tiles: the parallel loops are
 // cut to one row and column and still 2 * (16 KiB + 16 KiB) do not fit, so
