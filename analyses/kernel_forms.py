@@ -1,18 +1,25 @@
 """What a kernel function computes, read off its one `linalg.generic`: a
-fill with a constant, a sum accumulated into an output. The kernel may see
-its arguments through views (`analyses/views.py`), as convert-train-to-linalg
-writes them. `kernel-fuse-add` and `kernel-fuse-fill` ask these."""
+fill with a constant, a sum accumulated into an output; and, in the entry,
+what memory a call's operand names and which a call writes. The kernel may
+see its arguments through views (`analyses/views.py`), as
+convert-train-to-linalg writes them. The kernel fusions (`kernel-fuse-add`,
+`kernel-fuse-producer`, `kernel-fuse-consumer`, `kernel-fuse-fill`) ask
+these."""
 
 from __future__ import annotations
 
-from xdsl.dialects import arith, func
+from xdsl.dialects import arith, func, memref
 from xdsl.dialects.builtin import MemRefType
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType
 from xdsl.ir import Attribute, BlockArgument, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr
 
+from tdopt.analyses.affine_access import view_root
 from tdopt.analyses.views import VIEW_OPS
+
+# ops of the entry that only name memory (they read and write none)
+VALUE_OPS = (memref.AllocOp, memref.GetGlobalOp, memref.MemorySpaceCastOp, *VIEW_OPS)
 
 
 def single_generic(kernel: func.FuncOp) -> linalg_ops.GenericOp | None:
@@ -109,3 +116,29 @@ def sums_into(kernel: func.FuncOp, out: int) -> bool:
     if not isinstance(add, arith.AddfOp) or acc not in (add.lhs, add.rhs):
         return False
     return [u.operation for u in acc.uses] == [add]
+
+
+def memory_of(v: SSAValue) -> object:
+    """What names `v`'s memory in the entry: the buffer its views start
+    from, or the global's symbol (two `memref.get_global` of one symbol are
+    one memory)."""
+    root = view_root(v)
+    owner = root.owner
+    if isinstance(owner, memref.GetGlobalOp):
+        return ("global", owner.name_.root_reference.data)
+    return root
+
+
+def written_by(kernel: func.FuncOp | None, call: func.CallOp) -> set[object] | None:
+    """The memories (`memory_of`) a call writes: its kernel's generic
+    outputs; None when unknown (then every operand may be written)."""
+    g = single_generic(kernel) if kernel is not None else None
+    if g is None:
+        return None
+    out: set[object] = set()
+    for v in g.outputs:
+        k = arg_of(kernel, v)  # type: ignore[arg-type]
+        if k is None:
+            return None
+        out.add(memory_of(call.arguments[k]))
+    return out

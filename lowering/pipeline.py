@@ -28,14 +28,16 @@ from tdopt.target import CLUSTER
 # (kernel-fuse-add: R = P + Q with Q a matmul's or convolution's result as
 # that product accumulated into P; kernel-fuse-producer: a kernel whose
 # output one later kernel alone reads computed inside that kernel;
-# kernel-fuse-fill: a fill and the
+# kernel-fuse-consumer: an elementwise kernel reading another's output element
+# for element computed as that kernel's second output; kernel-fuse-fill: a
+# fill and the
 # reduction accumulating into its buffer
 # next as one kernel starting from the fill's value, once placement and
 # tiling are known)
 TO_LINALG = (
     "train-schedule-updates,train-fuse-weight-update,convert-train-to-linalg,"
     "linalg-generalize-named-ops,kernel-fuse-add,"
-    "kernel-fuse-producer,plan-memory,kernel-fuse-fill"
+    "kernel-fuse-producer,kernel-fuse-consumer,plan-memory,kernel-fuse-fill"
 )
 
 # program level -> riscv: data sections, the entry's call sequence, kernels
@@ -190,6 +192,7 @@ def to_linalg(tile_l1: int | None = None, cores: int = CLUSTER.cores, l2: int = 
         "linalg-generalize-named-ops",
         "kernel-fuse-add",
         "kernel-fuse-producer",
+        "kernel-fuse-consumer",
         "plan-memory{" + " ".join(options) + "}",
     ]
     if tile_l1 is not None:

@@ -44,9 +44,8 @@ from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineExpr, Affine
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from tdopt.analyses.affine_access import view_root
 from tdopt.analyses.views import VIEW_OPS, view_op
-from tdopt.analyses.kernel_forms import arg_of, single_generic, writes_whole
+from tdopt.analyses.kernel_forms import VALUE_OPS, arg_of, memory_of, single_generic, writes_whole, written_by
 from tdopt.dialects.cluster import ENTRY, KERNEL
 from tdopt.dialects.tier import MAX_OPERANDS
 
@@ -85,32 +84,6 @@ def _reads_each_once(g: linalg_ops.GenericOp, operand: int) -> bool:
     dims = [e.position for e in amap.results if isinstance(e, AffineDimExpr)]
     plain = all(isinstance(e, (AffineDimExpr, AffineConstantExpr)) for e in amap.results)
     return plain and sorted(dims) == list(range(amap.num_dims))
-
-
-def _memory(v: SSAValue) -> object:
-    """What names `v`'s memory in the entry: the buffer its views start
-    from, or the global's symbol (two `memref.get_global` of one symbol are
-    one memory)."""
-    root = view_root(v)
-    owner = root.owner
-    if isinstance(owner, memref.GetGlobalOp):
-        return ("global", owner.name_.root_reference.data)
-    return root
-
-
-def _written(kernel: func.FuncOp | None, call: func.CallOp) -> set[object] | None:
-    """The buffers (view roots) a call writes: its kernel's generic outputs;
-    None when unknown (then every operand may be written)."""
-    g = single_generic(kernel) if kernel is not None else None
-    if g is None:
-        return None
-    out: set[object] = set()
-    for v in g.outputs:
-        k = arg_of(kernel, v)  # type: ignore[arg-type]
-        if k is None:
-            return None
-        out.add(_memory(call.arguments[k]))
-    return out
 
 
 def _reshaped(kernel: func.FuncOp, t: MemRefType) -> func.FuncOp | None:
@@ -152,10 +125,6 @@ def _reshaped(kernel: func.FuncOp, t: MemRefType) -> func.FuncOp | None:
         if isinstance(op, VIEW_OPS) and not any(r.uses for r in op.results):
             Rewriter.erase_op(op)
     return copy
-
-
-# ops of the entry that only name memory (they read and write none)
-_VALUE_OPS = (memref.AllocOp, memref.GetGlobalOp, memref.MemorySpaceCastOp, *VIEW_OPS)
 
 
 @dataclass
@@ -215,19 +184,19 @@ def _candidate(
     p_args = [arg_of(p_kernel, v) for v in pg.inputs]
     if None in p_args:  # a shape-only view (loop bounds): not an element P reads
         return None
-    p_reads = {_memory(p_call.arguments[k]) for k in p_args}  # type: ignore[index]
-    c_writes = _written(c_kernel, c_call)
+    p_reads = {memory_of(p_call.arguments[k]) for k in p_args}  # type: ignore[index]
+    c_writes = written_by(c_kernel, c_call)
     if c_writes is None or c_writes & p_reads:
         return None
     ops = list(block.ops)
     for op in ops[ops.index(p_call) + 1 : ops.index(c_call)]:
         if isinstance(op, func.CallOp):
-            writes = _written(kernels.get(op.callee.string_value()), op)
+            writes = written_by(kernels.get(op.callee.string_value()), op)
             if writes is None:
-                writes = {_memory(v) for v in op.arguments}
+                writes = {memory_of(v) for v in op.arguments}
             if writes & p_reads:
                 return None
-        elif not isinstance(op, _VALUE_OPS):
+        elif not isinstance(op, VALUE_OPS):
             return None
     operands = {v for v in (*p_call.arguments, *c_call.arguments) if v is not t}
     if len(operands) > MAX_OPERANDS:

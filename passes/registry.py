@@ -33,6 +33,7 @@ LOWERING = {
     "tier-tile-l1": "passes.tier_tile_l1:TierTileL1Pass",
     "kernel-fuse-add": "passes.kernel_fuse_add:KernelFuseAddPass",
     "kernel-fuse-producer": "passes.kernel_fuse_producer:KernelFuseProducerPass",
+    "kernel-fuse-consumer": "passes.kernel_fuse_consumer:KernelFuseConsumerPass",
     "kernel-fuse-fill": "passes.kernel_fuse_fill:KernelFuseFillPass",
     "kernel-squeeze-unit-dims": "passes.kernel_squeeze_unit_dims:KernelSqueezeUnitDimsPass",
     "kernel-dedup": "passes.kernel_dedup:KernelDedupPass",

@@ -216,7 +216,7 @@ def test_a_broken_extension_pass_is_caught_at_the_end_of_the_linalg_level(tmp_pa
     flags = ["--emit=asm", "--before-riscv=test-swap-matmul-maps"] + (["--verify-each"] if verify_each else [])
     err = run_tdopt(tmp_path, monkeypatch, capsys, SOURCE, *flags)
     where = ("after pass 'test-swap-matmul-maps'" if verify_each else
-             "in passes 'convert-train-to-linalg' to 'kernel-dedup' (#3-#10 of the pipeline; "
+             "in passes 'convert-train-to-linalg' to 'kernel-dedup' (#3-#11 of the pipeline; "
              "found at the end of the linalg level, --verify-each names the pass)")
     assert err.splitlines()[0].startswith(
         f"{tmp_path / 'm.mlir'}:3:3: error: {where}: 'linalg.generic' in kernel @k_matmul_"), err
