@@ -3,9 +3,12 @@
 earlier elementwise kernel P, element for element, becomes a second output
 of P. P's loop nest computes C's body from the element of T it has just
 computed, so T is not read back and C's call (its fork, its tiles, its DMA)
-is gone. T stays P's output: other kernels may read it. A bias add and the
-ReLU after it are one pass over the activations; a ReLU's gradient and its
-scaling by the learning rate (the operand of the weight update) are one.
+is gone. T stays P's output when a later kernel reads it; a buffer of the
+step that nothing after C reads is no longer written (P's body still reads
+it when P updated it in place). A bias add and the ReLU after it are one
+pass over the activations (the pre-activation, which only the ReLU read,
+is not written back); a ReLU's gradient and its scaling by the learning
+rate (the operand of the weight update) are one.
 
 Fused when, in the entry function (plain calls):
 - P's single generic has only parallel loops and one output, T, written
@@ -36,7 +39,7 @@ import math
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import func
+from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import AffineMapAttr, FunctionType, MemRefType, ModuleOp, StringAttr
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType
@@ -45,6 +48,7 @@ from xdsl.ir.affine import AffineConstantExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
+from tdopt.analyses.affine_access import view_root
 from tdopt.analyses.kernel_forms import VALUE_OPS, arg_of, memory_of, single_generic, writes_whole, written_by
 from tdopt.analyses.views import view_op
 from tdopt.dialects.cluster import ENTRY, KERNEL
@@ -78,6 +82,7 @@ class _Pair:
     t: SSAValue  # T in the entry
     read: int  # the input of C's generic that reads T
     moved: list[Operation]  # ops between the calls that C's operands need, in order
+    t_dead: bool  # T, a buffer of the step, is not read after C
 
 
 def _defined_between(v: SSAValue, block: Block, first: int, last: int) -> Operation | None:
@@ -189,7 +194,12 @@ def _pair(
     operands = {*p_call.arguments, *c_values}
     if len(operands) > MAX_OPERANDS:
         return None
-    return _Pair(p_call, c_call, p_kernel, c_kernel, t, reads_t[0], moved)
+    # T a buffer of the step that nothing after C reads: no longer written
+    t_dead = isinstance(view_root(t).owner, memref.AllocOp) and not any(
+        isinstance(v.type, MemRefType) and memory_of(v) == t_memory
+        for op in ops[first + 1:] if op is not c_call for v in op.operands
+    )
+    return _Pair(p_call, c_call, p_kernel, c_kernel, t, reads_t[0], moved, t_dead)
 
 
 def _fused_kernel(pair: _Pair, args: list[SSAValue], name: str) -> func.FuncOp:
@@ -218,8 +228,8 @@ def _fused_kernel(pair: _Pair, args: list[SSAValue], name: str) -> func.FuncOp:
         return op.results[0]
 
     c_entry = [pair.consumer.arguments[arg_of(ck, v)] for v in cg.operands]  # type: ignore[index]
-    ins = list(pg.inputs)
-    maps = list(pg.indexing_maps.data[: len(pg.inputs)])
+    c_ins: list[SSAValue] = []
+    c_maps: list[AffineMapAttr] = []
     old_args: list[BlockArgument] = []
     for i in range(n_in):
         if i == pair.read:
@@ -228,27 +238,30 @@ def _fused_kernel(pair: _Pair, args: list[SSAValue], name: str) -> func.FuncOp:
         t = cg.inputs[i].type
         assert isinstance(t, MemRefType)
         if _constant(m):
-            ins.append(seen_by_p(c_entry[i], t, elementwise=False))
-            maps.append(AffineMapAttr(AffineMap(rank, 0, m.data.results)))
+            c_ins.append(seen_by_p(c_entry[i], t, elementwise=False))
+            c_maps.append(AffineMapAttr(AffineMap(rank, 0, m.data.results)))
         else:
-            ins.append(seen_by_p(c_entry[i], t, elementwise=True))
-            maps.append(AffineMapAttr(AffineMap.identity(rank)))
+            c_ins.append(seen_by_p(c_entry[i], t, elementwise=True))
+            c_maps.append(AffineMapAttr(AffineMap.identity(rank)))
         old_args.append(cg.body.block.args[i])
     u_type = cg.outputs[0].type
     assert isinstance(u_type, MemRefType)
-    outs = [*pg.outputs, seen_by_p(c_entry[n_in], u_type, elementwise=True)]
-    maps += [pg.indexing_maps.data[len(pg.inputs)], AffineMapAttr(AffineMap.identity(rank))]
-    # the body: P's, then C's on the element of T P yields
+    u = seen_by_p(c_entry[n_in], u_type, elementwise=True)
     pb, cb = pg.body.block, cg.body.block
-    p_in_args = list(pb.args[: len(pg.inputs)])
-    body = Block(arg_types=[a.type for a in (*p_in_args, *old_args, *pb.args[len(pg.inputs):], cb.args[n_in])])
-    n_p_in, n_c = len(p_in_args), len(old_args)
-    mapping: dict[SSAValue, SSAValue] = {}
-    for a, new in zip(p_in_args, body.args[:n_p_in]):
-        mapping[a] = new
-    for a, new in zip(old_args, body.args[n_p_in:n_p_in + n_c]):
-        mapping[a] = new
-    mapping[pb.args[len(pg.inputs)]] = body.args[n_p_in + n_c]
+    n_p = len(pg.inputs)
+    p_in_args, t_arg = list(pb.args[:n_p]), pb.args[n_p]
+    p_maps, t_map = list(pg.indexing_maps.data[:n_p]), pg.indexing_maps.data[n_p]
+    u_map = AffineMapAttr(AffineMap.identity(rank))
+    # T dead after P: no longer written; read if P updates it in place
+    keep_t = not pair.t_dead
+    read_t = pair.t_dead and bool(t_arg.uses)
+    ins = [*pg.inputs, *([pg.outputs[0]] if read_t else []), *c_ins]
+    outs = [*([pg.outputs[0]] if keep_t else []), u]
+    maps = [*p_maps, *([t_map] if read_t else []), *c_maps, *([t_map] if keep_t else []), u_map]
+    arg_order = [*p_in_args, *([t_arg] if read_t else []), *old_args, *([t_arg] if keep_t else []), cb.args[n_in]]
+    # the body: P's, then C's on the element of T P yields
+    body = Block(arg_types=[a.type for a in arg_order])
+    mapping: dict[SSAValue, SSAValue] = dict(zip(arg_order, body.args))
     p_yield = pb.last_op
     assert isinstance(p_yield, linalg_ops.YieldOp)
     for op in pb.ops:
@@ -262,7 +275,7 @@ def _fused_kernel(pair: _Pair, args: list[SSAValue], name: str) -> func.FuncOp:
         if op is not c_yield:
             body.add_op(op.clone(value_mapper=mapping))
     u_value = mapping.get(c_yield.operands[0], c_yield.operands[0])
-    body.add_op(linalg_ops.YieldOp(t_value, u_value))
+    body.add_op(linalg_ops.YieldOp(*([t_value] if keep_t else []), u_value))
     Rewriter.replace_op(pg, linalg_ops.GenericOp(ins, outs, Region(body), maps, list(pg.iterator_types)))
     pk.properties["sym_name"] = StringAttr(name)
     pk.properties["function_type"] = FunctionType.from_lists([a.type for a in block.args], [])

@@ -74,7 +74,11 @@ def div_vjp(e: Emitter, op: train.DivOp, gy, need) -> Grads:
 
 @rule(train.ReluOp)
 def relu_vjp(e: Emitter, op: train.ReluOp, gy, need) -> Grads:
-    return [e.emit(grad.ReluGradOp.make([op.input, gy]))]
+    # masked by the forward *output* (relu(x) > 0 exactly where x > 0, as
+    # PyTorch's threshold_backward): the step keeps the activation the next
+    # layer reads anyway, and the pre-activation need not live until the
+    # backward pass
+    return [e.emit(grad.ReluGradOp.make([op.result, gy]))]
 
 
 @rule(train.GeluOp)

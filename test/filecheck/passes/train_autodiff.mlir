@@ -31,12 +31,13 @@ func.func @frozen_encoder(%x: tensor<1x1x6x6xf32>, %labels: tensor<1xi64>) -> te
 
 // A trainable first layer: the backward pass runs through maxpool, relu and
 // the convolution's weight gradient, but never computes the (unneeded)
-// gradient of the network input.
+// gradient of the network input. The relu's gradient is masked by its
+// output %r, not its input %c (the same mask: %c need not be kept).
 // CHECK-LABEL: func.func @full_backprop
 // CHECK-SAME: train.result_names = ["loss", "conv_w_grad", "fc_w_grad"]
 // CHECK-SAME: skipped = 0 : i64
 // CHECK: grad.maxpool2d %r, %{{.*}} {kernel = array<i64: 2, 2>, strides = array<i64: 2, 2>}
-// CHECK: grad.relu %c, %{{.*}} : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+// CHECK: grad.relu %r, %{{.*}} : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
 // CHECK: grad.conv2d_weight %x, %{{.*}} {kernel = array<i64: 3, 3>} : (tensor<1x1x6x6xf32>, tensor<1x2x4x4xf32>) -> tensor<2x1x3x3xf32>
 // CHECK-NOT: grad.conv2d_input
 func.func @full_backprop(%x: tensor<1x1x6x6xf32>, %labels: tensor<1xi64>) -> tensor<f32> {
