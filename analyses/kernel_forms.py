@@ -9,7 +9,7 @@ these."""
 from __future__ import annotations
 
 from xdsl.dialects import arith, func, memref
-from xdsl.dialects.builtin import MemRefType
+from xdsl.dialects.builtin import MemRefType, ModuleOp
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType
 from xdsl.ir import Attribute, BlockArgument, SSAValue
@@ -17,6 +17,7 @@ from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr
 
 from tdopt.analyses.affine_access import view_root
 from tdopt.analyses.views import VIEW_OPS
+from tdopt.dialects.cluster import KERNEL
 
 # ops of the entry that only name memory (they read and write none)
 VALUE_OPS = (memref.AllocOp, memref.GetGlobalOp, memref.MemorySpaceCastOp, *VIEW_OPS)
@@ -142,3 +143,25 @@ def written_by(kernel: func.FuncOp | None, call: func.CallOp) -> set[object] | N
             return None
         out.add(memory_of(call.arguments[k]))
     return out
+
+
+def kernel_functions(module: ModuleOp) -> dict[str, func.FuncOp]:
+    """The module's kernels (functions marked `cluster.kernel`) by name."""
+    return {f.sym_name.data: f for f in module.ops if isinstance(f, func.FuncOp) and KERNEL in f.attributes}
+
+
+def fused_name(kernels: dict[str, func.FuncOp], kernel: str) -> str:
+    """A new name for a kernel fused from `kernel`: its first kernel's name
+    (a chain's names stay short) and `_fusedN`, N the first unused."""
+    base = kernel.split("_fused")[0] + "_fused"
+    n = 0
+    while f"{base}{n}" in kernels:
+        n += 1
+    return f"{base}{n}"
+
+
+def uncalled(module: ModuleOp, kernels: dict[str, func.FuncOp], names: set[str]) -> list[func.FuncOp]:
+    """The kernels of `names` still in the module that no call uses (what
+    a fusion left behind)."""
+    called = {c.callee.string_value() for c in module.walk() if isinstance(c, func.CallOp)}
+    return [kernels[n] for n in sorted(names) if n not in called and kernels[n].parent is not None]

@@ -35,8 +35,8 @@ from xdsl.ir.affine import AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
-from tdopt.analyses.kernel_forms import arg_of, fill_value, single_generic, sums_into
-from tdopt.dialects.cluster import ENTRY, KERNEL
+from tdopt.analyses.kernel_forms import arg_of, fill_value, kernel_functions, single_generic, sums_into
+from tdopt.dialects.cluster import ENTRY
 
 
 def _is_elementwise_add(kernel: func.FuncOp) -> bool:
@@ -87,9 +87,7 @@ class KernelFuseAddPass(ModulePass):
     name = "kernel-fuse-add"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        kernels = {
-            f.sym_name.data: f for f in op.ops if isinstance(f, func.FuncOp) and KERNEL in f.attributes
-        }
+        kernels = kernel_functions(op)
         for entry in [f for f in op.ops if isinstance(f, func.FuncOp) and ENTRY in f.attributes]:
             for add in [o for o in entry.body.block.ops if isinstance(o, func.CallOp)]:
                 kernel = kernels.get(add.callee.string_value())

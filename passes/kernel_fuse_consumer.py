@@ -13,7 +13,7 @@ rate (the operand of the weight update) are one.
 Fused when, in the entry function (plain calls):
 - P's single generic has only parallel loops and one output, T, written
   whole through the identity map; C's single generic has only parallel
-  loops as many iterations as T has elements, reads T as one input through
+  loops, as many iterations as T has elements, reads T as one input through
   the identity map (P and C may see T with different shapes: each walks it
   in row-major order), and writes one output U whole through the identity
   map, without reading U;
@@ -22,9 +22,8 @@ Fused when, in the entry function (plain calls):
   map result a constant: a scalar such as the learning rate);
 - P does not read U; between the two calls nothing writes T or C's other
   inputs, and nothing reads or writes U (C's computation moves to P's
-  call); only
-  ops that name memory (allocations, globals, views) sit between them
-  besides calls, and those C needs are moved before P's call;
+  call); besides calls, only ops that name memory (allocations, globals,
+  views) sit between them, and those C needs are moved before P's call;
 - the fused kernel takes at most `MAX_OPERANDS` operands.
 
 A kernel P read by several later kernels takes the first of them that may
@@ -49,9 +48,12 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from tdopt.analyses.affine_access import view_root
-from tdopt.analyses.kernel_forms import VALUE_OPS, arg_of, memory_of, single_generic, writes_whole, written_by
+from tdopt.analyses.kernel_forms import (
+    VALUE_OPS, arg_of, fused_name, kernel_functions, memory_of, single_generic, uncalled, writes_whole,
+    written_by,
+)
 from tdopt.analyses.views import view_op
-from tdopt.dialects.cluster import ENTRY, KERNEL
+from tdopt.dialects.cluster import ENTRY
 from tdopt.dialects.tier import MAX_OPERANDS
 
 
@@ -202,6 +204,17 @@ def _pair(
     return _Pair(p_call, c_call, p_kernel, c_kernel, t, reads_t[0], moved, t_dead)
 
 
+def _copy_body(source: Block, into: Block, mapping: dict[SSAValue, SSAValue]) -> SSAValue:
+    """The ops of a one-output generic's body `source` but its yield, copied
+    at the end of `into` (`mapping` extended); the value it yields there."""
+    yielded = source.last_op
+    assert isinstance(yielded, linalg_ops.YieldOp)
+    for op in source.ops:
+        if op is not yielded:
+            into.add_op(op.clone(value_mapper=mapping))
+    return mapping.get(yielded.operands[0], yielded.operands[0])
+
+
 def _fused_kernel(pair: _Pair, args: list[SSAValue], name: str) -> func.FuncOp:
     """P's kernel with C's output computed beside T: arguments `args` (the
     entry's values, P's then C's others and U, each once)."""
@@ -262,19 +275,9 @@ def _fused_kernel(pair: _Pair, args: list[SSAValue], name: str) -> func.FuncOp:
     # the body: P's, then C's on the element of T P yields
     body = Block(arg_types=[a.type for a in arg_order])
     mapping: dict[SSAValue, SSAValue] = dict(zip(arg_order, body.args))
-    p_yield = pb.last_op
-    assert isinstance(p_yield, linalg_ops.YieldOp)
-    for op in pb.ops:
-        if op is not p_yield:
-            body.add_op(op.clone(value_mapper=mapping))
-    t_value = mapping.get(p_yield.operands[0], p_yield.operands[0])
+    t_value = _copy_body(pb, body, mapping)
     mapping[cb.args[pair.read]] = t_value
-    c_yield = cb.last_op
-    assert isinstance(c_yield, linalg_ops.YieldOp)
-    for op in cb.ops:
-        if op is not c_yield:
-            body.add_op(op.clone(value_mapper=mapping))
-    u_value = mapping.get(c_yield.operands[0], c_yield.operands[0])
+    u_value = _copy_body(cb, body, mapping)
     body.add_op(linalg_ops.YieldOp(*([t_value] if keep_t else []), u_value))
     Rewriter.replace_op(pg, linalg_ops.GenericOp(ins, outs, Region(body), maps, list(pg.iterator_types)))
     pk.properties["sym_name"] = StringAttr(name)
@@ -290,9 +293,7 @@ class KernelFuseConsumerPass(ModulePass):
     name = "kernel-fuse-consumer"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        kernels = {
-            f.sym_name.data: f for f in op.ops if isinstance(f, func.FuncOp) and KERNEL in f.attributes
-        }
+        kernels = kernel_functions(op)
         involved: set[str] = set()
         for entry in [f for f in op.ops if isinstance(f, func.FuncOp) and ENTRY in f.attributes]:
             block = entry.body.block
@@ -306,11 +307,9 @@ class KernelFuseConsumerPass(ModulePass):
                     involved.update(_fuse(op, kernels, pair))
                     changed = True
                     break
-        called = {c.callee.string_value() for c in op.walk() if isinstance(c, func.CallOp)}
-        for name in involved:
-            kernel = kernels[name]
-            if name not in called and kernel.parent is not None:
-                Rewriter.erase_op(kernel)
+        # the kernels fusion left without a call (P's, C's, earlier fused ones)
+        for kernel in uncalled(op, kernels, involved):
+            Rewriter.erase_op(kernel)
 
 
 def _fuse(module: ModuleOp, kernels: dict[str, func.FuncOp], pair: _Pair) -> tuple[str, str]:
@@ -320,10 +319,7 @@ def _fuse(module: ModuleOp, kernels: dict[str, func.FuncOp], pair: _Pair) -> tup
     for v in pair.consumer.arguments:
         if v is not pair.t and all(v is not a for a in args):
             args.append(v)
-    base = pair.p_kernel.sym_name.data.split("_fused")[0] + "_fused"
-    n = 0
-    while (name := f"{base}{n}") in kernels:
-        n += 1
+    name = fused_name(kernels, pair.p_kernel.sym_name.data)
     fused = _fused_kernel(pair, args, name)
     module.body.block.insert_op_after(fused, kernels[pair.p_kernel.sym_name.data])
     kernels[name] = fused

@@ -58,9 +58,9 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from tdopt.analyses.affine_access import view_root
-from tdopt.analyses.kernel_forms import fill_value, reduces_into, single_generic
+from tdopt.analyses.kernel_forms import fill_value, kernel_functions, reduces_into, single_generic
 from tdopt.analyses.streaming import worth_streaming
-from tdopt.dialects.cluster import ENTRY, KERNEL, MEMORY_PLAN, memory_plan
+from tdopt.dialects.cluster import ENTRY, MEMORY_PLAN, memory_plan
 from tdopt.dialects.tier import IN, RESIDENT, TiledCallOp, int_array
 
 Call = func.CallOp | TiledCallOp
@@ -194,9 +194,7 @@ class KernelFuseFillPass(ModulePass):
         return total
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        kernels = {
-            f.sym_name.data: f for f in op.ops if isinstance(f, func.FuncOp) and KERNEL in f.attributes
-        }
+        kernels = kernel_functions(op)
         fused_names: dict[tuple[str, int, str], str] = {}
         cut_bytes = self._cut_output_bytes(op, kernels)
         saved_in = saved_out = fewer_tiled = 0

@@ -45,7 +45,10 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from tdopt.analyses.views import VIEW_OPS, view_op
-from tdopt.analyses.kernel_forms import VALUE_OPS, arg_of, memory_of, single_generic, writes_whole, written_by
+from tdopt.analyses.kernel_forms import (
+    VALUE_OPS, arg_of, fused_name, kernel_functions, memory_of, single_generic, uncalled, writes_whole,
+    written_by,
+)
 from tdopt.dialects.cluster import ENTRY, KERNEL
 from tdopt.dialects.tier import MAX_OPERANDS
 
@@ -304,9 +307,7 @@ class KernelFuseProducerPass(ModulePass):
     name = "kernel-fuse-producer"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        kernels = {
-            f.sym_name.data: f for f in op.ops if isinstance(f, func.FuncOp) and KERNEL in f.attributes
-        }
+        kernels = kernel_functions(op)
         involved: set[str] = set()
         for entry in [f for f in op.ops if isinstance(f, func.FuncOp) and ENTRY in f.attributes]:
             block = entry.body.block
@@ -320,11 +321,8 @@ class KernelFuseProducerPass(ModulePass):
                     involved.update(_fuse(op, kernels, pair, alloc))
                     changed = True
         # the kernels fusion left without a call (P's, C's, earlier fused ones)
-        called = {c.callee.string_value() for c in op.walk() if isinstance(c, func.CallOp)}
-        for name in involved:
-            kernel = kernels[name]
-            if name not in called and kernel.parent is not None:
-                Rewriter.erase_op(kernel)
+        for kernel in uncalled(op, kernels, involved):
+            Rewriter.erase_op(kernel)
 
 
 def _fuse(module: ModuleOp, kernels: dict[str, func.FuncOp], pair: _Pair, alloc: memref.AllocOp) -> tuple[str, str]:
@@ -335,11 +333,7 @@ def _fuse(module: ModuleOp, kernels: dict[str, func.FuncOp], pair: _Pair, alloc:
     for v in (*pair.consumer.arguments, *pair.producer.arguments):
         if v is not t and all(v is not a for a in args):
             args.append(v)
-    # named after C's first kernel and counted: a chain's names stay short
-    base = pair.c_kernel.sym_name.data.split("_fused")[0] + "_fused"
-    n = 0
-    while (name := f"{base}{n}") in kernels:
-        n += 1
+    name = fused_name(kernels, pair.c_kernel.sym_name.data)
     fused = _fused_kernel(pair, args, name)
     module.body.block.insert_op_after(fused, kernels[pair.c_kernel.sym_name.data])
     kernels[name] = fused
