@@ -4,8 +4,8 @@ earlier elementwise kernel P, element for element, becomes a second output
 of P. P's loop nest computes C's body from the element of T it has just
 computed, so T is not read back and C's call (its fork, its tiles, its DMA)
 is gone. T stays P's output when a later kernel reads it; a buffer of the
-step that nothing after C reads is no longer written (P's body still reads
-it when P updated it in place). A bias add and the ReLU after it are one
+step that nothing after C reads and that P updates in place is read, no
+longer written. A bias add and the ReLU after it are one
 pass over the activations (the pre-activation, which only the ReLU read,
 is not written back); a ReLU's gradient and its scaling by the learning
 rate (the operand of the weight update) are one.
@@ -265,9 +265,12 @@ def _fused_kernel(pair: _Pair, args: list[SSAValue], name: str) -> func.FuncOp:
     p_in_args, t_arg = list(pb.args[:n_p]), pb.args[n_p]
     p_maps, t_map = list(pg.indexing_maps.data[:n_p]), pg.indexing_maps.data[n_p]
     u_map = AffineMapAttr(AffineMap.identity(rank))
-    # T dead after P: no longer written; read if P updates it in place
-    keep_t = not pair.t_dead
+    # T dead after P and updated in place by P (a bias add): read, no longer
+    # written. (A T that P writes afresh and only C read has gone into C by
+    # kernel-fuse-producer already; should one reach here, it stays written,
+    # so that the kernel reads every argument it takes.)
     read_t = pair.t_dead and bool(t_arg.uses)
+    keep_t = not read_t
     ins = [*pg.inputs, *([pg.outputs[0]] if read_t else []), *c_ins]
     outs = [*([pg.outputs[0]] if keep_t else []), u]
     maps = [*p_maps, *([t_map] if read_t else []), *c_maps, *([t_map] if keep_t else []), u_map]
