@@ -12,7 +12,9 @@ from xdsl.dialects import arith, func, memref
 from xdsl.dialects.builtin import MemRefType, ModuleOp
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType
-from xdsl.ir import Attribute, BlockArgument, SSAValue
+from collections.abc import Sequence
+
+from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr
 
 from tdopt.analyses.affine_access import view_root
@@ -165,3 +167,21 @@ def uncalled(module: ModuleOp, kernels: dict[str, func.FuncOp], names: set[str])
     a fusion left behind)."""
     called = {c.callee.string_value() for c in module.walk() if isinstance(c, func.CallOp)}
     return [kernels[n] for n in sorted(names) if n not in called and kernels[n].parent is not None]
+
+
+def calls_between(
+    ops: Sequence[Operation], kernels: dict[str, func.FuncOp]
+) -> list[tuple[set[object], set[object]]] | None:
+    """For each call among `ops` (the entry's ops between two calls a fusion
+    would join), the memories it touches and those it writes (all it
+    touches when its kernel is not one generic); None if one of `ops` is
+    neither a call nor an op that only names memory (`VALUE_OPS`)."""
+    found: list[tuple[set[object], set[object]]] = []
+    for op in ops:
+        if isinstance(op, func.CallOp):
+            touched = {memory_of(v) for v in op.arguments}
+            writes = written_by(kernels.get(op.callee.string_value()), op)
+            found.append((touched, touched if writes is None else writes))
+        elif not isinstance(op, VALUE_OPS):
+            return None
+    return found

@@ -49,8 +49,8 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from tdopt.analyses.affine_access import view_root
 from tdopt.analyses.kernel_forms import (
-    VALUE_OPS, arg_of, fused_name, kernel_functions, memory_of, single_generic, uncalled, writes_whole,
-    written_by,
+    VALUE_OPS, arg_of, calls_between, fused_name, kernel_functions, memory_of, single_generic, uncalled,
+    writes_whole,
 )
 from tdopt.analyses.views import view_op
 from tdopt.dialects.cluster import ENTRY
@@ -60,7 +60,7 @@ from tdopt.dialects.tier import MAX_OPERANDS
 def _elements(v: SSAValue) -> int:
     t = v.type
     assert isinstance(t, MemRefType)
-    return math.prod(t.get_shape())
+    return t.element_count()
 
 
 def _identity(m: AffineMapAttr) -> bool:
@@ -84,7 +84,7 @@ class _Pair:
     t: SSAValue  # T in the entry
     read: int  # the input of C's generic that reads T
     moved: list[Operation]  # ops between the calls that C's operands need, in order
-    t_dead: bool  # T, a buffer of the step, is not read after C
+    t_dead: bool  # T is a buffer of the step that nothing after C reads
 
 
 def _defined_between(v: SSAValue, block: Block, first: int, last: int) -> Operation | None:
@@ -130,20 +130,22 @@ def _candidate(block: Block, kernels: dict[str, func.FuncOp], p_call: func.CallO
     ops = list(block.ops)
     first = ops.index(p_call)
     # the nearest reader first: P keeps one output, so it takes one consumer
+    position = {id(op): k for k, op in enumerate(ops)}
     readers = {u.operation for u in t.uses if isinstance(u.operation, func.CallOp) and u.operation.parent is block}
-    for c_call in sorted(readers, key=block.get_operation_index):
+    for c_call in sorted(readers, key=lambda c: position[id(c)]):
         assert isinstance(c_call, func.CallOp)
-        last = block.get_operation_index(c_call)
+        last = position[id(c_call)]
         if last <= first:
             continue
-        pair = _pair(block, kernels, p_call, p_kernel, pg, t, p_reads, c_call, first, last)
+        pair = _pair(block, ops, kernels, p_call, p_kernel, pg, t, p_reads, c_call, first, last)
         if pair is not None:
             return pair
     return None
 
 
 def _pair(
-    block: Block, kernels: dict[str, func.FuncOp], p_call: func.CallOp, p_kernel: func.FuncOp,
+    block: Block, ops: list[Operation], kernels: dict[str, func.FuncOp], p_call: func.CallOp,
+    p_kernel: func.FuncOp,
     pg: linalg_ops.GenericOp, t: SSAValue, p_reads: list[SSAValue], c_call: func.CallOp,
     first: int, last: int,
 ) -> _Pair | None:
@@ -179,24 +181,17 @@ def _pair(
         return None
     # C's work moves to P's call: nothing in between may write what C reads
     # or touch what C writes
-    ops = list(block.ops)
-    for op in ops[first + 1:last]:
-        if isinstance(op, func.CallOp):
-            touched = {memory_of(v) for v in op.arguments}
-            writes = written_by(kernels.get(op.callee.string_value()), op)
-            if writes is None:
-                writes = touched
-            if u_memory in touched or writes & (other_memories | {t_memory}):
-                return None
-        elif not isinstance(op, VALUE_OPS):
-            return None
+    between = calls_between(ops[first + 1:last], kernels)
+    if between is None or any(
+        u_memory in touched or writes & (other_memories | {t_memory}) for touched, writes in between
+    ):
+        return None
     moved = _needed([u, *(c_values[i] for i in others)], block, first, last)
     if moved is None:
         return None
     operands = {*p_call.arguments, *c_values}
     if len(operands) > MAX_OPERANDS:
         return None
-    # T a buffer of the step that nothing after C reads: no longer written
     t_dead = isinstance(view_root(t).owner, memref.AllocOp) and not any(
         isinstance(v.type, MemRefType) and memory_of(v) == t_memory
         for op in ops[first + 1:] if op is not c_call for v in op.operands

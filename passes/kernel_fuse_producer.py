@@ -46,7 +46,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from tdopt.analyses.views import VIEW_OPS, view_op
 from tdopt.analyses.kernel_forms import (
-    VALUE_OPS, arg_of, fused_name, kernel_functions, memory_of, single_generic, uncalled, writes_whole,
+    arg_of, calls_between, fused_name, kernel_functions, memory_of, single_generic, uncalled, writes_whole,
     written_by,
 )
 from tdopt.dialects.cluster import ENTRY, KERNEL
@@ -192,15 +192,9 @@ def _candidate(
     if c_writes is None or c_writes & p_reads:
         return None
     ops = list(block.ops)
-    for op in ops[ops.index(p_call) + 1 : ops.index(c_call)]:
-        if isinstance(op, func.CallOp):
-            writes = written_by(kernels.get(op.callee.string_value()), op)
-            if writes is None:
-                writes = {memory_of(v) for v in op.arguments}
-            if writes & p_reads:
-                return None
-        elif not isinstance(op, VALUE_OPS):
-            return None
+    between = calls_between(ops[ops.index(p_call) + 1 : ops.index(c_call)], kernels)
+    if between is None or any(writes & p_reads for _, writes in between):
+        return None
     operands = {v for v in (*p_call.arguments, *c_call.arguments) if v is not t}
     if len(operands) > MAX_OPERANDS:
         return None
