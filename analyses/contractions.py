@@ -62,3 +62,22 @@ def multiply_accumulates(g: LinalgStructuredOperation) -> int:
     if len(ranges) != loops:
         raise ValueError(f"cannot find the loop ranges of a {g.name} ({loops} loops)")
     return math.prod(ranges.values())
+
+
+def is_sum(g: linalg_ops.GenericOp) -> bool:
+    """The body adds one of its inputs to its one output (`out + x`: a sum
+    over the reduction loops, in any order) or is a sum of products."""
+    if is_sum_of_products(g):
+        return True
+    block = g.body.block
+    ops = list(block.ops)
+    if len(g.outputs) != 1 or len(ops) != 2 or not isinstance(ops[0], arith.AddfOp):
+        return False
+    acc = block.args[-1]
+    add = ops[0]
+    return (
+        isinstance(ops[1], linalg_ops.YieldOp)
+        and ops[1].operands[0] is add.result
+        and acc in add.operands
+        and all(v is acc or (v in block.args and v.index < len(g.inputs)) for v in add.operands)
+    )

@@ -36,3 +36,24 @@ def worth_streaming(op: linalg_ops.GenericOp) -> bool:
     return (
         has_reduction and trailing and shallow and not scatters and not uses_index and not op.res
     )
+
+
+def streams_once_reordered(op: linalg_ops.GenericOp) -> bool:
+    """Whether the reduction goes through memref_stream once
+    `kernel-reorder-reductions` has run: it streams as it is, or it is a sum
+    (`is_sum`: out + x, or of products) whose reductions that pass moves
+    innermost and that streams but for their place."""
+    from tdopt.analyses.contractions import is_sum
+
+    if worth_streaming(op):
+        return True
+    kinds = [t.data for t in op.iterator_types]
+    if IteratorType.REDUCTION not in kinds or not is_sum(op) or op.res:
+        return False
+    if any(isinstance(o, linalg_ops.IndexOp) for o in op.body.walk()) or len(kinds) > MAX_LOOPS:
+        return False
+    n_in = len(op.inputs)
+    reduction_dims = {i for i, k in enumerate(kinds) if k == IteratorType.REDUCTION}
+    return not any(
+        pos in reduction_dims for m in op.indexing_maps.data[n_in:] for pos in dims_used(m.data.results)
+    )

@@ -99,6 +99,28 @@ class OperandAccess:
         return math.prod(self.extents(tile, shifted=True)) * self.elem
 
 
+def operand_access(t: MemRefType, amap: AffineMap, is_out: bool, used: bool) -> OperandAccess:
+    """The access of a loop nest's operand of type `t` through `amap`
+    (`used`: the body reads the operand's element). Raises Untileable when
+    the map is not linear with non-negative coefficients, or reaches an
+    output of rank > 1 other than plainly."""
+    elem = t.element_type.bitwidth // 8  # type: ignore[attr-defined]
+    coeffs, consts = [], []
+    origin = [0] * amap.num_dims
+    for e in amap.results:
+        co = linear_coefficients(e)
+        if co is None or any(c < 0 for c in co.values()):
+            raise Untileable(f"the map {amap} is not a non-negative linear map")
+        coeffs.append({k: c for k, c in co.items() if c})
+        consts.append(e.eval(origin, []))  # the value with every loop at 0
+    plain = plain_access(coeffs, consts)
+    if is_out and not plain and len(t.get_shape()) != 1:
+        raise Untileable(f"an output is reached through the map {amap}")
+    return OperandAccess(
+        tuple(t.get_shape()), elem, tuple(coeffs), tuple(consts), is_out, is_out and used, used, plain,
+    )
+
+
 def analyze_kernel(kernel: func.FuncOp) -> tuple[linalg_ops.GenericOp, list[BlockArgument], list[OperandAccess]]:
     generics = [o for o in kernel.body.block.ops if isinstance(o, linalg_ops.GenericOp)]
     # (a fill before the generic is kernel-fuse-fill's, after tiling)
@@ -124,27 +146,9 @@ def analyze_kernel(kernel: func.FuncOp) -> tuple[linalg_ops.GenericOp, list[Bloc
             raise Untileable("an operand is not a kernel argument or a view of one")
         t = v.type
         assert isinstance(t, MemRefType)
-        elem = t.element_type.bitwidth // 8  # type: ignore[attr-defined]
-        coeffs, consts = [], []
-        amap: AffineMap = m.data
-        origin = [0] * amap.num_dims
-        for e in amap.results:
-            co = linear_coefficients(e)
-            if co is None or any(c < 0 for c in co.values()):
-                raise Untileable(f"the map {amap} is not a non-negative linear map")
-            coeffs.append({k: c for k, c in co.items() if c})
-            consts.append(e.eval(origin, []))  # the value with every loop at 0
         is_out = i >= n_in
         used = bool(g.body.block.args[i].uses)
-        plain = plain_access(coeffs, consts)
-        if is_out and not plain and len(t.get_shape()) != 1:
-            raise Untileable(f"an output is reached through the map {amap}")
-        accesses.append(
-            OperandAccess(
-                tuple(t.get_shape()), elem, tuple(coeffs), tuple(consts), is_out,
-                is_out and used, used, plain,
-            )
-        )
+        accesses.append(operand_access(t, m.data, is_out, used))
         roots.append(root)
     for i, a in enumerate(accesses):
         for j in range(i + 1, len(accesses)):

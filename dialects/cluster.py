@@ -30,6 +30,9 @@ lowers them late, in the riscv level):
     %id = cluster.core_id : index     // this core's id (mhartid)
     %n = cluster.num_cores : index    // the active cores (the NUM_CORES register)
 
+and `cluster.epilogue`, the elementwise epilogue of a kernel's contraction
+(computed where the contraction stores its sums, `convert-cluster-epilogue`).
+
 xDSL has no dialect hook for discardable attributes: `verify_cluster_attributes`
 checks one op's `cluster.*` attributes, and tdopt calls it wherever it
 verifies the IR (`tools/diagnostics.verify_module`).
@@ -40,10 +43,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from abc import ABC
 from dataclasses import dataclass
+from typing import ClassVar
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
+    AffineMapAttr,
     ArrayAttr,
+    MemRefType,
     DenseArrayBase,
     IndexType,
     IntAttr,
@@ -58,14 +64,18 @@ from xdsl.dialects.builtin import (
 from xdsl.dialects.linalg.ops import GenericOp
 from xdsl.dialects.utils.enum_attribute import EnumAttribute
 from xdsl.ir import Attribute, Dialect, Operation, ParametrizedAttribute
+from xdsl.ir.affine import AffineMap
 from xdsl.irdl import (
+    AttrSizedOperandSegments,
     IRDLOperation,
     irdl_attr_definition,
     irdl_op_definition,
     opt_prop_def,
     prop_def,
+    region_def,
     result_def,
     traits_def,
+    var_operand_def,
 )
 from xdsl.irdl.operations import ParsePropInAttrDict
 from xdsl.parser import AttrParser
@@ -291,6 +301,73 @@ class UnrollOp(IRDLOperation):
             raise VerifyException(f"'{self.name}': must be in the body of an scf.for or riscv_scf.for")
 
 
+@irdl_op_definition
+class EpilogueOp(IRDLOperation):
+    """The elementwise epilogue of a kernel's contraction, in the kernel
+    after its `linalg.generic`: the body runs on each element of operand
+    `result` (T, the contraction's output) that the contraction stores for
+    the last time, with the elements of the other operands at their maps'
+    indices (maps over T's dimensions), and what it yields is stored into
+    `outs` at their maps' indices (T among them when the body updates it in
+    place; otherwise T keeps the contraction's value).
+
+        cluster.epilogue result(1) ins(%bias, %t : memref<16xf32>, memref<32x16xf32>)
+            outs(%y : memref<32x16xf32>) {indexing_maps = [affine_map<(d0, d1) -> (d1)>, ...]} {
+        ^bb0(%b: f32, %x: f32, %out: f32):
+          ...
+          linalg.yield %r : f32
+        }
+
+    `kernel-fold-epilogue` makes it from a tiled call's epilogue kernel when
+    the call's tiles cut no reduction loop; `convert-cluster-epilogue`
+    (after the contraction is loops) computes the body right before each of
+    those stores, on the value stored, so the epilogue costs its body's
+    arithmetic and no pass over T."""
+
+    name = "cluster.epilogue"
+    # elements whose epilogues convert-cluster-epilogue computes op by op
+    # together: four chains hide the FPU's and the loads' latency (two leave
+    # stalls: 0.8 % more cycles on a 32x128x128 product with bias and ReLU)
+    CHAIN: ClassVar[int] = 4
+
+    result = prop_def(IntegerAttr[IndexType])
+    indexing_maps = prop_def(ArrayAttr[AffineMapAttr])
+    ins = var_operand_def(MemRefType)
+    outs = var_operand_def(MemRefType)
+    body = region_def("single_block")
+    irdl_options = (AttrSizedOperandSegments(as_property=True), ParsePropInAttrDict())
+    assembly_format = (
+        "`result` `(` $result `)` (`ins` `(` $ins^ `:` type($ins) `)`)? "
+        "`outs` `(` $outs `:` type($outs) `)` attr-dict-with-keyword $body"
+    )
+
+    def verify_(self) -> None:
+        operands = [*self.ins, *self.outs]
+        maps = [m.data for m in self.indexing_maps.data]
+        k = self.result.value.data
+        if not 0 <= k < len(operands):
+            raise VerifyException(f"'{self.name}': result({k}) names no operand ({len(operands)})")
+        t = operands[k].type
+        assert isinstance(t, MemRefType)
+        rank = t.get_num_dims()
+        if len(maps) != len(operands):
+            raise VerifyException(f"'{self.name}': {len(maps)} indexing maps for {len(operands)} operands")
+        for i, (m, v) in enumerate(zip(maps, operands)):
+            if m.num_dims != rank or len(m.results) != v.type.get_num_dims():  # type: ignore[attr-defined]
+                raise VerifyException(
+                    f"'{self.name}': the map of operand {i} must take T's {rank} dimensions and give "
+                    f"one index per dimension of its buffer"
+                )
+        if maps[k] != AffineMap.identity(rank):
+            raise VerifyException(f"'{self.name}': T (operand {k}) must be reached through the identity map")
+        block = self.body.block
+        if len(block.args) != len(operands):
+            raise VerifyException(f"'{self.name}': the body takes one element per operand ({len(operands)})")
+        last = block.last_op
+        if last is None or last.name != "linalg.yield" or len(last.operands) != len(self.outs):
+            raise VerifyException(f"'{self.name}': the body must end in a linalg.yield of one value per output")
+
+
 class _KernelHomesOp(IRDLOperation, ABC):
     """A kernel and the homes of its buffers, a symbol plus a byte offset
     each (in argument order)."""
@@ -369,16 +446,21 @@ class TiledDescriptorOp(DataBlockOp):
     a byte offset), its two L1 buffers (offsets in the tile area
     `__tdopt_tiles`; 0 for a resident operand), the home bytes between
     neighbouring tiles per grid dimension (3), and its DMA box (5: row
-    bytes, rows, row stride, planes, plane stride). `parallel` and
-    `first_parallel`: the kernel (the first kernel) is forked over the
-    cores; the first kernel runs on the tiles at index 0 in every grid
-    dimension of `first_dims`."""
+    bytes, rows, row stride, planes, plane stride). `parallel`,
+    `first_parallel` and `epilogue_parallel`: the kernel (the first kernel,
+    the epilogue) is forked over the cores; the first kernel runs on the
+    tiles at index 0 in every grid dimension of `first_dims`, the epilogue
+    after the kernel on the tiles at the last index in every grid dimension
+    of `epilogue_dims`."""
 
     name = "cluster.tiled_descriptor"
     first_kernel = opt_prop_def(SymbolRefAttr)
     first_dims = prop_def(DenseArrayBase)
     parallel = opt_prop_def(UnitAttr)
     first_parallel = opt_prop_def(UnitAttr)
+    epilogue = opt_prop_def(SymbolRefAttr)
+    epilogue_dims = opt_prop_def(DenseArrayBase)
+    epilogue_parallel = opt_prop_def(UnitAttr)
     grid = prop_def(DenseArrayBase)
     modes = prop_def(DenseArrayBase)
     l1_offsets = prop_def(DenseArrayBase)
@@ -537,7 +619,7 @@ class ReturnOp(IRDLOperation):
 
 Cluster = Dialect(
     "cluster",
-    [CoreIdOp, NumCoresOp, UnrollOp, TiledDescriptorOp, ForkArgsOp, ForkOp, RunTiledOp,
+    [CoreIdOp, NumCoresOp, UnrollOp, EpilogueOp, TiledDescriptorOp, ForkArgsOp, ForkOp, RunTiledOp,
      KernelCallOp, CycleStampOp, CheckLabelsOp, ReturnOp],
     [RoleAttr, MemoryPlanAttr],
 )

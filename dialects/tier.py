@@ -21,6 +21,10 @@ The kernel `callee` takes one L1 buffer per operand, in operand order.
 With `first_callee` and `first_dims` (grid dimensions), the tiles whose grid
 index is 0 in each of `first_dims` run `first_callee` instead (same
 operands): the first tile of a reduction the grid cuts, started from zero.
+With `epilogue_callee` (and `epilogue_dims`, absent: none), the tiles whose
+grid index is the last in each of `epilogue_dims` also run `epilogue_callee`
+after the kernel (same operands): an elementwise kernel on the output tile
+once the reduction the grid cuts is complete, before it is copied out.
 
 Explicit data movement (for hand-written or generated kernels):
 * `#tier.space<l1>` / `<l2>` / `<l3>`: a memref memory space naming the tier
@@ -109,6 +113,10 @@ class TiledCallOp(IRDLOperation):
     # the kernel of the tiles whose index is 0 in each grid dimension of first_dims
     first_callee = opt_prop_def(SymbolRefAttr)
     first_dims = opt_prop_def(DenseArrayBase)
+    # the kernel run after `callee` on the tiles whose index is the last in
+    # each grid dimension of epilogue_dims (absent: on every tile)
+    epilogue_callee = opt_prop_def(SymbolRefAttr)
+    epilogue_dims = opt_prop_def(DenseArrayBase)
     args = var_operand_def(MemRefType)
 
     irdl_options = (ParsePropInAttrDict(),)
@@ -141,11 +149,19 @@ class TiledCallOp(IRDLOperation):
         return tuple(self.grid.get_values())
 
     def callees(self) -> list[str]:
-        """The kernels the call runs: `callee`, and `first_callee` if any."""
+        """The kernels the call runs: `callee`, `first_callee` and
+        `epilogue_callee` if any."""
         names = [self.callee.string_value()]
         if self.first_callee is not None:
             names.append(self.first_callee.string_value())
+        if self.epilogue_callee is not None:
+            names.append(self.epilogue_callee.string_value())
         return names
+
+    def epilogue_dim_values(self) -> tuple[int, ...]:
+        """The grid dimensions whose last index selects the tiles that run
+        `epilogue_callee` (none: every tile)."""
+        return () if self.epilogue_dims is None else tuple(self.epilogue_dims.get_values())
 
     def first_dim_values(self) -> tuple[int, ...]:
         """The grid dimensions whose index 0 selects `first_callee` (none: ())."""
@@ -262,6 +278,14 @@ class TiledCallOp(IRDLOperation):
         ):
             raise VerifyException(
                 f"{where}: first_dims must be distinct grid dimensions (0 to {GRID_DIMS - 1}), "
+                f"got {list(dims)}"
+            )
+        dims = self.epilogue_dim_values()
+        if self.epilogue_dims is not None and self.epilogue_callee is None:
+            raise VerifyException(f"{where}: epilogue_dims without an epilogue_callee")
+        if len(set(dims)) != len(dims) or any(d not in range(GRID_DIMS) for d in dims):
+            raise VerifyException(
+                f"{where}: epilogue_dims must be distinct grid dimensions (0 to {GRID_DIMS - 1}), "
                 f"got {list(dims)}"
             )
         offsets = self.buffer_offsets()

@@ -103,10 +103,18 @@ def descriptor_words(op: TiledDescriptorOp, layout: TiledLayout = TILED) -> list
     flags = d["TDRT_TILED_PARALLEL"] if op.parallel is not None else 0
     if first is not None:
         flags |= d["TDRT_TILED_FIRST"] | (d["TDRT_TILED_FIRST_PARALLEL"] if op.first_parallel is not None else 0)
+    epilogue = op.epilogue.string_value() if op.epilogue is not None else None
+    if epilogue is not None:
+        flags |= d["TDRT_TILED_EPILOGUE"] | (
+            d["TDRT_TILED_EPILOGUE_PARALLEL"] if op.epilogue_parallel is not None else 0
+        )
+    epilogue_dims = op.values("epilogue_dims") if op.epilogue_dims is not None else ()
     call: dict[str, list[str]] = {
         "kernel": [op.kernel.string_value()],
         "first_kernel": [first or "0"],
         "first_dims": [str(sum(1 << k for k in op.values("first_dims")))],
+        "epilogue": [epilogue or "0"],
+        "epilogue_dims": [str(sum(1 << k for k in epilogue_dims))],
         "flags": [str(flags)],
         "operands": [str(n)],
         "grid": [str(g) for g in op.values("grid")],

@@ -254,6 +254,12 @@ def _tiled_descriptor(
         properties["first_kernel"] = SymbolRefAttr(first)
         if first in parallel:
             properties["first_parallel"] = UnitAttr()
+    if op.epilogue_callee is not None:
+        epilogue = op.epilogue_callee.string_value()
+        properties["epilogue"] = SymbolRefAttr(epilogue)
+        properties["epilogue_dims"] = DenseArrayBase.from_list(i64, list(op.epilogue_dim_values()))
+        if epilogue in parallel:
+            properties["epilogue_parallel"] = UnitAttr()
     return TiledDescriptorOp.create(properties=properties)
 
 

@@ -36,7 +36,7 @@ from xdsl.pattern_rewriter import (
 from tdopt.backend.riscv_allocation import allocate_with_remat, is_allocated
 from tdopt.analyses.affine_access import dims_used
 from tdopt.target import CLUSTER
-from tdopt.dialects.cluster import parallel_of
+from tdopt.dialects.cluster import EpilogueOp, parallel_of
 
 
 MAX_INTERLEAVED_LOOPS = 5
@@ -506,11 +506,15 @@ def trial_choice(
     candidates = blocking_candidates(op, pipeline_depth, keep_trips)
     if kernel is None:
         return candidates[0] if candidates else None
+    # the register model does not see an epilogue's values (computed where
+    # the accumulators are stored) nor its buffers' pointers: such kernels
+    # are always tried (0.1-1 s each)
+    epilogue = any(isinstance(o, EpilogueOp) for o in kernel.walk())
     limit = math.inf
     for b in candidates:
         if _copies(b) >= limit:
             continue
-        if model_vouches(op, b) or allocates(ctx, kernel, op, b, until_allocation):
+        if (not epilogue and model_vouches(op, b)) or allocates(ctx, kernel, op, b, until_allocation):
             return b
         limit = _copies(b)
     return None

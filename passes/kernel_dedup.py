@@ -63,7 +63,8 @@ class KernelDedupPass(ModulePass):
                 callee = call.callee.string_value()
                 if callee in renamed:
                     call.properties["callee"] = SymbolRefAttr(renamed[callee])
-            if isinstance(call, TiledCallOp) and call.first_callee is not None:
-                first = call.first_callee.string_value()
-                if first in renamed:
-                    call.properties["first_callee"] = SymbolRefAttr(renamed[first])
+            if isinstance(call, TiledCallOp):
+                for prop in ("first_callee", "epilogue_callee"):
+                    ref = call.properties.get(prop)
+                    if isinstance(ref, SymbolRefAttr) and ref.string_value() in renamed:
+                        call.properties[prop] = SymbolRefAttr(renamed[ref.string_value()])

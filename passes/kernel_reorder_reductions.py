@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import arith
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     ArrayAttr,
@@ -30,28 +29,9 @@ from xdsl.dialects.linalg.attrs import IteratorType
 from xdsl.ir.affine import AffineExpr, AffineMap
 from xdsl.passes import ModulePass
 
-from tdopt.analyses.contractions import is_sum_of_products
+from tdopt.analyses.contractions import is_sum, is_sum_of_products
 from tdopt.dialects.cluster import PARALLEL, kernel_generics, parallel_of
 from tdopt.dialects.tier import int_array
-
-
-def is_sum(g: linalg_ops.GenericOp) -> bool:
-    """The body adds one of its inputs to its one output (`out + x`: a sum
-    over the reduction loops, in any order) or is a sum of products."""
-    if is_sum_of_products(g):
-        return True
-    block = g.body.block
-    ops = list(block.ops)
-    if len(g.outputs) != 1 or len(ops) != 2 or not isinstance(ops[0], arith.AddfOp):
-        return False
-    acc = block.args[-1]
-    add = ops[0]
-    return (
-        isinstance(ops[1], linalg_ops.YieldOp)
-        and ops[1].operands[0] is add.result
-        and acc in add.operands
-        and all(v is acc or (v in block.args and v.index < len(g.inputs)) for v in add.operands)
-    )
 
 
 def reorder_reductions(g: linalg_ops.GenericOp) -> list[int] | None:

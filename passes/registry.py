@@ -35,6 +35,8 @@ LOWERING = {
     "kernel-fuse-producer": "passes.kernel_fuse_producer:KernelFuseProducerPass",
     "kernel-fuse-consumer": "passes.kernel_fuse_consumer:KernelFuseConsumerPass",
     "kernel-fuse-fill": "passes.kernel_fuse_fill:KernelFuseFillPass",
+    "kernel-fold-epilogue": "passes.kernel_fold_epilogue:KernelFoldEpiloguePass",
+    "kernel-schedule-epilogues": "passes.kernel_schedule_epilogues:KernelScheduleEpiloguesPass",
     "kernel-squeeze-unit-dims": "passes.kernel_squeeze_unit_dims:KernelSqueezeUnitDimsPass",
     "kernel-dedup": "passes.kernel_dedup:KernelDedupPass",
     "kernel-reorder-reductions": "passes.kernel_reorder_reductions:KernelReorderReductionsPass",
@@ -47,6 +49,8 @@ LOWERING = {
     "convert-memref-views-to-riscv": "lowering.memref_views_to_riscv:ConvertMemrefViewsToRiscvPass",
     # issue 16
     "convert-cluster-to-riscv": "lowering.cluster_to_riscv:ConvertClusterToRiscvPass",
+    # issue 17
+    "convert-cluster-epilogue": "lowering.cluster_epilogue:ConvertClusterEpiloguePass",
 }
 
 RV32F = {

@@ -36,6 +36,15 @@ its plain call and works on its home tier directly; it is marked
 `cluster.untiled` with the reason. Kernels whose operands are all in L1 keep
 their plain call.
 
+A product whose next call is an elementwise kernel reading its output
+element for element (analyses/epilogues.py; `kernel-schedule-epilogues`
+puts such calls next to their product) is tiled with that kernel's
+operands too, when they fit the budget beside the product's and the tiles
+cut no reduction loop: the call gets an epilogue kernel, the elementwise
+loop nest on the output tile's dimensions, which the tile driver runs
+after the kernel on each tile (`kernel-fold-epilogue` then moves it into
+the kernel, where the sums are stored); the elementwise call is gone.
+
 The module gets the tile area `__tdopt_tiles` (in L1, the largest double
 buffered working set) and in its `cluster.memory_plan` the fields `tiles`,
 `tiled_calls` and `dma_in` / `dma_out` (what the tile copies move per step,
@@ -59,11 +68,12 @@ from xdsl.dialects.builtin import (
     MemRefType,
     ModuleOp,
     StringAttr,
+    SymbolRefAttr,
     UnitAttr,
     i8,
 )
 from xdsl.dialects.linalg import ops as linalg_ops
-from xdsl.dialects.linalg.attrs import IteratorType
+from xdsl.dialects.linalg.attrs import IteratorType, IteratorTypeAttr
 from xdsl.ir import Block, BlockArgument, Region, SSAValue
 from xdsl.ir.affine import AffineMap
 from xdsl.passes import ModulePass
@@ -85,11 +95,12 @@ from tdopt.dialects.cluster import (
     role_attr,
 )
 from tdopt.dialects.tier import (
-    GRID_DIMS, IN, OUT, RESIDENT, TiledCallOp, in_tier, int_array, memref_tier,
+    GRID_DIMS, IN, MAX_OPERANDS, OUT, RESIDENT, TiledCallOp, in_tier, int_array, memref_tier,
 )
 from tdopt.analyses.affine_access import view_root
 from tdopt.analyses.dma_floor import dma_floor
-from tdopt.analyses.tile_access import OperandAccess, Untileable, analyze_kernel
+from tdopt.analyses.epilogues import Epilogue, find_epilogue, globals_alias
+from tdopt.analyses.tile_access import OperandAccess, Untileable, analyze_kernel, operand_access
 from tdopt.target import CLUSTER
 
 ALIGN = CLUSTER.dma_align
@@ -534,6 +545,12 @@ class TierTileL1Pass(ModulePass):
     budget: int = 120 * 1024
     # cores the kernels are split over (tiles keep a loop this long if they can)
     cores: int = CLUSTER.cores
+    # run the elementwise kernel called right after a product as the tiled
+    # call's epilogue (analyses/epilogues.py), when its tiles fit too and
+    # the tiles cut no reduction loop (each output tile is then complete
+    # after the kernel: kernel-fold-epilogue computes the epilogue where
+    # the kernel stores it)
+    epilogues: bool = True
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         kernels = {
@@ -555,8 +572,12 @@ class TierTileL1Pass(ModulePass):
         used: set[str] = set()
         peak = dma_in = dma_out = n_tiled = 0
         entries = [f for f in op.ops if isinstance(f, func.FuncOp) and ENTRY in f.attributes]
+        alias = globals_alias(list(op.ops))
+        epilogue_kernels: dict[tuple, str] = {}
         for entry in entries:
             for call in [c for c in entry.body.block.ops if isinstance(c, func.CallOp)]:
+                if call.parent is None:  # an epilogue, fused into the call before
+                    continue
                 name = call.callee.string_value()
                 kernel = kernels[name]
                 try:
@@ -575,13 +596,39 @@ class TierTileL1Pass(ModulePass):
                 if all(resident):
                     used.add(name)  # everything already in L1: a plain call
                     continue
+                args = [call.arguments[r.index] for r in roots]
+                n_kernel = len(accesses)
+                epilogue = find_epilogue(call, kernels, alias) if self.epilogues else None
+                with_epilogue = _with_epilogue(g, args, accesses, epilogue, tiers) if epilogue else None
+                plan = None
+                if with_epilogue is not None:
+                    e_args, e_accesses, e_resident, _ = with_epilogue
+                    choice = _tiling_problem(g, e_accesses, resident + e_resident)
+                    if choice not in chosen:
+                        chosen[choice] = choose_tiles(
+                            g, e_accesses, resident + e_resident, budget, self.cores
+                        )
+                    plan = chosen[choice]
+                    cuts_reduction = plan is not None and any(
+                        g.iterator_types.data[k].data == IteratorType.REDUCTION for k in plan.grid_dims
+                    )
+                    # the epilogue's tiles do not fit beside the product's, or
+                    # the tiles cut the reduction: the epilogue would be a
+                    # pass over each output tile of its own (fork, loads,
+                    # stores), which costs what the separate call does
+                    if plan is None or cuts_reduction:
+                        with_epilogue = None
+                        plan = None
+                    else:
+                        args, accesses, resident = e_args, e_accesses, resident + e_resident
                 # calls of one kernel with the same operands in L1 tile alike,
                 # and so do kernels of the same loops and accesses (a third of
                 # MobileNetV1's: repeated layers), not yet deduplicated here
-                choice = _tiling_problem(g, accesses, resident)
-                if choice not in chosen:
-                    chosen[choice] = choose_tiles(g, accesses, resident, budget, self.cores)
-                plan = chosen[choice]
+                if plan is None:
+                    choice = _tiling_problem(g, accesses, resident)
+                    if choice not in chosen:
+                        chosen[choice] = choose_tiles(g, accesses, resident, budget, self.cores)
+                    plan = chosen[choice]
                 if plan is None:
                     ranges = list(g.get_static_loop_ranges())
                     first_reduction = next(
@@ -596,14 +643,37 @@ class TierTileL1Pass(ModulePass):
                         + _no_plan_reason(g, accesses, smallest, ranges, resident, budget, self.budget)
                     )
                 flags = copied(accesses, plan.tile, plan.ranges, resident)
-                key = (name, tuple(plan.tile), tuple(flags))
+                key = (name, tuple(plan.tile), tuple(flags[:n_kernel]))
                 if key not in tile_kernels:
                     tname = f"{name}_t" + "x".join(str(t) for t in plan.tile)
                     if any(k[:2] == key[:2] for k in tile_kernels):  # same tile, other residency
                         tname += f"_{len(tile_kernels)}"
-                    op.body.block.add_op(_tile_kernel(kernel, g, accesses, plan, flags, tname))
+                    op.body.block.add_op(
+                        _tile_kernel(kernel, g, accesses[:n_kernel], plan, flags[:n_kernel], tname)
+                    )
                     tile_kernels[key] = tname
-                tiled, ws = _tiled_call(call, tile_kernels[key], roots, accesses, resident, plan)
+                tiled, ws = _tiled_call(args, tile_kernels[key], accesses, resident, plan)
+                if with_epilogue is not None:
+                    assert epilogue is not None
+                    ekey = (epilogue.call.callee.string_value(), tile_kernels[key], tuple(flags))
+                    if ekey not in epilogue_kernels:
+                        ename = f"{ekey[0]}_e{len(epilogue_kernels)}_t" + "x".join(
+                            str(plan.tile[k]) for k in _t_loops(g)
+                        )
+                        op.body.block.add_op(
+                            _epilogue_kernel(epilogue, with_epilogue[3], args, accesses, flags, plan, ename)
+                        )
+                        epilogue_kernels[ekey] = ename
+                    tiled.epilogue_callee = SymbolRefAttr(epilogue_kernels[ekey])
+                    tiled.epilogue_dims = int_array([
+                        i for i, k in enumerate(plan.grid_dims)
+                        if g.iterator_types.data[k].data == IteratorType.REDUCTION
+                    ])
+                    for moved in epilogue.moved:
+                        moved.detach()
+                        call.parent_block().insert_op_before(moved, call)  # type: ignore[union-attr]
+                    epilogue.call.detach()
+                    epilogue.call.erase()
                 peak = max(peak, ws)
                 moved_in, moved_out = tiled.dma_bytes()
                 dma_in += moved_in
@@ -728,10 +798,103 @@ def _tile_kernel(
     return f
 
 
+def _t_loops(g: linalg_ops.GenericOp) -> list[int]:
+    """The loops of the product's output map, in result order."""
+    return [e.position for e in g.indexing_maps.data[len(g.inputs)].data.results]  # type: ignore[attr-defined]
+
+
+def _with_epilogue(
+    g: linalg_ops.GenericOp,
+    args: Sequence[SSAValue],
+    accesses: Sequence[OperandAccess],
+    epilogue: Epilogue,
+    tiers: dict[str, str | None],
+) -> tuple[list[SSAValue], list[OperandAccess], list[bool], list[int]] | None:
+    """The tiled call's operands with the epilogue's: (buffers, accesses
+    over the product's loops, whether each added one is in L1, the call
+    operand of each operand of the epilogue's generic); None when they are
+    more than a call takes or one is not tileable."""
+    out = len(g.inputs)
+    t = args[out]
+    all_args, all_accesses = list(args), list(accesses)
+    added: list[bool] = []
+    index_of: list[int] = []
+    eg = epilogue.generic
+    n_in = len(eg.inputs)
+    for i, (v, p_map) in enumerate(zip(epilogue.values, epilogue.p_maps)):
+        if v is t:
+            index_of.append(out)
+            continue
+        is_out = i >= n_in
+        used = bool(eg.body.block.args[i].uses) or any(
+            w is v and j < n_in for j, w in enumerate(epilogue.values)
+        )
+        try:
+            access = operand_access(v.type, p_map, is_out, used)  # type: ignore[arg-type]
+        except Untileable:
+            return None
+        k = next((k for k in range(len(args), len(all_args)) if all_args[k] is v), None)
+        if k is None:
+            all_args.append(v)
+            all_accesses.append(access)
+            added.append(_in_l1(v, tiers))
+            k = len(all_args) - 1
+        elif is_out:  # read and written in place: one operand, an output read
+            all_accesses[k] = access
+        index_of.append(k)
+    if len(all_args) > MAX_OPERANDS:
+        return None
+    return all_args, all_accesses, added, index_of
+
+
+def _epilogue_kernel(
+    epilogue: Epilogue,
+    index_of: Sequence[int],
+    args: Sequence[SSAValue],
+    accesses: Sequence[OperandAccess],
+    flags: Sequence[bool],
+    plan: Plan,
+    name: str,
+) -> func.FuncOp:
+    """The epilogue's loop nest on the tiled call's L1 buffers (it takes
+    them all, in operand order, like the product's tile kernel): over the
+    output tile's dimensions, each operand through its map over them (a
+    copied operand's map minus its constant, as `_tile_kernel` does)."""
+    types = [
+        MemRefType(v.type.element_type, a.extents(plan.tile, shifted=c))  # type: ignore[attr-defined]
+        for v, a, c in zip(args, accesses, flags)
+    ]
+    maps = []
+    for k, amap in zip(index_of, epilogue.t_maps):
+        a, c = accesses[k], flags[k]
+        if c and any(a.consts):
+            amap = AffineMap(
+                amap.num_dims, amap.num_symbols,
+                tuple(e - const for e, const in zip(amap.results, a.consts)),
+            )
+        maps.append(AffineMapAttr(amap))
+    block = Block(arg_types=types)
+    eg = epilogue.generic
+    n_in = len(eg.inputs)
+    operands = [block.args[k] for k in index_of]
+    rank = epilogue.t_maps[0].num_dims
+    new = linalg_ops.GenericOp(
+        operands[:n_in],
+        operands[n_in:],
+        eg.body.clone(),
+        ArrayAttr(maps),
+        ArrayAttr([IteratorTypeAttr(IteratorType.PARALLEL)] * rank),
+    )
+    block.add_op(new)
+    block.add_op(func.ReturnOp())
+    f = func.FuncOp(name, (types, []), Region(block))
+    f.attributes[KERNEL] = epilogue.kernel.attributes[KERNEL]
+    return f
+
+
 def _tiled_call(
-    call: func.CallOp,
+    args: Sequence[SSAValue],
     tile_kernel: str,
-    roots: Sequence[BlockArgument],
     accesses: Sequence[OperandAccess],
     resident: Sequence[bool],
     plan: Plan,
@@ -780,5 +943,4 @@ def _tiled_call(
             assert not any(step)
             offsets += [fixed, fixed]
             fixed += size
-    args = [call.arguments[r.index] for r in roots]
     return TiledCallOp(tile_kernel, args, grid, modes, steps, boxes, offsets, homes), fixed

@@ -124,6 +124,11 @@ def estimate_cycles(module: ModuleOp, cores: int) -> int:
                 modes = op.operand_modes()
                 moved = sum(op.tile_bytes(i) for i, m in enumerate(modes) if m & (IN | OUT))
                 compute = tiles * (per_kernel.get(op.callee.string_value(), 0.0) + TILE_CYCLES)
+                if op.epilogue_callee is not None:
+                    # on the tiles at the last index of each epilogue dimension
+                    grid = op.grid_values()
+                    runs = tiles // math.prod(grid[d] for d in op.epilogue_dim_values())
+                    compute += runs * (per_kernel.get(op.epilogue_callee.string_value(), 0.0) + CALL_CYCLES)
                 total += max(compute, tiles * moved / DMA_BYTES_PER_CYCLE) + CALL_CYCLES
             elif isinstance(op, func.CallOp):
                 total += per_kernel.get(op.callee.string_value(), 0.0) + CALL_CYCLES

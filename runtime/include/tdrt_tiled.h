@@ -10,6 +10,8 @@
 #define TDRT_TILED_PARALLEL 1u /* flags: fork the kernel over every active core */
 #define TDRT_TILED_FIRST_PARALLEL 2u /* flags: fork first_kernel over every active core */
 #define TDRT_TILED_FIRST 4u /* flags: the call has a first_kernel */
+#define TDRT_TILED_EPILOGUE 8u /* flags: the call has an epilogue */
+#define TDRT_TILED_EPILOGUE_PARALLEL 16u /* flags: fork the epilogue over every active core */
 #define TDRT_TILE_IN 1u        /* operand mode: copy home -> L1 before the kernel */
 #define TDRT_TILE_OUT 2u       /* operand mode: copy L1 -> home after the kernel */
 
@@ -32,6 +34,13 @@ struct tdrt_tiled_call {
      * tile of a cut reduction, which starts its accumulators from zero */
     uint32_t first_kernel;
     uint32_t first_dims;
+    /* 0, or the kernel run after `kernel` (same arguments) on the tiles whose
+     * grid index is the last in every dimension of the mask epilogue_dims:
+     * an elementwise consumer of an output tile once its cut reduction is
+     * complete (a bias add and a ReLU after a product), while the tile is
+     * still in L1 */
+    uint32_t epilogue;
+    uint32_t epilogue_dims;
     uint32_t flags;
     uint32_t operands; /* at most TDRT_TILED_MAX_OPERANDS */
     uint32_t grid[3];  /* tiles per grid dimension, outermost first (unused: 1) */

@@ -37,7 +37,13 @@
  * A call may name a second kernel, `first_kernel`, for the tiles whose grid
  * index is 0 in the dimensions of `first_dims`: the compiler gives the first
  * tile of a cut reduction a kernel that starts from zero, so the output is
- * copied out only, never filled nor copied in. */
+ * copied out only, never filled nor copied in.
+ *
+ * A call may also name an `epilogue`, run after the kernel (same arguments)
+ * on the tiles whose grid index is the last in the dimensions of
+ * `epilogue_dims`: the compiler gives a product the elementwise kernel that
+ * read its output (a bias add and a ReLU), which then works on the output
+ * tile while it is complete and still in L1, before it is copied out. */
 #include "tdrt.h"
 #include "tdrt_tiled.h"
 
@@ -81,20 +87,24 @@ static int32_t copy_operand(const struct tdrt_tiled_operand *o, uint32_t home_ad
     return last;
 }
 
-/* The tile loop, inlined twice: without a first kernel (`with_first` 0,
- * the common case, whose loop then has no more to keep in registers than it
- * had before first kernels existed) and with one. */
+/* The tile loop, inlined once per combination of a first kernel
+ * (`with_first`) and an epilogue (`with_epilogue`): the common case, with
+ * neither, keeps no more in registers than it had before either existed. */
 static inline __attribute__((always_inline)) void tile_loop(const struct tdrt_tiled_call *c,
                                                             const uint32_t flags,
-                                                            const uint32_t with_first) {
+                                                            const uint32_t with_first,
+                                                            const uint32_t with_epilogue) {
     const uint32_t n = c->operands;
-    const uint32_t g1 = c->grid[1], g2 = c->grid[2];
-    const uint32_t tiles = c->grid[0] * g1 * g2;
+    const uint32_t g0 = c->grid[0], g1 = c->grid[1], g2 = c->grid[2];
+    const uint32_t tiles = g0 * g1 * g2;
     const uint32_t kernel = c->kernel;
     const uint32_t parallel = flags & TDRT_TILED_PARALLEL;
     const uint32_t first_parallel = with_first ? flags & TDRT_TILED_FIRST_PARALLEL : 0;
     const uint32_t first_kernel = with_first ? c->first_kernel : 0;
     const uint32_t first_dims = with_first ? c->first_dims : 0;
+    const uint32_t epilogue = with_epilogue ? c->epilogue : 0;
+    const uint32_t epilogue_dims = with_epilogue ? c->epilogue_dims : 0;
+    const uint32_t epilogue_parallel = with_epilogue ? flags & TDRT_TILED_EPILOGUE_PARALLEL : 0;
     /* VLA: as many as the call has, 68 bytes each (544 with the 8 a call may
      * have), within core 0's 1 KiB stack with the kernels' frames */
     struct operand_state s[n ? n : 1];
@@ -129,7 +139,15 @@ static inline __attribute__((always_inline)) void tile_loop(const struct tdrt_ti
             first = !((first_dims & 1u) && i0) && !((first_dims & 2u) && i1) &&
                     !((first_dims & 4u) && i2);
             args[0] = first ? first_kernel : kernel;
+        } else if (with_epilogue) {
+            args[0] = kernel; /* the epilogue of the tile before took its place */
         }
+        /* the current tile is complete after it: its index is the last in
+         * every dimension of epilogue_dims */
+        uint32_t last = 0;
+        if (with_epilogue)
+            last = !((epilogue_dims & 1u) && i0 != g0 - 1) && !((epilogue_dims & 2u) && i1 != g1 - 1) &&
+                   !((epilogue_dims & 4u) && i2 != g2 - 1);
         /* the last transfer this tile depends on: its copies in, and the copy
          * out still reading a buffer it writes (ids count up, in queue order) */
         int32_t need = pending;
@@ -144,7 +162,7 @@ static inline __attribute__((always_inline)) void tile_loop(const struct tdrt_ti
                     d = 1;
                 } else {
                     i1 = 0;
-                    if (with_first) i0++;
+                    if (with_first || with_epilogue) i0++;
                     d = 0;
                 }
             }
@@ -163,6 +181,13 @@ static inline __attribute__((always_inline)) void tile_loop(const struct tdrt_ti
             tdrt_parallel(call_block, args);
         else
             call_block(args);
+        if (last) { /* 0 without an epilogue */
+            args[0] = epilogue;
+            if (epilogue_parallel)
+                tdrt_parallel(call_block, args);
+            else
+                call_block(args);
+        }
         for (uint32_t k = 0; k < n; k++) {
             struct operand_state *p = &s[k];
             if (!p->o.mode) continue;
@@ -185,8 +210,15 @@ static inline __attribute__((always_inline)) void tile_loop(const struct tdrt_ti
 
 void tdrt_tiled(const struct tdrt_tiled_call *c) {
     const uint32_t flags = c->flags; /* one L2 load: the flags say which loop runs */
-    if ((flags & TDRT_TILED_FIRST) && c->first_kernel)
-        tile_loop(c, flags, 1);
-    else
-        tile_loop(c, flags, 0);
+    const uint32_t first = (flags & TDRT_TILED_FIRST) && c->first_kernel;
+    if (flags & TDRT_TILED_EPILOGUE) {
+        if (first)
+            tile_loop(c, flags, 1, 1);
+        else
+            tile_loop(c, flags, 0, 1);
+    } else if (first) {
+        tile_loop(c, flags, 1, 0);
+    } else {
+        tile_loop(c, flags, 0, 0);
+    }
 }

@@ -39,38 +39,46 @@ def _descriptor(**extra: object) -> TiledDescriptorOp:
 def test_header_layout() -> None:
     # as runtime/include/tdrt_tiled.h declares them
     assert TILED.call_fields == (
-        ("kernel", 1), ("first_kernel", 1), ("first_dims", 1), ("flags", 1), ("operands", 1), ("grid", 3),
-        ("operand", 8),
+        ("kernel", 1), ("first_kernel", 1), ("first_dims", 1), ("epilogue", 1), ("epilogue_dims", 1),
+        ("flags", 1), ("operands", 1), ("grid", 3), ("operand", 8),
     )
     assert [name for name, _ in TILED.operand_fields] == [
         "mode", "home", "l1", "step", "row_len", "rows", "row_stride", "planes", "plane_stride",
     ]
     assert TILED.defines["TDRT_TILED_PARALLEL"] == 1 and TILED.defines["TDRT_TILED_FIRST"] == 4
+    assert TILED.defines["TDRT_TILED_EPILOGUE"] == 8 and TILED.defines["TDRT_TILED_EPILOGUE_PARALLEL"] == 16
 
 
 def test_words() -> None:
-    # hand-written: kernel, no first kernel (0, mask 0), flags 1 | 4 | 2 with
-    # a forked first kernel, 2 operands, the grid; x (IN, home x+64, two
-    # buffers), w (resident: its home twice)
+    # hand-written: kernel, no first kernel (0, mask 0), no epilogue (0,
+    # mask 0), flags 1 | 4 | 2 with a forked first kernel, 2 operands, the
+    # grid; x (IN, home x+64, two buffers), w (resident: its home twice)
     op = _descriptor(parallel=UnitAttr())
     assert descriptor_words(op) == [
-        "k", "0", "0", "1", "2", "2", "1", "1",
+        "k", "0", "0", "0", "0", "1", "2", "2", "1", "1",
         "1", "x+64", "__tdopt_tiles+0", "__tdopt_tiles+4096", "4096", "0", "0", "4096", "1", "4096", "1", "4096",
         "0", "w", "w", "w", "0", "0", "0", "16", "1", "16", "1", "16",
     ]
     first = _descriptor(parallel=UnitAttr(), first_kernel=SymbolRefAttr("k0"), first_parallel=UnitAttr(),
                         first_dims=DenseArrayBase.from_list(i64, [0]))
-    assert descriptor_words(first)[:5] == ["k", "k0", "1", "7", "2"]
+    assert descriptor_words(first)[:7] == ["k", "k0", "1", "0", "0", "7", "2"]
+    # an epilogue after the tiles at the last index of grid dimension 1,
+    # forked: flags 1 | 8 | 16
+    epilogue = _descriptor(parallel=UnitAttr(), epilogue=SymbolRefAttr("ke"), epilogue_parallel=UnitAttr(),
+                           epilogue_dims=DenseArrayBase.from_list(i64, [1]))
+    assert descriptor_words(epilogue)[:7] == ["k", "0", "0", "ke", "2", "25", "2"]
 
 
 def test_order_follows_the_header(tmp_path: Path) -> None:
     text = HEADER.read_text()
-    swapped = text.replace("    uint32_t first_dims;\n    uint32_t flags;", "    uint32_t flags;\n    uint32_t first_dims;")
+    swapped = text.replace(
+        "    uint32_t epilogue_dims;\n    uint32_t flags;", "    uint32_t flags;\n    uint32_t epilogue_dims;"
+    )
     assert swapped != text
     header = tmp_path / "tdrt_tiled.h"
     header.write_text(swapped)
     words = descriptor_words(_descriptor(parallel=UnitAttr()), read_tiled(header))
-    assert words[2:4] == ["1", "0"]  # flags, then first_dims
+    assert words[4:6] == ["1", "0"]  # flags, then epilogue_dims
 
 
 def test_unknown_field_is_named(tmp_path: Path) -> None:

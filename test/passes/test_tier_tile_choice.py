@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from xdsl.dialects import func
 from xdsl.traits import SymbolTable
 
 from tdopt.analyses.tile_access import analyze_kernel
@@ -50,8 +51,14 @@ def tiled_step(text: str, name: str, strategy: str, budget: int, monkeypatch) ->
     decided: dict[str, tuple] = {}
     make_call = tier_tile_l1._tiled_call
 
-    def recording(call, tile_kernel, roots, accesses, resident, plan):
-        kernel = SymbolTable.lookup_symbol(call, call.callee)
+    def recording(args, tile_kernel, accesses, resident, plan):
+        # the kernel the tile kernel was made from: its name is the tile
+        # kernel's up to the tile ("k_gemm_0_1" of "k_gemm_0_1_t32x16x128")
+        owner = args[0].owner
+        module = owner.parent_op().parent_op()
+        names = [f.sym_name.data for f in module.ops if isinstance(f, func.FuncOp)]
+        name = max((n for n in names if tile_kernel.startswith(n + "_t")), key=len)
+        kernel = SymbolTable.lookup_symbol(module, name)
         g = analyze_kernel(kernel)[0]
         reductions = [k for k, t in enumerate(g.iterator_types) if t.data.value == "reduction"][:1]
         shrunk = None
@@ -61,7 +68,7 @@ def tiled_step(text: str, name: str, strategy: str, budget: int, monkeypatch) ->
                 break
         cost = lambda p: tier_tile_l1.plan_cost(g, accesses, resident, p, CLUSTER.cores)  # noqa: E731
         decided[tile_kernel] = (accesses, resident, cost, plan, shrunk)
-        return make_call(call, tile_kernel, roots, accesses, resident, plan)
+        return make_call(args, tile_kernel, accesses, resident, plan)
 
     monkeypatch.setattr(tier_tile_l1, "_tiled_call", recording)
     ctx = make_context()

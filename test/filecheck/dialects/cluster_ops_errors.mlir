@@ -96,3 +96,32 @@ riscv_func.func public @kernel() {
   // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:3: error: 'cluster.return': ends the entry, a riscv_func.func marked cluster.entry
   cluster.return
 }
+// -----
+// cluster.epilogue: `result` names one of its operands, T, reached through
+// the identity map; every map takes T's dimensions.
+func.func @f(%b: memref<3xf32>, %t: memref<4x3xf32>, %y: memref<4x3xf32>) {
+  // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:3: error: 'cluster.epilogue': result(3) names no operand (3)
+  cluster.epilogue result(3) ins(%b, %t : memref<3xf32>, memref<4x3xf32>) outs(%y : memref<4x3xf32>) attributes {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>]} {
+  ^bb0(%x: f32, %v: f32, %o: f32):
+    linalg.yield %v : f32
+  }
+  func.return
+}
+// -----
+func.func @f(%b: memref<3xf32>, %t: memref<4x3xf32>, %y: memref<4x3xf32>) {
+  // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:3: error: 'cluster.epilogue': the map of operand 0 must take T's 2 dimensions and give one index per dimension of its buffer
+  cluster.epilogue result(1) ins(%b, %t : memref<3xf32>, memref<4x3xf32>) outs(%y : memref<4x3xf32>) attributes {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>]} {
+  ^bb0(%x: f32, %v: f32, %o: f32):
+    linalg.yield %v : f32
+  }
+  func.return
+}
+// -----
+func.func @f(%b: memref<3xf32>, %t: memref<4x3xf32>, %y: memref<4x3xf32>) {
+  // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:3: error: 'cluster.epilogue': T (operand 1) must be reached through the identity map
+  cluster.epilogue result(1) ins(%b, %t : memref<3xf32>, memref<4x3xf32>) outs(%y : memref<4x3xf32>) attributes {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>]} {
+  ^bb0(%x: f32, %v: f32, %o: f32):
+    linalg.yield %v : f32
+  }
+  func.return
+}

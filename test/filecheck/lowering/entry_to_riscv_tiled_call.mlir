@@ -22,9 +22,9 @@
 // CHECK-NEXT: rvx.asm "la a0, __tdopt_tiled_1"
 // CHECK-NEXT: rvx.asm "call tdrt_tiled"
 // CHECK: riscv.label "__tdopt_tiled_0"
-// CHECK-NEXT: riscv.directive ".word" "k_matmul_0_0_t32x64, 0, 0, 1, 1, 2, 1, 1, 2, result0, __tdopt_tiles+0, __tdopt_tiles+8192, 8192, 0, 0, 8192, 1, 8192, 1, 8192"
+// CHECK-NEXT: riscv.directive ".word" "k_matmul_0_0_t32x64, 0, 0, 0, 0, 1, 1, 2, 1, 1, 2, result0, __tdopt_tiles+0, __tdopt_tiles+8192, 8192, 0, 0, 8192, 1, 8192, 1, 8192"
 // CHECK: riscv.label "__tdopt_tiled_1"
-// CHECK-NEXT: riscv.directive ".word" "k_matmul_0_1_t32x32x64, 0, 0, 1, 3, 2, 2, 1, 1, a, __tdopt_tiles+0, __tdopt_tiles+20480, 8192, 0, 0, 8192, 1, 8192, 1, 8192, 1, b, __tdopt_tiles+8192, __tdopt_tiles+28672, 0, 128, 0, 128, 64, 256, 1, 8192, 3, result0, __tdopt_tiles+16384, __tdopt_tiles+36864, 8192, 128, 0, 128, 32, 256, 1, 4096"
+// CHECK-NEXT: riscv.directive ".word" "k_matmul_0_1_t32x32x64, 0, 0, 0, 0, 1, 3, 2, 2, 1, 1, a, __tdopt_tiles+0, __tdopt_tiles+20480, 8192, 0, 0, 8192, 1, 8192, 1, 8192, 1, b, __tdopt_tiles+8192, __tdopt_tiles+28672, 0, 128, 0, 128, 64, 256, 1, 8192, 3, result0, __tdopt_tiles+16384, __tdopt_tiles+36864, 8192, 128, 0, 128, 32, 256, 1, 4096"
 func.func @main(%a: tensor<64x64xf32>, %b: tensor<64x64xf32>) -> tensor<64x64xf32> {
   %c = train.matmul %a, %b : (tensor<64x64xf32>, tensor<64x64xf32>) -> tensor<64x64xf32>
   func.return %c : tensor<64x64xf32>

@@ -1,0 +1,150 @@
+"""`kernel-fold-epilogue` (linalg level, after `tier-tile-l1` and
+`kernel-fuse-fill`, before `kernel-dedup`): a tiled call whose epilogue
+kernel runs on every tile (its grid cuts no reduction loop, so each tile of
+the product's output is complete after the kernel) gets kernels that carry
+the epilogue themselves, as a `cluster.epilogue` after their generic.
+`convert-cluster-epilogue` then computes the epilogue on each output
+element right before the product stores its final value: a bias add and
+a ReLU cost two instructions an element in the register block instead of
+a loop over the tile with its own loads, stores, fork and join.
+
+For each such call, its kernel (and first kernel) is copied, taking every
+operand of the call (the epilogue kernel's arguments, of which the
+kernel's are the first), with the epilogue kernel's loop nest as the
+`cluster.epilogue`; the call runs the copies and no epilogue kernel.
+Folded when the epilogue kernel is one generic over the output tile's
+dimensions that reads or writes the product's output T (the tile kernel's
+generic output) once, T's tile has no dimension of one (those become
+views before the contraction is loops, and the epilogue finds T's stores
+on T itself), and the product goes through memref_stream
+(`streams_once_reordered`: its sums are loop-carried, stored once). Kernels no call uses any more are erased.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, func
+from xdsl.dialects.linalg import ops as linalg_ops
+from xdsl.dialects.builtin import (
+    DenseArrayBase, FunctionType, IndexType, IntegerAttr, MemRefType, ModuleOp, StringAttr, SymbolRefAttr, i32,
+)
+from xdsl.ir import Block, BlockArgument, Region
+from xdsl.passes import ModulePass
+
+from tdopt.analyses.kernel_forms import fused_name, kernel_functions, single_generic
+from tdopt.analyses.streaming import streams_once_reordered
+from tdopt.analyses.views import VIEW_OPS
+from tdopt.dialects.cluster import EpilogueOp
+from tdopt.dialects.tier import TiledCallOp
+
+
+def _contraction(kernel: func.FuncOp) -> linalg_ops.GenericOp | None:
+    """The kernel's one generic, when the rest of its body is views, the
+    return and what kernel-fuse-fill put before it (a fill of its output)."""
+    gs = [o for o in kernel.body.block.ops if isinstance(o, linalg_ops.GenericOp)]
+    rest = [
+        o for o in kernel.body.block.ops
+        if not isinstance(o, (linalg_ops.GenericOp, linalg_ops.FillOp, arith.ConstantOp, func.ReturnOp, *VIEW_OPS))
+    ]
+    return gs[0] if len(gs) == 1 and not rest else None
+
+
+def _with_epilogue(kernel: func.FuncOp, epilogue: func.FuncOp, name: str) -> func.FuncOp | None:
+    """A copy of `kernel` named `name` that takes `epilogue`'s arguments
+    and ends with its loop nest as a `cluster.epilogue`; None if they do not
+    fit together (the conditions of the module docstring)."""
+    g, eg = _contraction(kernel), single_generic(epilogue)
+    if g is None or eg is None or len(g.outputs) != 1:
+        return None
+    # convert-cluster-epilogue finds the final stores of accumulators that
+    # memref_stream's loops carry in registers
+    if not streams_once_reordered(g):
+        return None
+    out = g.outputs[0]
+    if not isinstance(out, BlockArgument):
+        return None
+    k_types = list(kernel.function_type.inputs.data)
+    e_types = list(epilogue.function_type.inputs.data)
+    if e_types[: len(k_types)] != k_types:
+        return None
+    t_type = out.type
+    assert isinstance(t_type, MemRefType)
+    if 1 in t_type.get_shape():
+        return None
+    e_operands = [*eg.inputs, *eg.outputs]
+    if not all(isinstance(v, BlockArgument) for v in e_operands):
+        return None
+    reads_t = [i for i, v in enumerate(e_operands) if v.index == out.index]  # type: ignore[attr-defined]
+    if len(reads_t) != 1:
+        return None
+    fused = kernel.clone()
+    fused.sym_name = StringAttr(name)
+    block = fused.body.block
+    for t in e_types[len(k_types):]:
+        block.insert_arg(t, len(block.args))
+    fused.function_type = FunctionType.from_lists(e_types, [])
+    args = [block.args[v.index] for v in e_operands]  # type: ignore[attr-defined]
+    body = eg.body.clone()
+    n_in = len(eg.inputs)
+    op = EpilogueOp.create(
+        operands=args,
+        properties={
+            "result": IntegerAttr(reads_t[0], IndexType()),
+            "indexing_maps": eg.indexing_maps,
+            "operandSegmentSizes": DenseArrayBase.from_list(i32, [n_in, len(args) - n_in]),
+        },
+        regions=[body],
+    )
+    ret = block.last_op
+    assert ret is not None
+    block.insert_op_before(op, ret)
+    return fused
+
+
+@dataclass(frozen=True)
+class KernelFoldEpiloguePass(ModulePass):
+    """Tiled calls whose epilogue runs on every tile -> kernels that carry it."""
+
+    name = "kernel-fold-epilogue"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        kernels = kernel_functions(op)
+        folded: dict[tuple[str, str], str | None] = {}
+        touched: set[str] = set()
+        for call in [c for c in op.walk() if isinstance(c, TiledCallOp)]:
+            if call.epilogue_callee is None or call.epilogue_dim_values():
+                continue
+            epilogue = call.epilogue_callee.string_value()
+            props = ["callee"] + (["first_callee"] if call.first_callee is not None else [])
+            names: dict[str, str] = {}
+            for prop in props:
+                ref = call.properties[prop]
+                assert isinstance(ref, SymbolRefAttr)
+                key = (ref.string_value(), epilogue)
+                if key not in folded:
+                    name = fused_name(kernels, key[0])
+                    new = _with_epilogue(kernels[key[0]], kernels[epilogue], name)
+                    folded[key] = name if new is not None else None
+                    if new is not None:
+                        op.body.block.add_op(new)
+                        kernels[name] = new
+                if folded[key] is None:
+                    break
+                names[prop] = folded[key]  # type: ignore[assignment]
+            else:
+                for prop, name in names.items():
+                    touched.add(call.properties[prop].string_value())  # type: ignore[attr-defined]
+                    call.properties[prop] = SymbolRefAttr(name)
+                touched.add(epilogue)
+                del call.properties["epilogue_callee"]
+                call.properties.pop("epilogue_dims", None)
+        called = {
+            n for c in op.walk()
+            for n in (c.callees() if isinstance(c, TiledCallOp)
+                      else [c.callee.string_value()] if isinstance(c, func.CallOp) else [])
+        }
+        for name in sorted(touched - called):
+            kernels[name].detach()
+            kernels[name].erase()

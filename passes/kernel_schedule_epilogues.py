@@ -1,0 +1,76 @@
+"""`kernel-schedule-epilogues` (linalg level, after `kernel-fuse-consumer`,
+before `plan-memory`; tiled builds): an elementwise call that may run as
+the epilogue of a product (analyses/epilogues.py: it reads the product's
+output T element for element) moves up to right after the product's call,
+where `tier-tile-l1` finds it and runs it on each output tile while the
+tile is in L1. A ReLU's gradient, which the backward pass schedules after
+the weight and bias updates of the layer above, then runs where that
+layer's input gradient is computed.
+
+Moved when nothing between the two calls writes what the elementwise call
+reads, nor reads or writes what it writes (only calls and ops that name
+memory sit between: allocations, globals, views; those it needs move with
+it). The nearest later reader of T that may be an epilogue is taken. Runs
+before the memory plan, which then sees the calls in their new order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Operation
+from xdsl.passes import ModulePass
+
+from tdopt.analyses.epilogues import epilogue_form
+from tdopt.analyses.kernel_forms import calls_between, kernel_functions, memory_of, written_by
+from tdopt.dialects.cluster import ENTRY
+
+
+def _needed(e_call: func.CallOp, between: list[Operation]) -> list[Operation]:
+    """The ops of `between` that define E's arguments (and their operands)."""
+    found: set[Operation] = set()
+    todo = list(e_call.operands)
+    while todo:
+        owner = todo.pop().owner
+        if isinstance(owner, Operation) and owner in between and owner not in found:
+            found.add(owner)
+            todo.extend(owner.operands)
+    return [o for o in between if o in found]
+
+
+@dataclass(frozen=True)
+class KernelScheduleEpiloguesPass(ModulePass):
+    """Elementwise consumers of a product's output -> right after the product."""
+
+    name = "kernel-schedule-epilogues"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        kernels = kernel_functions(op)
+        for entry in [f for f in op.ops if isinstance(f, func.FuncOp) and ENTRY in f.attributes]:
+            block = entry.body.block
+            for p_call in [c for c in block.ops if isinstance(c, func.CallOp)]:
+                ops = list(block.ops)
+                first = ops.index(p_call)
+                for e_call in [o for o in ops[first + 1:] if isinstance(o, func.CallOp)]:
+                    epilogue = epilogue_form(p_call, e_call, kernels)
+                    if epilogue is None:
+                        continue
+                    last = ops.index(e_call)
+                    between = calls_between(ops[first + 1:last], kernels)
+                    if between is None:
+                        break
+                    writes = written_by(kernels.get(e_call.callee.string_value()), e_call)
+                    if writes is None:
+                        break
+                    reads = {memory_of(v) for v in e_call.arguments} - writes
+                    if any(writes & touched or reads & written for touched, written in between):
+                        continue
+                    anchor: Operation = p_call
+                    for moved in [*_needed(e_call, ops[first + 1:last]), e_call]:
+                        moved.detach()
+                        block.insert_op_after(moved, anchor)
+                        anchor = moved
+                    break

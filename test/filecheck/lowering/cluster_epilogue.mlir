@@ -1,0 +1,41 @@
+// RUN: tdopt %s -p 'convert-reductions-to-memref-stream,memref-stream-infer-fill,memref-stream-unnest-out-parameters,memref-stream-fold-fill,convert-memref-stream-to-loops,convert-linalg-to-loops,convert-cluster-epilogue' | filecheck %s
+// RUN: not tdopt %s -p 'convert-linalg-to-loops,convert-cluster-epilogue' 2>&1 | filecheck %s --check-prefix=PARTIAL
+
+// The epilogue (bias add, ReLU) is computed where the product stores the
+// final value of each sum, the reduction loop's result, after that store
+// (the product's output is kept): the bias at the column's index, the
+// ReLU's output stored at the same indices.
+// CHECK-LABEL: func.func @k(
+// CHECK:       scf.for %[[I:.*]] = {{.*}} {
+// CHECK-NEXT:    scf.for %[[J:.*]] = {{.*}} {
+// CHECK-NEXT:      %[[SUM:.*]] = scf.for {{.*}} iter_args(
+// CHECK:           }
+// CHECK-NEXT:      memref.store %[[SUM]], %t[%[[I]], %[[J]]] : memref<4x3xf32>
+// CHECK-NEXT:      %[[BIAS:.*]] = memref.load %b[%[[J]]] : memref<3xf32>
+// CHECK-NEXT:      %[[R:.*]] = arith.addf %[[SUM]], %[[BIAS]] : f32
+// CHECK-NEXT:      %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT:      %[[Q:.*]] = arith.maximumf %[[R]], %[[ZERO]] : f32
+// CHECK-NEXT:      memref.store %[[Q]], %y[%[[I]], %[[J]]] : memref<4x3xf32>
+// CHECK-NOT:   cluster.epilogue
+
+// Lowered without memref_stream, the product stores a partial sum at every
+// step of its reduction: the epilogue cannot be placed, a compiler bug.
+// PARTIAL: error: internal compiler error: convert-cluster-epilogue: kernel @k: a store of the contraction's output is not a reduction loop's result
+func.func @k(%x: memref<4x8xf32>, %w: memref<3x8xf32>, %t: memref<4x3xf32>, %b: memref<3xf32>, %y: memref<4x3xf32>) attributes {cluster.kernel = "gemm"} {
+  %zero = arith.constant 0.000000e+00 : f32
+  linalg.fill ins(%zero : f32) outs(%t : memref<4x3xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %w : memref<4x8xf32>, memref<3x8xf32>) outs(%t : memref<4x3xf32>) {
+  ^bb0(%a: f32, %c: f32, %acc: f32):
+    %m = arith.mulf %a, %c : f32
+    %s = arith.addf %m, %acc : f32
+    linalg.yield %s : f32
+  }
+  cluster.epilogue result(1) ins(%b, %t : memref<3xf32>, memref<4x3xf32>) outs(%y : memref<4x3xf32>) attributes {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>]} {
+  ^bb0(%bias: f32, %v: f32, %o: f32):
+    %r = arith.addf %v, %bias : f32
+    %c0 = arith.constant 0.000000e+00 : f32
+    %q = arith.maximumf %r, %c0 : f32
+    linalg.yield %q : f32
+  }
+  func.return
+}
