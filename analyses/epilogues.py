@@ -40,7 +40,7 @@ from xdsl.ir import BlockArgument, Operation, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineMap
 
 from tdopt.analyses.affine_access import view_root
-from tdopt.analyses.kernel_forms import VALUE_OPS, single_generic, writes_whole
+from tdopt.analyses.kernel_forms import VALUE_OPS, defining_ops, single_generic, writes_whole
 from tdopt.analyses.memory_plan import padded_bytes
 from tdopt.dialects.cluster import ALIAS_OF, OFFSET, arena_of
 
@@ -258,14 +258,7 @@ def find_epilogue(
     if e_call is None:
         return None
     # E's buffers defined between the calls move before P's call
-    needed: set[Operation] = set()
-    todo = list(e_call.arguments)
-    while todo:
-        owner = todo.pop().owner
-        if isinstance(owner, Operation) and owner in between and owner not in needed:
-            needed.add(owner)
-            todo.extend(owner.operands)
-    epilogue = epilogue_form(p_call, e_call, kernels, tuple(o for o in between if o in needed))
+    epilogue = epilogue_form(p_call, e_call, kernels, tuple(defining_ops(e_call.arguments, between)))
     if epilogue is None:
         return None
     product = _product_output(p_call, kernels)

@@ -185,3 +185,18 @@ def calls_between(
         elif not isinstance(op, VALUE_OPS):
             return None
     return found
+
+
+def defining_ops(values: Sequence[SSAValue], among: Sequence[Operation]) -> list[Operation]:
+    """The ops of `among` that define `values`, and those their operands
+    need, in the order of `among` (what must move with a call that takes
+    `values` when it moves before `among`)."""
+    candidates = set(among)
+    found: set[Operation] = set()
+    todo = list(values)
+    while todo:
+        owner = todo.pop().owner
+        if isinstance(owner, Operation) and owner in candidates and owner not in found:
+            found.add(owner)
+            todo.extend(owner.operands)
+    return [o for o in among if o in found]

@@ -309,7 +309,8 @@ class EpilogueOp(IRDLOperation):
     the last time, with the elements of the other operands at their maps'
     indices (maps over T's dimensions), and what it yields is stored into
     `outs` at their maps' indices (T among them when the body updates it in
-    place; otherwise T keeps the contraction's value).
+    place; otherwise T keeps the contraction's value, or with
+    `discard_result`, when nothing reads T after the kernel, is not stored).
 
         cluster.epilogue result(1) ins(%bias, %t : memref<16xf32>, memref<32x16xf32>)
             outs(%y : memref<32x16xf32>) {indexing_maps = [affine_map<(d0, d1) -> (d1)>, ...]} {
@@ -331,6 +332,8 @@ class EpilogueOp(IRDLOperation):
     CHAIN: ClassVar[int] = 4
 
     result = prop_def(IntegerAttr[IndexType])
+    # T's final values are not stored: nothing reads T after the kernel
+    discard_result = opt_prop_def(UnitAttr)
     indexing_maps = prop_def(ArrayAttr[AffineMapAttr])
     ins = var_operand_def(MemRefType)
     outs = var_operand_def(MemRefType)
@@ -360,6 +363,8 @@ class EpilogueOp(IRDLOperation):
                 )
         if maps[k] != AffineMap.identity(rank):
             raise VerifyException(f"'{self.name}': T (operand {k}) must be reached through the identity map")
+        if self.discard_result is not None and k >= len(self.ins):
+            raise VerifyException(f"'{self.name}': discard_result, but the body writes T (operand {k})")
         block = self.body.block
         if len(block.args) != len(operands):
             raise VerifyException(f"'{self.name}': the body takes one element per operand ({len(operands)})")

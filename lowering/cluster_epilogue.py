@@ -10,8 +10,8 @@ is computed on the value stored and on the elements of the other operands
 at their maps' indices (loads; a map result that is not one of T's
 dimensions becomes an `affine.apply` of the store's indices), and its
 results are stored into its outputs at their maps' indices; a result for T
-replaces the value stored. A store of T that is not a reduction
-loop's result (T's element would still change), or a T never stored, is an
+replaces the value stored; with `discard_result`, T is not stored at all.
+A store of T that is not a reduction loop's result (T's element would still change), or a T never stored, is an
 internal compiler error: the epilogue would see a partial value.
 """
 
@@ -76,6 +76,7 @@ def lower_epilogue(f: func.FuncOp, ep: EpilogueOp) -> None:
     for st in stores:
         groups.setdefault(id(st.parent), []).append(st)
     writes_t = any(n_in + j == k for j in range(len(terminator.operands)))
+    discard = ep.discard_result is not None
     for group in groups.values():
         ops: list[Operation] = []
         for first in range(0, len(group), EpilogueOp.CHAIN):
@@ -115,7 +116,7 @@ def lower_epilogue(f: func.FuncOp, ep: EpilogueOp) -> None:
         # after the contraction's stores, where every store's indices are
         # computed and the values stored die at the body's first use
         Rewriter.insert_op(ops, InsertPoint.after(group[-1]))
-        if writes_t:  # the epilogue's stores of T replace the contraction's
+        if writes_t or discard:  # replaced by the epilogue's, or not needed
             for st in group:
                 Rewriter.erase_op(st)
     Rewriter.erase_op(ep)

@@ -25,20 +25,8 @@ from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 
 from tdopt.analyses.epilogues import epilogue_form
-from tdopt.analyses.kernel_forms import calls_between, kernel_functions, memory_of, written_by
+from tdopt.analyses.kernel_forms import calls_between, defining_ops, kernel_functions, memory_of, written_by
 from tdopt.dialects.cluster import ENTRY
-
-
-def _needed(e_call: func.CallOp, between: list[Operation]) -> list[Operation]:
-    """The ops of `between` that define E's arguments (and their operands)."""
-    found: set[Operation] = set()
-    todo = list(e_call.operands)
-    while todo:
-        owner = todo.pop().owner
-        if isinstance(owner, Operation) and owner in between and owner not in found:
-            found.add(owner)
-            todo.extend(owner.operands)
-    return [o for o in between if o in found]
 
 
 @dataclass(frozen=True)
@@ -69,7 +57,7 @@ class KernelScheduleEpiloguesPass(ModulePass):
                     if any(writes & touched or reads & written for touched, written in between):
                         continue
                     anchor: Operation = p_call
-                    for moved in [*_needed(e_call, ops[first + 1:last]), e_call]:
+                    for moved in [*defining_ops(e_call.operands, ops[first + 1:last]), e_call]:
                         moved.detach()
                         block.insert_op_after(moved, anchor)
                         anchor = moved

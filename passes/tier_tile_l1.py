@@ -758,6 +758,16 @@ def _in_l1(v: SSAValue, tiers: dict[str, str | None]) -> bool:
     return _tier(v, tiers) == "L1"
 
 
+def _in_tile(amap: AffineMap, access: OperandAccess, copied: bool) -> AffineMap:
+    """`amap` on the operand's tile buffer: a copied operand's buffer holds
+    its shifted box, so its map loses the constant."""
+    if not (copied and any(access.consts)):
+        return amap
+    return AffineMap(
+        amap.num_dims, amap.num_symbols, tuple(e - k for e, k in zip(amap.results, access.consts))
+    )
+
+
 def _tile_kernel(
     kernel: func.FuncOp,
     g: linalg_ops.GenericOp,
@@ -772,15 +782,7 @@ def _tile_kernel(
         MemRefType(g.operands[i].type.element_type, a.extents(plan.tile, shifted=c))  # type: ignore[attr-defined]
         for i, (a, c) in enumerate(zip(accesses, flags))
     ]
-    maps = []
-    for m, a, c in zip(g.indexing_maps.data, accesses, flags):
-        amap: AffineMap = m.data
-        if c and any(a.consts):
-            amap = AffineMap(
-                amap.num_dims, amap.num_symbols,
-                tuple(e - k for e, k in zip(amap.results, a.consts)),
-            )
-        maps.append(AffineMapAttr(amap))
+    maps = [AffineMapAttr(_in_tile(m.data, a, c)) for m, a, c in zip(g.indexing_maps.data, accesses, flags)]
     block = Block(arg_types=types)
     n_in = len(g.inputs)
     new = linalg_ops.GenericOp(
@@ -864,15 +866,7 @@ def _epilogue_kernel(
         MemRefType(v.type.element_type, a.extents(plan.tile, shifted=c))  # type: ignore[attr-defined]
         for v, a, c in zip(args, accesses, flags)
     ]
-    maps = []
-    for k, amap in zip(index_of, epilogue.t_maps):
-        a, c = accesses[k], flags[k]
-        if c and any(a.consts):
-            amap = AffineMap(
-                amap.num_dims, amap.num_symbols,
-                tuple(e - const for e, const in zip(amap.results, a.consts)),
-            )
-        maps.append(AffineMapAttr(amap))
+    maps = [AffineMapAttr(_in_tile(m, accesses[k], flags[k])) for k, m in zip(index_of, epilogue.t_maps)]
     block = Block(arg_types=types)
     eg = epilogue.generic
     n_in = len(eg.inputs)

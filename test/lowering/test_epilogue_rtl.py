@@ -7,7 +7,8 @@ cores, cut into tiles, against numpy in float64:
   that gives the gradient it masks, moved up past an unrelated kernel;
 - a bias added in place to a product's output that a later kernel reads,
   with a second output computed from it and another input.
-Folded into the product's kernel (computed where it stores its sums), and
+Folded into the product's kernel (computed where it stores its sums; a
+product's output nothing else reads is then not stored at all), and
 run by the tile driver as a kernel of its own (kernel-fold-epilogue left
 out of the pipeline): both give the reference's values."""
 
@@ -73,6 +74,11 @@ def test_epilogues_on_rtl(monkeypatch, fold: bool) -> None:
     with_epilogue = [c for c in calls if c.epilogue_callee is not None]
     if fold:
         assert len(folded) == 3 and not with_epilogue, (kinds, [c.callee for c in calls])
+        # the pre-activation and the unmasked gradient are read by nothing
+        # else: not stored; the output layer's sum is (the bias is added in
+        # place and the result returned)
+        discarded = [e for f in folded for e in f.walk() if isinstance(e, EpilogueOp) and e.discard_result]
+        assert len(discarded) == 2
     else:
         assert len(with_epilogue) == 3 and not folded, [c.callee for c in calls]
     assert "relu" not in kinds and "grad_relu" not in kinds and kinds.count("mul") == 1, kinds

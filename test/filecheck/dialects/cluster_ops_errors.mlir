@@ -125,3 +125,12 @@ func.func @f(%b: memref<3xf32>, %t: memref<4x3xf32>, %y: memref<4x3xf32>) {
   }
   func.return
 }
+// -----
+func.func @f(%b: memref<3xf32>, %t: memref<4x3xf32>) {
+  // CHECK: cluster_ops_errors.mlir:[[# @LINE + 1]]:3: error: 'cluster.epilogue': discard_result, but the body writes T (operand 1)
+  cluster.epilogue result(1) ins(%b : memref<3xf32>) outs(%t : memref<4x3xf32>) attributes {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], discard_result} {
+  ^bb0(%x: f32, %v: f32):
+    linalg.yield %v : f32
+  }
+  func.return
+}
