@@ -208,17 +208,22 @@ static inline __attribute__((always_inline)) void tile_loop(const struct tdrt_ti
     tdrt_dma_wait_all();
 }
 
+/* The loops with an epilogue, out of line: tdrt_tiled keeps the two it had
+ * before epilogues existed as they were (inlined, the common case first). */
+static __attribute__((noinline)) void tile_loop_epilogue(const struct tdrt_tiled_call *c,
+                                                         const uint32_t flags, const uint32_t first) {
+    if (first)
+        tile_loop(c, flags, 1, 1);
+    else
+        tile_loop(c, flags, 0, 1);
+}
+
 void tdrt_tiled(const struct tdrt_tiled_call *c) {
     const uint32_t flags = c->flags; /* one L2 load: the flags say which loop runs */
-    const uint32_t first = (flags & TDRT_TILED_FIRST) && c->first_kernel;
-    if (flags & TDRT_TILED_EPILOGUE) {
-        if (first)
-            tile_loop(c, flags, 1, 1);
-        else
-            tile_loop(c, flags, 0, 1);
-    } else if (first) {
+    if (flags & TDRT_TILED_EPILOGUE)
+        tile_loop_epilogue(c, flags, (flags & TDRT_TILED_FIRST) && c->first_kernel);
+    else if ((flags & TDRT_TILED_FIRST) && c->first_kernel)
         tile_loop(c, flags, 1, 0);
-    } else {
+    else
         tile_loop(c, flags, 0, 0);
-    }
 }
