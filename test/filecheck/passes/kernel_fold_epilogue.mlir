@@ -1,5 +1,13 @@
 // RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,linalg-generalize-named-ops,kernel-fuse-add,kernel-fuse-producer,kernel-fuse-consumer,plan-memory{l1_budget=0},tier-tile-l1{budget=4096},kernel-fuse-fill,kernel-fold-epilogue' | filecheck %s
 // RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,linalg-generalize-named-ops,kernel-fuse-add,kernel-fuse-producer,kernel-fuse-consumer,plan-memory{l1_budget=0},tier-tile-l1{budget=4096},kernel-fuse-fill,kernel-fold-epilogue' | tdopt --split-input-file | filecheck %s
+// RUN: tdopt %s --split-input-file -p 'convert-train-to-linalg,linalg-generalize-named-ops,kernel-fuse-add,kernel-fuse-producer,kernel-fuse-consumer,plan-memory{l1_budget=0},tier-tile-l1{budget=4096 epilogues=false},kernel-fuse-fill,kernel-fold-epilogue' | filecheck %s --check-prefix=OFF
+
+// With tier-tile-l1{epilogues=false} every kernel keeps its call.
+// OFF-LABEL: func.func @dense()
+// OFF:       tier.tiled_call @k_gemm_0_1_t{{[0-9x]+}}_from_fill(
+// OFF-NOT:   epilogue
+// OFF:       tier.tiled_call @k_gemm_0_2_fused0_t
+// OFF-NOT:   cluster.epilogue
 
 // A dense layer in 4 KiB of tiles: the product's tiles cut its columns,
 // never its 24-long reduction, so the bias add and ReLU (one kernel after
