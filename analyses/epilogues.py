@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import IntegerAttr, MemRefType, NoneAttr
+from xdsl.dialects.builtin import MemRefType, NoneAttr
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType
 from xdsl.ir import BlockArgument, Operation, SSAValue
@@ -42,7 +42,7 @@ from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineMap
 from tdopt.analyses.affine_access import view_root
 from tdopt.analyses.kernel_forms import VALUE_OPS, defining_ops, single_generic, writes_whole
 from tdopt.analyses.memory_plan import padded_bytes
-from tdopt.dialects.cluster import ALIAS_OF, OFFSET, arena_of
+from tdopt.dialects.cluster import alias_of, arena_of, offset_of
 
 
 @dataclass(frozen=True)
@@ -127,21 +127,20 @@ def _footprint(v: SSAValue) -> tuple[str, int, int] | None:
     if isinstance(owner, memref.GetGlobalOp):
         return (owner.name_.root_reference.data, 0, 1 << 62)
     if isinstance(owner, memref.AllocOp):
-        off = owner.attributes.get(OFFSET)
-        if not isinstance(off, IntegerAttr):
+        start = offset_of(owner)
+        if start is None:
             return None
-        start = off.value.data
         return (arena_of(owner), start, start + padded_bytes(owner.memref.type))
     return None
 
 
 def globals_alias(module_ops: Sequence[Operation]) -> dict[str, str]:
     """Global -> the global whose bytes it shares (`cluster.alias_of`)."""
-    out: dict[str, str] = {}
-    for g in module_ops:
-        if isinstance(g, memref.GlobalOp) and ALIAS_OF in g.attributes:
-            out[g.sym_name.data] = g.attributes[ALIAS_OF].string_value()  # type: ignore[attr-defined]
-    return out
+    return {
+        g.sym_name.data: target
+        for g in module_ops
+        if isinstance(g, memref.GlobalOp) and (target := alias_of(g)) is not None
+    }
 
 
 def may_overlap(a: SSAValue, b: SSAValue, alias: dict[str, str]) -> bool:
@@ -183,8 +182,14 @@ def epilogue_form(
     the forms of the module docstring (what may happen between the two
     calls, and where the memory plan puts their buffers, is not checked)."""
     product = _product_output(p_call, kernels)
-    if product is None:
-        return None
+    return None if product is None else _form(product, p_call, e_call, kernels, moved)
+
+
+def _form(
+    product: tuple[linalg_ops.GenericOp, SSAValue, list[int]],
+    p_call: func.CallOp, e_call: func.CallOp, kernels: dict[str, func.FuncOp],
+    moved: tuple[Operation, ...],
+) -> Epilogue | None:
     pg, t, p_loops = product
     t_shape = _shape(t)
     rank = len(t_shape)
@@ -257,12 +262,13 @@ def find_epilogue(
         op = op.next_op
     if e_call is None:
         return None
+    product = _product_output(p_call, kernels)
+    if product is None:
+        return None
     # E's buffers defined between the calls move before P's call
-    epilogue = epilogue_form(p_call, e_call, kernels, tuple(defining_ops(e_call.arguments, between)))
+    epilogue = _form(product, p_call, e_call, kernels, tuple(defining_ops(e_call.arguments, between)))
     if epilogue is None:
         return None
-    product = _product_output(p_call, kernels)
-    assert product is not None
     pg, t, _ = product
     p_inputs = [p_call.arguments[a.index] for a in pg.inputs if isinstance(a, BlockArgument)]
     if len(p_inputs) != len(pg.inputs):

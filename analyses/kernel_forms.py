@@ -20,6 +20,7 @@ from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr
 from tdopt.analyses.affine_access import view_root
 from tdopt.analyses.views import VIEW_OPS
 from tdopt.dialects.cluster import KERNEL
+from tdopt.dialects.tier import TiledCallOp
 
 # ops of the entry that only name memory (they read and write none)
 VALUE_OPS = (memref.AllocOp, memref.GetGlobalOp, memref.MemorySpaceCastOp, *VIEW_OPS)
@@ -164,8 +165,14 @@ def fused_name(kernels: dict[str, func.FuncOp], kernel: str) -> str:
 
 def uncalled(module: ModuleOp, kernels: dict[str, func.FuncOp], names: set[str]) -> list[func.FuncOp]:
     """The kernels of `names` still in the module that no call uses (what
-    a fusion left behind)."""
-    called = {c.callee.string_value() for c in module.walk() if isinstance(c, func.CallOp)}
+    a fusion left behind): no plain call, no tiled call as its kernel,
+    first kernel or epilogue."""
+    called: set[str] = set()
+    for c in module.walk():
+        if isinstance(c, func.CallOp):
+            called.add(c.callee.string_value())
+        elif isinstance(c, TiledCallOp):
+            called.update(c.callees())
     return [kernels[n] for n in sorted(names) if n not in called and kernels[n].parent is not None]
 
 

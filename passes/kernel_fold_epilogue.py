@@ -42,7 +42,7 @@ from xdsl.ir import BlockArgument, SSAValue
 from xdsl.passes import ModulePass
 
 from tdopt.analyses.affine_access import view_root
-from tdopt.analyses.kernel_forms import fused_name, kernel_functions, memory_of, single_generic
+from tdopt.analyses.kernel_forms import fused_name, kernel_functions, memory_of, single_generic, uncalled
 from tdopt.analyses.streaming import streams_once_reordered
 from tdopt.analyses.views import VIEW_OPS
 from tdopt.dialects.cluster import MEMORY_PLAN, EpilogueOp, memory_plan
@@ -159,60 +159,47 @@ class KernelFoldEpiloguePass(ModulePass):
         touched: set[str] = set()
         plan = memory_plan(op)
         dropped_out = 0
+
+        def fold(kernel: str, epilogue: str, discard: bool) -> str | None:
+            """The copy of `kernel` carrying `epilogue`, made once."""
+            key = (kernel, epilogue, discard)
+            if key not in folded:
+                new = _with_epilogue(kernels[kernel], kernels[epilogue], fused_name(kernels, kernel), discard)
+                folded[key] = None if new is None else new.sym_name.data
+                if new is not None:
+                    op.body.block.add_op(new)
+                    kernels[new.sym_name.data] = new
+            return folded[key]
+
         for call in [c for c in op.walk() if isinstance(c, TiledCallOp)]:
             if call.epilogue_callee is None or call.epilogue_dim_values():
                 continue
             epilogue = call.epilogue_callee.string_value()
             t = _output_operand(kernels[call.callee.string_value()])
-            discard = (
-                t is not None and call.first_callee is None and _dead_after(call, call.args[t])
-            )
+            # a first kernel exists only where the reduction is cut: then the
+            # kernel reads T's partial sums, which must be stored
+            discard = t is not None and call.first_callee is None and _dead_after(call, call.args[t])
+            if discard and fold(call.callee.string_value(), epilogue, True) is None:
+                discard = False  # the fold's conditions for discarding T fail
             props = ["callee"] + (["first_callee"] if call.first_callee is not None else [])
-            names: dict[str, str] = {}
-            for prop in props:
-                ref = call.properties[prop]
-                assert isinstance(ref, SymbolRefAttr)
-                key = (ref.string_value(), epilogue, discard)
-                if key not in folded and discard:  # T must be stored after all
-                    new = _with_epilogue(kernels[key[0]], kernels[epilogue], fused_name(kernels, key[0]), True)
-                    if new is None:
-                        discard = False
-                        key = (ref.string_value(), epilogue, False)
-                    else:
-                        op.body.block.add_op(new)
-                        kernels[new.sym_name.data] = new
-                        folded[key] = new.sym_name.data
-                if key not in folded:
-                    name = fused_name(kernels, key[0])
-                    new = _with_epilogue(kernels[key[0]], kernels[epilogue], name)
-                    folded[key] = name if new is not None else None
-                    if new is not None:
-                        op.body.block.add_op(new)
-                        kernels[name] = new
-                if folded[key] is None:
-                    break
-                names[prop] = folded[key]  # type: ignore[assignment]
-            else:
-                for prop, name in names.items():
-                    touched.add(call.properties[prop].string_value())  # type: ignore[attr-defined]
-                    call.properties[prop] = SymbolRefAttr(name)
-                touched.add(epilogue)
-                del call.properties["epilogue_callee"]
-                call.properties.pop("epilogue_dims", None)
-                if discard:  # T is neither written nor copied: used in place, untouched
-                    assert t is not None
-                    before = call.dma_bytes()[1]
-                    modes = list(call.operand_modes())
-                    modes[t] = RESIDENT
-                    call.modes = int_array(modes)
-                    dropped_out += before - call.dma_bytes()[1]
+            names = {p: fold(call.properties[p].string_value(), epilogue, discard) for p in props}  # type: ignore[attr-defined]
+            if None in names.values():
+                continue
+            for prop, name in names.items():
+                touched.add(call.properties[prop].string_value())  # type: ignore[attr-defined]
+                call.properties[prop] = SymbolRefAttr(name)  # type: ignore[arg-type]
+            touched.add(epilogue)
+            del call.properties["epilogue_callee"]
+            call.properties.pop("epilogue_dims", None)
+            if discard:  # T is neither written nor copied: used in place, untouched
+                assert t is not None
+                before = call.dma_bytes()[1]
+                modes = list(call.operand_modes())
+                modes[t] = RESIDENT
+                call.modes = int_array(modes)
+                dropped_out += before - call.dma_bytes()[1]
         if plan is not None and dropped_out and plan.get("dma_out") is not None:
             op.attributes[MEMORY_PLAN] = plan.updated(dma_out=plan.get("dma_out") - dropped_out)
-        called = {
-            n for c in op.walk()
-            for n in (c.callees() if isinstance(c, TiledCallOp)
-                      else [c.callee.string_value()] if isinstance(c, func.CallOp) else [])
-        }
-        for name in sorted(touched - called):
-            kernels[name].detach()
-            kernels[name].erase()
+        for kernel in uncalled(op, kernels, touched):
+            kernel.detach()
+            kernel.erase()

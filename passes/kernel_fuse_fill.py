@@ -58,7 +58,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from tdopt.analyses.affine_access import view_root
-from tdopt.analyses.kernel_forms import fill_value, kernel_functions, reduces_into, single_generic
+from tdopt.analyses.kernel_forms import fill_value, kernel_functions, reduces_into, single_generic, uncalled
 from tdopt.analyses.streaming import worth_streaming
 from tdopt.dialects.cluster import ENTRY, MEMORY_PLAN, memory_plan
 from tdopt.dialects.tier import IN, RESIDENT, TiledCallOp, int_array
@@ -247,11 +247,8 @@ class KernelFuseFillPass(ModulePass):
                     fewer_tiled += 1
                 Rewriter.replace_op(user, new, list(new.results))
                 Rewriter.erase_op(fill)
-        called = {_callee(c) for c in op.walk() if isinstance(c, func.CallOp)}
-        called |= {n for c in op.walk() if isinstance(c, TiledCallOp) for n in c.callees()}
-        for name, kernel in kernels.items():
-            if name not in called and kernel.parent is not None:
-                Rewriter.erase_op(kernel)
+        for kernel in uncalled(op, kernels, set(kernels)):
+            Rewriter.erase_op(kernel)
         plan = memory_plan(op)
         if plan is not None and (saved_in or saved_out or fewer_tiled):
             fields = {

@@ -664,11 +664,8 @@ class TierTileL1Pass(ModulePass):
                             _epilogue_kernel(epilogue, with_epilogue[3], args, accesses, flags, plan, ename)
                         )
                         epilogue_kernels[ekey] = ename
+                    # on every tile: the tiles cut no reduction (no epilogue_dims)
                     tiled.epilogue_callee = SymbolRefAttr(epilogue_kernels[ekey])
-                    tiled.epilogue_dims = int_array([
-                        i for i, k in enumerate(plan.grid_dims)
-                        if g.iterator_types.data[k].data == IteratorType.REDUCTION
-                    ])
                     for moved in epilogue.moved:
                         moved.detach()
                         call.parent_block().insert_op_before(moved, call)  # type: ignore[union-attr]
