@@ -5,7 +5,7 @@ the product stores its sums (`kernel-fold-epilogue`).
 
 A product P (a kernel of one `linalg.generic` with a reduction loop) writes
 one output T, whole, through a plain map (each result a distinct loop). A
-later call is E's, an epilogue of P (`epilogue_form`), when:
+later call is E's, an epilogue of P (`epilogue_forms`), when:
 - E's kernel is one generic with only parallel loops and no loop index, and
   its loops walk T's elements: T's shape, or one loop over as many elements
   as T has when every operand E reads or writes element for element is a
@@ -29,7 +29,7 @@ epilogue's loop nest on a tile) and over P's loops (for the tiling).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from xdsl.dialects import func, memref
@@ -174,15 +174,23 @@ def _product_output(
     return pg, p_call.arguments[out.index], p_loops
 
 
-def epilogue_form(
-    p_call: func.CallOp, e_call: func.CallOp, kernels: dict[str, func.FuncOp],
-    moved: tuple[Operation, ...] = (),
-) -> Epilogue | None:
-    """E's call as the epilogue of P's when its loop nest and operands have
-    the forms of the module docstring (what may happen between the two
-    calls, and where the memory plan puts their buffers, is not checked)."""
+def epilogue_forms(
+    p_call: func.CallOp, e_calls: Iterable[func.CallOp], kernels: dict[str, func.FuncOp],
+) -> Iterator[Epilogue]:
+    """Of `e_calls`, in order, those whose loop nest and operands have the
+    forms of the module docstring as epilogues of P's call (what may happen
+    between the calls, and where the memory plan puts their buffers, is not
+    checked). P's output is worked out once: a pass over every later call
+    of an entry stays linear in its calls."""
     product = _product_output(p_call, kernels)
-    return None if product is None else _form(product, p_call, e_call, kernels, moved)
+    if product is None:
+        return
+    t = product[1]
+    for e_call in e_calls:
+        if t in e_call.arguments:
+            epilogue = _form(product, p_call, e_call, kernels, ())
+            if epilogue is not None:
+                yield epilogue
 
 
 def _form(

@@ -24,7 +24,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
 
-from tdopt.analyses.epilogues import epilogue_form
+from tdopt.analyses.epilogues import epilogue_forms
 from tdopt.analyses.kernel_forms import calls_between, defining_ops, kernel_functions, memory_of, written_by
 from tdopt.dialects.cluster import ENTRY
 
@@ -42,10 +42,9 @@ class KernelScheduleEpiloguesPass(ModulePass):
             for p_call in [c for c in block.ops if isinstance(c, func.CallOp)]:
                 ops = list(block.ops)
                 first = ops.index(p_call)
-                for e_call in [o for o in ops[first + 1:] if isinstance(o, func.CallOp)]:
-                    epilogue = epilogue_form(p_call, e_call, kernels)
-                    if epilogue is None:
-                        continue
+                later = [o for o in ops[first + 1:] if isinstance(o, func.CallOp)]
+                for epilogue in epilogue_forms(p_call, later, kernels):
+                    e_call = epilogue.call
                     last = ops.index(e_call)
                     between = calls_between(ops[first + 1:last], kernels)
                     if between is None:
