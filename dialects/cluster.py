@@ -456,7 +456,10 @@ class TiledDescriptorOp(DataBlockOp):
     the epilogue) is forked over the cores; the first kernel runs on the
     tiles at index 0 in every grid dimension of `first_dims`, the epilogue
     after the kernel on the tiles at the last index in every grid dimension
-    of `epilogue_dims`."""
+    of `epilogue_dims`. `next` and `prefetch`: the descriptor of the tiled
+    call that runs next, and those of its operands whose first tiles this
+    call copies in during its last tile; `prefetched`: this call's operands
+    that the call before copied in (not copied again)."""
 
     name = "cluster.tiled_descriptor"
     first_kernel = opt_prop_def(SymbolRefAttr)
@@ -466,6 +469,9 @@ class TiledDescriptorOp(DataBlockOp):
     epilogue = opt_prop_def(SymbolRefAttr)
     epilogue_dims = opt_prop_def(DenseArrayBase)
     epilogue_parallel = opt_prop_def(UnitAttr)
+    next = opt_prop_def(SymbolRefAttr)
+    prefetch = opt_prop_def(DenseArrayBase)
+    prefetched = opt_prop_def(DenseArrayBase)
     grid = prop_def(DenseArrayBase)
     modes = prop_def(DenseArrayBase)
     l1_offsets = prop_def(DenseArrayBase)
@@ -497,6 +503,20 @@ class TiledDescriptorOp(DataBlockOp):
             raise VerifyException(f"'{self.name}': first_dims must be distinct grid dimensions (0-2) in order")
         if self.first_kernel is None and (dims or self.first_parallel is not None):
             raise VerifyException(f"'{self.name}': first_dims and first_parallel need a first_kernel")
+        if (self.next is None) != (self.prefetch is None):
+            raise VerifyException(f"'{self.name}': next and prefetch go together")
+        for field, bound in (("prefetch", limit), ("prefetched", n)):
+            if self.properties.get(field) is None:
+                continue
+            self._verify_arrays(field)
+            got = self.values(field)
+            if not got or len(set(got)) != len(got) or any(k not in range(bound) for k in got):
+                raise VerifyException(
+                    f"'{self.name}': {field} must be distinct operand indices below {bound}, got {list(got)}"
+                )
+        modes = self.values("modes")
+        if self.prefetched is not None and any(not modes[k] & 1 for k in self.values("prefetched")):
+            raise VerifyException(f"'{self.name}': a prefetched operand must be copied in (mode 1 or 3)")
 
 
 @irdl_op_definition

@@ -25,6 +25,10 @@ With `epilogue_callee` (and `epilogue_dims`, absent: none), the tiles whose
 grid index is the last in each of `epilogue_dims` also run `epilogue_callee`
 after the kernel (same operands): an elementwise kernel on the output tile
 once the reduction the grid cuts is complete, before it is copied out.
+With `prefetched` (operand indices), the tiled call right before (only ops
+that name memory in between) copies those operands' first tiles into their
+first L1 buffers while its own last tile computes, and this call does not
+copy them again.
 
 Explicit data movement (for hand-written or generated kernels):
 * `#tier.space<l1>` / `<l2>` / `<l3>`: a memref memory space naming the tier
@@ -117,6 +121,9 @@ class TiledCallOp(IRDLOperation):
     # each grid dimension of epilogue_dims (absent: on every tile)
     epilogue_callee = opt_prop_def(SymbolRefAttr)
     epilogue_dims = opt_prop_def(DenseArrayBase)
+    # operands whose first tile the tiled call right before copies into
+    # their first L1 buffer during its last tile (`tier-prefetch-first-tiles`)
+    prefetched = opt_prop_def(DenseArrayBase)
     args = var_operand_def(MemRefType)
 
     irdl_options = (ParsePropInAttrDict(),)
@@ -162,6 +169,10 @@ class TiledCallOp(IRDLOperation):
         """The grid dimensions whose last index selects the tiles that run
         `epilogue_callee` (none: every tile)."""
         return () if self.epilogue_dims is None else tuple(self.epilogue_dims.get_values())
+
+    def prefetched_values(self) -> tuple[int, ...]:
+        """The operands whose first tile the call before copies in (none: ())."""
+        return () if self.prefetched is None else tuple(self.prefetched.get_values())
 
     def first_dim_values(self) -> tuple[int, ...]:
         """The grid dimensions whose index 0 selects `first_callee` (none: ())."""
@@ -287,6 +298,15 @@ class TiledCallOp(IRDLOperation):
             raise VerifyException(
                 f"{where}: epilogue_dims must be distinct grid dimensions (0 to {GRID_DIMS - 1}), "
                 f"got {list(dims)}"
+            )
+        prefetched = self.prefetched_values()
+        modes = self.operand_modes()
+        if len(set(prefetched)) != len(prefetched) or any(
+            k not in range(n) or not modes[k] & IN for k in prefetched
+        ):
+            raise VerifyException(
+                f"{where}: prefetched must name distinct operands that are copied in "
+                f"(mode 1 or 3), got {list(prefetched)}"
             )
         offsets = self.buffer_offsets()
         for k, (a, b) in enumerate(offsets):

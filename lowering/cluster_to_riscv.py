@@ -109,6 +109,9 @@ def descriptor_words(op: TiledDescriptorOp, layout: TiledLayout = TILED) -> list
             d["TDRT_TILED_EPILOGUE_PARALLEL"] if op.epilogue_parallel is not None else 0
         )
     epilogue_dims = op.values("epilogue_dims") if op.epilogue_dims is not None else ()
+    if op.next is not None:
+        flags |= d["TDRT_TILED_PREFETCH"]
+    prefetched = set(op.values("prefetched")) if op.prefetched is not None else set()
     call: dict[str, list[str]] = {
         "kernel": [op.kernel.string_value()],
         "first_kernel": [first or "0"],
@@ -116,6 +119,8 @@ def descriptor_words(op: TiledDescriptorOp, layout: TiledLayout = TILED) -> list
         "epilogue": [epilogue or "0"],
         "epilogue_dims": [str(sum(1 << k for k in epilogue_dims))],
         "flags": [str(flags)],
+        "next": [op.next.string_value() if op.next is not None else "0"],
+        "prefetch": [str(sum(1 << k for k in op.values("prefetch"))) if op.prefetch is not None else "0"],
         "operands": [str(n)],
         "grid": [str(g) for g in op.values("grid")],
     }
@@ -126,6 +131,8 @@ def descriptor_words(op: TiledDescriptorOp, layout: TiledLayout = TILED) -> list
     for i, (mode, home_ref) in enumerate(zip(modes, op.homes.data)):  # type: ignore[attr-defined]
         home = symbol_address(home_ref.string_value(), offsets[i])
         buffers = [home, home] if mode == 0 else [f"{TILES_GLOBAL}+{b}" for b in l1[2 * i : 2 * i + 2]]
+        if i in prefetched:
+            mode |= d["TDRT_TILE_PREFETCHED"]
         fields = {"mode": [str(mode)], "home": [home], "l1": buffers, "step": [str(v) for v in steps[3 * i : 3 * i + 3]]}
         fields.update((name, [str(v)]) for name, v in zip(box_fields, boxes[5 * i : 5 * i + 5]))
         operands.append(_in_order(fields, layout.operand_fields, "tdrt_tiled_operand"))

@@ -101,6 +101,8 @@ def _entry_body(
     out: list[Operation] = []
     # where each buffer value lives: (symbol, byte offset)
     location: dict[SSAValue, tuple[str, int]] = {}
+    # the call before `op`, with only ops that name memory since
+    last_call: func.CallOp | TiledCallOp | None = None
     for op in f.body.block.ops:
         slot = None
         if labels is not None and isinstance(op, (func.CallOp, TiledCallOp)):
@@ -136,7 +138,20 @@ def _entry_body(
                 out.append(_kernel_call(op, location))
         elif isinstance(op, TiledCallOp):
             label = f"__tdopt_tiled_{len(fork_blocks)}"
-            fork_blocks.append(_tiled_descriptor(op, location, parallel, label))
+            descriptor = _tiled_descriptor(op, location, parallel, label)
+            if op.prefetched is not None:
+                # the call before copies these first tiles in: its descriptor
+                # names this one
+                before = fork_blocks[-1] if fork_blocks else None
+                if not isinstance(before, TiledDescriptorOp) or not isinstance(last_call, TiledCallOp):
+                    raise DiagnosticException(
+                        f"tier.tiled_call @{op.callee.string_value()} has prefetched operands "
+                        "but no tiled call right before it to copy them in"
+                    )
+                before.properties["next"] = SymbolRefAttr(label)
+                before.properties["prefetch"] = op.prefetched
+                descriptor.properties["prefetched"] = op.prefetched
+            fork_blocks.append(descriptor)
             out.append(RunTiledOp(label))
         elif isinstance(op, func.ReturnOp):
             break
@@ -144,6 +159,10 @@ def _entry_body(
             raise DiagnosticException(f"unexpected op in an entry function: {op.name}")
         if slot is not None:
             out += _profile_stamp(slot, 1)
+        if isinstance(op, (func.CallOp, TiledCallOp)):
+            last_call = op
+        elif not isinstance(op, (memref.GetGlobalOp, memref.AllocOp, *VIEW_OPS, memref.MemorySpaceCastOp)):
+            last_call = None
     out.append(ClusterReturnOp())
     return out
 

@@ -207,6 +207,8 @@ def to_linalg(tile_l1: int | None = None, cores: int = CLUSTER.cores, l2: int = 
     steps.append("kernel-fuse-fill")
     if tile_l1 is not None:
         steps.append("kernel-fold-epilogue")
+        # the next call's first tiles copied in during each call's last
+        steps.append(f"tier-prefetch-first-tiles{{budget={CLUSTER.tile_budget(tile_l1)}}}")
     return ",".join(steps)
 
 

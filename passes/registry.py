@@ -37,6 +37,7 @@ LOWERING = {
     "kernel-fuse-fill": "passes.kernel_fuse_fill:KernelFuseFillPass",
     "kernel-fold-epilogue": "passes.kernel_fold_epilogue:KernelFoldEpiloguePass",
     "kernel-schedule-epilogues": "passes.kernel_schedule_epilogues:KernelScheduleEpiloguesPass",
+    "tier-prefetch-first-tiles": "passes.tier_prefetch_first_tiles:TierPrefetchFirstTilesPass",
     "kernel-squeeze-unit-dims": "passes.kernel_squeeze_unit_dims:KernelSqueezeUnitDimsPass",
     "kernel-dedup": "passes.kernel_dedup:KernelDedupPass",
     "kernel-reorder-reductions": "passes.kernel_reorder_reductions:KernelReorderReductionsPass",

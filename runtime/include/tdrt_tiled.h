@@ -12,8 +12,12 @@
 #define TDRT_TILED_FIRST 4u /* flags: the call has a first_kernel */
 #define TDRT_TILED_EPILOGUE 8u /* flags: the call has an epilogue */
 #define TDRT_TILED_EPILOGUE_PARALLEL 16u /* flags: fork the epilogue over every active core */
+#define TDRT_TILED_PREFETCH 32u /* flags: copy in `next`'s first tiles of `prefetch` during the last tile */
 #define TDRT_TILE_IN 1u        /* operand mode: copy home -> L1 before the kernel */
 #define TDRT_TILE_OUT 2u       /* operand mode: copy L1 -> home after the kernel */
+/* operand mode, with TDRT_TILE_IN: the tiled call before copied the first
+ * tile in (its `next` is this call and its `prefetch` has this operand) */
+#define TDRT_TILE_PREFETCHED 4u
 
 struct tdrt_tiled_operand {
     uint32_t mode;         /* TDRT_TILE_IN | TDRT_TILE_OUT; 0: resident, l1[] = home */
@@ -42,6 +46,14 @@ struct tdrt_tiled_call {
     uint32_t epilogue;
     uint32_t epilogue_dims;
     uint32_t flags;
+    /* with TDRT_TILED_PREFETCH: the tiled call that runs next (its
+     * descriptor), and the mask of its operands (bit k: operand k) whose
+     * first tile this call copies into their first L1 buffer while its own
+     * last tile computes; those are TDRT_TILE_PREFETCHED there. The compiler
+     * vouches that this call writes none of their tiles and uses none of
+     * those buffers */
+    uint32_t next;
+    uint32_t prefetch;
     uint32_t operands; /* at most TDRT_TILED_MAX_OPERANDS */
     uint32_t grid[3];  /* tiles per grid dimension, outermost first (unused: 1) */
     struct tdrt_tiled_operand operand[TDRT_TILED_MAX_OPERANDS];

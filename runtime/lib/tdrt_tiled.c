@@ -43,7 +43,16 @@
  * on the tiles whose grid index is the last in the dimensions of
  * `epilogue_dims`: the compiler gives a product the elementwise kernel that
  * read its output (a bias add and a ReLU), which then works on the output
- * tile while it is complete and still in L1, before it is copied out. */
+ * tile while it is complete and still in L1, before it is copied out.
+ *
+ * The first tile's copies overlap no compute of their call. So a call may
+ * name the call that runs after it (`next`, flag TDRT_TILED_PREFETCH) and
+ * those of its operands (`prefetch`) whose first tiles it copies in during
+ * its own last tile, queued before that tile's kernel runs; the next call
+ * skips their first copy (mode TDRT_TILE_PREFETCHED). The final
+ * tdrt_dma_wait_all of the call waits for them too. The compiler
+ * (`tier-prefetch-first-tiles`) vouches that the call writes none of those
+ * tiles' bytes and that their L1 buffers are none of its own. */
 #include "tdrt.h"
 #include "tdrt_tiled.h"
 
@@ -87,6 +96,20 @@ static int32_t copy_operand(const struct tdrt_tiled_operand *o, uint32_t home_ad
     return last;
 }
 
+/* The first tiles of the next call's operands in this call's `prefetch`,
+ * copied into their first buffers; read from the next call's descriptor in
+ * L2 (a few loads an operand, once a call). */
+static __attribute__((noinline)) void prefetch_next(const struct tdrt_tiled_call *c) {
+    const struct tdrt_tiled_call *next = (const struct tdrt_tiled_call *)c->next;
+    uint32_t k = 0;
+    for (uint32_t mask = c->prefetch; mask; mask >>= 1, k++) {
+        if (mask & 1u) {
+            const struct tdrt_tiled_operand *o = &next->operand[k];
+            copy_operand(o, o->home, o->l1[0], TDRT_TILE_IN);
+        }
+    }
+}
+
 /* The tile loop, inlined once per combination of a first kernel
  * (`with_first`) and an epilogue (`with_epilogue`): the common case, with
  * neither, keeps no more in registers than it had before either existed. */
@@ -128,7 +151,9 @@ static inline __attribute__((always_inline)) void tile_loop(const struct tdrt_ti
         p->delta[0] = st0 - (g1 - 1) * st1 - (g2 - 1) * st2;
         p->out = p->out_other = -1;
         args[1 + k] = p->o.l1[0];
-        if (p->o.mode & TDRT_TILE_IN) pending = copy_operand(&p->o, p->o.home, p->o.l1[0], TDRT_TILE_IN);
+        /* tile 0's copy in, unless the call before made it */
+        if ((p->o.mode & (TDRT_TILE_IN | TDRT_TILE_PREFETCHED)) == TDRT_TILE_IN)
+            pending = copy_operand(&p->o, p->o.home, p->o.l1[0], TDRT_TILE_IN);
     }
     uint32_t i0 = 0, i1 = 0, i2 = 0; /* grid index of the current tile */
     for (uint32_t t = 0; t < tiles; t++) {
@@ -176,6 +201,8 @@ static inline __attribute__((always_inline)) void tile_loop(const struct tdrt_ti
             if (d < 3 && (p->o.mode & TDRT_TILE_IN) && p->delta[d] != 0)
                 pending = copy_operand(&p->o, p->o.home + p->delta[d], p->o.l1[1], TDRT_TILE_IN);
         }
+        /* the last tile: the next call's first tiles, behind this one's copies */
+        if (d == 3 && (flags & TDRT_TILED_PREFETCH)) prefetch_next(c);
         if (need >= 0) tdrt_dma_wait((uint32_t)need);
         if (first ? first_parallel : parallel) /* first is 0 without a first kernel */
             tdrt_parallel(call_block, args);

@@ -77,3 +77,15 @@ func.func @first_dims(%a: memref<64xf32>) {
   tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 2>, steps = [array<i64: 0, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 64>, first_callee = @k_first, first_dims = array<i64: 2, 3>} : memref<64xf32>
   func.return
 }
+// -----
+func.func @prefetched_out(%a: memref<64xf32>, %b: memref<64xf32>) {
+  // CHECK: tier_tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: prefetched must name distinct operands that are copied in (mode 1 or 3), got [1]
+  tier.tiled_call @k(%a, %b) {grid = array<i64: 4, 1, 1>, modes = array<i64: 1, 2>, steps = [array<i64: 64, 0, 0>, array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>, array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 128, 64, 192>, prefetched = array<i64: 1>} : memref<64xf32>, memref<64xf32>
+  func.return
+}
+// -----
+func.func @prefetched_range(%a: memref<64xf32>) {
+  // CHECK: tier_tiled_call.mlir:[[# @LINE + 1]]:3: error: tier.tiled_call @k: prefetched must name distinct operands that are copied in (mode 1 or 3), got [0, 0]
+  tier.tiled_call @k(%a) {grid = array<i64: 4, 1, 1>, modes = array<i64: 1>, steps = [array<i64: 64, 0, 0>], boxes = [array<i64: 64, 1, 64, 1, 64>], l1_offsets = array<i64: 0, 64>, prefetched = array<i64: 0, 0>} : memref<64xf32>
+  func.return
+}

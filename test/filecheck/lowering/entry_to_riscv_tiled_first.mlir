@@ -8,7 +8,7 @@
 // is a first kernel; all three here: 7), then the operand count, the grid
 // and the operands.
 // CHECK: riscv.label "__tdopt_tiled_0"
-// CHECK-NEXT: riscv.directive ".word" "k_matmul_0_1_t8x4x64, k_matmul_0_1_t8x4x64_from_fill, 4, 0, 0, 7, 3, 2, 8, 4, 1, a, __tdopt_tiles+0, __tdopt_tiles+3200, 8192, 0, 256, 256, 8, 1024, 1, 2048, 1, b, __tdopt_tiles+2048, __tdopt_tiles+5248, 0, 16, 8192, 16, 64, 128, 1, 1024, 2, result0, __tdopt_tiles+3072, __tdopt_tiles+6272, 1024, 16, 0, 16, 8, 128, 1, 128"
+// CHECK-NEXT: riscv.directive ".word" "k_matmul_0_1_t8x4x64, k_matmul_0_1_t8x4x64_from_fill, 4, 0, 0, 7, 0, 0, 3, 2, 8, 4, 1, a, __tdopt_tiles+0, __tdopt_tiles+3200, 8192, 0, 256, 256, 8, 1024, 1, 2048, 1, b, __tdopt_tiles+2048, __tdopt_tiles+5248, 0, 16, 8192, 16, 64, 128, 1, 1024, 2, result0, __tdopt_tiles+3072, __tdopt_tiles+6272, 1024, 16, 0, 16, 8, 128, 1, 128"
 builtin.module attributes {cluster.memory_plan = #cluster.memory_plan<data = 51200, arena = 0, l1 = 0, l2 = 51200, tiles = 6400, tiled_calls = 1, dma_in = 196608, dma_out = 2048, dma_floor = 51200>} {
   "memref.global"() <{sym_name = "__tdopt_tiles", type = memref<6400xi8, #tier.space<l1>>, initial_value, sym_visibility = "public", alignment = 8 : i64}> {cluster.role = #cluster.role<tiles>} : () -> ()
   "memref.global"() <{sym_name = "a", type = memref<16x256xf32, #tier.space<l2>>, initial_value, sym_visibility = "public"}> {cluster.role = #cluster.role<input>, cluster.tensor = "a"} : () -> ()

@@ -26,7 +26,7 @@
 // GLOBS: train-finetune{trainable="fc.*","blocks.3.*"},train-autodiff,train-sgd{lr=0.01}
 // SMALLLR: train-lora{rank=4},train-autodiff,train-sgd{lr=0.00001}
 // NANLR: error: --lr must be a positive number, got nan
-// RISCV: train-lora{rank=4},train-autodiff,train-sgd{lr=0.01},train-schedule-updates,train-fuse-weight-update,convert-train-to-linalg,linalg-generalize-named-ops,{{.*}}tier-tile-l1{budget={{[0-9]+}} cores=4},kernel-fuse-fill,kernel-fold-epilogue,licm,kernel-dedup,convert-globals-to-sections,
+// RISCV: train-lora{rank=4},train-autodiff,train-sgd{lr=0.01},train-schedule-updates,train-fuse-weight-update,convert-train-to-linalg,linalg-generalize-named-ops,{{.*}}tier-tile-l1{budget={{[0-9]+}} cores=4},kernel-fuse-fill,kernel-fold-epilogue,tier-prefetch-first-tiles{budget={{[0-9]+}}},licm,kernel-dedup,convert-globals-to-sections,
 
 // The input file after --lora is the input, not the rank.
 // STEP-LABEL: func.func @head
