@@ -199,15 +199,17 @@ def choose_tiles(
     resident: Sequence[bool],
     budget: int,
     cores: int,
+    weights: Sequence[int] | None = None,
 ) -> Plan | None:
     """Tile sizes whose tile buffers (`l1_bytes`) fit `budget`, or None.
     Parallel loops and the outermost reduction loop may be cut; the reduction
     loop first keeps MIN_REDUCTION_TILE iterations (or all it has), and goes
-    below only if nothing else fits."""
+    below only if nothing else fits. `weights`: what a byte of each
+    operand's copies costs (L3_COST_WEIGHT for one in L3; None: 1 each)."""
     kinds = [t.data for t in g.iterator_types]
     reductions = [k for k, kind in enumerate(kinds) if kind == IteratorType.REDUCTION]
     for floor in (MIN_REDUCTION_TILE, 1):
-        plan = _cheapest(g, accesses, resident, budget, cores, reductions[:1], floor)
+        plan = _cheapest(g, accesses, resident, budget, cores, reductions[:1], floor, weights)
         if plan is False:  # too many tilings to compare
             plan = _shrink(g, accesses, resident, budget, cores, reductions[:1], floor)
         if plan is not None:
@@ -234,14 +236,19 @@ def _loops(
     return ranges, kinds, parallel, leading, splittable, parallel + list(cuttable_reductions)
 
 
-def _tiling_problem(g: linalg_ops.GenericOp, accesses: Sequence[OperandAccess], resident: Sequence[bool]) -> tuple:
+def _tiling_problem(
+    g: linalg_ops.GenericOp, accesses: Sequence[OperandAccess], resident: Sequence[bool],
+    weights: Sequence[int],
+) -> tuple:
     """What `choose_tiles` reads of a kernel (for a given budget and cores):
-    its loop ranges and kinds, its operands' accesses and which are in L1."""
+    its loop ranges and kinds, its operands' accesses, which are in L1 and
+    what their bytes cost."""
     return (
         tuple(g.get_static_loop_ranges()),
         tuple(t.data for t in g.iterator_types),
         tuple(a.key() for a in accesses),
         tuple(resident),
+        tuple(weights),
     )
 
 
@@ -260,6 +267,7 @@ def _cheapest(
     cores: int,
     cuttable_reductions: Sequence[int],
     floor: int,
+    weights: Sequence[int] | None = None,
 ) -> Plan | None | bool:
     """Of every tiling (a divisor of each cuttable loop's range) that fits,
     the one that costs least (`_cost`: TILE_COST_BYTES per tile, the first
@@ -296,15 +304,17 @@ def _cheapest(
         return False
     deps, both = _depends(accesses), _copied_in_too(accesses)
     # an operand's tile (copied?, bytes) depends only on its loops' sizes
-    seen: list[dict[tuple[int, ...], tuple[bool, int]]] = [{} for _ in accesses]
+    seen: list[dict[tuple[int, ...], tuple[bool, int, int]]] = [{} for _ in accesses]
 
-    def operand(i: int, tile: tuple[int, ...]) -> tuple[bool, int]:
+    def operand(i: int, tile: tuple[int, ...]) -> tuple[bool, int, int]:
+        """(copied?, tile bytes, what copying the tile costs)"""
         key = tuple(tile[k] for k in sorted(deps[i]))
         hit = seen[i].get(key)
         if hit is None:
             a = accesses[i]
             c = copied([a], tile, ranges, [resident[i]])[0]
-            hit = seen[i][key] = (c, a.tile_bytes(tile) if c else 0)
+            size = a.tile_bytes(tile) if c else 0
+            hit = seen[i][key] = (c, size, _copy_cost(a, tile, size, 1 if weights is None else weights[i]))
         return hit
 
     # the least key among valid tilings (what sorting them all would give
@@ -329,12 +339,12 @@ def _cheapest(
         prefix = (not split, moved, share < target, narrow)
         if best is not None and (prefix, tiles * TILE_COST_BYTES) > best[:2]:
             continue
-        flags, sizes = zip(*(operand(i, tile) for i in range(len(accesses))))
+        flags, sizes, costs = zip(*(operand(i, tile) for i in range(len(accesses))))
         ws = sum(n * _padded(b) for b, c, n in zip(sizes, flags, buffers(deps, cut)) if c)
         if ws > budget:
             continue
         cost = _cost(
-            tiles, deps, both, sizes, flags, cut, grid,
+            tiles, deps, both, costs, flags, cut, grid,
             _compute_bytes(blocked, tile, ranges, kinds, split_loop, cores),
         )
         key = (prefix, cost, tiles, -ws, tile)
@@ -383,13 +393,33 @@ def broken_constraint(
     return None
 
 
-# what one more tile costs, in bytes the DMA would move meanwhile: chosen
-# when the driver's fork/join and DMA set-up took ~500 cycles a tile, at ~4
-# bytes per cycle. The driver now takes ~300 (tools/tilebench.py); 1 KiB
-# changed no tiling of the CCT2 LoRA-last step or the conv row (session 11)
-TILE_COST_BYTES = 2048
-# the same rate for compute: bytes per cycle
-COST_BYTES_PER_CYCLE = 4
+# The cost of a tiling is in bytes of L2 <-> L1 DMA, which moves
+# CLUSTER.dma_bytes_per_cycle (8); compute converts at that rate, and a
+# byte to or from L3 (2 bytes a cycle) counts as L3_COST_WEIGHT bytes.
+COST_BYTES_PER_CYCLE = CLUSTER.dma_bytes_per_cycle
+L3_COST_WEIGHT = CLUSTER.dma_bytes_per_cycle // CLUSTER.dma_l3_bytes_per_cycle
+# what one more tile costs: the driver's ~300 cycles (tools/tilebench.py)
+# and, on every core, the tile kernel's entry and exit, its blocks' set-up
+# and the join's wait for the slowest core: ~500 cycles. (Until session 19
+# the cost counted 4 bytes a cycle and 2 KiB a tile for L2 and L3 alike:
+# 32x16 tiles of a 32x128x128 product, whose first tile copies least,
+# instead of 32x32; Deep-AE at batch 32 4.759 -> 4.732 M cycles, its
+# batch-1 step 632.5 -> 633.5 k)
+TILE_COST_BYTES = 500 * COST_BYTES_PER_CYCLE
+# what the driver's start of one 2-D transfer costs on core 0 (the tile's
+# planes each take one): ~20 cycles of register writes
+TRANSFER_COST_BYTES = 20 * COST_BYTES_PER_CYCLE
+
+
+def _copy_cost(a: OperandAccess, tile: Sequence[int], size: int, weight: int) -> int:
+    """What copying one tile of `a` (`size` bytes) costs: its bytes times
+    `weight`, and TRANSFER_COST_BYTES per 2-D transfer the driver starts
+    (one per plane of the box)."""
+    if not size:
+        return 0
+    levels = a.dma_levels(a.extents(tile, shifted=True))
+    planes = levels[2][0] if levels is not None and len(levels) == 3 else 1
+    return size * weight + planes * TRANSFER_COST_BYTES
 
 
 def moved_bytes(
@@ -433,13 +463,14 @@ def _cost(
 
 def plan_cost(
     g: linalg_ops.GenericOp, accesses: Sequence[OperandAccess], resident: Sequence[bool],
-    plan: Plan, cores: int,
+    plan: Plan, cores: int, weights: Sequence[int] | None = None,
 ) -> int:
     """What `_cheapest` counts for `plan` (before its preferences)."""
     ranges, kinds, _, leading, _, _ = _loops(g, cores, ())
     tile = plan.tile
     flags = copied(accesses, tile, ranges, resident)
-    sizes = [a.tile_bytes(tile) if c else 0 for a, c in zip(accesses, flags)]
+    sizes = [_copy_cost(a, tile, a.tile_bytes(tile), 1 if weights is None else weights[i]) if c else 0
+             for i, (a, c) in enumerate(zip(accesses, flags))]
     grid = [ranges[k] // tile[k] for k in plan.grid_dims]
     split_loop = next((j for j in leading if tile[j] >= cores), None)
     blocked = IteratorType.REDUCTION in kinds
@@ -603,10 +634,11 @@ class TierTileL1Pass(ModulePass):
                 plan = None
                 if with_epilogue is not None:
                     e_args, e_accesses, e_resident, _ = with_epilogue
-                    choice = _tiling_problem(g, e_accesses, resident + e_resident)
+                    weights = _weights(e_args, tiers)
+                    choice = _tiling_problem(g, e_accesses, resident + e_resident, weights)
                     if choice not in chosen:
                         chosen[choice] = choose_tiles(
-                            g, e_accesses, resident + e_resident, budget, self.cores
+                            g, e_accesses, resident + e_resident, budget, self.cores, weights
                         )
                     plan = chosen[choice]
                     cuts_reduction = plan is not None and any(
@@ -625,9 +657,10 @@ class TierTileL1Pass(ModulePass):
                 # and so do kernels of the same loops and accesses (a third of
                 # MobileNetV1's: repeated layers), not yet deduplicated here
                 if plan is None:
-                    choice = _tiling_problem(g, accesses, resident)
+                    weights = _weights(args, tiers)
+                    choice = _tiling_problem(g, accesses, resident, weights)
                     if choice not in chosen:
-                        chosen[choice] = choose_tiles(g, accesses, resident, budget, self.cores)
+                        chosen[choice] = choose_tiles(g, accesses, resident, budget, self.cores, weights)
                     plan = chosen[choice]
                 if plan is None:
                     ranges = list(g.get_static_loop_ranges())
@@ -749,6 +782,12 @@ def _tier(v: SSAValue, tiers: dict[str, str | None]) -> str | None:
     if isinstance(owner, memref.AllocOp):
         return tiers.get(arena_of(owner))
     return None
+
+
+def _weights(args: Sequence[SSAValue], tiers: dict[str, str | None]) -> tuple[int, ...]:
+    """What a byte of each operand's copies costs: L3_COST_WEIGHT for one
+    in L3 (the DMA moves a quarter as many bytes a cycle there), else 1."""
+    return tuple(L3_COST_WEIGHT if _tier(a, tiers) == "L3" else 1 for a in args)
 
 
 def _in_l1(v: SSAValue, tiers: dict[str, str | None]) -> bool:
