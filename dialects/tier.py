@@ -91,6 +91,12 @@ from xdsl.utils.exceptions import VerifyException
 from tdopt.target import CLUSTER
 
 MAX_OPERANDS = CLUSTER.arg_regs  # the kernel's operands travel in a0..a7
+
+
+def buffer_bytes(tile_bytes: int) -> int:
+    """The bytes an L1 buffer of a tile of `tile_bytes` takes in the tile
+    area: padded to the DMA's alignment (CLUSTER.dma_align)."""
+    return -(-tile_bytes // CLUSTER.dma_align) * CLUSTER.dma_align
 GRID_DIMS = 3
 BOX_FIELDS = ("row_len", "rows", "row_stride", "planes", "plane_stride")
 RESIDENT, IN, OUT = 0, 1, 2
@@ -229,6 +235,10 @@ class TiledCallOp(IRDLOperation):
         """Bytes of one tile of operand `k` (one L1 buffer)."""
         row_len, rows, _, planes, _ = self.operand_boxes()[k]
         return row_len * rows * planes
+
+    def buffer_bytes(self, k: int) -> int:
+        """Bytes one L1 buffer of operand `k` takes in the tile area."""
+        return buffer_bytes(self.tile_bytes(k))
 
     def verify_(self) -> None:
         n = len(self.args)

@@ -159,10 +159,8 @@ def _entry_body(
             raise DiagnosticException(f"unexpected op in an entry function: {op.name}")
         if slot is not None:
             out += _profile_stamp(slot, 1)
-        if isinstance(op, (func.CallOp, TiledCallOp)):
+        if isinstance(op, (func.CallOp, TiledCallOp)):  # the rest only name memory
             last_call = op
-        elif not isinstance(op, (memref.GetGlobalOp, memref.AllocOp, *VIEW_OPS, memref.MemorySpaceCastOp)):
-            last_call = None
     out.append(ClusterReturnOp())
     return out
 

@@ -46,15 +46,11 @@ ALIGN = CLUSTER.dma_align
 Span = tuple[int, int]
 
 
-def _padded(n: int) -> int:
-    return -(-n // ALIGN) * ALIGN
-
-
 def _buffers(call: TiledCallOp) -> list[tuple[int, int, int, int]]:
     """(operand, first buffer's offset, second buffer's offset, bytes) of
     each operand the call copies (a resident one has no buffers)."""
     return [
-        (k, a, b, _padded(call.tile_bytes(k)))
+        (k, a, b, call.buffer_bytes(k))
         for k, ((a, b), mode) in enumerate(zip(call.buffer_offsets(), call.operand_modes()))
         if mode != RESIDENT
     ]
@@ -84,23 +80,22 @@ def _layout(call: TiledCallOp, early: Sequence[int], busy: Sequence[Span], limit
     offsets = list(call.l1_offsets.get_values())
     placed: list[Span] = []
     buffers = {k: (a != b, n) for k, a, b, n in _buffers(call)}
-    for k in early:
-        at = _first_fit(buffers[k][1], [*busy, *placed], limit)
+    # (offset slot, whether it must avoid `busy`): the early first buffers,
+    # then every other buffer (a single buffer's second address is its first)
+    slots = [(2 * k, True) for k in early]
+    for k, (double, _) in buffers.items():
+        if k not in early:
+            slots.append((2 * k, False))
+        if double:
+            slots.append((2 * k + 1, False))
+    for slot, avoid_busy in slots:
+        n = buffers[slot // 2][1]
+        at = _first_fit(n, [*busy, *placed] if avoid_busy else placed, limit)
         if at is None:
             return None
-        offsets[2 * k] = at
-        placed.append((at, at + buffers[k][1]))
-    for k, (double, n) in buffers.items():
-        slots = [2 * k + 1] if k in early else [2 * k, 2 * k + 1]
-        if k in early and not double:  # one buffer, both addresses alike
-            offsets[2 * k + 1] = offsets[2 * k]
-            continue
-        for s in slots if double else slots[:1]:
-            at = _first_fit(n, placed, limit)
-            if at is None:
-                return None
-            offsets[s] = at
-            placed.append((at, at + n))
+        offsets[slot] = at
+        placed.append((at, at + n))
+    for k, (double, _) in buffers.items():
         if not double:
             offsets[2 * k + 1] = offsets[2 * k]
     return offsets

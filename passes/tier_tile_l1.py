@@ -74,7 +74,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.linalg import ops as linalg_ops
 from xdsl.dialects.linalg.attrs import IteratorType, IteratorTypeAttr
-from xdsl.ir import Block, BlockArgument, Region, SSAValue
+from xdsl.ir import Block, Region, SSAValue
 from xdsl.ir.affine import AffineMap
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import PassFailedException
@@ -95,7 +95,7 @@ from tdopt.dialects.cluster import (
     role_attr,
 )
 from tdopt.dialects.tier import (
-    GRID_DIMS, IN, MAX_OPERANDS, OUT, RESIDENT, TiledCallOp, in_tier, int_array, memref_tier,
+    GRID_DIMS, IN, MAX_OPERANDS, OUT, RESIDENT, TiledCallOp, buffer_bytes, in_tier, int_array, memref_tier,
 )
 from tdopt.analyses.affine_access import view_root
 from tdopt.analyses.dma_floor import dma_floor
@@ -140,10 +140,6 @@ def _disjoint(a: OperandAccess, tile: Sequence[int], ranges: Sequence[int], cut:
     return all(b - s >= extent for s, b in zip(starts, starts[1:]))
 
 
-def _padded(n: int) -> int:
-    return -(-n // ALIGN) * ALIGN
-
-
 def copied(
     accesses: Sequence[OperandAccess], tile: Sequence[int], ranges: Sequence[int],
     resident: Sequence[bool],
@@ -162,7 +158,7 @@ def working_set(
 ) -> int:
     """Bytes of one copy of every copied operand's tile, each padded to ALIGN."""
     flags = copied(accesses, tile, ranges, resident)
-    return sum(_padded(a.tile_bytes(tile)) for a, c in zip(accesses, flags) if c)
+    return sum(buffer_bytes(a.tile_bytes(tile)) for a, c in zip(accesses, flags) if c)
 
 
 def buffers(deps: Sequence[set[int]], cut: Sequence[int]) -> list[int]:
@@ -183,7 +179,7 @@ def l1_bytes(
     operand's tile, padded to ALIGN."""
     flags = copied(accesses, tile, ranges, resident)
     return sum(
-        n * _padded(a.tile_bytes(tile))
+        n * buffer_bytes(a.tile_bytes(tile))
         for a, c, n in zip(accesses, flags, buffers(_depends(accesses), cut)) if c
     )
 
@@ -340,7 +336,7 @@ def _cheapest(
         if best is not None and (prefix, tiles * TILE_COST_BYTES) > best[:2]:
             continue
         flags, sizes, costs = zip(*(operand(i, tile) for i in range(len(accesses))))
-        ws = sum(n * _padded(b) for b, c, n in zip(sizes, flags, buffers(deps, cut)) if c)
+        ws = sum(n * buffer_bytes(b) for b, c, n in zip(sizes, flags, buffers(deps, cut)) if c)
         if ws > budget:
             continue
         cost = _cost(
@@ -401,10 +397,11 @@ L3_COST_WEIGHT = CLUSTER.dma_bytes_per_cycle // CLUSTER.dma_l3_bytes_per_cycle
 # what one more tile costs: the driver's ~300 cycles (tools/tilebench.py)
 # and, on every core, the tile kernel's entry and exit, its blocks' set-up
 # and the join's wait for the slowest core: ~500 cycles. (Until session 19
-# the cost counted 4 bytes a cycle and 2 KiB a tile for L2 and L3 alike:
-# 32x16 tiles of a 32x128x128 product, whose first tile copies least,
-# instead of 32x32; Deep-AE at batch 32 4.759 -> 4.732 M cycles, its
-# batch-1 step 632.5 -> 633.5 k)
+# the cost counted 4 bytes a cycle and 2 KiB a tile for L2 and L3 alike,
+# and no transfers: 32x16 tiles of a 32x128x128 forward product, whose
+# first tile copies least, instead of 32x32; with these costs Deep-AE at
+# batch 32 4.759 -> 4.735 M cycles, MobileNetV1 -3.2 %, the batch-1
+# Deep-AE +1.5 %: docs/tiling.md)
 TILE_COST_BYTES = 500 * COST_BYTES_PER_CYCLE
 # what the driver's start of one 2-D transfer costs on core 0 (the tile's
 # planes each take one): ~20 cycles of register writes
@@ -469,13 +466,13 @@ def plan_cost(
     ranges, kinds, _, leading, _, _ = _loops(g, cores, ())
     tile = plan.tile
     flags = copied(accesses, tile, ranges, resident)
-    sizes = [_copy_cost(a, tile, a.tile_bytes(tile), 1 if weights is None else weights[i]) if c else 0
+    costs = [_copy_cost(a, tile, a.tile_bytes(tile), 1 if weights is None else weights[i]) if c else 0
              for i, (a, c) in enumerate(zip(accesses, flags))]
     grid = [ranges[k] // tile[k] for k in plan.grid_dims]
     split_loop = next((j for j in leading if tile[j] >= cores), None)
     blocked = IteratorType.REDUCTION in kinds
     return _cost(
-        math.prod(grid), _depends(accesses), _copied_in_too(accesses), sizes, flags,
+        math.prod(grid), _depends(accesses), _copied_in_too(accesses), costs, flags,
         plan.grid_dims, grid, _compute_bytes(blocked, tile, ranges, kinds, split_loop, cores),
     )
 
@@ -934,7 +931,7 @@ def _tiled_call(
     grid += [1] * (GRID_DIMS - len(grid))
     modes, steps, boxes, offsets = [], [], [], []
     flags = copied(accesses, plan.tile, plan.ranges, resident)
-    sizes = [_padded(a.tile_bytes(plan.tile)) if c else 0 for a, c in zip(accesses, flags)]
+    sizes = [buffer_bytes(a.tile_bytes(plan.tile)) if c else 0 for a, c in zip(accesses, flags)]
     counts = buffers(_depends(accesses), grid_dims)
     # the operands the grid moves: two sets of buffers, [0, ws) and [ws, 2 ws);
     # those it never moves: one buffer each after them (both offsets alike)
